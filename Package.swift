@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Release builds vectorize for the CPU they are built on (AVX2/AVX-512, F16C):
+/// the default x86-64 target emits SSE2 only and runs the kernels 5× slower.
+let nativeCPU: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "native"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "lora-viz",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "lora-viz", targets: ["lora-viz"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(
+            name: "LoRAKernels",
+            swiftSettings: nativeCPU
+        ),
+        .target(
+            name: "LoRAScenario",
+            dependencies: ["LoRAKernels"]
+        ),
+        .systemLibrary(
+            name: "CNcurses",
+            pkgConfig: "ncursesw",
+            providers: [.apt(["libncurses-dev"])]
+        ),
+        .target(
+            name: "LoRAVizUI",
+            dependencies: ["LoRAKernels", "LoRAScenario"]
+        ),
+        .executableTarget(
+            name: "lora-viz",
+            dependencies: [
+                "LoRAKernels", "LoRAScenario", "LoRAVizUI", "CNcurses",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: nativeCPU
+        ),
+        .testTarget(
+            name: "LoRAKernelsTests",
+            dependencies: ["LoRAKernels"]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

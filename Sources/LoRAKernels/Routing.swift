@@ -1,0 +1,103 @@
+/// Which way a batch is cut into segments for a launch.
+public enum RoutingKind: String, CaseIterable, Hashable, Sendable, Codable {
+    /// One segment per sequence (before SGLang PR 22386).
+    case perSequence = "per-sequence"
+    /// Tokens sorted by adapter, one segment per slot (the change).
+    case sorted
+
+    /// A short title for the grid views.
+    public var title: String {
+        switch self {
+        case .perSequence: return "per-sequence"
+        case .sorted: return "per-adapter (sorted)"
+        }
+    }
+}
+
+/// The "batch info" a kernel launch receives (KERNELS.md §2).
+public struct Routing: Hashable, Sendable {
+    public var kind: RoutingKind
+    /// `seg_lens`: token rows of every segment.
+    public var segmentLengths: [Int]
+    /// `seg_indptr`: exclusive prefix sum of `seg_lens`, `numSegments + 1` long.
+    public var segmentStarts: [Int]
+    /// `weight_indices`: the slot of every segment.
+    public var weightIndices: [Int]
+    /// `max_len`: what the grid's row axis is sized for.
+    public var maxLength: Int
+    /// `permutation`: logical row → physical token row (sorted routing only).
+    public var permutation: [Int]?
+    /// Whether this routing goes beyond SGLang (sorting extend batches per token).
+    public var isWhatIf: Bool
+
+    /// `num_segments`.
+    public var segmentCount: Int { segmentLengths.count }
+
+    /// The physical token row of logical row `row` of segment `segment`.
+    @inlinable
+    public func physicalRow(segment: Int, row: Int) -> Int {
+        let logical = segmentStarts[segment] + row
+        return permutation.map { $0[logical] } ?? logical
+    }
+
+    /// One segment per sequence: `seg_lens = len`, `weight_indices = wi`, `max_len = max(len)`.
+    public static func perSequence(_ batch: Batch) -> Routing {
+        let lengths = batch.sequenceLengths
+        return Routing(
+            kind: .perSequence,
+            segmentLengths: lengths,
+            segmentStarts: exclusivePrefixSum(lengths),
+            weightIndices: batch.weightIndices,
+            maxLength: lengths.max() ?? 0,
+            permutation: nil,
+            isWhatIf: false)
+    }
+
+    /// One segment per slot over tokens stably sorted by slot, `max_len = S`.
+    ///
+    /// In decode a token is a sequence, exactly as SGLang does it. In extend
+    /// every token carries its sequence's slot and the sort runs over tokens:
+    /// a what-if SGLang does not do.
+    public static func sorted(_ batch: Batch) -> Routing {
+        // Slot of every physical token row.
+        var tokenSlots: [Int] = []
+        tokenSlots.reserveCapacity(batch.totalTokens)
+        for (slot, length) in zip(batch.weightIndices, batch.sequenceLengths) {
+            tokenSlots.append(contentsOf: repeatElement(slot, count: length))
+        }
+        // A counting sort is a stable argsort on small integer keys.
+        var lengths = [Int](repeating: 0, count: batch.slotCount)
+        for slot in tokenSlots { lengths[slot] += 1 }
+        let starts = exclusivePrefixSum(lengths)
+        var next = Array(starts.dropLast())
+        var permutation = [Int](repeating: 0, count: tokenSlots.count)
+        for (row, slot) in tokenSlots.enumerated() {
+            permutation[next[slot]] = row
+            next[slot] += 1
+        }
+        return Routing(
+            kind: .sorted,
+            segmentLengths: lengths,
+            segmentStarts: starts,
+            weightIndices: Array(0..<batch.slotCount),
+            maxLength: tokenSlots.count,
+            permutation: permutation,
+            isWhatIf: batch.mode == .extend)
+    }
+
+    /// The routing of a batch of the given kind.
+    public static func make(_ kind: RoutingKind, for batch: Batch) -> Routing {
+        switch kind {
+        case .perSequence: return perSequence(batch)
+        case .sorted: return sorted(batch)
+        }
+    }
+}
+
+/// `[0, a0, a0+a1, …]`, one longer than `values`.
+func exclusivePrefixSum(_ values: [Int]) -> [Int] {
+    var sums = [0]
+    sums.reserveCapacity(values.count + 1)
+    for v in values { sums.append(sums.last! + v) }
+    return sums
+}

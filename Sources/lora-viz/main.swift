@@ -1,0 +1,2 @@
+import LoRAKernels
+print("lora-viz")
