@@ -1,2 +1,0 @@
-import LoRAKernels
-print("lora-viz")
