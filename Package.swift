@@ -46,6 +46,11 @@ let package = Package(
             name: "LoRAKernelsTests",
             dependencies: ["LoRAKernels"]
         ),
+        .testTarget(
+            name: "LoRAVizUITests",
+            dependencies: ["LoRAVizUI", "LoRAKernels", "LoRAScenario"],
+            exclude: ["__Snapshots__"]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )
