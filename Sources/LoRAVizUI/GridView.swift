@@ -168,7 +168,7 @@ public struct GridView {
     /// Draws the labelled cells into `area` (no title, no stats).
     public func render(into canvas: inout Canvas, area: Rect) {
         let (columns, rows) = scale.cells(plan)
-        let cellWidth = max(0, area.width - labelWidth)
+        let cellWidth = max(0, area.width - labelWidth - 1)
         for j in 0..<area.height {
             let cellRow = origin.row + j
             guard cellRow < rows else { break }
