@@ -46,6 +46,11 @@ let package = Package(
             name: "LoRAKernelsTests",
             dependencies: ["LoRAKernels"]
         ),
+        .testTarget(
+            name: "LoRAScenarioTests",
+            dependencies: ["LoRAScenario", "LoRAKernels"],
+            exclude: ["Corpus"]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )
