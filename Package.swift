@@ -47,6 +47,11 @@ let package = Package(
             dependencies: ["LoRAKernels"]
         ),
         .testTarget(
+            name: "LoRAScenarioTests",
+            dependencies: ["LoRAScenario", "LoRAKernels"],
+            exclude: ["Corpus"]
+        ),
+        .testTarget(
             name: "LoRAVizUITests",
             dependencies: ["LoRAVizUI", "LoRAKernels", "LoRAScenario"],
             exclude: ["__Snapshots__"]
