@@ -62,7 +62,7 @@ extension AppState {
             let next = factor ? GridScale(x: current.x / 2, y: current.y / 2) : GridScale(x: current.x * 2, y: current.y * 2)
             zoom = .fixed(next)
             scrollToCursor()
-            status = StatusMessage(text: "zoom \(next)", isError: false)
+            status = StatusMessage(text: "zoom \(next.text(times: glyphs.times))", isError: false)
         case .zoomFit:
             zoom = .fit
             origins = [:]

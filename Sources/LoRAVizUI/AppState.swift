@@ -81,30 +81,30 @@ public struct Recording: Hashable, Sendable {
 /// One update function, `handle(_:)`, turns events into a new state and a
 /// list of actions for the host; `Screen.render` draws it. Neither does I/O.
 public struct AppState: Sendable {
-    public private(set) var session: Session
+    public internal(set) var session: Session
     public var width: Int
     public var height: Int
     public var glyphs: Glyphs
     /// The grid the cursor moves in.
-    public private(set) var focus: RoutingKind = .perSequence
+    public internal(set) var focus: RoutingKind = .perSequence
     /// The program under the cursor in each grid (the session's selection is the focused one).
-    public private(set) var cursors: [RoutingKind: GridPosition] = [:]
+    public internal(set) var cursors: [RoutingKind: GridPosition] = [:]
     public var zoom: ZoomSetting = .fit
     /// The first cell each grid shows when it does not fit.
-    public private(set) var origins: [RoutingKind: GridCell] = [:]
+    public internal(set) var origins: [RoutingKind: GridCell] = [:]
     public var showHelp = false
-    public private(set) var prompt: PromptState?
-    public private(set) var promptHistory: [String] = []
+    public internal(set) var prompt: PromptState?
+    public internal(set) var promptHistory: [String] = []
     public var status: StatusMessage?
-    public private(set) var undoStack: [Snapshot] = []
-    public private(set) var redoStack: [Snapshot] = []
-    public private(set) var run: RunProgress?
-    public private(set) var recording: Recording?
+    public internal(set) var undoStack: [Snapshot] = []
+    public internal(set) var redoStack: [Snapshot] = []
+    public internal(set) var run: RunProgress?
+    public internal(set) var recording: Recording?
     public var replay: ReplayState?
     /// The clock as of the last tick.
-    public private(set) var now: Double = 0
+    public internal(set) var now: Double = 0
     /// Launch plans of the current workload, computed once per change.
-    public private(set) var plans: Plans
+    public internal(set) var plans: Plans
 
     /// Both routings' launch plans of one workload.
     public struct Plans: Sendable {
@@ -151,7 +151,7 @@ public struct AppState: Sendable {
     }
 
     /// Whether the app asked to quit.
-    public private(set) var isQuitting = false
+    public internal(set) var isQuitting = false
 
     // MARK: Update
 

@@ -27,8 +27,11 @@ public struct GridScale: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `1:1`, or `1:8×2` (8 pids by 2 rows per cell).
-    public var description: String {
-        x == 1 && y == 1 ? "1:1" : "1:\(x)×\(y)"
+    public var description: String { text(times: "×") }
+
+    /// The scale with a chosen multiplication sign (`x` in ASCII).
+    public func text(times: String) -> String {
+        x == 1 && y == 1 ? "1:1" : "1:\(x)\(times)\(y)"
     }
 
     /// Cells the plan takes at this scale.

@@ -130,24 +130,23 @@ public enum InspectorPanel {
             lines.append("excess exit: pid_s \(pidS) (pid \(p.pid) / num_pid_n \(seg.columnTiles)); \(pidS)\(glyphs.times)16 = \(pidS * 16) >= len \(seg.length).")
             lines.append("The grid has \(plan.rowBlocks) row blocks for max_len \(plan.routing.maxLength); this segment needs \(seg.rowBlocks).")
         case .maskedOut, .partial, .full:
-            lines.append("len \(seg.length) (seg_indptr \(indptr)) · pid_s \(pidS) pid_n \(pidN) of \(seg.columnTiles) column tiles · K loop \(tile.reduction)")
-            let rows = (0..<tile.validRows).map { plan.routing.physicalRow(segment: p.segment, row: tile.rowStart + $0) }
-            let via = plan.routing.permutation == nil ? "" : " via perm"
-            lines.append("rows \(tile.rowStart)..\(tile.rowStart + 15) (\(tile.validRows) valid) \(arrow) physical\(via) "
-                + Format.list(rows, limit: 10, ellipsis: glyphs.ellipsis))
             let n = plan.kernel.blocks.n
-            let c0 = tile.outputColumnOffset + tile.columnStart
-            lines.append("cols \(c0)..\(c0 + n - 1) of out (\(tile.validColumns) of \(n) valid)"
-                + (plan.kernel.isShrink ? "" : " · x cols from \(tile.inputColumnOffset)"))
             let wTile = tile.validColumns * tile.reduction * plan.dtype.byteCount
             switch tile.fate {
             case .maskedOut:
-                lines.append("masked-out: every column is past the slice width \(seg.sliceWidths[p.slice]); runs its K loop for nothing.")
+                lines.append("masked-out: its columns lie past the slice width \(seg.sliceWidths[p.slice]); runs its K loop for nothing.")
             case .partial:
-                lines.append("partial: computes \(tile.validRows)\(glyphs.times)\(tile.validColumns) outputs, \(16 - tile.validRows) of 16 rows wasted; loads \(Format.bytes(wTile)) of W.")
+                lines.append("partial: computes \(tile.validRows)\(glyphs.times)\(tile.validColumns) outputs; \(16 - tile.validRows) of its 16 rows are empty; loads \(Format.bytes(wTile)) of W.")
             default:
                 lines.append("full: computes 16\(glyphs.times)\(tile.validColumns) outputs, every row valid; loads \(Format.bytes(wTile)) of W.")
             }
+            let rows = (0..<tile.validRows).map { plan.routing.physicalRow(segment: p.segment, row: tile.rowStart + $0) }
+            let via = plan.routing.permutation == nil ? "" : " via perm"
+            lines.append("rows \(tile.rowStart)..\(tile.rowStart + 15) of seg (len \(seg.length), \(tile.validRows) valid) \(arrow) token rows\(via) "
+                + Format.list(rows, limit: 10, ellipsis: glyphs.ellipsis))
+            let c0 = tile.outputColumnOffset + tile.columnStart
+            lines.append("pid_s \(pidS) pid_n \(pidN)/\(seg.columnTiles) · out cols \(c0)..\(c0 + n - 1) (\(tile.validColumns) valid) · K loop \(tile.reduction)"
+                + (plan.kernel.isShrink ? "" : " · x cols from \(tile.inputColumnOffset)") + " · seg_indptr \(indptr)")
         }
         if let block {
             let fates = StatsPanel.order.filter { block.tally[$0] > 0 }

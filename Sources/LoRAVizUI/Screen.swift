@@ -91,7 +91,7 @@ public enum Screen {
         let marker = focused ? (g.isASCII ? "> " : "▶ ") : "  "
         var title = marker + pane.routing.title + " " + GridView.dimensionsTitle(plan, times: g.times)
         if plan.routing.isWhatIf { title += " what-if" }
-        let zoom = "zoom \(layout.scale)"
+        let zoom = "zoom \(layout.scale.text(times: g.times))"
         let x0 = pane.frame.x
         canvas.put(title, x: x0, y: pane.titleRow, style: focused ? .accent : .title, maxWidth: pane.frame.width)
         let zx = pane.frame.maxX - Format.width(zoom) - 1
@@ -141,12 +141,16 @@ public enum Screen {
         }
         let lines = InspectorPanel.story(plan, batch: state.session.workload.batch, dims: state.session.workload.dims,
                                          position: p, block: block, glyphs: g)
-        for (i, line) in lines.prefix(inner.height).enumerated() {
-            canvas.put(line, x: inner.x + 1, y: inner.y + i, style: i == 0 ? .accent : .normal, maxWidth: inner.width - 1)
-        }
         let fate = plan.fate(p)
-        // The glyph of the program's fate, at the start of its exit/work line.
-        canvas.put(String(g.glyph(fate)), x: inner.maxX - 2, y: inner.y, style: CellStyle(ColorRole(fate), bold: true))
+        for (i, line) in lines.prefix(inner.height).enumerated() {
+            var x = inner.x + 1
+            if i == 1 {
+                // The verdict starts with the program's fate glyph, as drawn in the grid.
+                canvas[x, inner.y + i] = Cell(g.glyph(fate), CellStyle(ColorRole(fate), bold: true))
+                x += 2
+            }
+            canvas.put(line, x: x, y: inner.y + i, style: i == 0 ? .accent : .normal, maxWidth: inner.maxX - x)
+        }
     }
 
     static func renderStatus(_ state: AppState, _ layout: ScreenLayout, into canvas: inout Canvas) {

@@ -56,8 +56,9 @@ public struct ScreenLayout {
             narration = Rect(x: 0, y: bottom - rows, width: width, height: rows)
             bottom -= rows
         }
-        let panelHeight = height >= 36 ? 8 : 7
-        let runWidth = min(60, width / 2)
+        // Four lines of inspector and timings below 44 rows, six above.
+        let panelHeight = height >= 44 ? 8 : 6
+        let runWidth = min(58, width * 9 / 20)
         inspector = Rect(x: 0, y: bottom - panelHeight, width: width - runWidth, height: panelHeight)
         runPanel = Rect(x: width - runWidth, y: bottom - panelHeight, width: runWidth, height: panelHeight)
         bottom -= panelHeight
@@ -82,8 +83,7 @@ public struct ScreenLayout {
             let room = frame.width - 1 - plan.pidCount
             labelWidths.append(min(frame.width / 3, max(minimal, min(natural, room))))
         }
-        switch state.zoom {
-        case .fit:
+        func fitScale() -> GridScale {
             var s = GridScale.one
             for (i, (kind, frame)) in frames.enumerated() {
                 let plan = state.plans[kind]
@@ -91,9 +91,19 @@ public struct ScreenLayout {
                 s.x = max(s.x, cdiv(plan.pidCount, columns))
                 s.y = max(s.y, cdiv(plan.viewRowCount, gridRows))
             }
-            scale = s
-        case .fixed(let s):
-            scale = s
+            return s
+        }
+        switch state.zoom {
+        case .fit: scale = fitScale()
+        case .fixed(let s): scale = s
+        }
+        if scale.y > 1 {
+            // Zoomed rows are labelled with a range of segments (`s52-63`): make room, then fit again.
+            for (i, (kind, frame)) in frames.enumerated() {
+                let digits = String(max(0, state.plans[kind].segments.count - 1)).count
+                labelWidths[i] = min(frame.width / 3, max(labelWidths[i], 2 * digits + 3))
+            }
+            if state.zoom == .fit { scale = fitScale() }
         }
         for (i, (kind, frame)) in frames.enumerated() {
             let plan = state.plans[kind]
