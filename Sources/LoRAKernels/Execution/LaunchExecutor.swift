@@ -1,0 +1,80 @@
+/// The programs of a launch that run their K loop, numbered densely so that
+/// workers can split them without materialising millions of tiles.
+///
+/// Order: segment by segment, slice by slice, pid by pid, the order of
+/// `LaunchPlan.forEachComputingTile`.
+struct WorkingPrograms {
+    let plan: LaunchPlan
+    /// Segments with working programs, and the number of the first program of each.
+    private let segments: [Int]
+    private let starts: [Int]
+    /// Programs that pass the early exits (masked-out ones included).
+    let count: Int
+
+    init(_ plan: LaunchPlan) {
+        self.plan = plan
+        var segments: [Int] = [], starts: [Int] = []
+        var total = 0
+        for seg in plan.segments where seg.workingPids > 0 {
+            segments.append(seg.segment)
+            starts.append(total)
+            total += seg.workingPids * plan.sliceCount
+        }
+        self.segments = segments
+        self.starts = starts
+        count = total
+    }
+
+    /// Calls `body` with the grid position of programs `range`.
+    @inline(__always)
+    func forEach(in range: Range<Int>, _ body: (GridPosition) -> Void) {
+        guard !range.isEmpty else { return }
+        // Last segment starting at or before the range.
+        var lo = 0, hi = starts.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if starts[mid] <= range.lowerBound { lo = mid } else { hi = mid - 1 }
+        }
+        var s = lo
+        var i = range.lowerBound
+        while i < range.upperBound {
+            let segment = segments[s]
+            let pids = plan.segments[segment].workingPids
+            let end = min(range.upperBound, starts[s] + pids * plan.sliceCount)
+            while i < end {
+                let (slice, pid) = (i - starts[s]).quotientAndRemainder(dividingBy: pids)
+                body(GridPosition(pid: pid, slice: slice, segment: segment))
+                i += 1
+            }
+            s += 1
+        }
+    }
+}
+
+/// Runs one launch: every working program of the plan, spread over threads.
+enum LaunchExecutor {
+    /// Executes the launch; false when `isCancelled` stopped it part-way.
+    static func execute<E: KernelElement>(_ launch: Launch<E>, threads: Int,
+                                          isCancelled: () -> Bool = { false }) -> Bool {
+        let programs = WorkingPrograms(launch.plan)
+        let kernel = launch.plan.kernel
+        // Staged x rows: K (in BLOCK_K steps) for the shrink, K_eff for the expands.
+        let rowCapacity = kernel.isShrink ? SGemmLoRAA.blockK : max(16, launch.plan.segments.map(\.reduction).max() ?? 0)
+        // Enough chunks for the workers to balance, few enough to keep the lock cold.
+        let chunk = max(1, programs.count / max(1, threads * 16))
+        return ParallelLoop.run(count: programs.count, chunk: chunk, threads: threads, isCancelled: isCancelled) { range in
+            ProgramScratch.with(rowCapacity: rowCapacity) { scratch in
+                programs.forEach(in: range) { position in
+                    let tile = launch.plan.tile(position)
+                    guard tile.validColumns > 0 else { return }  // masked out: nothing to store
+                    switch kernel {
+                    case .sgemmLoRAA: SGemmLoRAA.program(tile, launch, scratch)
+                    case .sgemmLoRAB: SGemmLoRAB.program(tile, launch, scratch)
+                    case .qkvLoRAB: QKVLoRAB.program(tile, launch, scratch)
+                    case .gateUpLoRAB: GateUpLoRAB.program(tile, launch, scratch)
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+/// Outputs held against the fp64 reference and against each other, over the
+/// valid cells `Reference` defines.
+struct OutputComparison {
+    /// Max |out − ref| per output.
+    var maxAbsError: [Double]
+    /// Valid cells over their tolerance, per output (only when tolerances were asked for).
+    var toleranceViolations: [Int]
+    /// Max |Δ| / tolerance per output (0 when not asked for).
+    var worstToleranceRatio: [Double]
+    /// Max |out₀ − out₁| over valid cells (0 with fewer than two outputs).
+    var maxAbsDifference: Double
+    /// Cells that must keep their initial value (shrink, never written) but do not, per output.
+    var clobberedCells: [Int]
+    /// The reference, `(S, outputWidth)` row-major, when asked to keep it.
+    var reference: [Double]?
+
+    /// Compares `outputs` (each `(S, outputWidth)`) row by row, in parallel.
+    static func compare<E: KernelElement>(_ outputs: [TensorBuffer<E>], inputs: KernelInputs<E>,
+                                          tolerances: Bool, keepReference: Bool, threads: Int,
+                                          isCancelled: () -> Bool = { false }) -> OutputComparison? {
+        let reference = Reference(inputs)
+        let width = inputs.outputWidth
+        let rows = inputs.rows
+        let kept: TensorBuffer<Double>? = keepReference ? TensorBuffer(count: rows * width, repeating: 0) : nil
+        let partials = PartialComparisons()
+        let lock = NSLockBox()
+        let n = outputs.count
+        let completed = ParallelLoop.run(count: rows, chunk: max(1, rows / max(1, threads * 8)), threads: threads,
+                                         isCancelled: isCancelled) { range in
+            var local = OutputComparison(maxAbsError: Array(repeating: 0, count: n),
+                                         toleranceViolations: Array(repeating: 0, count: n),
+                                         worstToleranceRatio: Array(repeating: 0, count: n),
+                                         maxAbsDifference: 0, clobberedCells: Array(repeating: 0, count: n),
+                                         reference: nil)
+            let values = UnsafeMutablePointer<Double>.allocate(capacity: width)
+            let magnitudes = tolerances ? UnsafeMutablePointer<Double>.allocate(capacity: width) : nil
+            defer { values.deallocate(); magnitudes?.deallocate() }
+            let shrink = inputs.workload.kernel.isShrink
+            for row in range {
+                let length = reference.row(row, values: values, magnitudes: magnitudes)
+                let valid = reference.validColumns(row: row)
+                if let kept { (kept.pointer + row * width).update(from: values, count: width) }
+                for (o, output) in outputs.enumerated() {
+                    let out = output.pointer + row * width
+                    var worst = 0.0
+                    for c in 0..<valid {
+                        let delta = abs(Double(out[c].widened) - values[c])
+                        if !(delta <= worst) { worst = delta.isNaN ? .infinity : delta }
+                        if let magnitudes {
+                            let base = shrink ? 0 : Double(inputs.base.pointer[row * width + c].widened)
+                            let tol = Reference<E>.tolerance(reference: values[c], base: base,
+                                                             magnitude: magnitudes[c], length: length)
+                            if !(delta <= tol) { local.toleranceViolations[o] += 1 }
+                            local.worstToleranceRatio[o] = max(local.worstToleranceRatio[o], delta.isNaN ? .infinity : delta / tol)
+                        }
+                    }
+                    local.maxAbsError[o] = max(local.maxAbsError[o], worst)
+                    if shrink {
+                        for c in valid..<width where !out[c].widened.isNaN { local.clobberedCells[o] += 1 }
+                    }
+                }
+                if n >= 2 {
+                    let a = outputs[0].pointer + row * width, b = outputs[1].pointer + row * width
+                    for c in 0..<valid {
+                        let d = abs(Double(a[c].widened) - Double(b[c].widened))
+                        if !(d <= local.maxAbsDifference) { local.maxAbsDifference = d.isNaN ? .infinity : d }
+                    }
+                }
+            }
+            lock.withLock { partials.items.append(local) }
+        }
+        guard completed else { return nil }
+        var result = OutputComparison(maxAbsError: Array(repeating: 0, count: n),
+                                      toleranceViolations: Array(repeating: 0, count: n),
+                                      worstToleranceRatio: Array(repeating: 0, count: n),
+                                      maxAbsDifference: 0, clobberedCells: Array(repeating: 0, count: n),
+                                      reference: nil)
+        for p in partials.items {
+            for o in 0..<n {
+                result.maxAbsError[o] = max(result.maxAbsError[o], p.maxAbsError[o])
+                result.toleranceViolations[o] += p.toleranceViolations[o]
+                result.worstToleranceRatio[o] = max(result.worstToleranceRatio[o], p.worstToleranceRatio[o])
+                result.clobberedCells[o] += p.clobberedCells[o]
+            }
+            result.maxAbsDifference = max(result.maxAbsDifference, p.maxAbsDifference)
+        }
+        if let kept { result.reference = Array(UnsafeBufferPointer(start: kept.pointer, count: kept.count)) }
+        return result
+    }
+}
+
+/// Per-chunk comparisons, merged once the workers are done.
+private final class PartialComparisons: @unchecked Sendable {
+    var items: [OutputComparison] = []
+}

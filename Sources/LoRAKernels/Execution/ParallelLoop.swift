@@ -1,0 +1,59 @@
+import Dispatch
+import Foundation
+
+/// Work spread over a fixed number of worker threads, in chunks pulled one at
+/// a time so that uneven chunks balance out.
+enum ParallelLoop {
+    /// The machine's online cores.
+    static var coreCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
+    /// Calls `body` for consecutive chunks of `0..<count` (at most `chunk`
+    /// long) on `threads` workers; stops handing out chunks once `isCancelled`
+    /// answers true. Returns false when it stopped early.
+    @discardableResult
+    static func run(count: Int, chunk: Int, threads: Int,
+                    isCancelled: () -> Bool = { false },
+                    _ body: (Range<Int>) -> Void) -> Bool {
+        guard count > 0 else { return !isCancelled() }
+        let chunk = max(1, chunk)
+        let chunks = cdiv(count, chunk)
+        let workers = max(1, min(threads, chunks))
+        if workers == 1 {
+            for c in 0..<chunks {
+                if isCancelled() { return false }
+                body(c * chunk ..< min(count, (c + 1) * chunk))
+            }
+            return true
+        }
+        let lock = NSLock()
+        var next = 0
+        var stopped = false
+        withoutActuallyEscaping(body) { body in
+            withoutActuallyEscaping(isCancelled) { isCancelled in
+                DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                    while true {
+                        lock.lock()
+                        if !stopped && isCancelled() { stopped = true }
+                        let c = next
+                        next += 1
+                        let done = stopped || c >= chunks
+                        lock.unlock()
+                        if done { return }
+                        body(c * chunk ..< min(count, (c + 1) * chunk))
+                    }
+                }
+            }
+        }
+        return !stopped
+    }
+}
+
+/// A lock around short critical sections.
+final class NSLockBox: @unchecked Sendable {
+    private let lock = NSLock()
+    func withLock<R>(_ body: () throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+}

@@ -1,0 +1,13 @@
+/// `gate_up_lora_b`, the fused gate/up expand: slice `g` (axis 1) writes output
+/// columns `g·Nout ..< (g+1)·Nout` from x columns `g·r ..< g·r + r` and rows
+/// `g·Nout + c` of `B`.
+///
+/// Grid (from `LaunchPlan`): axis 0 = `cdiv(max_len, 16) · cdiv(Nout, 64)`,
+/// axis 1 = 2 slices, axis 2 = segments.
+enum GateUpLoRAB {
+    static func program<E: KernelElement>(_ tile: ProgramTile, _ launch: Launch<E>, _ scratch: ProgramScratch) {
+        ExpandProgram.run(tile, launch, scratch,
+                          outputColumn: tile.outputColumnOffset + tile.columnStart,
+                          inputColumn: tile.inputColumnOffset)
+    }
+}

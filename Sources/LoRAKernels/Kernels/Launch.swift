@@ -1,0 +1,54 @@
+/// What every program of one launch reads and writes: the plan it executes,
+/// the seeded inputs and the output tensor `(S, outputWidth)`.
+struct Launch<E: KernelElement> {
+    let plan: LaunchPlan
+    let inputs: KernelInputs<E>
+    let output: UnsafeMutablePointer<E>
+
+    var outputWidth: Int { inputs.outputWidth }
+    var inputWidth: Int { inputs.inputWidth }
+
+    /// The physical token row of row `j` of a tile: `seg_indptr[seg] + j`, or
+    /// through `perm` in the sorted routing (KERNELS.md §3 step 5).
+    @inline(__always)
+    func physicalRow(_ tile: ProgramTile, _ j: Int) -> Int {
+        plan.routing.physicalRow(segment: tile.position.segment, row: tile.rowStart + j)
+    }
+}
+
+/// Per-worker scratch memory a program stages its tiles in (fp32), like the
+/// SRAM a GPU program loads its tiles into.
+struct ProgramScratch {
+    /// 16 rows × `rowCapacity` floats: the program's x rows, widened.
+    let x: UnsafeMutablePointer<Float>
+    let rowCapacity: Int
+    /// 16 rows × `SGemmLoRAA.phases` partial sums of one 16-column vector.
+    let accumulators: UnsafeMutablePointer<SIMD16<Float>>
+    /// Physical row of each of the tile's rows.
+    let rows: UnsafeMutablePointer<Int>
+
+    /// Runs `body` with scratch for programs whose staged x rows hold at most
+    /// `rowCapacity` elements.
+    static func with<R>(rowCapacity: Int, _ body: (ProgramScratch) -> R) -> R {
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: LaunchPlan.blockRows * rowCapacity)
+        let acc = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: LaunchPlan.blockRows * SGemmLoRAA.phases)
+        let rows = UnsafeMutablePointer<Int>.allocate(capacity: LaunchPlan.blockRows)
+        defer { x.deallocate(); acc.deallocate(); rows.deallocate() }
+        return body(ProgramScratch(x: x, rowCapacity: rowCapacity, accumulators: acc, rows: rows))
+    }
+
+    /// Widens `count` elements of `source` into staged row `j`.
+    @inline(__always)
+    func stage<E: KernelElement>(row j: Int, from source: UnsafePointer<E>, count: Int) {
+        let dst = x + j * rowCapacity
+        var i = 0
+        while i + 16 <= count {
+            UnsafeMutableRawPointer(dst + i).storeBytes(of: E.load16(source + i), as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count {
+            dst[i] = source[i].widened
+            i += 1
+        }
+    }
+}
