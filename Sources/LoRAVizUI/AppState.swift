@@ -275,6 +275,9 @@ public struct AppState: Sendable {
         recording = Recording(path: path, force: force, lines: session.stateCommands.map(\.description))
     }
 
+    /// Drops a recording that cannot be written (its target exists).
+    public mutating func cancelRecording() { recording = nil }
+
     /// The recording's text and target, if recording (for the host to save on quit).
     public var pendingRecording: Recording? { recording }
 
