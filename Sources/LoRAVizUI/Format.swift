@@ -59,6 +59,18 @@ enum Format {
         return (value < 0 ? "-" : "") + fixed(m, 1) + "e" + (exponent < 0 ? "-" : "+") + e
     }
 
+    /// Three significant digits: `0.0512`, `1.23`, `440`, `12300`.
+    static func significant(_ value: Double) -> String {
+        let a = abs(value)
+        if a == 0 { return "0" }
+        if a >= 100 { return fixed(value, 0) }
+        if a >= 10 { return fixed(value, 1) }
+        if a >= 1 { return fixed(value, 2) }
+        if a >= 0.1 { return fixed(value, 3) }
+        if a >= 0.01 { return fixed(value, 4) }
+        return scientific(value)
+    }
+
     /// Milliseconds with a precision that suits their size.
     static func milliseconds(_ ms: Double) -> String {
         ms < 1 ? fixed(ms, 3) + " ms" : ms < 100 ? fixed(ms, 2) + " ms" : fixed(ms, 0) + " ms"

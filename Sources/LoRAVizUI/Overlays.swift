@@ -40,8 +40,9 @@ public enum RunPanel {
         for routing in result.routings {
             let t = routing.time
             let name = Format.pad(routing.routing == .sorted ? "sorted" : "per-seq", 8)
-            line("\(name)\(Format.milliseconds(t.median)) (\(Format.fixed(t.min, 3))\(g.ellipsis == "~" ? "-" : "–")\(Format.fixed(t.max, 3)))"
-                 + " \(Format.fixed(routing.gflops, 1)) GFLOP/s err \(Format.scientific(routing.maxAbsErrorVsReference))", body)
+            let dash = g.isASCII ? "-" : "–"
+            line("\(name)\(Format.significant(t.median)) ms (\(Format.significant(t.min))\(dash)\(Format.significant(t.max)))"
+                 + " \(Format.significant(routing.gflops)) GFLOP/s err \(Format.scientific(routing.maxAbsErrorVsReference))", body)
         }
         let equal = result.bitwiseEqual ? "bitwise equal: yes" : "bitwise equal: NO"
         line("speedup \(Format.fixed(result.speedup, 2))\(g.times)  max |\(g.delta)| \(Format.scientific(result.maxAbsDiffBetweenRoutings))  \(equal)",
