@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "lora-viz", targets: ["lora-viz"]),
+        .executable(name: "lora-viz-render-bench", targets: ["lora-viz-render-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -39,6 +40,11 @@ let package = Package(
                 "LoRAKernels", "LoRAScenario", "LoRAVizUI", "CNcurses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: nativeCPU
+        ),
+        .executableTarget(
+            name: "lora-viz-render-bench",
+            dependencies: ["LoRAKernels", "LoRAScenario", "LoRAVizUI"],
             swiftSettings: nativeCPU
         ),
         .testTarget(
