@@ -388,6 +388,9 @@ struct ArgumentReader {
 
     private func expectation() throws -> Expectation {
         let p = try positional(0, "PATH")
+        if p.kind == .word, p.value.unicodeScalars.contains(where: { "=!<>".unicodeScalars.contains($0) }) {
+            throw error(at: p, "write spaces around the operator: expect PATH OP VALUE")
+        }
         let opToken = try positional(1, "an operator (==, !=, <, <=, >, >=)")
         let valueToken = try positional(2, "VALUE")
         guard p.kind == .word, let kind = ReportPath.kind(of: p.value) else {
@@ -430,7 +433,7 @@ struct ArgumentReader {
             throw error(at: valueToken, "bad value '\(v)': expected a number, true, false, a \"string\" or a report path")
         }
         if kind != operandKind {
-            throw error(at: valueToken, "\(p.value) is \(Self.article(kind)) but \(valueToken.spelling) is \(Self.article(operandKind))")
+            throw error(at: valueToken, "\(p.value) holds \(Self.article(kind)), but \(valueToken.spelling) is \(Self.article(operandKind))")
         }
         if op.isOrdering, kind != .number {
             throw error(at: opToken, "\(op.rawValue) compares numbers; \(p.value) is \(Self.article(kind)): use == or !=")
@@ -441,9 +444,9 @@ struct ArgumentReader {
     private static func article(_ kind: ReportPath.Kind) -> String {
         switch kind {
         case .number: return "a number"
-        case .bool: return "true or false"
+        case .bool: return "a boolean (true or false)"
         case .string: return "a string"
-        case .list: return "a list"
+        case .list: return "a list of numbers"
         }
     }
 }

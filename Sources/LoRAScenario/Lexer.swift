@@ -129,6 +129,9 @@ enum Lexer {
                 }
                 if j < scalars.count, scalars[j] == "=" {
                     if j == start { throw fail(start, "'=' without a key before it") }
+                    if j + 1 < scalars.count, scalars[j + 1] == "=" {
+                        throw fail(j, "write spaces around '==': expect PATH == VALUE")
+                    }
                     let valueStart = j + 1
                     if valueStart >= scalars.count || isSpace(scalars[valueStart]) || scalars[valueStart] == "#" {
                         throw fail(start, "missing value for '\(word)='")
