@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(
             name: "LoRAScenarioTests",
             dependencies: ["LoRAScenario", "LoRAKernels"],
-            exclude: ["Corpus"]
+            exclude: ["Corpus", "Golden"]
         ),
     ],
     swiftLanguageModes: [.v5]
