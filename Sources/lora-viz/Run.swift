@@ -38,7 +38,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         try HeadlessCLI.play(file: file, format: format, threads: threads, dump: dump, narration: false,
-                             width: 120, height: 40)
+                             width: 120, height: 40, noteWithoutRuns: true)
     }
 }
 
@@ -47,7 +47,7 @@ extension HeadlessReplay.Format: ExpressibleByArgument {}
 /// What `run` and `replay --headless` share: load, play, map outcomes to exit codes.
 enum HeadlessCLI {
     static func play(file: String, format: HeadlessReplay.Format, threads: Int?, dump: String?, narration: Bool,
-                     width: Int, height: Int, speed: Double = 1) throws {
+                     width: Int, height: Int, speed: Double = 1, noteWithoutRuns: Bool = false) throws {
         do {
             let scenario = try Scenario.load(path: file)
             let runCount = scenario.steps.filter { if case .run = $0.command { return true } else { return false } }.count
@@ -70,6 +70,9 @@ enum HeadlessCLI {
             replay.height = height
             replay.speed = speed
             let summary = try replay.play(scenario)
+            if noteWithoutRuns, summary.runs == 0 {
+                FileHandle.standardError.write(Data("note: \(file) has no `run` command; nothing was measured\n".utf8))
+            }
             if summary.exitCode != 0 {
                 FileHandle.standardError.write(Data(
                     "\(summary.expectationFailures.count) of \(summary.expectationFailures.count + summary.expectationsHeld) expectations failed\n".utf8))
