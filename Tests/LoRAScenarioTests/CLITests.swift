@@ -113,6 +113,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(r.err, """
             fail.lora:3:1: error: expect per-sequence.launched == 1 failed: expected per-sequence.launched == 1, actual 48
+            note: fail.lora has no `run` command; nothing was measured
             1 of 1 expectations failed
 
             """)
