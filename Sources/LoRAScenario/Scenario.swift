@@ -47,8 +47,10 @@ public struct Scenario: Sendable {
     public static func parse(_ source: String, file: String) throws -> Scenario {
         var steps: [ScenarioStep] = []
         var lineNumber = 0
+        // A byte-order mark some editors write is not part of the first command.
+        let body = source.hasPrefix("\u{FEFF}") ? Substring(source.unicodeScalars.dropFirst()) : Substring(source)
         // Split on "\n" as bytes: as Characters, "\r\n" is one grapheme.
-        for rawLine in source.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+        for rawLine in body.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
             var line = rawLine
             if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
