@@ -50,6 +50,11 @@ let package = Package(
             dependencies: ["LoRAScenario", "LoRAKernels"],
             exclude: ["Corpus", "Golden"]
         ),
+        .testTarget(
+            name: "LoRAVizUITests",
+            dependencies: ["LoRAVizUI", "LoRAKernels", "LoRAScenario"],
+            exclude: ["__Snapshots__"]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )
