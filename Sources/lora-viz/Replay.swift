@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoRAScenario
+import LoRAVizUI
 
 /// `lora-viz replay FILE`: play a scenario in the TUI, or headless.
 struct Replay: ParsableCommand {
@@ -39,6 +40,12 @@ struct Replay: ParsableCommand {
     @Option(help: ArgumentHelp("Playback speed, \(Self.speedRange).", valueName: "factor"))
     var speed: Double = 1
 
+    @Flag(name: .customLong("no-color"), help: "No colours in the TUI (also when NO_COLOR is set).")
+    var noColor = false
+
+    @Flag(help: "ASCII glyphs in the TUI instead of UTF-8.")
+    var ascii = false
+
     static let speedRange = "\(ScenarioPlayer.speeds.lowerBound)–\(Int(ScenarioPlayer.speeds.upperBound))"
 
     func validate() throws {
@@ -50,10 +57,19 @@ struct Replay: ParsableCommand {
 
     func run() throws {
         guard headless else {
-            // The integrator wires the TUI's replay (the `ui` branch) here.
-            FileHandle.standardError.write(Data(
-                "error: the interactive replay is not in this build yet; use --headless\n".utf8))
-            throw ExitCode(2)
+            // Bad input is reported before the terminal switches to the TUI.
+            let scenario: Scenario
+            do {
+                scenario = try Scenario.load(path: file)
+                try scenario.validate()
+            } catch let error as ScenarioError {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                throw ExitCode(2)
+            }
+            var options = TerminalOptions(colors: TerminalOptions.colorsEnabled(noColorFlag: noColor), ascii: ascii)
+            options.speed = speed
+            try TerminalReplay.play(scenario: scenario, options: options)
+            return
         }
         try HeadlessCLI.play(file: file, format: format, threads: threads, dump: nil, narration: true,
                              width: size.columns, height: size.rows, speed: speed)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LoRAKernels
 import LoRAScenario
+import LoRAVizUI
 
 /// `lora-viz run FILE`: execute a command file headless and report every `run`.
 struct Run: ParsableCommand {
@@ -50,6 +51,7 @@ enum HeadlessCLI {
                      width: Int, height: Int, speed: Double = 1, noteWithoutRuns: Bool = false) throws {
         do {
             let scenario = try Scenario.load(path: file)
+            try scenario.validate()
             let runCount = scenario.steps.filter { if case .run = $0.command { return true } else { return false } }.count
             var replay = HeadlessReplay(
                 execute: { workload, reps, index in
@@ -60,10 +62,10 @@ enum HeadlessCLI {
                     }
                     return result
                 },
-                // The integrator wires the UI's screen renderer here (Screen.render
-                // into a Canvas, then Canvas.text) once the `ui` branch is merged;
-                // until then `output FILE` writes the text report of the current state.
-                renderScreen: { session, _, _ in session.report().text })
+                // `output FILE`: the TUI's screen through the text backend, ASCII glyphs.
+                renderScreen: { session, width, height in
+                    Screen.renderText(session: session, width: width, height: height)
+                })
             replay.format = format
             replay.printsNarration = narration
             replay.width = width

@@ -137,11 +137,29 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.out.contains("ok small.lora:11:1: expect bitwise_equal == true"), r.out)
     }
 
+    func testOutputWritesTheScreenAtTheGivenSize() throws {
+        try write("screen.lora", "adapter a rank=4\nseq a count=3\noutput screen.txt\n")
+        let r = try Self.run(["replay", "screen.lora", "--headless", "--size", "100x30"], in: directory)
+        XCTAssertEqual(r.status, 0, r.err)
+        let screen = try String(contentsOf: directory.appendingPathComponent("screen.txt"), encoding: .utf8)
+        var lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last == "" { lines.removeLast() }
+        XCTAssertEqual(lines.count, 30, screen)
+        XCTAssertTrue(screen.contains("per-sequence grid"), screen)
+        XCTAssertLessThanOrEqual(lines.map(\.count).max() ?? 0, 100)
+    }
+
     func testReplayOptionsAreValidated() throws {
         try write("small.lora", small)
+        // Without a terminal the TUI replay explains itself and exits 2.
         let interactive = try Self.run(["replay", "small.lora"], in: directory)
-        XCTAssertNotEqual(interactive.status, 0)
-        XCTAssertFalse(interactive.err.isEmpty)
+        XCTAssertEqual(interactive.status, 2)
+        XCTAssertTrue(interactive.err.contains("needs a terminal"), interactive.err)
+        // Bad input is reported before any terminal is needed.
+        try write("bad.lora", "seq nobody\n")
+        let bad = try Self.run(["replay", "bad.lora"], in: directory)
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertEqual(bad.err, "bad.lora:1:5: error: unknown adapter 'nobody': no adapter is defined yet (adapter NAME rank=N)\n")
         let size = try Self.run(["replay", "small.lora", "--headless", "--size", "wide"], in: directory)
         XCTAssertNotEqual(size.status, 0)
         XCTAssertTrue(size.err.contains("--size takes <columns>x<rows>, like 120x40; got 'wide'"), size.err)
