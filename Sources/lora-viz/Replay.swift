@@ -21,7 +21,7 @@ struct Replay: ParsableCommand {
             Exit status: 0 when every expect held, 1 when an expect failed, 2 on bad input.
             """)
 
-    @Argument(help: ArgumentHelp("The scenario file (.lora).", valueName: "file"))
+    @Argument(help: ArgumentHelp("The scenario file (.lora); - reads standard input (headless only).", valueName: "file"))
     var file: String
 
     @Flag(help: "Run without a terminal, on a virtual clock.")
@@ -49,6 +49,9 @@ struct Replay: ParsableCommand {
     static let speedRange = "\(ScenarioPlayer.speeds.lowerBound)–\(Int(ScenarioPlayer.speeds.upperBound))"
 
     func validate() throws {
+        if file == "-", !headless {
+            throw ValidationError("reading the scenario from standard input needs --headless: the TUI reads keys there")
+        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard ScenarioPlayer.speeds.contains(speed) else {
             throw ValidationError("--speed must be within \(Self.speedRange), got \(speed)")
@@ -60,7 +63,7 @@ struct Replay: ParsableCommand {
             // Bad input is reported before the terminal switches to the TUI.
             let scenario: Scenario
             do {
-                scenario = try Scenario.load(path: file)
+                scenario = try HeadlessCLI.loadScenario(file)
                 try scenario.validate()
             } catch let error as ScenarioError {
                 FileHandle.standardError.write(Data("\(error)\n".utf8))

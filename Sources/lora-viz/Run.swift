@@ -19,7 +19,7 @@ struct Run: ParsableCommand {
             input (the error is printed to standard error as file:line:col: error: …).
             """)
 
-    @Argument(help: ArgumentHelp("The command file (a .lora scenario).", valueName: "file"))
+    @Argument(help: ArgumentHelp("The command file (a .lora scenario); - reads standard input.", valueName: "file"))
     var file: String
 
     @Option(help: "Report format: text, or json (one JSON object per `run` on one line).")
@@ -47,10 +47,17 @@ extension HeadlessReplay.Format: ExpressibleByArgument {}
 
 /// What `run` and `replay --headless` share: load, play, map outcomes to exit codes.
 enum HeadlessCLI {
+    /// A scenario file, or standard input for `-` (named `<stdin>` in errors).
+    static func loadScenario(_ file: String) throws -> Scenario {
+        guard file == "-" else { return try Scenario.load(path: file) }
+        let data = FileHandle.standardInput.readDataToEndOfFile()
+        return try Scenario.load(data: data, file: "<stdin>")
+    }
+
     static func play(file: String, format: HeadlessReplay.Format, threads: Int?, dump: String?, narration: Bool,
                      width: Int, height: Int, speed: Double = 1, noteWithoutRuns: Bool = false) throws {
         do {
-            let scenario = try Scenario.load(path: file)
+            let scenario = try loadScenario(file)
             try scenario.validate()
             let runCount = scenario.steps.filter { if case .run = $0.command { return true } else { return false } }.count
             var replay = HeadlessReplay(
@@ -73,7 +80,7 @@ enum HeadlessCLI {
             replay.speed = speed
             let summary = try replay.play(scenario)
             if noteWithoutRuns, summary.runs == 0 {
-                FileHandle.standardError.write(Data("note: \(file) has no `run` command; nothing was measured\n".utf8))
+                FileHandle.standardError.write(Data("note: \(scenario.file) has no `run` command; nothing was measured\n".utf8))
             }
             if summary.exitCode != 0 {
                 FileHandle.standardError.write(Data(

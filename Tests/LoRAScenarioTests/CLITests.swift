@@ -26,11 +26,19 @@ final class CLITests: XCTestCase {
     }
 
     /// Runs the binary in `directory`; returns status, stdout, stderr.
-    static func run(_ arguments: [String], in directory: URL) throws -> (status: Int32, out: String, err: String) {
+    static func run(_ arguments: [String], in directory: URL, input: String? = nil) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
         process.executableURL = try binary()
         process.arguments = arguments
         process.currentDirectoryURL = directory
+        if let input {
+            let pipe = Pipe()
+            process.standardInput = pipe
+            pipe.fileHandleForWriting.write(Data(input.utf8))
+            try pipe.fileHandleForWriting.close()
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -125,6 +133,18 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.status, 2)
         XCTAssertEqual(r.err, "bad.lora:2:5: error: unknown adapter 'b'; did you mean 'a'? (adapters: a)\n")
         XCTAssertEqual(r.out, "")
+    }
+
+    func testStandardInputIsDash() throws {
+        let r = try Self.run(["run", "-"], in: directory, input: "adapter a rank=4\nseq a count=2\nseq q\n")
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.err, "<stdin>:3:5: error: unknown adapter 'q'; did you mean 'a'? (adapters: a)\n")
+        let ok = try Self.run(["replay", "-", "--headless"], in: directory, input: "narrate \"hi\"\n")
+        XCTAssertEqual(ok.status, 0, ok.err)
+        XCTAssertEqual(ok.out, "│ hi\n")
+        let tui = try Self.run(["replay", "-"], in: directory, input: "narrate \"hi\"\n")
+        XCTAssertNotEqual(tui.status, 0)
+        XCTAssertTrue(tui.err.contains("needs --headless"), tui.err)
     }
 
     func testHeadlessReplayNarratesAndDoesNotSleep() throws {
