@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(
             name: "LoRAScenarioTests",
             dependencies: ["LoRAScenario", "LoRAKernels"],
-            exclude: ["Corpus"]
+            exclude: ["Corpus", "Golden"]
         ),
         .testTarget(
             name: "LoRAVizUITests",

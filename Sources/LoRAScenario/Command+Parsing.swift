@@ -223,6 +223,7 @@ struct ArgumentReader {
             let z = positionals.count > 3 ? try int(positionals[3], "Z", axis) : nil
             return .select(routing: routing, x: x, y: y, z: z)
         case "expect":
+            try joinList()
             try expect(positions: 3)
             return .expect(try expectation())
         case "output":
@@ -265,6 +266,26 @@ struct ArgumentReader {
             }
             throw error(at: p, message)
         }
+    }
+
+    /// Joins `[16,` `26,` `1]` (a list VALUE the lexer split at spaces) into one token.
+    private mutating func joinList() throws {
+        guard positionals.count > 2, positionals[2].kind == .word, positionals[2].value.hasPrefix("[") else { return }
+        var parts: [String] = []
+        var end = 2
+        while end < positionals.count {
+            let t = positionals[end]
+            guard t.kind == .word else { throw error(at: t, "bad list: expected numbers like [16, 26, 1]") }
+            parts.append(t.value)
+            if t.value.hasSuffix("]") { break }
+            end += 1
+        }
+        guard end < positionals.count else {
+            throw error(at: positionals[2], "unterminated list: no closing ']' on this line")
+        }
+        var joined = positionals[2]
+        joined.value = parts.joined(separator: " ")
+        positionals.replaceSubrange(2...end, with: [joined])
     }
 
     /// `expect` takes exactly three words, no pairs (a pair here means a missing space around `==`).
@@ -367,6 +388,9 @@ struct ArgumentReader {
 
     private func expectation() throws -> Expectation {
         let p = try positional(0, "PATH")
+        if p.kind == .word, p.value.unicodeScalars.contains(where: { "=!<>".unicodeScalars.contains($0) }) {
+            throw error(at: p, "write spaces around the operator: expect PATH OP VALUE")
+        }
         let opToken = try positional(1, "an operator (==, !=, <, <=, >, >=)")
         let valueToken = try positional(2, "VALUE")
         guard p.kind == .word, let kind = ReportPath.kind(of: p.value) else {
@@ -378,7 +402,19 @@ struct ArgumentReader {
         let operand: Expectation.Operand
         let operandKind: ReportPath.Kind
         let v = valueToken.value
-        if valueToken.kind == .string {
+        if valueToken.kind == .word, v.hasPrefix("[") {
+            let body = v.dropFirst().dropLast()
+            let items = body.split(separator: ",", omittingEmptySubsequences: false)
+                .map { String($0.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed()) }
+            var numbers: [Double] = []
+            for item in items where !(items.count == 1 && item.isEmpty) {
+                guard Numbers.isDecimal(item), let d = Double(item), d.isFinite else {
+                    throw error(at: valueToken, "bad list '\(v)': expected numbers like [16, 26, 1]")
+                }
+                numbers.append(d)
+            }
+            operand = .value(.list(numbers)); operandKind = .list
+        } else if valueToken.kind == .string {
             operand = .value(.string(v)); operandKind = .string
         } else if v == "true" || v == "false" {
             operand = .value(.bool(v == "true")); operandKind = .bool
@@ -397,7 +433,7 @@ struct ArgumentReader {
             throw error(at: valueToken, "bad value '\(v)': expected a number, true, false, a \"string\" or a report path")
         }
         if kind != operandKind {
-            throw error(at: valueToken, "\(p.value) is \(Self.article(kind)) but \(valueToken.spelling) is \(Self.article(operandKind))")
+            throw error(at: valueToken, "\(p.value) holds \(Self.article(kind)), but \(valueToken.spelling) is \(Self.article(operandKind))")
         }
         if op.isOrdering, kind != .number {
             throw error(at: opToken, "\(op.rawValue) compares numbers; \(p.value) is \(Self.article(kind)): use == or !=")
@@ -408,8 +444,9 @@ struct ArgumentReader {
     private static func article(_ kind: ReportPath.Kind) -> String {
         switch kind {
         case .number: return "a number"
-        case .bool: return "true or false"
+        case .bool: return "a boolean (true or false)"
         case .string: return "a string"
+        case .list: return "a list of numbers"
         }
     }
 }

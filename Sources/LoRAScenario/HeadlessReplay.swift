@@ -77,9 +77,12 @@ public struct HeadlessReplay {
                 let location = event.step.location
                 switch event.effect {
                 case .none:
-                    if printsNarration, case .narrate(let text) = event.step.command {
+                    guard printsNarration else { break }
+                    if case .narrate(let text) = event.step.command {
                         info(text.split(separator: "\n", omittingEmptySubsequences: false)
                             .map { "│ \($0)\n" }.joined())
+                    } else if case .title(let text) = event.step.command {
+                        info("═══ \(text) ═══\n")
                     }
                 case .run(let reps):
                     summary.runs += 1
@@ -149,14 +152,14 @@ public struct HeadlessReplay {
             .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
         do {
             try Data(text.utf8).write(to: temporary)
-            if FileManager.default.fileExists(atPath: path) {
-                _ = try FileManager.default.replaceItemAt(url, withItemAt: temporary)
-            } else {
-                try FileManager.default.moveItem(at: temporary, to: url)
-            }
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
             throw ScenarioError(location: location, message: "cannot write \(path): \(Self.reason(error))")
+        }
+        // rename(2) replaces the target atomically: a reader sees the old file or the new one.
+        if rename(temporary.path, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw ScenarioError(location: location, message: "cannot write \(path): \(reason)")
         }
     }
 

@@ -36,8 +36,8 @@ struct Token: Hashable, Sendable {
 /// Rules: whitespace (space, tab) separates tokens; `#` at the start of a
 /// token begins a comment that runs to the end of the line; `"…"` is a string
 /// with the escapes `\"`, `\\` and `\n`; a bare word that contains `=` is a
-/// `key=value` pair; a run of `=!<>` is an operator word (`expect`). Control characters other than tab are rejected, NUL as
-/// binary data.
+/// `key=value` pair; a run of `=!<>` is an operator word (`expect`).
+/// Control characters other than tab are rejected, NUL as binary data.
 enum Lexer {
     /// The longest line accepted, in characters (Unicode scalars).
     static let maxLineLength = 4096
@@ -129,6 +129,9 @@ enum Lexer {
                 }
                 if j < scalars.count, scalars[j] == "=" {
                     if j == start { throw fail(start, "'=' without a key before it") }
+                    if j + 1 < scalars.count, scalars[j + 1] == "=" {
+                        throw fail(j, "write spaces around '==': expect PATH == VALUE")
+                    }
                     let valueStart = j + 1
                     if valueStart >= scalars.count || isSpace(scalars[valueStart]) || scalars[valueStart] == "#" {
                         throw fail(start, "missing value for '\(word)='")

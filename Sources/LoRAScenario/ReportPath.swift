@@ -3,10 +3,13 @@ public enum ReportValue: Hashable, Sendable, CustomStringConvertible {
     case number(Double)
     case bool(Bool)
     case string(String)
+    /// A list of numbers: the grid, `[16, 26, 1]`.
+    case list([Double])
 
-    /// The value as the language writes it: `56`, `0.25`, `true`, `"sgemm_lora_b"`.
+    /// The value as the language writes it: `56`, `0.25`, `true`, `"sgemm_lora_b"`, `[16, 26, 1]`.
     public var description: String {
         switch self {
+        case .list(let items): return "[" + items.map(Printer.number).joined(separator: ", ") + "]"
         case .number(let d): return Printer.number(d)
         case .bool(let b): return b ? "true" : "false"
         case .string(let s): return Printer.quoted(s)
@@ -18,6 +21,7 @@ public enum ReportValue: Hashable, Sendable, CustomStringConvertible {
         case .number: return .number
         case .bool: return .bool
         case .string: return .string
+        case .list: return .list
         }
     }
 }
@@ -28,12 +32,12 @@ public enum ReportValue: Hashable, Sendable, CustomStringConvertible {
 public enum ReportPath {
     /// What kind of value a path holds.
     public enum Kind: String, Hashable, Sendable {
-        case number, bool, string
+        case number, bool, string, list
     }
 
     /// The keys of one routing's entry.
     static let routingFields: [(String, Kind)] = {
-        var fields: [(String, Kind)] = [("grid.x", .number), ("grid.y", .number), ("grid.z", .number),
+        var fields: [(String, Kind)] = [("grid", .list), ("grid.x", .number), ("grid.y", .number), ("grid.z", .number),
                                         ("launched", .number)]
         fields += FateKeys.all.map { ("fates.\($0)", .number) }
         fields += [("working", .number), ("valid_rows", .number), ("row_utilisation", .number),

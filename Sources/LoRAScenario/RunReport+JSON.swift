@@ -151,7 +151,17 @@ extension RunReport {
         case .bool(let b): return .bool(b)
         case .uint(let n): return .number(Double(n))
         case .string(let s): return .string(s)
-        case .object, .array, .null: return nil
+        case .array(let items):
+            var numbers: [Double] = []
+            for item in items {
+                switch item {
+                case .int(let n): numbers.append(Double(n))
+                case .double(let d): numbers.append(d)
+                default: return nil
+                }
+            }
+            return .list(numbers)
+        case .object, .null: return nil
         }
     }
 }

@@ -17,7 +17,7 @@ extension RunReport {
         if whatIf {
             lines.append("note: sorting an extend batch per token is a what-if; SGLang sorts decode batches only")
         }
-        let labelWidth = 24
+        let labelWidth = 26
         let columnWidth = 26
         func row(_ label: String, _ values: [String]) {
             var line = label._padded(to: labelWidth)
@@ -47,7 +47,7 @@ extension RunReport {
         row("issued MACs", routings.map { Self.grouped($0.issuedMacs) })
         row("weight bytes loaded", routings.map { Session.formatBytes($0.weightBytes) })
         if hasTimings {
-            row("time ms median [min–max]", routings.map { r in
+            row("time ms, median [min–max]", routings.map { r in
                 r.timeMs.map { "\(Self.ms($0.median)) [\(Self.ms($0.min))–\(Self.ms($0.max))]" } ?? "–"
             })
             row("GFLOP/s", routings.map { $0.gflops.map { Self.fixed($0, 1) } ?? "–" })

@@ -107,12 +107,16 @@ final class CommandErrorTests: XCTestCase {
         assertError("expect sorted.fate.excess_exit == 56",
                     "t.lora:3:8: error: unknown report path 'sorted.fate.excess_exit'; did you mean 'sorted.fates.excess_exit'? (roots: kernel, dtype, mode, what_if, batch, per-sequence, sorted, max_abs_diff_between_routings, bitwise_equal, speedup, threads)")
         assertError("expect speedup => 1", "t.lora:3:16: error: unknown operator '=>'; expected ==, !=, <, <=, > or >=")
-        assertError("expect bitwise_equal < true", "t.lora:3:22: error: < compares numbers; bitwise_equal is true or false: use == or !=")
-        assertError("expect bitwise_equal == 1", "t.lora:3:25: error: bitwise_equal is true or false but 1 is a number")
+        assertError("expect bitwise_equal < true", "t.lora:3:22: error: < compares numbers; bitwise_equal is a boolean (true or false): use == or !=")
+        assertError("expect bitwise_equal == 1", "t.lora:3:25: error: bitwise_equal holds a boolean (true or false), but 1 is a number")
         assertError("expect sorted.launched < per-sequence.lunched",
                     "t.lora:3:26: error: unknown report path 'per-sequence.lunched'; did you mean 'per-sequence.launched'? (roots: kernel, dtype, mode, what_if, batch, per-sequence, sorted, max_abs_diff_between_routings, bitwise_equal, speedup, threads)")
         assertError("expect speedup", "t.lora:3:15: error: missing an operator (==, !=, <, <=, >, >=); usage: expect PATH ==|!=|<|<=|>|>= VALUE")
         assertError("expect speedup > 1 2", "t.lora:3:20: error: unexpected argument '2'; usage: expect PATH ==|!=|<|<=|>|>= VALUE")
+        assertError("expect speedup>1", "t.lora:3:8: error: write spaces around the operator: expect PATH OP VALUE")
+        assertError("expect speedup==1", "t.lora:3:15: error: write spaces around '==': expect PATH == VALUE")
+        assertError("expect sorted.grid < [1, 2]", "t.lora:3:20: error: < compares numbers; sorted.grid is a list of numbers: use == or !=")
+        assertError("expect sorted.grid == [1, x]", "t.lora:3:23: error: bad list '[1, x]': expected numbers like [16, 26, 1]")
         assertError("expect speedup >=fast", "t.lora:3:18: error: bad value 'fast': expected a number, true, false, a \"string\" or a report path")
     }
 }
