@@ -158,6 +158,8 @@ public struct Canvas: Hashable, Sendable {
         case "×": return "x"
         case "→", "▶", "›": return ">"
         case "←": return "<"
+        case "↑": return "^"
+        case "↓": return "v"
         case "│": return "|"
         case "≥": return ">"
         case "≤": return "<"

@@ -77,7 +77,7 @@ final class EndToEndTests: XCTestCase {
         let recording = scratch.appendingPathComponent("session.lora").path
         try tmux(["new-session", "-d", "-s", session, "-x", "120", "-y", "40",
                   "env TERM=xterm-256color LANG=C.UTF-8 bash --norc --noprofile"])
-        try literal("stty -g > \(before); \(binary.path) --record \(recording); echo EXIT=$?; stty -g > \(after); echo DONE")
+        try literal("stty -g > \(before); \(binary.path) --record \(recording); echo EXIT=$?; stty -g > \(after); echo END-$((6*7))")
         try keys("Enter")
         var text = try waitFor("per-sequence grid (1×16, 26)")
         XCTAssertEqual(try tmux(["display", "-p", "-t", session, "#{alternate_on}"]).trimmingCharacters(in: .whitespacesAndNewlines), "1")
@@ -128,7 +128,7 @@ final class EndToEndTests: XCTestCase {
         try waitFor("hjkl move")
         // Quit: the terminal comes back as it was.
         try keys("q")
-        text = try waitFor("DONE")
+        text = try waitFor("END-42")
         XCTAssertTrue(text.contains("EXIT=0"), text)
         XCTAssertEqual(try tmux(["display", "-p", "-t", session, "#{alternate_on}"]).trimmingCharacters(in: .whitespacesAndNewlines), "0")
         XCTAssertEqual(try String(contentsOfFile: before, encoding: .utf8), try String(contentsOfFile: after, encoding: .utf8),
@@ -146,12 +146,12 @@ final class EndToEndTests: XCTestCase {
         try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30",
                   "env TERM=xterm-256color LANG=C.UTF-8 bash --norc --noprofile"])
         let pidFile = scratch.appendingPathComponent("pid").path
-        try literal("stty -g > \(before); \(binary.path) --no-color --ascii & echo $! > \(pidFile); fg; echo EXIT=$?; stty -g > \(after); echo DONE")
+        try literal("stty -g > \(before); \(binary.path) --no-color --ascii & echo $! > \(pidFile); fg; echo EXIT=$?; stty -g > \(after); echo END-$((6*7))")
         try keys("Enter")
         try waitFor("per-sequence grid (1x16, 26)")
         let pid = Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
         XCTAssertEqual(kill(pid, SIGTERM), 0)
-        let text = try waitFor("DONE")
+        let text = try waitFor("END-42")
         XCTAssertTrue(text.contains("EXIT=143"), text)
         XCTAssertEqual(try String(contentsOfFile: before, encoding: .utf8), try String(contentsOfFile: after, encoding: .utf8))
     }
