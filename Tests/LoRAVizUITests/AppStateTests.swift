@@ -319,8 +319,8 @@ final class AppStateTests: XCTestCase {
         XCTAssertTrue(story[3].contains("out cols 768..1023"), story[3])
         let excess = InspectorPanel.story(plan, batch: s.session.workload.batch, dims: s.session.workload.dims,
                                           position: GridPosition(pid: 16, segment: 0), block: nil, glyphs: .ascii)
-        XCTAssertTrue(excess[1].hasPrefix("excess exit: pid_s 1"), excess[1])
-        XCTAssertTrue(excess[1].contains(">= len \(sqlRows.count)"), excess[1])
+        XCTAssertTrue(excess[1].hasPrefix("excess exit: pid_sx16 = 16 >= len"), excess[1])
+        XCTAssertTrue(excess[1].contains(">= len \(sqlRows.count) (pid_s = pid 16 / 16 tiles)"), excess[1])
         let unused = InspectorPanel.story(plan, batch: s.session.workload.batch, dims: s.session.workload.dims,
                                           position: GridPosition(pid: 0, segment: 6), block: nil, glyphs: .ascii)
         XCTAssertTrue(unused[1].hasPrefix("rank-0 exit: slot 6 holds no adapter"), unused[1])
