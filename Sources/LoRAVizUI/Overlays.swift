@@ -86,11 +86,14 @@ public enum HelpOverlay {
     /// The overlay's lines for a column width: group headings, then `keys  summary`.
     public static func lines(columnWidth: Int, glyphs: Glyphs, withCommands: Bool) -> [(String, Bool)] {
         var lines: [(String, Bool)] = []
+        func keys(_ b: KeyBinding) -> String {
+            b.keys.map { glyphs.isASCII ? $0.asciiDescription : $0.description }.joined(separator: " ")
+        }
+        let keyWidth = KeyBinding.table.map { Format.width(keys($0)) }.max()! + 1
         for group in KeyBinding.Group.allCases {
             lines.append((group.rawValue, true))
             for binding in KeyBinding.table where binding.group == group {
-                let keys = binding.keys.map { glyphs.isASCII ? $0.asciiDescription : $0.description }.joined(separator: " ")
-                var text = Format.pad(keys, 11) + binding.summary
+                var text = Format.pad(keys(binding), keyWidth) + binding.summary
                 if withCommands, let shape = binding.commandShape { text += "  [\(shape)]" }
                 lines.append((text, false))
             }
