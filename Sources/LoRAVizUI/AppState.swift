@@ -246,8 +246,15 @@ public struct AppState: Sendable {
         record(command)
         adoptSelection()
         switch effect {
-        case .none, .sleep, .pause, .expect:
+        case .none, .sleep, .pause:
             break
+        case .expect(let e):
+            // Typed at the prompt: say whether it holds (a replay checks and counts its own).
+            if replay == nil {
+                let outcome = e.evaluate(in: session.report())
+                status = StatusMessage(text: outcome.held ? "expect held: \(e)" : "expect failed: \(outcome.message)",
+                                       isError: !outcome.held)
+            }
         case .run(let reps):
             if run != nil { actions.append(.cancelRun) }
             run = RunProgress(workload: session.workload, fraction: 0, reps: reps)

@@ -123,6 +123,12 @@ struct TerminalApp {
             case nil: break
             }
             if let run = background { events += run.poll(); if run.isDone { background = nil } }
+            // Redraw on input, and while something moves on its own (a run's spinner, a replay).
+            let animating = state.run != nil || (state.replay.map { !$0.isFinished } ?? false)
+            if events.isEmpty && !animating {
+                _ = state.handle(.tick(now: Date().timeIntervalSince(start)))
+                continue
+            }
             events.append(.tick(now: Date().timeIntervalSince(start)))
             for event in events {
                 for action in state.handle(event) {

@@ -114,6 +114,15 @@ final class AppStateTests: XCTestCase {
         XCTAssertTrue(Screen.render(s).text.contains("<prompt>:1:5"))
     }
 
+    func testExpectTypedAtThePromptSaysWhetherItHolds() throws {
+        var s = try state()
+        _ = s.submit("expect sorted.launched == 256")
+        XCTAssertEqual(s.status, StatusMessage(text: "expect held: sorted.launched == 256", isError: false))
+        _ = s.submit("expect sorted.launched < 100")
+        XCTAssertEqual(s.status?.isError, true)
+        XCTAssertTrue(s.status!.text.contains("256"), s.status!.text)
+    }
+
     // MARK: Undo
 
     func testUndoAndRedoWalkSessionValues() throws {
