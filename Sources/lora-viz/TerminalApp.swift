@@ -109,6 +109,7 @@ struct TerminalApp {
                                      + " · \(state.glyphs.isASCII ? "ASCII" : "UTF-8") glyphs"))
         }
         var ending = Ending.quit
+        var needsDraw = true
         loop: while true {
             var events: [AppEvent] = []
             switch terminal.read() {
@@ -125,10 +126,11 @@ struct TerminalApp {
             if let run = background { events += run.poll(); if run.isDone { background = nil } }
             // Redraw on input, and while something moves on its own (a run's spinner, a replay).
             let animating = state.run != nil || (state.replay.map { !$0.isFinished } ?? false)
-            if events.isEmpty && !animating {
+            if events.isEmpty && !animating && !needsDraw {
                 _ = state.handle(.tick(now: Date().timeIntervalSince(start)))
                 continue
             }
+            needsDraw = false
             events.append(.tick(now: Date().timeIntervalSince(start)))
             for event in events {
                 for action in state.handle(event) {
