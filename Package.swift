@@ -5,6 +5,8 @@ import PackageDescription
 /// the default x86-64 target emits SSE2 only and runs the kernels 5× slower.
 let nativeCPU: [SwiftSetting] = [
     .unsafeFlags(["-target-cpu", "native"], .when(configuration: .release)),
+    // Lets the benchmark say which ISA the build targets.
+    .define("LORAVIZ_NATIVE_CPU", .when(configuration: .release)),
 ]
 
 let package = Package(

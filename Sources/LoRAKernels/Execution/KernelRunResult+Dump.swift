@@ -30,7 +30,14 @@ struct TypedKernelTensors<E: KernelElement> {
             }
             files[name] = what
         }
-        try tensor("x.npy", inputs.x, shape: [s, inputs.inputWidth], "x (S, inputWidth): the kernel's input, \(dtype) values stored exactly as float32")
+        let inputWidth = inputs.inputWidth
+        try NumpyFile.write(path("x.npy"), descr: .float32, shape: [s, inputWidth], as: Float.self) { range, out in
+            for i in range {
+                let (row, column) = i.quotientAndRemainder(dividingBy: inputWidth)
+                out[i - range.lowerBound] = inputs.input(row: row, column: column).widened
+            }
+        }
+        files["x.npy"] = "x (S, inputWidth): the kernel's input, \(dtype) values stored exactly as float32"
 
         let slots = workload.batch.slotCount
         let wRows = workload.weightRows, wCols = workload.weightColumns

@@ -58,8 +58,8 @@ enum LaunchExecutor {
                                           isCancelled: () -> Bool = { false }) -> Bool {
         let programs = WorkingPrograms(launch.plan)
         let kernel = launch.plan.kernel
-        // Staged x rows: K (in BLOCK_K steps) for the shrink, K_eff for the expands.
-        let rowCapacity = kernel.isShrink ? SGemmLoRAA.blockK : max(16, launch.plan.segments.map(\.reduction).max() ?? 0)
+        // Staged x rows: K_eff for the expands (the shrink reads x in place).
+        let rowCapacity = kernel.isShrink ? 16 : max(16, launch.plan.segments.map(\.reduction).max() ?? 0)
         // Enough chunks for the workers to balance, few enough to keep the lock cold.
         let chunk = max(1, programs.count / max(1, threads * 16))
         return ParallelLoop.run(count: programs.count, chunk: chunk, threads: threads, isCancelled: isCancelled) { range in

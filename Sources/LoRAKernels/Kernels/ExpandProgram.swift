@@ -18,7 +18,7 @@ enum ExpandProgram {
         let r = tile.reduction
         let rows = tile.validRows
         let x = launch.inputs.x.pointer
-        let xStride = launch.inputWidth
+        let xStride = launch.inputs.xRowStride
         for j in 0..<rows {
             let row = launch.physicalRow(tile, j)
             scratch.rows[j] = row
