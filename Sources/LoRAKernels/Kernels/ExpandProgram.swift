@@ -44,6 +44,12 @@ enum ExpandProgram {
         }
         while j < rows {
             var v = 0
+            // Eight chains for a lone row (per-sequence decode): four would
+            // stall on FMA latency over the short K_eff loop.
+            while v + 8 <= vectors {
+                tile1x8(scratch.x + j * scratch.rowCapacity, w + v * 16, stride, r, epilogue, row: j, vector: v)
+                v += 8
+            }
             while v + 4 <= vectors {
                 tile1x4(scratch.x + j * scratch.rowCapacity, w + v * 16, stride, r, epilogue, row: j, vector: v)
                 v += 4
@@ -135,6 +141,26 @@ enum ExpandProgram {
         }
         epilogue.store(a0, row: j, vector: v); epilogue.store(a1, row: j, vector: v + 1)
         epilogue.store(a2, row: j, vector: v + 2); epilogue.store(a3, row: j, vector: v + 3)
+    }
+
+    @inline(__always)
+    static func tile1x8<E: KernelElement>(_ x: UnsafePointer<Float>, _ w: UnsafePointer<E>, _ wStride: Int,
+                                          _ r: Int, _ epilogue: Epilogue<E>, row j: Int, vector v: Int) {
+        var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+        var a4 = SIMD16<Float>(), a5 = SIMD16<Float>(), a6 = SIMD16<Float>(), a7 = SIMD16<Float>()
+        var wk = w
+        for k in 0..<r {
+            let b = x[k]
+            a0 = a0.addingProduct(b, E.load16(wk)); a1 = a1.addingProduct(b, E.load16(wk + 16))
+            a2 = a2.addingProduct(b, E.load16(wk + 32)); a3 = a3.addingProduct(b, E.load16(wk + 48))
+            a4 = a4.addingProduct(b, E.load16(wk + 64)); a5 = a5.addingProduct(b, E.load16(wk + 80))
+            a6 = a6.addingProduct(b, E.load16(wk + 96)); a7 = a7.addingProduct(b, E.load16(wk + 112))
+            wk += wStride
+        }
+        epilogue.store(a0, row: j, vector: v); epilogue.store(a1, row: j, vector: v + 1)
+        epilogue.store(a2, row: j, vector: v + 2); epilogue.store(a3, row: j, vector: v + 3)
+        epilogue.store(a4, row: j, vector: v + 4); epilogue.store(a5, row: j, vector: v + 5)
+        epilogue.store(a6, row: j, vector: v + 6); epilogue.store(a7, row: j, vector: v + 7)
     }
 
     @inline(__always)
