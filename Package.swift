@@ -19,8 +19,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
+        // Opt-in C microkernels on AVX512_BF16 (VDPBF16PS); Swift stays the default.
+        .target(name: "CLoRAKernels"),
         .target(
             name: "LoRAKernels",
+            dependencies: ["CLoRAKernels"],
             swiftSettings: nativeCPU
         ),
         .target(

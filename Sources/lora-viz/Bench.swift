@@ -28,6 +28,9 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("rank"), help: "Ranks instead of 16 and 64.") var ranks: [Int] = []
     @Option(help: "Timed launches per routing after one warm-up.") var reps: Int = 7
     @Flag(help: "Skip the FMA peak measurement.") var noPeak = false
+    @Flag(name: .customLong("bf16-dot"),
+          help: "Opt-in: bf16 shrinks on the C VDPBF16PS microkernels (avx512_bf16 CPUs only).")
+    var bf16Dot = false
 
     /// One anchor: batch size, adapters in use, rank.
     struct Shape: Hashable { var bs: Int; var adapters: Int; var rank: Int }
@@ -58,6 +61,9 @@ struct Bench: ParsableCommand {
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if reps < 1 { throw ValidationError("--reps must be at least 1") }
+        if bf16Dot && !KernelRunOptions.bf16DotMicrokernelAvailable {
+            throw ValidationError("--bf16-dot needs a CPU with avx512_bf16; this one has none")
+        }
         for bs in batchSizes where !(1...4096).contains(bs) { throw ValidationError("--bs \(bs) is outside 1...4096") }
         for a in adapterCounts where !(1...64).contains(a) { throw ValidationError("--adapters \(a) is outside 1...64") }
         for r in ranks where !(1...64).contains(r) { throw ValidationError("--rank \(r) is outside 1...64 (max rank R is 64)") }
@@ -100,6 +106,7 @@ struct Bench: ParsableCommand {
             print("threads \(threads) · reps \(reps) after 1 warm-up · fp32 FMA peak (12 register FMA chains): " +
                   (peakText.isEmpty ? "not measured" : peakText.joined(separator: ", ") + " GFLOP/s"))
             print("decode, hidden 4096, 64 slots, GFLOP/s = 2·useful MACs / median; speedup = per-sequence / sorted median")
+            if bf16Dot { print("bf16 shrinks on the opt-in C VDPBF16PS microkernels (--bf16-dot)") }
             print("")
             print(pad("kernel", 15) + pad("dtype", 6) + lpad("bs", 5) + lpad("ad", 4) + lpad("r", 4) +
                   " │ " + pad("per-sequence ms (min–max)", 27) + lpad("GF/s", 7) +
@@ -110,7 +117,7 @@ struct Bench: ParsableCommand {
             for dtype in dtypes {
                 for shape in shapes {
                     let w = Self.workload(kernel: kernel, dtype: dtype, shape: shape)
-                    let r = try KernelRunner.run(w, options: KernelRunOptions(reps: reps, threads: threads))
+                    let r = try KernelRunner.run(w, options: KernelRunOptions(reps: reps, threads: threads, bf16DotMicrokernel: bf16Dot))
                     if format == .text {
                         func cell(_ run: RoutingRun) -> String {
                             pad("\(fixed(run.time.median, 3)) (\(fixed(run.time.min, 3))–\(fixed(run.time.max, 3)))", 27) + lpad(fixed(run.gflops, 1), 7)
@@ -141,6 +148,7 @@ struct Bench: ParsableCommand {
                         "avx512f": isa.avx512f, "avx512_bf16": isa.avx512bf16, "avx2": isa.avx2, "fma": isa.fma,
                         "f16c": isa.f16c, "cpu_model": isa.cpuModel, "summary": isa.summary],
                 "threads": threads, "reps": reps, "fma_peak_gflops": peaks, "results": results,
+                "bf16_dot_microkernel": bf16Dot,
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))

@@ -4,6 +4,8 @@ struct Launch<E: KernelElement> {
     let plan: LaunchPlan
     let inputs: KernelInputs<E>
     let output: UnsafeMutablePointer<E>
+    /// Run the shrink's blocks on the opt-in C VDPBF16PS microkernels (bf16 only).
+    var bf16Dot = false
 
     var outputWidth: Int { inputs.outputWidth }
     var inputWidth: Int { inputs.inputWidth }

@@ -1,3 +1,5 @@
+import CLoRAKernels
+
 /// `sgemm_lora_a`, the shrink: `out[:, 0..<N_eff] = round(x · A[w][0..<N_eff]ᵀ)`.
 ///
 /// Grid and fates come from `LaunchPlan` (axis 0 = `cdiv(max_len,16) ·
@@ -41,6 +43,9 @@ enum SGemmLoRAA {
         // blocking K into L1-sized steps measured slower: 115–155 GFLOP/s fp32
         // against 165–200.) A's tile stays in L2 across row blocks, the block's
         // x rows across column blocks.
+        if launch.bf16Dot && E.dtype == .bf16 {
+            bf16DotBlocks(acc, x, kStride, w, wStride, k, rows, columnBlocks, scratch)
+        } else {
         var j = 0
         while j + 4 <= rows {
             let x0 = x + scratch.rows[j] * kStride, x1 = x + scratch.rows[j + 1] * kStride
@@ -60,6 +65,7 @@ enum SGemmLoRAA {
             if block < columnBlocks { dot1x4(acc + j * 16 + block * 4, xr, w + block * 4 * wStride, wStride, k) }
             j += 1
         }
+        }
 
         // Epilogue: round to the dtype, store the valid cells; columns at or
         // beyond N_eff are never written.
@@ -68,6 +74,36 @@ enum SGemmLoRAA {
         for j in 0..<rows {
             let dst = out + scratch.rows[j] * outStride + tile.outputColumnOffset + tile.columnStart
             for c in 0..<tile.validColumns { dst[c] = E(rounding: lanesSum(acc[j * 16 + c])) }
+        }
+    }
+
+    /// The same blocks on the opt-in C microkernels (`CLoRAKernels`): lane `l`
+    /// adds the bf16 pairs `(32i + 2l, 32i + 2l + 1)` with VDPBF16PS instead of
+    /// `k ≡ l (mod 16)` with FMAs, a different but equally fixed per-cell order.
+    static func bf16DotBlocks<E: KernelElement>(_ acc: UnsafeMutablePointer<SIMD16<Float>>, _ x: UnsafePointer<E>,
+                                                _ kStride: Int, _ w: UnsafePointer<E>, _ wStride: Int, _ k: Int,
+                                                _ rows: Int, _ columnBlocks: Int, _ scratch: ProgramScratch) {
+        let accF = UnsafeMutableRawPointer(acc).assumingMemoryBound(to: Float.self)
+        let xb = UnsafeRawPointer(x).assumingMemoryBound(to: UInt16.self)
+        let wb = UnsafeRawPointer(w).assumingMemoryBound(to: UInt16.self)
+        var j = 0
+        while j + 4 <= rows {
+            let x0 = xb + scratch.rows[j] * kStride, x1 = xb + scratch.rows[j + 1] * kStride
+            let x2 = xb + scratch.rows[j + 2] * kStride, x3 = xb + scratch.rows[j + 3] * kStride
+            for block in 0..<columnBlocks {
+                lora_bf16_dot4x4(accF + (j * 16 + block * 4) * 16, x0, x1, x2, x3, wb + block * 4 * wStride, wStride, k)
+            }
+            j += 4
+        }
+        while j < rows {
+            let xr = xb + scratch.rows[j] * kStride
+            var block = 0
+            while block < columnBlocks {
+                let columns = min(8, (columnBlocks - block) * 4)
+                lora_bf16_dot1xn(accF + (j * 16 + block * 4) * 16, xr, wb + block * 4 * wStride, wStride, k, Int32(columns))
+                block += 2
+            }
+            j += 1
         }
     }
 
