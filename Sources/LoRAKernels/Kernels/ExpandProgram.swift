@@ -29,19 +29,24 @@ enum ExpandProgram {
         let vectors = cdiv(tile.validColumns, 16)
         let epilogue = Epilogue<E>(launch: launch, scratch: scratch, column: outputColumn,
                                    columns: tile.validColumns, scaling: seg.scaling)
-        var j = 0
-        while j + 4 <= rows {
-            var v = 0
-            while v + 4 <= vectors {
+        // Column groups outer: a group's `K_eff × 64` slice of Bᵀ stays in L1
+        // while every 4-row block of the tile passes over it.
+        let fullRowBlocks = rows / 4
+        var v = 0
+        while v + 4 <= vectors {
+            for block in 0..<fullRowBlocks {
+                let j = block * 4
                 tile4x4(scratch.x + j * scratch.rowCapacity, scratch.rowCapacity, w + v * 16, stride, r, epilogue, row: j, vector: v)
-                v += 4
             }
-            while v < vectors {
-                for jj in j..<j + 4 { tile1x1(scratch.x + jj * scratch.rowCapacity, w + v * 16, stride, r, epilogue, row: jj, vector: v) }
-                v += 1
-            }
-            j += 4
+            v += 4
         }
+        while v < vectors {
+            for j in 0..<fullRowBlocks * 4 {
+                tile1x1(scratch.x + j * scratch.rowCapacity, w + v * 16, stride, r, epilogue, row: j, vector: v)
+            }
+            v += 1
+        }
+        var j = fullRowBlocks * 4
         while j < rows {
             var v = 0
             // Eight chains for a lone row (per-sequence decode): four would
