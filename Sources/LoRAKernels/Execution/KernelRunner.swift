@@ -88,6 +88,12 @@ public struct KernelRunResult: Sendable {
 /// A run stopped because its `isCancelled` closure answered true.
 public struct KernelRunCancelled: Error {}
 
+/// A workload the kernels cannot run, with the reason.
+public struct KernelWorkloadError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { "error: \(message)" }
+}
+
 /// Runs the SIMD kernels of a workload under both routings.
 public enum KernelRunner {
     /// Runs both routings' plans on seeded inputs, checks both against the fp64 reference.
@@ -98,6 +104,10 @@ public enum KernelRunner {
     public static func run(_ workload: Workload, options: KernelRunOptions = .init(),
                            progress: @escaping @Sendable (Double) -> Void = { _ in },
                            isCancelled: @escaping @Sendable () -> Bool = { false }) throws -> KernelRunResult {
+        // The expands read x columns q·r ..< q·r + r of a row 3R (or 2R, R) wide.
+        for adapter in workload.batch.adapters where adapter.rank > workload.dims.maxRank {
+            throw KernelWorkloadError(message: "adapter '\(adapter.name)' has rank \(adapter.rank), above the max rank R = \(workload.dims.maxRank)")
+        }
         switch workload.dtype {
         case .bf16: return try run(BFloat16.self, workload, options, progress, isCancelled)
         case .fp16: return try run(Float16.self, workload, options, progress, isCancelled)
