@@ -46,6 +46,24 @@ enum SGemmLoRAA {
         if launch.bf16Dot && E.dtype == .bf16 {
             bf16DotBlocks(acc, x, kStride, w, wStride, k, rows, columnBlocks, scratch)
         } else {
+            blocks(acc, x, kStride, w, wStride, k, rows, columnBlocks, scratch)
+        }
+
+        // Epilogue: round to the dtype, store the valid cells; columns at or
+        // beyond N_eff are never written.
+        let out = launch.output
+        let outStride = launch.outputWidth
+        for j in 0..<rows {
+            let dst = out + scratch.rows[j] * outStride + tile.outputColumnOffset + tile.columnStart
+            for c in 0..<tile.validColumns { dst[c] = E(rounding: lanesSum(acc[j * 16 + c])) }
+        }
+    }
+
+    /// The tile's 4 × 4 blocks, then its leftover rows one by one (8 columns at a time).
+    @inline(__always)
+    static func blocks<E: KernelElement>(_ acc: UnsafeMutablePointer<SIMD16<Float>>, _ x: UnsafePointer<E>,
+                                         _ kStride: Int, _ w: UnsafePointer<E>, _ wStride: Int, _ k: Int,
+                                         _ rows: Int, _ columnBlocks: Int, _ scratch: ProgramScratch) {
         var j = 0
         while j + 4 <= rows {
             let x0 = x + scratch.rows[j] * kStride, x1 = x + scratch.rows[j + 1] * kStride
@@ -64,16 +82,6 @@ enum SGemmLoRAA {
             }
             if block < columnBlocks { dot1x4(acc + j * 16 + block * 4, xr, w + block * 4 * wStride, wStride, k) }
             j += 1
-        }
-        }
-
-        // Epilogue: round to the dtype, store the valid cells; columns at or
-        // beyond N_eff are never written.
-        let out = launch.output
-        let outStride = launch.outputWidth
-        for j in 0..<rows {
-            let dst = out + scratch.rows[j] * outStride + tile.outputColumnOffset + tile.columnStart
-            for c in 0..<tile.validColumns { dst[c] = E(rounding: lanesSum(acc[j * 16 + c])) }
         }
     }
 
