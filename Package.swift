@@ -9,6 +9,13 @@ let nativeCPU: [SwiftSetting] = [
     .define("LORAVIZ_NATIVE_CPU", .when(configuration: .release)),
 ]
 
+/// The kernels are optimised in debug builds too: unoptimised generic SIMD
+/// code runs ~100× slower, which would make every test or debug session that
+/// runs a batch crawl (a bs 512 scenario took minutes).
+let optimisedInDebug: [SwiftSetting] = [
+    .unsafeFlags(["-O"], .when(configuration: .debug)),
+]
+
 let package = Package(
     name: "lora-viz",
     platforms: [.macOS(.v13)],
@@ -24,7 +31,7 @@ let package = Package(
         .target(
             name: "LoRAKernels",
             dependencies: ["CLoRAKernels"],
-            swiftSettings: nativeCPU
+            swiftSettings: nativeCPU + optimisedInDebug
         ),
         .target(
             name: "LoRAScenario",
