@@ -77,9 +77,12 @@ public struct HeadlessReplay {
                 let location = event.step.location
                 switch event.effect {
                 case .none:
-                    if printsNarration, case .narrate(let text) = event.step.command {
+                    guard printsNarration else { break }
+                    if case .narrate(let text) = event.step.command {
                         info(text.split(separator: "\n", omittingEmptySubsequences: false)
                             .map { "│ \($0)\n" }.joined())
+                    } else if case .title(let text) = event.step.command {
+                        info("═══ \(text) ═══\n")
                     }
                 case .run(let reps):
                     summary.runs += 1

@@ -36,8 +36,8 @@ struct Token: Hashable, Sendable {
 /// Rules: whitespace (space, tab) separates tokens; `#` at the start of a
 /// token begins a comment that runs to the end of the line; `"…"` is a string
 /// with the escapes `\"`, `\\` and `\n`; a bare word that contains `=` is a
-/// `key=value` pair; a run of `=!<>` is an operator word (`expect`). Control characters other than tab are rejected, NUL as
-/// binary data.
+/// `key=value` pair; a run of `=!<>` is an operator word (`expect`).
+/// Control characters other than tab are rejected, NUL as binary data.
 enum Lexer {
     /// The longest line accepted, in characters (Unicode scalars).
     static let maxLineLength = 4096

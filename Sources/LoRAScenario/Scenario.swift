@@ -47,8 +47,10 @@ public struct Scenario: Sendable {
     public static func parse(_ source: String, file: String) throws -> Scenario {
         var steps: [ScenarioStep] = []
         var lineNumber = 0
+        // A byte-order mark some editors write is not part of the first command.
+        let body = source.hasPrefix("\u{FEFF}") ? Substring(source.unicodeScalars.dropFirst()) : Substring(source)
         // Split on "\n" as bytes: as Characters, "\r\n" is one grapheme.
-        for rawLine in source.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+        for rawLine in body.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
             var line = rawLine
             if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
@@ -82,11 +84,18 @@ public struct Scenario: Sendable {
         } catch {
             throw fail("cannot read the file: \(error.localizedDescription)")
         }
+        return try load(data: data, file: path)
+    }
+
+    /// Parses a scenario's bytes (a file's, or standard input's), checking
+    /// them as `load(path:)` does.
+    public static func load(data: Data, file: String) throws -> Scenario {
         if data.count > maxFileBytes {
-            throw fail("the file is over \(maxFileBytes >> 20) MiB; a scenario is a short text file")
+            throw ScenarioError(location: SourceLocation(file: file, line: 0, column: 0),
+                                message: "the file is over \(maxFileBytes >> 20) MiB; a scenario is a short text file")
         }
-        try checkText(data, file: path)
-        return try parse(String(decoding: data, as: UTF8.self), file: path)
+        try checkText(data, file: file)
+        return try parse(String(decoding: data, as: UTF8.self), file: file)
     }
 
     /// Finds the first NUL byte or invalid UTF-8 sequence, located.

@@ -31,7 +31,7 @@ public struct ScenarioPlayer: Sendable {
     public private(set) var nextStepIndex = 0
     /// The index of the step applied last, if any.
     public private(set) var currentStepIndex: Int?
-    /// Playback speed: sleeps and step intervals last `1 / speed` as long (⅛×–16×).
+    /// Playback speed: sleeps and step intervals last `1 / speed` as long (⅛×–64×).
     public var speed: Double = 1 {
         didSet { speed = min(max(speed, Self.speeds.lowerBound), Self.speeds.upperBound) }
     }
@@ -43,7 +43,7 @@ public struct ScenarioPlayer: Sendable {
     /// When the next step is due, on the player's clock.
     private var dueTime: Double?
 
-    public static let speeds: ClosedRange<Double> = 0.125...16
+    public static let speeds: ClosedRange<Double> = 0.125...64
 
     public init(_ scenario: Scenario, session: Session = Session(), stepInterval: Double = 0) {
         self.scenario = scenario

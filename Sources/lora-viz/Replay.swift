@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoRAScenario
+import LoRAVizUI
 
 /// `lora-viz replay FILE`: play a scenario in the TUI, or headless.
 struct Replay: ParsableCommand {
@@ -20,7 +21,7 @@ struct Replay: ParsableCommand {
             Exit status: 0 when every expect held, 1 when an expect failed, 2 on bad input.
             """)
 
-    @Argument(help: ArgumentHelp("The scenario file (.lora).", valueName: "file"))
+    @Argument(help: ArgumentHelp("The scenario file (.lora); - reads standard input (headless only).", valueName: "file"))
     var file: String
 
     @Flag(help: "Run without a terminal, on a virtual clock.")
@@ -39,9 +40,18 @@ struct Replay: ParsableCommand {
     @Option(help: ArgumentHelp("Playback speed, \(Self.speedRange).", valueName: "factor"))
     var speed: Double = 1
 
+    @Flag(name: .customLong("no-color"), help: "No colours in the TUI (also when NO_COLOR is set).")
+    var noColor = false
+
+    @Flag(help: "ASCII glyphs in the TUI instead of UTF-8.")
+    var ascii = false
+
     static let speedRange = "\(ScenarioPlayer.speeds.lowerBound)–\(Int(ScenarioPlayer.speeds.upperBound))"
 
     func validate() throws {
+        if file == "-", !headless {
+            throw ValidationError("reading the scenario from standard input needs --headless: the TUI reads keys there")
+        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard ScenarioPlayer.speeds.contains(speed) else {
             throw ValidationError("--speed must be within \(Self.speedRange), got \(speed)")
@@ -50,10 +60,19 @@ struct Replay: ParsableCommand {
 
     func run() throws {
         guard headless else {
-            // The integrator wires the TUI's replay (the `ui` branch) here.
-            FileHandle.standardError.write(Data(
-                "error: the interactive replay is not in this build yet; use --headless\n".utf8))
-            throw ExitCode(2)
+            // Bad input is reported before the terminal switches to the TUI.
+            let scenario: Scenario
+            do {
+                scenario = try HeadlessCLI.loadScenario(file)
+                try scenario.validate()
+            } catch let error as ScenarioError {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                throw ExitCode(2)
+            }
+            var options = TerminalOptions(colors: TerminalOptions.colorsEnabled(noColorFlag: noColor), ascii: ascii)
+            options.speed = speed
+            try TerminalReplay.play(scenario: scenario, options: options)
+            return
         }
         try HeadlessCLI.play(file: file, format: format, threads: threads, dump: nil, narration: true,
                              width: size.columns, height: size.rows, speed: speed)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LoRAKernels
 import LoRAScenario
+import LoRAVizUI
 
 /// `lora-viz run FILE`: execute a command file headless and report every `run`.
 struct Run: ParsableCommand {
@@ -18,7 +19,7 @@ struct Run: ParsableCommand {
             input (the error is printed to standard error as file:line:col: error: …).
             """)
 
-    @Argument(help: ArgumentHelp("The command file (a .lora scenario).", valueName: "file"))
+    @Argument(help: ArgumentHelp("The command file (a .lora scenario); - reads standard input.", valueName: "file"))
     var file: String
 
     @Option(help: "Report format: text, or json (one JSON object per `run` on one line).")
@@ -38,7 +39,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         try HeadlessCLI.play(file: file, format: format, threads: threads, dump: dump, narration: false,
-                             width: 120, height: 40)
+                             width: 120, height: 40, noteWithoutRuns: true)
     }
 }
 
@@ -46,10 +47,18 @@ extension HeadlessReplay.Format: ExpressibleByArgument {}
 
 /// What `run` and `replay --headless` share: load, play, map outcomes to exit codes.
 enum HeadlessCLI {
+    /// A scenario file, or standard input for `-` (named `<stdin>` in errors).
+    static func loadScenario(_ file: String) throws -> Scenario {
+        guard file == "-" else { return try Scenario.load(path: file) }
+        let data = FileHandle.standardInput.readDataToEndOfFile()
+        return try Scenario.load(data: data, file: "<stdin>")
+    }
+
     static func play(file: String, format: HeadlessReplay.Format, threads: Int?, dump: String?, narration: Bool,
-                     width: Int, height: Int, speed: Double = 1) throws {
+                     width: Int, height: Int, speed: Double = 1, noteWithoutRuns: Bool = false) throws {
         do {
-            let scenario = try Scenario.load(path: file)
+            let scenario = try loadScenario(file)
+            try scenario.validate()
             let runCount = scenario.steps.filter { if case .run = $0.command { return true } else { return false } }.count
             var replay = HeadlessReplay(
                 execute: { workload, reps, index in
@@ -60,16 +69,19 @@ enum HeadlessCLI {
                     }
                     return result
                 },
-                // The integrator wires the UI's screen renderer here (Screen.render
-                // into a Canvas, then Canvas.text) once the `ui` branch is merged;
-                // until then `output FILE` writes the text report of the current state.
-                renderScreen: { session, _, _ in session.report().text })
+                // `output FILE`: the TUI's screen through the text backend, ASCII glyphs.
+                renderScreen: { session, width, height in
+                    Screen.renderText(session: session, width: width, height: height)
+                })
             replay.format = format
             replay.printsNarration = narration
             replay.width = width
             replay.height = height
             replay.speed = speed
             let summary = try replay.play(scenario)
+            if noteWithoutRuns, summary.runs == 0 {
+                FileHandle.standardError.write(Data("note: \(scenario.file) has no `run` command; nothing was measured\n".utf8))
+            }
             if summary.exitCode != 0 {
                 FileHandle.standardError.write(Data(
                     "\(summary.expectationFailures.count) of \(summary.expectationFailures.count + summary.expectationsHeld) expectations failed\n".utf8))

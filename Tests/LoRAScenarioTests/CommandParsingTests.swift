@@ -94,6 +94,12 @@ final class CommandParsingTests: XCTestCase {
         XCTAssertEqual(s.steps[1].location.description, "crlf.lora:2:1")
     }
 
+    func testAByteOrderMarkIsSkipped() throws {
+        let s = try Scenario.parse("\u{FEFF}slots 4\n", file: "bom.lora")
+        XCTAssertEqual(s.steps.map(\.command), [.slots(4)])
+        XCTAssertEqual(s.steps[0].location.description, "bom.lora:1:1")
+    }
+
     func testNumbersWithExponentsAndSigns() throws {
         XCTAssertEqual(try Command.parse("adapter a rank=8 scaling=1e-2"), .adapter(name: "a", rank: 8, scaling: 0.01, slot: nil))
         XCTAssertEqual(try Command.parse("adapter a rank=8 scaling=-0.5"), .adapter(name: "a", rank: 8, scaling: -0.5, slot: nil))

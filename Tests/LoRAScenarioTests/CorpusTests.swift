@@ -60,24 +60,9 @@ final class CorpusTests: XCTestCase {
 
     /// The built `lora-viz run` prints the same errors to standard error and exits 2.
     func testEndToEndThroughTheBinary() throws {
-        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("lora-viz")
-        // `swift test` builds every product; a test runner started some other way may not have.
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
-            throw XCTSkip("no lora-viz binary beside the test bundle at \(binary.path)")
-        }
         func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = arguments
-            process.currentDirectoryURL = Self.corpus
-            let errors = Pipe()
-            process.standardError = errors
-            process.standardOutput = FileHandle.nullDevice
-            try process.run()
-            let data = errors.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+            let r = try CLITests.run(arguments, in: Self.corpus)
+            return (r.status, r.err)
         }
         for name in try Self.files() {
             let expected = try String(contentsOf: Self.corpus.appendingPathComponent(

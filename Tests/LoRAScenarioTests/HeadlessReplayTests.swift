@@ -66,6 +66,7 @@ final class HeadlessReplayTests: XCTestCase {
         XCTAssertEqual(summary.expectationsHeld, 3)
         let (out, err) = captured()
         XCTAssertEqual(err, "")
+        XCTAssertTrue(out.hasPrefix("═══ Small ═══\n"), out)
         XCTAssertTrue(out.contains("│ two adapters\n"), out)
         XCTAssertTrue(out.contains("── run 1 at small.lora:12:1 (reps 2) ──\nsgemm_lora_b · bf16 · decode · bs 5"), out)
         XCTAssertTrue(out.contains("bitwise equal: yes"), out)

@@ -47,7 +47,12 @@ final class RoundTripTests: XCTestCase {
 
     func expectation() -> Expectation {
         let numberPaths = ReportPath.all.filter { $0.kind == .number }.map(\.path)
-        switch int(0...3) {
+        switch int(0...4) {
+        case 4:
+            return Expectation(path: pick(["sorted.grid", "per-sequence.grid"]), comparison: pick([.equal, .notEqual]),
+                               expected: Bool.random(using: &rng)
+                                   ? .value(.list((0..<int(0...4)).map { _ in Double(int(0...100_000)) / pick([1, 4]) }))
+                                   : .path(pick(["sorted.grid", "per-sequence.grid"])))
         case 0:
             return Expectation(path: pick(numberPaths), comparison: pick(Expectation.Comparison.allCases),
                                expected: .value(.number(pick([0, 56, 1.5, -2, 1e-7, 123456789, Double(int(0...99999)) / 64]))))

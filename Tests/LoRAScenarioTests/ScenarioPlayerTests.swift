@@ -60,7 +60,7 @@ final class ScenarioPlayerTests: XCTestCase {
         _ = try player.advance(now: 10.5)
         XCTAssertEqual(player.nextDeadline, 10.625, "0.5 s step interval at 4×")
         player.speed = 1000
-        XCTAssertEqual(player.speed, 16, "clamped")
+        XCTAssertEqual(player.speed, 64, "clamped")
     }
 
     func testNextStepIgnoresTimeAndErrorsKeepThePlace() throws {
