@@ -30,8 +30,9 @@ public enum RunPanel {
         }
         guard let result = session.lastRun else {
             if state.run == nil {
-                line("no run yet: r runs both routings' kernels", .dim)
-                line("(SIMD on the CPU, checked against an fp64 reference)", .dim)
+                line("no run yet: r runs the kernels", .dim)
+                line("both routings, SIMD on the CPU,", .dim)
+                line("checked against an fp64 reference", .dim)
             }
             return
         }
