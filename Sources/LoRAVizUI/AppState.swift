@@ -263,6 +263,8 @@ public struct AppState: Sendable {
         case .output(let path):
             actions.append(.writeScreen(path: path))
         case .record(let path, let force):
+            // A recording in progress is written before the next one starts.
+            if let r = recording { actions.append(.saveRecording(path: r.path, text: r.text, force: r.force)) }
             recording = Recording(path: path, force: force, lines: session.stateCommands.map(\.description))
             status = StatusMessage(text: "recording to \(path)", isError: false)
             actions.append(.checkRecordingTarget(path: path, force: force))

@@ -60,7 +60,8 @@ public enum NarrationPanel {
         let g = state.glyphs
         var title = "narration"
         if let r = state.replay {
-            let mode = r.isFinished ? "done" : r.paused ? "paused" : r.waitingForKey ? "waiting: space" : "playing"
+            let mode = r.isFinished ? "done" : r.paused ? "paused" : r.waitingForKey ? "waiting: space"
+                : r.waitingForRun ? "running kernels" : "playing"
             title = "replay \(r.scenario.file) · step \(min(r.next, r.scenario.steps.count))/\(r.scenario.steps.count)"
                 + " · \(Format.speed(r.speed))\(g.times) · \(mode)"
             if g.isASCII { title = title.replacingOccurrences(of: "·", with: "-") }

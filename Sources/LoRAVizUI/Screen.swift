@@ -184,6 +184,12 @@ public enum Screen {
     }
 
     static func renderHints(_ state: AppState, _ layout: ScreenLayout, into canvas: inout Canvas) {
+        if state.prompt != nil {
+            let arrows = state.glyphs.isASCII ? "Up/Down" : "↑↓"
+            canvas.put("Enter applies  Esc cancels  \(arrows) history  any command of the language, e.g. seq NAME count=4",
+                       x: 0, y: layout.hintRow, style: .dim, maxWidth: layout.width)
+            return
+        }
         let replaying = state.replay != nil
         let hints = KeyBinding.table.filter { $0.hint != nil && ($0.replayOnly == replaying || !$0.replayOnly) }
         var ordered = hints.filter(\.replayOnly) + hints.filter { !$0.replayOnly }

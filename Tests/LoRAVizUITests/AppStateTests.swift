@@ -203,6 +203,15 @@ final class AppStateTests: XCTestCase {
         for step in try Scenario.parse(text, file: path).steps { _ = try replayed.apply(step) }
         XCTAssertEqual(replayed.workload, s.session.workload)
         XCTAssertEqual(replayed.selection, s.session.selection)
+        // A second :record writes the first recording before starting the next.
+        _ = s.submit("record /tmp/a.lora")
+        let switched = s.submit("record /tmp/b.lora")
+        XCTAssertEqual(switched.count, 2)
+        if case .saveRecording(let first, _, _)? = switched.first { XCTAssertEqual(first, "/tmp/a.lora") } else { XCTFail("\(switched)") }
+        if case .checkRecordingTarget(let next, _)? = switched.last { XCTAssertEqual(next, "/tmp/b.lora") } else { XCTFail("\(switched)") }
+        // Quitting saves the recording in progress.
+        let quit = s.handle(.key(.char("q")))
+        XCTAssertTrue(quit.contains { if case .saveRecording("/tmp/b.lora", _, false) = $0 { return true }; return false })
     }
 
     // MARK: Zoom and size
