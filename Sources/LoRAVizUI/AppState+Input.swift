@@ -158,7 +158,7 @@ extension AppState {
         for pane in layout.panes {
             guard pane.cells.contains(x: x, y: y) else { continue }
             let plan = plans[pane.routing]
-            let column = pane.origin.column + (x - pane.cells.x)
+            let column = pane.origin.column + (x - pane.cells.x) / pane.cellWidth
             let row = pane.origin.row + (y - pane.cells.y)
             let pid = column * layout.scale.x, viewRow = row * layout.scale.y
             guard pid < plan.pidCount, viewRow < plan.viewRowCount else { return [] }
@@ -179,11 +179,11 @@ extension AppState {
             if let p = cursor(pane.routing) {
                 let cx = p.pid / layout.scale.x, cy = plan.viewRow(of: p) / layout.scale.y
                 if cx < origin.column { origin.column = cx }
-                if cx >= origin.column + pane.cells.width { origin.column = cx - pane.cells.width + 1 }
+                if cx >= origin.column + pane.visibleColumns { origin.column = cx - pane.visibleColumns + 1 }
                 if cy < origin.row { origin.row = cy }
                 if cy >= origin.row + pane.cells.height { origin.row = cy - pane.cells.height + 1 }
             }
-            origin.column = max(0, min(origin.column, columns - pane.cells.width))
+            origin.column = max(0, min(origin.column, columns - pane.visibleColumns))
             origin.row = max(0, min(origin.row, rows - pane.cells.height))
             origins[pane.routing] = origin
         }

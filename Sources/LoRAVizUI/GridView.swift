@@ -66,9 +66,11 @@ public struct GridView {
     public var cursor: GridCell?
     public var glyphs: Glyphs
     public var labelWidth: Int
+    /// Terminal columns per cell (1 or 2).
+    public var cellWidth: Int
 
     public init(plan: LaunchPlan, batch: Batch, scale: GridScale, origin: GridCell = GridCell(column: 0, row: 0),
-                cursor: GridCell? = nil, glyphs: Glyphs, labelWidth: Int) {
+                cursor: GridCell? = nil, glyphs: Glyphs, labelWidth: Int, cellWidth: Int = 1) {
         self.plan = plan
         self.batch = batch
         self.scale = scale
@@ -76,6 +78,7 @@ public struct GridView {
         self.cursor = cursor
         self.glyphs = glyphs
         self.labelWidth = labelWidth
+        self.cellWidth = max(1, cellWidth)
     }
 
     /// `grid (1×16, 26)` or `grid (2×16, 3, 8)`: (rowBlocks×columnBlocks[, slices], segments).
@@ -180,13 +183,13 @@ public struct GridView {
     /// Draws the labelled cells into `area` (no title, no stats).
     public func render(into canvas: inout Canvas, area: Rect) {
         let (columns, rows) = scale.cells(plan)
-        let cellWidth = max(0, area.width - labelWidth - 1)
+        let visible = max(0, area.width - labelWidth - 1) / cellWidth
         for j in 0..<area.height {
             let cellRow = origin.row + j
             guard cellRow < rows else { break }
             let y = area.y + j
             canvas.put(label(cellRow: cellRow), x: area.x, y: y, style: .dim, maxWidth: labelWidth - 1)
-            for i in 0..<cellWidth {
+            for i in 0..<visible {
                 let column = origin.column + i
                 guard column < columns else { break }
                 let cell = GridCell(column: column, row: cellRow)
@@ -195,10 +198,10 @@ public struct GridView {
                     look.style.reverse = true
                     look.style.bold = true
                 }
-                canvas[area.x + labelWidth + i, y] = look
+                for k in 0..<cellWidth { canvas[area.x + labelWidth + i * cellWidth + k, y] = look }
             }
             // Marks that the grid continues past the area's edges.
-            if origin.column + cellWidth < columns {
+            if origin.column + visible < columns {
                 canvas[area.maxX - 1, y] = Cell(glyphs.isASCII ? ">" : "›", .dim)
             }
         }

@@ -116,7 +116,8 @@ public enum Screen {
                 cursorCell = GridCell(column: p.pid / layout.scale.x, row: plan.viewRow(of: p) / layout.scale.y)
             }
             let view = GridView(plan: plan, batch: state.session.workload.batch, scale: layout.scale,
-                                origin: pane.origin, cursor: cursorCell, glyphs: g, labelWidth: pane.labelWidth)
+                                origin: pane.origin, cursor: cursorCell, glyphs: g, labelWidth: pane.labelWidth,
+                                cellWidth: pane.cellWidth)
             view.render(into: &canvas, area: pane.body)
         }
         for (i, line) in StatsPanel.lines(plan, glyphs: g, width: pane.frame.width).enumerated() {

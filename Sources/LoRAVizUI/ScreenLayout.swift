@@ -20,6 +20,11 @@ public struct ScreenLayout {
         public var labelWidth: Int
         public var statsRow: Int
         public var origin: GridCell
+        /// Terminal columns per grid cell (2 when both grids fit doubled at 1:1).
+        public var cellWidth: Int
+
+        /// Grid cells that fit across the pane.
+        public var visibleColumns: Int { cells.width / cellWidth }
     }
 
     public var width: Int
@@ -107,6 +112,11 @@ public struct ScreenLayout {
             }
             if state.zoom == .fit { scale = fitScale() }
         }
+        // At 1:1 with room to spare each program gets two columns: squarer cells, easier to read and click.
+        let doubled = scale == .one && frames.enumerated().allSatisfy { i, entry in
+            2 * state.plans[entry.0].pidCount <= entry.1.width - labelWidths[i] - 1
+        }
+        let cellWidth = doubled ? 2 : 1
         for (i, (kind, frame)) in frames.enumerated() {
             let plan = state.plans[kind]
             let body = Rect(x: frame.x, y: frame.y + 1, width: frame.width, height: gridRows)
@@ -114,10 +124,11 @@ public struct ScreenLayout {
             let cells = Rect(x: body.x + label, y: body.y, width: max(0, body.width - label - 1), height: gridRows)
             let (columns, rows) = scale.cells(plan)
             var origin = state.origin(kind)
-            origin.column = max(0, min(origin.column, columns - cells.width))
+            origin.column = max(0, min(origin.column, columns - cells.width / cellWidth))
             origin.row = max(0, min(origin.row, rows - cells.height))
             panes.append(Pane(routing: kind, frame: frame, titleRow: frame.y, body: body, cells: cells,
-                              labelWidth: label, statsRow: frame.y + 1 + gridRows, origin: origin))
+                              labelWidth: label, statsRow: frame.y + 1 + gridRows, origin: origin,
+                              cellWidth: cellWidth))
         }
     }
 }

@@ -19,20 +19,28 @@ final class EndToEndTests: XCTestCase {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }
 
+    /// Runs `tmux ARGS`, returning its standard output.
+    ///
+    /// posix_spawn + waitpid rather than Foundation's Process: `new-session` may
+    /// start the tmux server, and Process was seen to hang waiting for such a
+    /// client. Output goes through a file, which no daemon can hold open.
     @discardableResult
     func tmux(_ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["tmux"] + args
-        // new-session may start the tmux server, which would inherit (and hold open) an output pipe.
-        let starts = args.first == "new-session"
-        let out = Pipe()
-        p.standardOutput = starts ? FileHandle.nullDevice : out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = starts ? Data() : out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+        let outPath = scratch.appendingPathComponent("tmux-out").path
+        var fileActions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&fileActions)
+        defer { posix_spawn_file_actions_destroy(&fileActions) }
+        posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&fileActions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&fileActions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = (["tmux"] + args).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawnp(&pid, "tmux", &fileActions, nil, argv, environ)
+        guard rc == 0 else { throw XCTSkip("cannot start tmux: \(String(cString: strerror(rc)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
     }
 
     func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", session]) }
