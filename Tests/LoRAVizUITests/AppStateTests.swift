@@ -272,6 +272,12 @@ final class AppStateTests: XCTestCase {
         _ = s.handle(.mouse(x: pane.cells.x + 20, y: pane.cells.y + 2))
         XCTAssertEqual(s.session.selection, ProgramSelection(routing: .sorted, position: GridPosition(pid: 20, segment: 2)))
         XCTAssertEqual(s.focus, .sorted)
+        // Wide screens draw each program two columns wide; a click on either column picks it.
+        var wide = try state(width: 200, height: 60)
+        let left = ScreenLayout(wide).panes[0]
+        XCTAssertEqual(left.cellWidth, 2)
+        _ = wide.handle(.mouse(x: left.cells.x + 2 * 5 + 1, y: left.cells.y + 3))
+        XCTAssertEqual(wide.session.selection, ProgramSelection(routing: .perSequence, position: GridPosition(pid: 5, segment: 3)))
     }
 
     // MARK: Replay
