@@ -106,17 +106,21 @@ public enum HelpOverlay {
     public static func render(_ state: AppState, into canvas: inout Canvas) {
         let g = state.glyphs
         let width = min(state.width - 2, 170)
-        let height = state.height - 2
-        let area = Rect(x: (state.width - width) / 2, y: 1, width: width, height: height)
+        // Everything but the hint line: at 80x24 every key still fits.
+        let area = Rect(x: (state.width - width) / 2, y: 0, width: width, height: state.height - 1)
         canvas.fill(area)
         canvas.box(area, title: "keys · any key closes · batch keys are commands you can type after :",
                    glyphs: g, style: .accent)
         let inner = area.inset(1)
         let columnWidth = (inner.width - 3) / 2
         let all = lines(columnWidth: columnWidth, glyphs: g, withCommands: columnWidth >= 78)
-        let perColumn = (all.count + 1) / 2
+        // Break the columns at the group heading that balances them best, so no group is split.
+        let starts = all.indices.filter { all[$0].1 && $0 > 0 }
+        var split = starts.min { max($0, all.count - $0) < max($1, all.count - $1) } ?? all.count
+        // On a small screen fill the first column instead, so every key is listed.
+        if max(split, all.count - split) > inner.height { split = min(inner.height, all.count) }
         for (i, (text, heading)) in all.enumerated() {
-            let column = i / perColumn, row = i % perColumn
+            let column = i < split ? 0 : 1, row = i < split ? i : i - split
             guard row < inner.height else { continue }
             canvas.put(text, x: inner.x + 1 + column * (columnWidth + 2), y: inner.y + row,
                        style: heading ? .title : .normal, maxWidth: columnWidth)

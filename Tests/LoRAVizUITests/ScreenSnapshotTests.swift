@@ -47,6 +47,15 @@ final class ScreenSnapshotTests: XCTestCase {
     func testHelp120x40() throws { assertSnapshot(text(try Self.defaultSession, 120, 40, help: true)) }
     func testHelp200x60() throws { assertSnapshot(text(try Self.defaultSession, 200, 60, help: true)) }
 
+    /// The help overlay lists every binding's summary even at the minimum size.
+    func testHelpListsEveryKeyAtTheMinimumSize() throws {
+        let screen = text(try Self.defaultSession, 80, 24, help: true)
+        for binding in KeyBinding.table {
+            let prefix = String(binding.summary.prefix(12))
+            XCTAssertTrue(screen.contains(prefix), "help at 80x24 lacks \(binding.summary)")
+        }
+    }
+
     func testGoldenScreensAreASCII() throws {
         for w in [80, 120, 200] {
             let t = text(try Self.bigSession, w, 40)
