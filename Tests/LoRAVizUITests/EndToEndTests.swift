@@ -161,20 +161,27 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(recorded.contains("run"), recorded)
     }
 
-    func testSignalRestoresTheTerminal() throws {
-        let before = scratch.appendingPathComponent("stty-before").path
-        let after = scratch.appendingPathComponent("stty-after").path
+    /// SIGTERM and SIGHUP end the loop cleanly; a crash (SIGSEGV) goes through
+    /// the fatal-signal handler. Each time the shell gets its terminal back.
+    func testSignalsRestoreTheTerminal() throws {
         try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30",
                   "env TERM=xterm-256color LANG=C.UTF-8 bash --norc --noprofile"])
-        let pidFile = scratch.appendingPathComponent("pid").path
-        try literal("stty -g > \(before); \(binary.path) --no-color --ascii & echo $! > \(pidFile); fg; echo EXIT=$?; stty -g > \(after); echo END-$((6*7))")
-        try keys("Enter")
-        try waitFor("per-sequence grid (1x16, 26)")
-        let pid = Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
-        XCTAssertEqual(kill(pid, SIGTERM), 0)
-        let text = try waitFor("END-42")
-        XCTAssertTrue(text.contains("EXIT=143"), text)
-        XCTAssertEqual(try String(contentsOfFile: before, encoding: .utf8), try String(contentsOfFile: after, encoding: .utf8))
+        for (signal, status) in [(SIGTERM, 143), (SIGHUP, 129), (SIGSEGV, 139)] {
+            let before = scratch.appendingPathComponent("stty-before-\(signal)").path
+            let after = scratch.appendingPathComponent("stty-after-\(signal)").path
+            let pidFile = scratch.appendingPathComponent("pid-\(signal)").path
+            try literal("clear; ulimit -c 0; stty -g > \(before); \(binary.path) --no-color --ascii & echo $! > \(pidFile); fg;"
+                        + " echo EXIT=$?; stty -g > \(after); echo END-$((6*\(signal)))")
+            try keys("Enter")
+            try waitFor("per-sequence grid (1x16, 26)")
+            let pid = Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
+            XCTAssertEqual(kill(pid, signal), 0)
+            let text = try waitFor("END-\(6 * signal)")
+            XCTAssertTrue(text.contains("EXIT=\(status)"), "signal \(signal):\n\(text)")
+            XCTAssertEqual(try tmux(["display", "-p", "-t", session, "#{alternate_on}"]).trimmingCharacters(in: .whitespacesAndNewlines), "0")
+            XCTAssertEqual(try String(contentsOfFile: before, encoding: .utf8), try String(contentsOfFile: after, encoding: .utf8),
+                           "stty modes after signal \(signal)")
+        }
     }
 
     func testNotATerminalPointsAtRun() throws {
