@@ -31,6 +31,15 @@ public struct RoutingRun: Sendable {
     public var gflops: Double
     /// Valid cells over the tolerance `Reference` derives (0 unless asked for).
     public var toleranceViolations: Int
+
+    public init(routing: RoutingKind, time: TimingSummary, maxAbsErrorVsReference: Double, gflops: Double,
+                toleranceViolations: Int = 0) {
+        self.routing = routing
+        self.time = time
+        self.maxAbsErrorVsReference = maxAbsErrorVsReference
+        self.gflops = gflops
+        self.toleranceViolations = toleranceViolations
+    }
 }
 
 /// How `KernelRunner.run` measures.
@@ -83,6 +92,27 @@ public struct KernelRunResult: Sendable {
     public var clobberedCells: Int
     /// The tensors, when the run was asked to keep them.
     var tensors: KernelTensors?
+
+    /// A result from its parts (for reports and tests; `writeDump` needs a real run's tensors).
+    public init(workload: Workload, perSequence: RoutingRun, sorted: RoutingRun, maxAbsDiffBetweenRoutings: Double,
+                bitwiseEqual: Bool, speedup: Double, threads: Int, clobberedCells: Int = 0) {
+        self.init(workload: workload, perSequence: perSequence, sorted: sorted,
+                  maxAbsDiffBetweenRoutings: maxAbsDiffBetweenRoutings, bitwiseEqual: bitwiseEqual, speedup: speedup,
+                  threads: threads, clobberedCells: clobberedCells, tensors: nil)
+    }
+
+    init(workload: Workload, perSequence: RoutingRun, sorted: RoutingRun, maxAbsDiffBetweenRoutings: Double,
+         bitwiseEqual: Bool, speedup: Double, threads: Int, clobberedCells: Int, tensors: KernelTensors?) {
+        self.workload = workload
+        self.perSequence = perSequence
+        self.sorted = sorted
+        self.maxAbsDiffBetweenRoutings = maxAbsDiffBetweenRoutings
+        self.bitwiseEqual = bitwiseEqual
+        self.speedup = speedup
+        self.threads = threads
+        self.clobberedCells = clobberedCells
+        self.tensors = tensors
+    }
 }
 
 /// A run stopped because its `isCancelled` closure answered true.
