@@ -21,6 +21,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "lora-viz", targets: ["lora-viz"]),
+        .executable(name: "lora-viz-render-bench", targets: ["lora-viz-render-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -53,9 +54,24 @@ let package = Package(
             ],
             swiftSettings: nativeCPU
         ),
+        .executableTarget(
+            name: "lora-viz-render-bench",
+            dependencies: ["LoRAKernels", "LoRAScenario", "LoRAVizUI"],
+            swiftSettings: nativeCPU
+        ),
         .testTarget(
             name: "LoRAKernelsTests",
             dependencies: ["LoRAKernels"]
+        ),
+        .testTarget(
+            name: "LoRAScenarioTests",
+            dependencies: ["LoRAScenario", "LoRAKernels"],
+            exclude: ["Corpus", "Golden"]
+        ),
+        .testTarget(
+            name: "LoRAVizUITests",
+            dependencies: ["LoRAVizUI", "LoRAKernels", "LoRAScenario"],
+            exclude: ["__Snapshots__"]
         ),
     ],
     swiftLanguageModes: [.v5]

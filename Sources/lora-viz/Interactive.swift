@@ -1,7 +1,78 @@
 import ArgumentParser
+import Foundation
+import LoRAScenario
+import LoRAVizUI
 
-// Placeholder until its owner lands it; never submitted as is.
+/// `lora-viz [FILE]`: the interactive TUI on the default batch or a command file's batch.
 struct Interactive: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "interactive")
-    func run() throws { throw ValidationError("not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "interactive",
+        abstract: "Open the interactive view (the default): both grids side by side, live kernels.",
+        discussion: """
+            Opens on a default decode batch (26 sequences on 3 adapters plus the base model), or on the batch a \
+            command file builds. Press ? inside for every key; every key is a command of the scenario language, \
+            and : takes any command. Needs a terminal; for reports use `lora-viz run`.
+            """)
+
+    @Argument(help: "A command file (.lora) whose batch to open on.")
+    var file: String?
+
+    @Flag(name: .customLong("no-color"), help: "No colours (also when NO_COLOR is set).")
+    var noColor = false
+
+    @Flag(help: "ASCII glyphs instead of UTF-8 (chosen anyway for a non-UTF-8 locale).")
+    var ascii = false
+
+    @Option(help: ArgumentHelp("Record the session's commands into FILE (written on quit or :stop).", valueName: "FILE"))
+    var record: String?
+
+    @Flag(help: "Let --record replace an existing file.")
+    var force = false
+
+    func run() throws {
+        try NcursesTerminal.requireTTYOrExplain()
+        let session: Session
+        if let file {
+            session = try Self.load(file)
+        } else {
+            session = try AppState.defaultSession()
+        }
+        if let record, !force, FileManager.default.fileExists(atPath: record) {
+            throw ValidationError("--record \(record): the file exists; add --force to replace it")
+        }
+        var state = AppState(session: session)
+        if let record { state.startRecording(path: record, force: force) }
+        let options = TerminalOptions(colors: TerminalOptions.colorsEnabled(noColorFlag: noColor), ascii: ascii,
+                                      record: record, force: force)
+        var app = TerminalApp(state: state, options: options)
+        let ending = try app.run()
+        for message in app.exitMessages { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+        if case .signal(let sig) = ending { throw ExitCode(128 + sig) }
+        if !app.exitMessages.isEmpty { throw ExitCode(1) }
+    }
+
+    /// A command file's batch: every step applied, effects (run, pause, expect…) left to `replay`.
+    static func load(_ path: String) throws -> Session {
+        do {
+            let scenario = try Scenario.load(path: path)
+            var session = Session()
+            for step in scenario.steps { _ = try session.apply(step) }
+            return session
+        } catch let error as ScenarioError {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
+
+extension NcursesTerminal {
+    /// Like `requireTTY`, printing the explanation and exiting with status 2.
+    static func requireTTYOrExplain() throws {
+        do {
+            try requireTTY()
+        } catch let error as TerminalUnavailable {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
 }

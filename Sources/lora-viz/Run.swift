@@ -1,7 +1,98 @@
 import ArgumentParser
+import Foundation
+import LoRAKernels
+import LoRAScenario
+import LoRAVizUI
 
-// Placeholder until its owner lands it; never submitted as is.
+/// `lora-viz run FILE`: execute a command file headless and report every `run`.
 struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run")
-    func run() throws { throw ValidationError("not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Execute a command file and print a report for every `run` in it.",
+        discussion: """
+            Applies the file's commands in order. Each `run` times both routings on
+            the SIMD CPU kernels and prints a report: grids, fate counts, utilisation,
+            weight bytes, timings, GFLOP/s, speedup and errors. `expect` lines are
+            evaluated; narration, pauses and sleeps are skipped.
+
+            Exit status: 0 when every expect held, 1 when an expect failed, 2 on bad
+            input (the error is printed to standard error as file:line:col: error: …).
+            """)
+
+    @Argument(help: ArgumentHelp("The command file (a .lora scenario); - reads standard input.", valueName: "file"))
+    var file: String
+
+    @Option(help: "Report format: text, or json (one JSON object per `run` on one line).")
+    var format: HeadlessReplay.Format = .text
+
+    @Option(help: ArgumentHelp(
+        "Write each run's inputs, permutation, segment arrays and both outputs as .npy files with a manifest.json into <dir> (<dir>/run-N when the file runs more than once).",
+        valueName: "dir"))
+    var dump: String?
+
+    @Option(help: "Worker threads for the kernels (default: every core).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    func run() throws {
+        try HeadlessCLI.play(file: file, format: format, threads: threads, dump: dump, narration: false,
+                             width: 120, height: 40, noteWithoutRuns: true)
+    }
+}
+
+extension HeadlessReplay.Format: ExpressibleByArgument {}
+
+/// What `run` and `replay --headless` share: load, play, map outcomes to exit codes.
+enum HeadlessCLI {
+    /// A scenario file, or standard input for `-` (named `<stdin>` in errors).
+    static func loadScenario(_ file: String) throws -> Scenario {
+        guard file == "-" else { return try Scenario.load(path: file) }
+        let data = FileHandle.standardInput.readDataToEndOfFile()
+        return try Scenario.load(data: data, file: "<stdin>")
+    }
+
+    static func play(file: String, format: HeadlessReplay.Format, threads: Int?, dump: String?, narration: Bool,
+                     width: Int, height: Int, speed: Double = 1, noteWithoutRuns: Bool = false) throws {
+        do {
+            let scenario = try loadScenario(file)
+            try scenario.validate()
+            let runCount = scenario.steps.filter { if case .run = $0.command { return true } else { return false } }.count
+            var replay = HeadlessReplay(
+                execute: { workload, reps, index in
+                    let options = KernelRunOptions(reps: reps, threads: threads, keepTensors: dump != nil)
+                    let result = try KernelRunner.run(workload, options: options)
+                    if let dump {
+                        try result.writeDump(to: runCount > 1 ? "\(dump)/run-\(index)" : dump)
+                    }
+                    return result
+                },
+                // `output FILE`: the TUI's screen through the text backend, ASCII glyphs.
+                renderScreen: { session, width, height in
+                    Screen.renderText(session: session, width: width, height: height)
+                })
+            replay.format = format
+            replay.printsNarration = narration
+            replay.width = width
+            replay.height = height
+            replay.speed = speed
+            let summary = try replay.play(scenario)
+            if noteWithoutRuns, summary.runs == 0 {
+                FileHandle.standardError.write(Data("note: \(scenario.file) has no `run` command; nothing was measured\n".utf8))
+            }
+            if summary.exitCode != 0 {
+                FileHandle.standardError.write(Data(
+                    "\(summary.expectationFailures.count) of \(summary.expectationFailures.count + summary.expectationsHeld) expectations failed\n".utf8))
+                throw ExitCode(summary.exitCode)
+            }
+        } catch let error as ScenarioError {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
+        } catch let error as DumpError {
+            FileHandle.standardError.write(Data("error: --dump: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
 }

@@ -1,0 +1,163 @@
+import LoRAKernels
+
+/// One change of state, or one script action: a line of the command language.
+///
+/// Every way lora-viz changes state goes through a `Command`: a key press in
+/// the TUI maps to one, the `:` prompt parses one, a scenario file is a list
+/// of them, and a recording writes them back. `description` is the canonical
+/// line the printer writes; `Command.parse(c.description) == c`.
+///
+///     slots 8
+///     adapter sql rank=16 scaling=2
+///     seq sql count=4
+///     run reps=5
+public enum Command: Hashable, Sendable {
+    // MARK: Settings
+    /// `slots N`: `max_loras_per_batch`.
+    case slots(Int)
+    /// `dims hidden=… out=… q=… kv=… ffn=… rank=…` (any non-empty subset).
+    case dims(DimsChange)
+    /// `dtype bf16|fp16|fp32`.
+    case dtype(DType)
+    /// `mode decode|extend`.
+    case mode(Mode)
+    /// `seed N`.
+    case seed(UInt64)
+
+    // MARK: Batch
+    /// `adapter NAME [rank=N] [scaling=F] [slot=N]`: define an adapter or change one.
+    ///
+    /// A new adapter needs `rank=`; a change keeps what it does not name.
+    case adapter(name: String, rank: Int?, scaling: Float?, slot: Int?)
+    /// `seq NAME [tokens=N] [count=N]`: append `count` sequences on adapter NAME.
+    case seq(adapter: String, tokens: Int?, count: Int?)
+    /// `set seq I [adapter=NAME] [tokens=N]`: change sequence `I` (0-based).
+    case setSeq(index: Int, adapter: String?, tokens: Int?)
+    /// `remove seq I` (0-based).
+    case removeSeq(index: Int)
+    /// `remove adapter NAME`: the adapter and every sequence on it.
+    case removeAdapter(name: String)
+    /// `clear`: remove every sequence and adapter; keep the settings.
+    case clear
+    /// `kernel sgemm_lora_a|sgemm_lora_b|qkv_lora_b|gate_up_lora_b [stack=1|2|3]`.
+    case kernel(Kernel)
+    /// `run [reps=N]`: time both routings on the SIMD kernels.
+    case run(reps: Int?)
+
+    // MARK: Script
+    /// `title "…"`.
+    case title(String)
+    /// `narrate "…"`.
+    case narrate(String)
+    /// `pause`: wait for a key in the TUI; nothing headless.
+    case pause
+    /// `sleep 1.5s` / `sleep 200ms`.
+    case sleep(seconds: Double)
+    /// `select per-sequence|sorted X Y [Z]`: move the inspector to a program.
+    ///
+    /// The grid's axes in order: 2-D grids `X`=pid `Y`=segment; 3-D grids
+    /// `X`=pid `Y`=slice `Z`=segment. The session checks them against the plan.
+    case select(routing: RoutingKind, x: Int, y: Int, z: Int?)
+    /// `expect PATH OP VALUE`.
+    case expect(Expectation)
+    /// `output FILE`: write the current screen as text.
+    case output(path: String)
+    /// `record FILE [force=true]`: start recording the session's commands.
+    case record(path: String, force: Bool)
+    /// `stop`: stop recording and write the file.
+    case stop
+}
+
+/// The dimensions a `dims` command sets; `nil` keeps the current value.
+public struct DimsChange: Hashable, Sendable {
+    public var hidden: Int?
+    public var out: Int?
+    public var q: Int?
+    public var kv: Int?
+    public var ffn: Int?
+    /// `R`, spelled `rank=` in the language.
+    public var maxRank: Int?
+
+    public init(hidden: Int? = nil, out: Int? = nil, q: Int? = nil, kv: Int? = nil, ffn: Int? = nil, maxRank: Int? = nil) {
+        self.hidden = hidden
+        self.out = out
+        self.q = q
+        self.kv = kv
+        self.ffn = ffn
+        self.maxRank = maxRank
+    }
+
+    /// The keys in canonical order with their values.
+    var fields: [(key: String, value: Int?)] {
+        [("hidden", hidden), ("out", out), ("q", q), ("kv", kv), ("ffn", ffn), ("rank", maxRank)]
+    }
+
+    /// `dims` applied to this change.
+    func applied(to dims: ModelDims) -> ModelDims {
+        var d = dims
+        if let v = hidden { d.hidden = v }
+        if let v = out { d.out = v }
+        if let v = q { d.q = v }
+        if let v = kv { d.kv = v }
+        if let v = ffn { d.ffn = v }
+        if let v = maxRank { d.maxRank = v }
+        return d
+    }
+}
+
+/// A program of one routing's launch grid, as the inspector shows it.
+public struct ProgramSelection: Hashable, Sendable {
+    public var routing: RoutingKind
+    public var position: GridPosition
+
+    public init(routing: RoutingKind, position: GridPosition) {
+        self.routing = routing
+        self.position = position
+    }
+}
+
+extension Command {
+    /// Every verb of the language, in the order the help lists them.
+    public static let verbs = [
+        "slots", "dims", "dtype", "mode", "seed", "adapter", "seq", "set", "remove", "clear", "kernel",
+        "run", "title", "narrate", "pause", "sleep", "select", "expect", "output", "record", "stop",
+    ]
+
+    /// The verb that starts the command's line.
+    public var verb: String {
+        switch self {
+        case .slots: return "slots"
+        case .dims: return "dims"
+        case .dtype: return "dtype"
+        case .mode: return "mode"
+        case .seed: return "seed"
+        case .adapter: return "adapter"
+        case .seq: return "seq"
+        case .setSeq: return "set"
+        case .removeSeq, .removeAdapter: return "remove"
+        case .clear: return "clear"
+        case .kernel: return "kernel"
+        case .run: return "run"
+        case .title: return "title"
+        case .narrate: return "narrate"
+        case .pause: return "pause"
+        case .sleep: return "sleep"
+        case .select: return "select"
+        case .expect: return "expect"
+        case .output: return "output"
+        case .record: return "record"
+        case .stop: return "stop"
+        }
+    }
+
+    /// Whether the command changes the workload (and so makes a run stale).
+    public var changesWorkload: Bool {
+        switch self {
+        case .slots, .dims, .dtype, .mode, .seed, .adapter, .seq, .setSeq, .removeSeq, .removeAdapter,
+             .clear, .kernel:
+            return true
+        case .run, .title, .narrate, .pause, .sleep, .select, .expect, .output, .record, .stop:
+            return false
+        }
+    }
+}

@@ -1,0 +1,169 @@
+/// A JSON value that keeps its keys in the order written, so the report
+/// reads `kernel, dtype, mode, batch, routings, …` and paths resolve on the
+/// same tree the JSON is printed from.
+enum JSONTree: Hashable, Sendable {
+    case object([(String, JSONTree)])
+    case array([JSONTree])
+    case int(Int)
+    case uint(UInt64)
+    case double(Double)
+    case bool(Bool)
+    case string(String)
+    case null
+
+    static func == (a: JSONTree, b: JSONTree) -> Bool { a.serialized == b.serialized }
+    func hash(into h: inout Hasher) { h.combine(serialized) }
+
+    /// Compact JSON on one line. Non-finite numbers, which JSON cannot hold, become `null`.
+    var serialized: String {
+        var out = ""
+        write(into: &out)
+        return out
+    }
+
+    func write(into out: inout String) {
+        switch self {
+        case .object(let members):
+            out += "{"
+            for (i, (k, v)) in members.enumerated() {
+                if i > 0 { out += "," }
+                JSONTree.string(k).write(into: &out)
+                out += ":"
+                v.write(into: &out)
+            }
+            out += "}"
+        case .array(let items):
+            out += "["
+            for (i, v) in items.enumerated() {
+                if i > 0 { out += "," }
+                v.write(into: &out)
+            }
+            out += "]"
+        case .int(let n): out += String(n)
+        case .uint(let n): out += String(n)
+        case .double(let d): out += d.isFinite ? "\(d)" : "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .null: out += "null"
+        case .string(let s):
+            out += "\""
+            for c in s.unicodeScalars {
+                switch c {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                default:
+                    if c.value < 0x20 {
+                        let h = String(c.value, radix: 16)
+                        out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+                    } else {
+                        out.unicodeScalars.append(c)
+                    }
+                }
+            }
+            out += "\""
+        }
+    }
+
+    subscript(key: String) -> JSONTree? {
+        guard case .object(let members) = self else { return nil }
+        return members.first { $0.0 == key }?.1
+    }
+}
+
+extension RunReport {
+    var tree: JSONTree {
+        func opt(_ d: Double?) -> JSONTree? { d.map { .double($0) } }
+        func routing(_ r: RoutingEntry) -> JSONTree {
+            var members: [(String, JSONTree)] = [
+                ("routing", .string(r.routing)),
+                ("grid", .array(r.grid.map { .int($0) })),
+                ("launched", .int(r.launched)),
+                ("fates", .object(r.fates.all.map { ($0.fate.rawValue, .int($0.count)) })),
+                ("working", .int(r.working)),
+                ("valid_rows", .int(r.validRows)),
+                ("row_utilisation", .double(r.rowUtilisation)),
+                ("useful_macs", .int(r.usefulMacs)),
+                ("issued_macs", .int(r.issuedMacs)),
+                ("mac_utilisation", .double(r.macUtilisation)),
+                ("weight_bytes", .int(r.weightBytes)),
+                ("what_if", .bool(r.whatIf)),
+            ]
+            if let t = r.timeMs {
+                members.append(("time_ms", .object([("median", .double(t.median)), ("min", .double(t.min)),
+                                                    ("max", .double(t.max))])))
+            }
+            if let e = opt(r.maxAbsErrorVsReference) { members.append(("max_abs_error_vs_reference", e)) }
+            if let g = opt(r.gflops) { members.append(("gflops", g)) }
+            return .object(members)
+        }
+        var members: [(String, JSONTree)] = [("kernel", .string(kernel))]
+        if let stack { members.append(("stack", .int(stack))) }
+        members += [
+            ("dtype", .string(dtype)),
+            ("mode", .string(mode)),
+            ("seed", .uint(seed)),
+            ("what_if", .bool(whatIf)),
+            ("batch", .object([("bs", .int(batch.bs)), ("tokens", .int(batch.tokens)), ("slots", .int(batch.slots)),
+                               ("slots_in_use", .int(batch.slotsInUse))])),
+            ("routings", .array(routings.map(routing))),
+        ]
+        if let d = maxAbsDiffBetweenRoutings { members.append(("max_abs_diff_between_routings", .double(d))) }
+        if let b = bitwiseEqual { members.append(("bitwise_equal", .bool(b))) }
+        if let s = speedup { members.append(("speedup", .double(s))) }
+        if let t = threads { members.append(("threads", .int(t))) }
+        return .object(members)
+    }
+
+    /// The report as one line of JSON, keys in report order.
+    ///
+    /// Timing keys (`time_ms`, `max_abs_error_vs_reference`, `gflops`,
+    /// `max_abs_diff_between_routings`, `bitwise_equal`, `speedup`,
+    /// `threads`) are present only after a run of the current workload.
+    public var json: String { tree.serialized }
+
+    /// The value at an `expect` path (`sorted.fates.excess_exit`,
+    /// `per-sequence.grid.x`, `bitwise_equal`, …).
+    ///
+    /// - Returns: `nil` for a path the report does not hold: unknown (see
+    ///   `ReportPath.all`), or a timing before any run.
+    public func value(at path: String) -> ReportValue? {
+        var parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard !parts.isEmpty else { return nil }
+        var node = tree
+        if let index = RoutingKind.allCases.firstIndex(where: { $0.rawValue == parts[0] }) {
+            guard case .array(let entries)? = node["routings"], index < entries.count else { return nil }
+            node = entries[index]
+            parts.removeFirst()
+            if parts.count == 2, parts[0] == "grid", let axis = ["x", "y", "z"].firstIndex(of: parts[1]) {
+                guard case .array(let g)? = node["grid"], axis < g.count, case .int(let n) = g[axis] else { return nil }
+                return .number(Double(n))
+            }
+        }
+        for part in parts {
+            guard let child = node[part] else { return nil }
+            node = child
+        }
+        switch node {
+        case .int(let n): return .number(Double(n))
+        case .double(let d): return .number(d)
+        case .bool(let b): return .bool(b)
+        case .uint(let n): return .number(Double(n))
+        case .string(let s): return .string(s)
+        case .array(let items):
+            var numbers: [Double] = []
+            for item in items {
+                switch item {
+                case .int(let n): numbers.append(Double(n))
+                case .double(let d): numbers.append(d)
+                default: return nil
+                }
+            }
+            return .list(numbers)
+        case .object, .null: return nil
+        }
+    }
+}
+
+import LoRAKernels

@@ -1,0 +1,299 @@
+import LoRAKernels
+
+/// Why `apply` refused a command, and which argument to point at.
+struct ApplyFailure: Error {
+    enum Argument {
+        /// The i-th positional argument after the verb (`seq NAME` → 0).
+        case positional(Int)
+        /// The value of `key=`.
+        case key(String)
+    }
+
+    var message: String
+    var argument: Argument?
+
+    init(_ message: String, at argument: Argument? = nil) {
+        self.message = message
+        self.argument = argument
+    }
+
+    /// The error at the argument's column when the line's tokens are known, else at `location`.
+    func located(at location: SourceLocation, tokens: [Token]?) -> ScenarioError {
+        var column = location.column
+        if let tokens, let verb = tokens.first {
+            column = verb.column
+            switch argument {
+            case .positional(let i)?:
+                let positionals = tokens.dropFirst().filter { $0.kind != .pair }
+                if i < positionals.count { column = positionals[positionals.startIndex + i].column }
+            case .key(let k)?:
+                if let t = tokens.first(where: { $0.kind == .pair && $0.key == k }) { column = t.valueColumn }
+            case nil:
+                break
+            }
+        }
+        return ScenarioError(location: location.at(column: column), message: message)
+    }
+}
+
+extension Session {
+    /// Applies one command: validates it against the state, changes the
+    /// state, and returns what the driver should do.
+    ///
+    /// - Parameter location: where the command came from, for the error;
+    ///   the error points at the line's first column.
+    /// - Throws: `ScenarioError`; the session is unchanged.
+    @discardableResult
+    public mutating func apply(_ command: Command, at location: SourceLocation? = nil) throws -> SessionEffect {
+        do {
+            return try applyChecked(command)
+        } catch let failure as ApplyFailure {
+            throw failure.located(at: location ?? SourceLocation(file: "<command>", line: 1), tokens: nil)
+        }
+    }
+
+    /// Applies a step of a scenario; an error points at the offending argument.
+    @discardableResult
+    public mutating func apply(_ step: ScenarioStep) throws -> SessionEffect {
+        do {
+            return try applyChecked(step.command)
+        } catch let failure as ApplyFailure {
+            let tokens = try? Lexer.tokens(in: step.text, at: step.location)
+            throw failure.located(at: step.location, tokens: tokens)
+        }
+    }
+
+    /// Parses and applies one line, as the TUI's `:` prompt does.
+    ///
+    /// - Returns: the effect, `.none` for a blank line or a comment.
+    @discardableResult
+    public mutating func execute(_ line: String, file: String = "<prompt>", line number: Int = 1) throws -> SessionEffect {
+        let location = SourceLocation(file: file, line: number)
+        guard let (command, tokens) = try Command.parseLocated(line, at: location) else { return .none }
+        do {
+            return try applyChecked(command)
+        } catch let failure as ApplyFailure {
+            throw failure.located(at: location, tokens: tokens)
+        }
+    }
+
+    /// Works on a copy and commits it only when every check passed.
+    private mutating func applyChecked(_ command: Command) throws -> SessionEffect {
+        var next = self
+        let effect = try next.perform(command)
+        if next.workload != workload {
+            try Self.checkLimits(next.workload)
+            next.runIsStale = next.lastRun != nil
+            if let s = next.selection, !next.fits(s) { next.selection = nil }
+        }
+        self = next
+        return effect
+    }
+
+    // MARK: Commands
+
+    private mutating func perform(_ command: Command) throws -> SessionEffect {
+        switch command {
+        case .slots(let n):
+            if let a = workload.batch.adapters.filter({ $0.slot >= n }).min(by: { $0.slot < $1.slot }) {
+                throw ApplyFailure(
+                    "adapter '\(a.name)' sits in slot \(a.slot); slots \(n) keeps only slots 0…\(n - 1) (move it with adapter \(a.name) slot=N or remove it first)",
+                    at: .positional(0))
+            }
+            workload.batch.slotCount = n
+
+        case .dims(let change):
+            let dims = change.applied(to: workload.dims)
+            if let a = workload.batch.adapters.filter({ $0.rank > dims.maxRank }).max(by: { $0.rank < $1.rank }) {
+                throw ApplyFailure(
+                    "adapter '\(a.name)' has rank \(a.rank), over rank=\(dims.maxRank); lower its rank first",
+                    at: .key("rank"))
+            }
+            workload.dims = dims
+
+        case .dtype(let d):
+            workload.dtype = d
+
+        case .mode(let m):
+            workload.batch.mode = m
+
+        case .seed(let s):
+            workload.seed = s
+
+        case let .adapter(name, rank, scaling, slot):
+            try defineAdapter(name: name, rank: rank, scaling: scaling, slot: slot)
+
+        case let .seq(name, tokens, count):
+            _ = try adapter(named: name, at: .positional(0))
+            let n = count ?? 1
+            let total = workload.batch.sequences.count + n
+            guard Batch.Limits.sequences.contains(total) else {
+                throw ApplyFailure(
+                    "the batch would hold \(total) sequences; the limit is \(Batch.Limits.sequences.upperBound)",
+                    at: count == nil ? .positional(0) : .key("count"))
+            }
+            workload.batch.sequences += Array(repeating: BatchSequence(adapter: name, tokens: tokens ?? 1), count: n)
+
+        case let .setSeq(index, name, tokens):
+            try checkSequence(index)
+            if let name { _ = try adapter(named: name, at: .key("adapter")) }
+            if let name { workload.batch.sequences[index].adapter = name }
+            if let tokens { workload.batch.sequences[index].tokens = tokens }
+
+        case .removeSeq(let index):
+            try checkSequence(index)
+            workload.batch.sequences.remove(at: index)
+
+        case .removeAdapter(let name):
+            _ = try adapter(named: name, at: .positional(1))
+            // The adapter's sequences go with it: a batch never points at a missing adapter.
+            workload.batch.adapters.removeAll { $0.name == name }
+            workload.batch.sequences.removeAll { $0.adapter == name }
+
+        case .clear:
+            workload.batch.adapters = []
+            workload.batch.sequences = []
+            selection = nil
+
+        case .kernel(let k):
+            workload.kernel = k
+
+        case .run(let reps):
+            guard !workload.batch.sequences.isEmpty else {
+                throw ApplyFailure("the batch is empty: add sequences with seq NAME before run")
+            }
+            return .run(reps: reps ?? CommandLimits.defaultReps)
+
+        case .title(let t):
+            title = t
+        case .narrate(let t):
+            narration = t
+        case .pause:
+            return .pause
+        case .sleep(let s):
+            return .sleep(seconds: s)
+
+        case let .select(routing, x, y, z):
+            selection = try select(routing: routing, x: x, y: y, z: z)
+
+        case .expect(let e):
+            return .expect(e)
+        case .output(let path):
+            return .output(path: path)
+        case let .record(path, force):
+            return .record(path: path, force: force)
+        case .stop:
+            return .stopRecording
+        }
+        return .none
+    }
+
+    private mutating func defineAdapter(name: String, rank: Int?, scaling: Float?, slot: Int?) throws {
+        var batch = workload.batch
+        let R = workload.dims.maxRank
+        if let rank, rank > R {
+            throw ApplyFailure(
+                "rank=\(rank) is over the model's max rank R=\(R); raise it first with dims rank=\(rank)",
+                at: .key("rank"))
+        }
+        if let slot {
+            guard slot < batch.slotCount else {
+                throw ApplyFailure(
+                    "slot=\(slot) does not exist: slots is \(batch.slotCount), so slots are 0…\(batch.slotCount - 1)",
+                    at: .key("slot"))
+            }
+            if let holder = batch.adapter(inSlot: slot), holder.name != name {
+                throw ApplyFailure("slot \(slot) already holds adapter '\(holder.name)'", at: .key("slot"))
+            }
+        }
+        if let index = batch.adapters.firstIndex(where: { $0.name == name }) {
+            if let rank { batch.adapters[index].rank = rank }
+            if let scaling { batch.adapters[index].scaling = scaling }
+            if let slot { batch.adapters[index].slot = slot }
+        } else {
+            guard let rank else {
+                throw ApplyFailure("adapter '\(name)' is new: it needs rank=N (0…\(R))", at: .positional(0))
+            }
+            guard let free = slot ?? batch.firstFreeSlot else {
+                throw ApplyFailure(
+                    "all \(batch.slotCount) slots are taken; raise slots or remove an adapter", at: .positional(0))
+            }
+            batch.adapters.append(Adapter(name: name, rank: rank, scaling: scaling ?? 1, slot: free))
+        }
+        workload.batch = batch
+    }
+
+    private func adapter(named name: String, at argument: ApplyFailure.Argument) throws -> Adapter {
+        if let a = workload.batch.adapter(named: name) { return a }
+        let names = workload.batch.adapters.map(\.name)
+        guard !names.isEmpty else {
+            throw ApplyFailure("unknown adapter '\(name)': no adapter is defined yet (adapter NAME rank=N)", at: argument)
+        }
+        var message = "unknown adapter '\(name)'"
+        if let near = Suggestion.nearest(to: name, in: names) { message += "; did you mean '\(near)'?" }
+        throw ApplyFailure(message + " (adapters: \(names.joined(separator: ", ")))", at: argument)
+    }
+
+    private func checkSequence(_ index: Int) throws {
+        let count = workload.batch.sequences.count
+        guard index < count else {
+            let held = count == 0 ? "the batch is empty" : "the batch holds \(count) (0-based: 0…\(count - 1))"
+            throw ApplyFailure("sequence \(index) does not exist: \(held)", at: .positional(1))
+        }
+    }
+
+    private func select(routing: RoutingKind, x: Int, y: Int, z: Int?) throws -> ProgramSelection {
+        let plan = plan(routing)
+        let grid = plan.grid
+        let axisNames = grid.count == 2 ? ["pid", "segment"] : ["pid", "slice", "segment"]
+        if grid.count == 2, z != nil {
+            throw ApplyFailure(
+                "\(plan.kernel.name)'s grid has 2 axes (pid, segment): select \(routing.rawValue) X Y",
+                at: .positional(3))
+        }
+        if grid.count == 3, z == nil {
+            throw ApplyFailure(
+                "\(plan.kernel.name)'s grid has 3 axes (pid, slice, segment): select \(routing.rawValue) X Y Z",
+                at: nil)
+        }
+        let values = [x, y] + (z.map { [$0] } ?? [])
+        for (axis, value) in values.enumerated() where value >= grid[axis] {
+            let range = grid[axis] == 0 ? "the axis is empty" : "0…\(grid[axis] - 1)"
+            throw ApplyFailure(
+                "\(["X", "Y", "Z"][axis])=\(value) is outside the \(routing.rawValue) grid's \(axisNames[axis]) axis (\(range))",
+                at: .positional(axis + 1))
+        }
+        let position = grid.count == 2
+            ? GridPosition(pid: x, slice: 0, segment: y)
+            : GridPosition(pid: x, slice: y, segment: z!)
+        return ProgramSelection(routing: routing, position: position)
+    }
+
+    private func fits(_ s: ProgramSelection) -> Bool {
+        let p = plan(s.routing)
+        return s.position.pid < p.pidCount && s.position.slice < p.sliceCount && s.position.segment < p.segments.count
+    }
+
+    /// Limits that hold for every workload a session can reach.
+    static func checkLimits(_ w: Workload) throws {
+        let tokens = w.batch.totalTokens
+        if tokens > Batch.Limits.totalTokens.upperBound {
+            throw ApplyFailure(
+                "the batch would hold \(tokens) tokens; the limit is \(Batch.Limits.totalTokens.upperBound)")
+        }
+        if w.tensorBytes > Workload.memoryCap {
+            throw ApplyFailure(
+                "the workload's tensors would take \(formatBytes(w.tensorBytes)); the memory cap is \(formatBytes(Workload.memoryCap))")
+        }
+    }
+
+    static func formatBytes(_ bytes: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
+        if unit == 0 { return "\(bytes) B" }
+        let rounded = (value * 10).rounded() / 10
+        return "\(Printer.number(rounded)) \(units[unit])"
+    }
+}

@@ -1,0 +1,75 @@
+import LoRAKernels
+
+/// What a command asks of whoever drives the session, beyond changing state.
+///
+/// `apply` never performs I/O or runs kernels: it returns the effect and the
+/// driver (TUI, headless replay, `lora-viz run`) carries it out.
+public enum SessionEffect: Hashable, Sendable {
+    case none
+    /// Time both routings: `KernelRunner.run` with `reps`, then set `lastRun`.
+    case run(reps: Int)
+    /// Wait for a key in the TUI; nothing headless.
+    case pause
+    case sleep(seconds: Double)
+    /// Write the current screen as text.
+    case output(path: String)
+    /// Start recording the session's commands into `path`.
+    case record(path: String, force: Bool)
+    /// Stop recording; write the file.
+    case stopRecording
+    /// Evaluate against `session.report()`.
+    case expect(Expectation)
+}
+
+/// The state lora-viz shows: the workload (batch, dims, dtype, kernel, seed),
+/// the script's title and narration, the inspector's selection and the last
+/// kernel run.
+///
+/// `apply(_:)` is the only place the state changes; it validates every
+/// command and leaves the session unchanged on error.
+///
+///     var session = Session()
+///     _ = try session.apply(.adapter(name: "sql", rank: 16, scaling: 2, slot: nil))
+///     _ = try session.apply(.seq(adapter: "sql", tokens: nil, count: 12))
+///     session.plan(.sorted).fateCounts[.excessExit]
+public struct Session: Sendable {
+    /// What the kernels launch: batch, dims, dtype, kernel, seed.
+    public var workload: Workload
+    /// The scenario's title (`title "…"`).
+    public var title: String?
+    /// The narration shown under the grids (`narrate "…"`).
+    public var narration: String?
+    /// The program the inspector shows (`select …`); cleared when a change of
+    /// the batch moves it outside its grid.
+    public var selection: ProgramSelection?
+    /// The last kernel run; set by whoever executes `.run`. Setting it marks
+    /// the run fresh when it ran the current workload.
+    public var lastRun: KernelRunResult? {
+        didSet { runIsStale = lastRun.map { $0.workload != workload } ?? false }
+    }
+    /// True once the workload changed after `lastRun`.
+    public var runIsStale: Bool
+
+    /// The defaults: a 7–8B model (hidden 4096, out 4096, q 4096, kv 1024,
+    /// ffn 14336, R 64), 8 slots, bf16, decode, seed 42, `sgemm_lora_b`, an
+    /// empty batch.
+    public init() {
+        workload = Workload()
+        title = nil
+        narration = nil
+        selection = nil
+        lastRun = nil
+        runIsStale = false
+    }
+
+    /// The launch plan of one routing of the current workload.
+    public func plan(_ routing: RoutingKind) -> LaunchPlan {
+        LaunchPlan(workload: workload, routing: routing)
+    }
+
+    /// The last run, when it ran the current workload.
+    public var freshRun: KernelRunResult? {
+        guard let run = lastRun, !runIsStale, run.workload == workload else { return nil }
+        return run
+    }
+}

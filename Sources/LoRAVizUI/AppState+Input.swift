@@ -1,0 +1,206 @@
+import LoRAKernels
+import LoRAScenario
+
+extension AppState {
+    /// Keys: the prompt takes them while open, the help overlay closes on any key,
+    /// otherwise the binding table decides.
+    mutating func handleKey(_ key: Key) -> [AppAction] {
+        if prompt != nil { return handlePromptKey(key) }
+        if showHelp {
+            showHelp = false
+            if key == .char("q") || key == .ctrl("c") { return quit() }
+            return []
+        }
+        guard let binding = KeyBinding.binding(for: key, replaying: replay != nil) else {
+            if case .char(let c) = key, c != " " {
+                status = StatusMessage(text: "no key \(c): ? lists the keys", isError: true)
+            }
+            return []
+        }
+        switch binding.effect {
+        case .ui(let action):
+            return perform(action)
+        case .command(let make):
+            switch make(self, key) {
+            case .success(let command):
+                return perform(command)
+            case .failure(let refusal):
+                status = StatusMessage(text: refusal.message, isError: true)
+                return []
+            }
+        }
+    }
+
+    /// Carries out a UI action.
+    public mutating func perform(_ action: UIAction) -> [AppAction] {
+        switch action {
+        case .quit:
+            return quit()
+        case .help:
+            showHelp = true
+        case .openPrompt:
+            prompt = PromptState()
+        case .closeOverlay:
+            showHelp = false
+            prompt = nil
+            status = nil
+        case .undo:
+            return undo()
+        case .redo:
+            return redo()
+        case .switchGrid:
+            let other: RoutingKind = focus == .perSequence ? .sorted : .perSequence
+            let plan = plans[other]
+            guard let p = cursor(other) else {
+                status = StatusMessage(text: "the \(other.rawValue) grid is empty", isError: true)
+                return []
+            }
+            return perform(Self.selectCommand(plan, pid: p.pid, row: plan.viewRow(of: p)))
+        case .zoomIn, .zoomOut:
+            let current = ScreenLayout(self).scale
+            let factor = action == .zoomIn
+            let next = factor ? GridScale(x: current.x / 2, y: current.y / 2) : GridScale(x: current.x * 2, y: current.y * 2)
+            zoom = .fixed(next)
+            scrollToCursor()
+            status = StatusMessage(text: "zoom \(next.text(times: glyphs.times))", isError: false)
+        case .zoomFit:
+            zoom = .fit
+            origins = [:]
+            status = StatusMessage(text: "zoom to fit", isError: false)
+        case .replayToggle, .replayNext, .replayFaster, .replaySlower:
+            return replayControl(action)
+        }
+        return []
+    }
+
+    mutating func quit() -> [AppAction] {
+        isQuitting = true
+        var actions: [AppAction] = []
+        if run != nil { actions.append(.cancelRun) }
+        if let r = recording {
+            actions.append(.saveRecording(path: r.path, text: r.text, force: r.force))
+            recording = nil
+        }
+        return actions + [.quit]
+    }
+
+    // MARK: Prompt
+
+    mutating func handlePromptKey(_ key: Key) -> [AppAction] {
+        guard var p = prompt else { return [] }
+        switch key {
+        case .escape, .ctrl("c"), .ctrl("g"):
+            prompt = nil
+            return []
+        case .enter:
+            prompt = nil
+            return submit(p.text)
+        case .backspace:
+            if p.text.isEmpty {
+                prompt = nil
+                return []
+            }
+            p.text.removeLast()
+        case .ctrl("u"):
+            p.text = ""
+        case .up:
+            guard !promptHistory.isEmpty else { return [] }
+            let i = max(0, (p.historyIndex ?? promptHistory.count) - 1)
+            p.historyIndex = i
+            p.text = promptHistory[i]
+        case .down:
+            guard let i = p.historyIndex else { return [] }
+            if i + 1 < promptHistory.count {
+                p.historyIndex = i + 1
+                p.text = promptHistory[i + 1]
+            } else {
+                p.historyIndex = nil
+                p.text = ""
+            }
+        case .char(let c):
+            p.text.append(c)
+        case .tab:
+            p.text.append(" ")
+        default:
+            return []
+        }
+        prompt = p
+        return []
+    }
+
+    /// Parses and applies a prompt line; a bad line leaves the state as it was.
+    public mutating func submit(_ line: String) -> [AppAction] {
+        let trimmed = line.trimmingSpaces
+        guard !trimmed.isEmpty else { return [] }
+        if promptHistory.last != trimmed { promptHistory.append(trimmed) }
+        let command: Command
+        do {
+            guard let parsed = try Command.parse(trimmed, file: "<prompt>", line: 1) else { return [] }
+            command = parsed
+        } catch {
+            status = StatusMessage(text: "\(error)", isError: true)
+            return []
+        }
+        status = nil
+        let actions = perform(command, text: trimmed)
+        if status == nil { status = StatusMessage(text: "ok: \(command)", isError: false) }
+        return actions
+    }
+
+    // MARK: Mouse
+
+    mutating func handleClick(x: Int, y: Int) -> [AppAction] {
+        if showHelp {
+            showHelp = false
+            return []
+        }
+        let layout = ScreenLayout(self)
+        for pane in layout.panes {
+            guard pane.cells.contains(x: x, y: y) else { continue }
+            let plan = plans[pane.routing]
+            let column = pane.origin.column + (x - pane.cells.x)
+            let row = pane.origin.row + (y - pane.cells.y)
+            let pid = column * layout.scale.x, viewRow = row * layout.scale.y
+            guard pid < plan.pidCount, viewRow < plan.viewRowCount else { return [] }
+            return perform(Self.selectCommand(plan, pid: pid, row: viewRow))
+        }
+        return []
+    }
+
+    // MARK: Viewport
+
+    /// Pans each grid so its cursor's cell stays in view.
+    mutating func scrollToCursor() {
+        let layout = ScreenLayout(self)
+        for pane in layout.panes {
+            let plan = plans[pane.routing]
+            let (columns, rows) = layout.scale.cells(plan)
+            var origin = origins[pane.routing] ?? GridCell(column: 0, row: 0)
+            if let p = cursor(pane.routing) {
+                let cx = p.pid / layout.scale.x, cy = plan.viewRow(of: p) / layout.scale.y
+                if cx < origin.column { origin.column = cx }
+                if cx >= origin.column + pane.cells.width { origin.column = cx - pane.cells.width + 1 }
+                if cy < origin.row { origin.row = cy }
+                if cy >= origin.row + pane.cells.height { origin.row = cy - pane.cells.height + 1 }
+            }
+            origin.column = max(0, min(origin.column, columns - pane.cells.width))
+            origin.row = max(0, min(origin.row, rows - pane.cells.height))
+            origins[pane.routing] = origin
+        }
+    }
+
+    /// The origin a pane draws from (clamped to the grid).
+    func origin(_ kind: RoutingKind) -> GridCell {
+        origins[kind] ?? GridCell(column: 0, row: 0)
+    }
+}
+
+extension String {
+    /// The string without leading and trailing spaces and tabs (no Foundation).
+    var trimmingSpaces: String {
+        var s = Substring(self)
+        while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
+        while let c = s.last, c == " " || c == "\t" { s.removeLast() }
+        return String(s)
+    }
+}

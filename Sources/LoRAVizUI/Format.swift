@@ -1,0 +1,127 @@
+import LoRAKernels
+
+/// Number and text formatting shared by the widgets (no Foundation: views stay pure and fast).
+enum Format {
+    /// An integer as is up to 999 999, then compact: `2.10M`, `13.4G`.
+    static func count(_ n: Int) -> String {
+        if abs(n) < 1_000_000 { return String(n) }
+        if abs(n) < 1_000_000_000 { return fixed(Double(n) / 1e6, 2) + "M" }
+        return fixed(Double(n) / 1e9, 2) + "G"
+    }
+
+    /// Bytes in binary units: `816 B`, `8.0 KiB`, `3.25 MiB`.
+    static func bytes(_ n: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(n)
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        if unit == 0 { return "\(n) B" }
+        return fixed(value, value < 10 ? 2 : value < 100 ? 1 : 0) + " " + units[unit]
+    }
+
+    /// `value` with `digits` decimals, rounded half away from zero.
+    static func fixed(_ value: Double, _ digits: Int) -> String {
+        guard value.isFinite else { return value.isNaN ? "nan" : (value < 0 ? "-inf" : "inf") }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded()
+        guard scaled < 9e15 else { return String(value) }
+        let whole = Int(scaled)
+        let sign = value < 0 && whole != 0 ? "-" : ""
+        guard digits > 0 else { return sign + String(whole) }
+        let p = Int(scale)
+        var frac = String(whole % p)
+        while frac.count < digits { frac = "0" + frac }
+        return sign + String(whole / p) + "." + frac
+    }
+
+    /// A percentage with one decimal: `6.3%`.
+    static func percent(_ fraction: Double) -> String { fixed(fraction * 100, 1) + "%" }
+
+    /// A ratio such as `0.15×`, or `–` when the denominator is 0.
+    static func ratio(_ a: Int, _ b: Int, times: String) -> String {
+        b == 0 ? "-" : fixed(Double(a) / Double(b), Double(a) / Double(b) < 10 ? 2 : 1) + times
+    }
+
+    /// Scientific notation with two significant decimals: `3.1e-03`, or `0`.
+    static func scientific(_ value: Double) -> String {
+        guard value.isFinite else { return fixed(value, 0) }
+        if value == 0 { return "0" }
+        var exponent = 0
+        var m = abs(value)
+        while m >= 10 { m /= 10; exponent += 1 }
+        while m < 1 { m *= 10; exponent -= 1 }
+        if Double(fixed(m, 1)) ?? 0 >= 10 { m /= 10; exponent += 1 }
+        let e = abs(exponent) < 10 ? "0\(abs(exponent))" : "\(abs(exponent))"
+        return (value < 0 ? "-" : "") + fixed(m, 1) + "e" + (exponent < 0 ? "-" : "+") + e
+    }
+
+    /// Three significant digits: `0.0512`, `1.23`, `440`, `12300`.
+    static func significant(_ value: Double) -> String {
+        let a = abs(value)
+        if a == 0 { return "0" }
+        if a >= 100 { return fixed(value, 0) }
+        if a >= 10 { return fixed(value, 1) }
+        if a >= 1 { return fixed(value, 2) }
+        if a >= 0.1 { return fixed(value, 3) }
+        if a >= 0.01 { return fixed(value, 4) }
+        return scientific(value)
+    }
+
+    /// Milliseconds with a precision that suits their size.
+    static func milliseconds(_ ms: Double) -> String {
+        ms < 1 ? fixed(ms, 3) + " ms" : ms < 100 ? fixed(ms, 2) + " ms" : fixed(ms, 0) + " ms"
+    }
+
+    /// Word-wraps `text` to `width` columns (long words are cut).
+    static func wrap(_ text: String, width: Int) -> [String] {
+        guard width > 0 else { return [] }
+        var lines: [String] = []
+        for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            var line = ""
+            var lineCount = 0
+            for word in paragraph.split(separator: " ") {
+                var w = String(word)
+                let n = w.unicodeScalars.count
+                if lineCount > 0 && lineCount + 1 + n > width {
+                    lines.append(line)
+                    line = ""
+                    lineCount = 0
+                }
+                while w.unicodeScalars.count > width {
+                    let head = String(String.UnicodeScalarView(w.unicodeScalars.prefix(width)))
+                    if lineCount > 0 { lines.append(line) }
+                    lines.append(head)
+                    line = ""
+                    lineCount = 0
+                    w = String(String.UnicodeScalarView(w.unicodeScalars.dropFirst(width)))
+                }
+                if w.isEmpty { continue }
+                if lineCount > 0 { line += " "; lineCount += 1 }
+                line += w
+                lineCount += w.unicodeScalars.count
+            }
+            lines.append(line)
+        }
+        return lines
+    }
+
+    /// `s` padded with spaces or cut to exactly `width` columns.
+    static func pad(_ s: String, _ width: Int) -> String {
+        let n = s.unicodeScalars.count
+        if n >= width { return String(String.UnicodeScalarView(s.unicodeScalars.prefix(max(0, width)))) }
+        return s + String(repeating: " ", count: width - n)
+    }
+
+    /// Columns a string takes (one per scalar: views use single-width scalars only).
+    static func width(_ s: String) -> Int { s.unicodeScalars.count }
+
+    /// A list of integers, cut after `limit` with an ellipsis: `3, 7, 11, …`.
+    static func list(_ values: [Int], limit: Int, ellipsis: Unicode.Scalar) -> String {
+        let shown = values.prefix(limit).map(String.init).joined(separator: ",")
+        return values.count > limit ? shown + ",\(ellipsis)" : shown
+    }
+}

@@ -1,0 +1,200 @@
+import LoRAKernels
+
+/// How many programs one screen cell stands for: `x` pids along axis 0 and
+/// `y` view rows (segments, or segment × slice in the 3-D grids).
+///
+/// Both grids always share one scale, so their sizes compare at a glance.
+public struct GridScale: Hashable, Sendable, CustomStringConvertible {
+    public var x: Int
+    public var y: Int
+
+    public init(x: Int = 1, y: Int = 1) {
+        self.x = max(1, x)
+        self.y = max(1, y)
+    }
+
+    public static let one = GridScale()
+
+    /// The smallest scale at which every plan fits `columns × rows` cells.
+    public static func fit(_ plans: [LaunchPlan], columns: Int, rows: Int) -> GridScale {
+        let c = max(1, columns), r = max(1, rows)
+        var scale = GridScale.one
+        for plan in plans {
+            scale.x = max(scale.x, cdiv(plan.pidCount, c))
+            scale.y = max(scale.y, cdiv(plan.viewRowCount, r))
+        }
+        return scale
+    }
+
+    /// `1:1`, or `1:8×2` (8 pids by 2 rows per cell).
+    public var description: String { text(times: "×") }
+
+    /// The scale with a chosen multiplication sign (`x` in ASCII).
+    public func text(times: String) -> String {
+        x == 1 && y == 1 ? "1:1" : "1:\(x)\(times)\(y)"
+    }
+
+    /// Cells the plan takes at this scale.
+    public func cells(_ plan: LaunchPlan) -> (columns: Int, rows: Int) {
+        (cdiv(plan.pidCount, x), cdiv(plan.viewRowCount, y))
+    }
+}
+
+/// A program cell of a grid view: the pid range and view-row range one cell covers.
+public struct GridCell: Hashable, Sendable {
+    public var column: Int
+    public var row: Int
+
+    public init(column: Int, row: Int) {
+        self.column = column
+        self.row = row
+    }
+}
+
+/// The per-sequence or per-adapter grid of one launch plan, one cell per
+/// program (or per block of programs when zoomed out), rows labelled.
+///
+/// Reads everything from the `LaunchPlan`: the fate of a program at 1:1, the
+/// per-row O(1) tally of a block when zoomed out.
+public struct GridView {
+    public var plan: LaunchPlan
+    public var batch: Batch
+    public var scale: GridScale
+    /// The first cell shown (top-left), in cells.
+    public var origin: GridCell
+    /// The cursor's cell, if this grid has the focus.
+    public var cursor: GridCell?
+    public var glyphs: Glyphs
+    public var labelWidth: Int
+
+    public init(plan: LaunchPlan, batch: Batch, scale: GridScale, origin: GridCell = GridCell(column: 0, row: 0),
+                cursor: GridCell? = nil, glyphs: Glyphs, labelWidth: Int) {
+        self.plan = plan
+        self.batch = batch
+        self.scale = scale
+        self.origin = origin
+        self.cursor = cursor
+        self.glyphs = glyphs
+        self.labelWidth = labelWidth
+    }
+
+    /// `grid (1×16, 26)` or `grid (2×16, 3, 8)`: (rowBlocks×columnBlocks[, slices], segments).
+    public static func dimensionsTitle(_ plan: LaunchPlan, times: String) -> String {
+        let axis0 = "\(plan.rowBlocks)\(times)\(plan.columnBlocks)"
+        let rest = plan.sliceCount > 1 ? ", \(plan.sliceCount), \(plan.segments.count)" : ", \(plan.segments.count)"
+        return "grid (\(axis0)\(rest))"
+    }
+
+    /// The short name of a slice of a 3-D grid (`q`, `k`, `v`; `g`, `u`), empty for 2-D grids.
+    public static func sliceName(_ kernel: Kernel, _ slice: Int) -> String {
+        switch kernel {
+        case .qkvLoRAB: return ["q", "k", "v"][slice]
+        case .gateUpLoRAB: return ["g", "u"][slice]
+        default: return ""
+        }
+    }
+
+    /// The label of one view row: `12 tulu` (per-sequence), `s3 tulu` (sorted), plus the slice.
+    public static func rowLabel(_ plan: LaunchPlan, batch: Batch, row: Int) -> String {
+        let r = plan.viewRow(row)
+        let slot = plan.segments[r.segment].slot
+        let base: String
+        switch plan.routing.kind {
+        case .perSequence:
+            let name = r.segment < batch.sequences.count ? batch.sequences[r.segment].adapter : "?"
+            base = "\(r.segment) \(name)"
+        case .sorted:
+            base = "s\(slot) \(batch.adapter(inSlot: slot)?.name ?? "-")"
+        }
+        return base
+    }
+
+    /// The natural label width: the longest row label, plus the slice name.
+    public static func naturalLabelWidth(_ plan: LaunchPlan, batch: Batch) -> Int {
+        var longest = 0
+        switch plan.routing.kind {
+        case .perSequence:
+            let digits = String(max(0, batch.sequences.count - 1)).count
+            let name = batch.sequences.reduce(0) { max($0, Format.width($1.adapter)) }
+            longest = digits + 1 + name
+        case .sorted:
+            let digits = String(max(0, plan.segments.count - 1)).count
+            let name = batch.adapters.reduce(1) { max($0, Format.width($1.name)) }
+            longest = 1 + digits + 1 + name
+        }
+        return longest + (plan.sliceCount > 1 ? 2 : 0) + 1
+    }
+
+    /// The label of the block of view rows one cell row covers.
+    func label(cellRow: Int) -> String {
+        let first = cellRow * scale.y
+        let width = labelWidth - 1
+        guard first < plan.viewRowCount else { return "" }
+        let slice = plan.sliceCount > 1 ? " " + Self.sliceName(plan.kernel, plan.viewRow(first).slice) : ""
+        if scale.y == 1 {
+            let base = Self.rowLabel(plan, batch: batch, row: first)
+            return Format.pad(Format.pad(base, width - Format.width(slice)) + slice, width)
+        }
+        let last = min(plan.viewRowCount, first + scale.y) - 1
+        let a = plan.viewRow(first).segment, b = plan.viewRow(last).segment
+        let prefix = plan.routing.kind == .sorted ? "s" : ""
+        let text = a == b ? "\(prefix)\(a)\(slice)" : "\(prefix)\(a)-\(b)"
+        return Format.pad(text, width)
+    }
+
+    /// The fate mix of one cell.
+    public func tally(_ cell: GridCell) -> FateTally {
+        plan.tally(rows: cell.row * scale.y..<(cell.row + 1) * scale.y,
+                   pids: cell.column * scale.x..<(cell.column + 1) * scale.x)
+    }
+
+    /// The glyph and style of one cell.
+    func cellLook(_ cell: GridCell) -> Cell {
+        if scale.x == 1 && scale.y == 1 {
+            let r = plan.viewRow(cell.row)
+            let fate = plan.fate(GridPosition(pid: cell.column, slice: r.slice, segment: r.segment))
+            return Cell(glyphs.glyph(fate), CellStyle(ColorRole(fate)))
+        }
+        let t = tally(cell)
+        if let fate = t.single { return Cell(glyphs.glyph(fate), CellStyle(ColorRole(fate))) }
+        let working = t.working, total = t.total
+        if working == 0 || working == total {
+            let fate = t.dominant
+            return Cell(glyphs.glyph(fate), CellStyle(ColorRole(fate)))
+        }
+        // Colour by the dominant working fate; the glyph tells the working share.
+        var dominantWorking = ProgramFate.maskedOut
+        for f in [ProgramFate.partial, .full] where t[f] >= t[dominantWorking] { dominantWorking = f }
+        return Cell(glyphs.mixGlyph(working: working, total: total), CellStyle(ColorRole(dominantWorking)))
+    }
+
+    /// Draws the labelled cells into `area` (no title, no stats).
+    public func render(into canvas: inout Canvas, area: Rect) {
+        let (columns, rows) = scale.cells(plan)
+        let cellWidth = max(0, area.width - labelWidth - 1)
+        for j in 0..<area.height {
+            let cellRow = origin.row + j
+            guard cellRow < rows else { break }
+            let y = area.y + j
+            canvas.put(label(cellRow: cellRow), x: area.x, y: y, style: .dim, maxWidth: labelWidth - 1)
+            for i in 0..<cellWidth {
+                let column = origin.column + i
+                guard column < columns else { break }
+                let cell = GridCell(column: column, row: cellRow)
+                var look = cellLook(cell)
+                if cell == cursor {
+                    look.style.reverse = true
+                    look.style.bold = true
+                }
+                canvas[area.x + labelWidth + i, y] = look
+            }
+            // Marks that the grid continues past the area's edges.
+            if origin.column + cellWidth < columns {
+                canvas[area.maxX - 1, y] = Cell(glyphs.isASCII ? ">" : "›", .dim)
+            }
+        }
+        if origin.row + area.height < rows, area.height > 0 {
+            canvas.put(glyphs.isASCII ? "v more" : "↓ more", x: area.x, y: area.maxY - 1, style: .dim, maxWidth: labelWidth - 1)
+        }
+    }
+}

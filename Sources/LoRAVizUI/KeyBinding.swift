@@ -1,0 +1,275 @@
+import LoRAKernels
+import LoRAScenario
+
+/// What a key does when it is not a command of the language.
+public enum UIAction: Hashable, Sendable {
+    case quit
+    case help
+    case openPrompt
+    case closeOverlay
+    case undo
+    case redo
+    case switchGrid
+    case zoomIn
+    case zoomOut
+    case zoomFit
+    case replayToggle
+    case replayNext
+    case replayFaster
+    case replaySlower
+}
+
+/// One entry of the key table that drives both the dispatch and the help
+/// overlay, so the two cannot disagree.
+public struct KeyBinding: Sendable {
+    /// Where the help overlay lists a binding.
+    public enum Group: String, CaseIterable, Sendable {
+        case move = "Move and inspect"
+        case batch = "Build the batch"
+        case run = "Run and history"
+        case view = "View"
+        case replay = "Replay"
+    }
+
+    /// What pressing the key does.
+    public enum Effect: Sendable {
+        /// A command of the language, built from the state (nil: not possible now; `why` says so).
+        case command(@Sendable (AppState, Key) -> Result<Command, KeyRefusal>)
+        case ui(UIAction)
+    }
+
+    public var keys: [Key]
+    public var group: Group
+    /// What the help overlay says.
+    public var summary: String
+    /// The command's shape as the help overlay shows it (`remove seq I`), for command keys.
+    public var commandShape: String?
+    /// A short label for the hint line (nil: not in the hint line).
+    public var hint: String?
+    public var effect: Effect
+    /// Whether the key acts only while a scenario replays.
+    public var replayOnly = false
+}
+
+/// Why a key has no command to give right now (shown in the status line).
+public struct KeyRefusal: Error, Hashable, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+}
+
+extension KeyBinding {
+    /// The table: every key the app knows.
+    public static let table: [KeyBinding] = [
+        // Move and inspect.
+        move([.left, .char("h")], "cursor left (one cell)", hint: "hjkl move", dx: -1, dy: 0),
+        move([.right, .char("l")], "cursor right", dx: 1, dy: 0),
+        move([.up, .char("k")], "cursor up", dx: 0, dy: -1),
+        move([.down, .char("j")], "cursor down", dx: 0, dy: 1),
+        move([.pageUp], "cursor up a page", dx: 0, dy: -Int.max / 4),
+        move([.pageDown], "cursor down a page", dx: 0, dy: Int.max / 4),
+        move([.home], "first program of the row", dx: Int.min / 4, dy: 0),
+        move([.end], "last program of the row", dx: Int.max / 4, dy: 0),
+        KeyBinding(keys: [.tab, .backTab], group: .move, summary: "other grid (per-seq/sorted)", hint: "Tab grid",
+                   effect: .ui(.switchGrid)),
+        // Build the batch.
+        KeyBinding(keys: [.char("a")], group: .batch, summary: "add sequence, same adapter",
+                   commandShape: "seq NAME", hint: "a add seq", effect: .command { s, _ in s.addSequenceCommand() }),
+        KeyBinding(keys: [.char("x"), .delete], group: .batch, summary: "remove selected sequence",
+                   commandShape: "remove seq I", hint: "x del seq", effect: .command { s, _ in s.removeSequenceCommand() }),
+        KeyBinding(keys: [.char("c")], group: .batch, summary: "sequence to next adapter",
+                   commandShape: "set seq I adapter=NAME", hint: "c adapter", effect: .command { s, _ in s.cycleAdapterCommand() }),
+        KeyBinding(keys: [.char(","), .char(".")], group: .batch, summary: "tokens /2 *2 (extend mode)",
+                   commandShape: "set seq I tokens=N", effect: .command { s, k in s.tokensCommand(halve: k == .char(",")) }),
+        KeyBinding(keys: [.char("A")], group: .batch, summary: "add adapter (rank 16)",
+                   commandShape: "adapter NAME rank=16 slot=S", effect: .command { s, _ in s.addAdapterCommand() }),
+        KeyBinding(keys: [.char("X")], group: .batch, summary: "remove selected adapter",
+                   commandShape: "remove adapter NAME", effect: .command { s, _ in s.removeAdapterCommand() }),
+        KeyBinding(keys: [.char("["), .char("]")], group: .batch, summary: "adapter rank /2 *2",
+                   commandShape: "adapter NAME rank=N", effect: .command { s, k in s.rankCommand(halve: k == .char("[")) }),
+        KeyBinding(keys: [.char("{"), .char("}")], group: .batch, summary: "adapter scaling /2 *2",
+                   commandShape: "adapter NAME scaling=F", effect: .command { s, k in s.scalingCommand(halve: k == .char("{")) }),
+        KeyBinding(keys: [.char("<"), .char(">")], group: .batch, summary: "slots -1 / +1 (mlpb)",
+                   commandShape: "slots N", effect: .command { s, k in s.slotsCommand(delta: k == .char("<") ? -1 : 1) }),
+        KeyBinding(keys: [.char("t")], group: .batch, summary: "next kernel", commandShape: "kernel NAME",
+                   hint: "t kernel", effect: .command { s, _ in s.nextKernelCommand() }),
+        KeyBinding(keys: [.char("T")], group: .batch, summary: "shrink stack 1,2,3 (lora_a)",
+                   commandShape: "kernel sgemm_lora_a stack=N", effect: .command { s, _ in s.nextStackCommand() }),
+        KeyBinding(keys: [.char("y")], group: .batch, summary: "next dtype (bf16/fp16/fp32)", commandShape: "dtype T",
+                   effect: .command { s, _ in s.nextDTypeCommand() }),
+        KeyBinding(keys: [.char("m")], group: .batch, summary: "toggle decode / extend", commandShape: "mode M",
+                   effect: .command { s, _ in s.toggleModeCommand() }),
+        // Run and history.
+        KeyBinding(keys: [.char("r")], group: .run, summary: "run kernels, both routings",
+                   commandShape: "run", hint: "r run", effect: .command { _, _ in .success(.run(reps: nil)) }),
+        KeyBinding(keys: [.char("u")], group: .run, summary: "undo the last change", hint: "u undo", effect: .ui(.undo)),
+        KeyBinding(keys: [.ctrl("r")], group: .run, summary: "redo", effect: .ui(.redo)),
+        KeyBinding(keys: [.char(":")], group: .run, summary: "type a command (↑↓ history)",
+                   hint: ": command", effect: .ui(.openPrompt)),
+        // View.
+        KeyBinding(keys: [.char("z")], group: .view, summary: "zoom in (fewer per cell)", hint: "z/Z zoom",
+                   effect: .ui(.zoomIn)),
+        KeyBinding(keys: [.char("Z")], group: .view, summary: "zoom out", effect: .ui(.zoomOut)),
+        KeyBinding(keys: [.char("=")], group: .view, summary: "zoom to fit both grids", effect: .ui(.zoomFit)),
+        KeyBinding(keys: [.char("?"), .f1], group: .view, summary: "this help", hint: "? help", effect: .ui(.help)),
+        KeyBinding(keys: [.escape], group: .view, summary: "close help / prompt", effect: .ui(.closeOverlay)),
+        KeyBinding(keys: [.char("q"), .ctrl("c")], group: .view, summary: "quit (saves a recording)",
+                   hint: "q quit", effect: .ui(.quit)),
+        // Replay.
+        KeyBinding(keys: [.char(" ")], group: .replay, summary: "pause / resume the replay", hint: "space pause",
+                   effect: .ui(.replayToggle), replayOnly: true),
+        KeyBinding(keys: [.char("n")], group: .replay, summary: "next step now", hint: "n step",
+                   effect: .ui(.replayNext), replayOnly: true),
+        KeyBinding(keys: [.char("+")], group: .replay, summary: "faster", hint: "+/- speed",
+                   effect: .ui(.replayFaster), replayOnly: true),
+        KeyBinding(keys: [.char("-")], group: .replay, summary: "slower", effect: .ui(.replaySlower), replayOnly: true),
+    ]
+
+    static func move(_ keys: [Key], _ summary: String, hint: String? = nil, dx: Int, dy: Int) -> KeyBinding {
+        KeyBinding(keys: keys, group: .move, summary: summary, commandShape: "select ROUTING X Y [Z]", hint: hint,
+                   effect: .command { s, _ in s.moveCommand(dx: dx, dy: dy) })
+    }
+
+    /// The binding a key triggers, in or out of replay.
+    public static func binding(for key: Key, replaying: Bool) -> KeyBinding? {
+        table.first { $0.keys.contains(key) && (replaying || !$0.replayOnly) }
+    }
+}
+
+// MARK: Commands built from the state
+
+extension AppState {
+    /// The sequence under the cursor of the per-sequence grid, if it is focused.
+    var selectedSequence: Int? {
+        guard focus == .perSequence, let p = cursor(.perSequence),
+              p.segment < session.workload.batch.sequences.count else { return nil }
+        return p.segment
+    }
+
+    /// The adapter of the focused program: the sequence's adapter or the slot's.
+    var selectedAdapter: Adapter? {
+        let batch = session.workload.batch
+        if let i = selectedSequence { return batch.adapter(named: batch.sequences[i].adapter) }
+        if focus == .sorted, let p = cursor(.sorted) {
+            return batch.adapter(inSlot: plans.sorted.segments[p.segment].slot)
+        }
+        return batch.adapters.sorted { $0.slot < $1.slot }.first
+    }
+
+    func addSequenceCommand() -> Result<Command, KeyRefusal> {
+        guard let adapter = selectedAdapter ?? session.workload.batch.adapters.first else {
+            return .failure(KeyRefusal("no adapter yet: add one with A or :adapter NAME rank=N"))
+        }
+        return .success(.seq(adapter: adapter.name, tokens: nil, count: nil))
+    }
+
+    func removeSequenceCommand() -> Result<Command, KeyRefusal> {
+        guard let i = selectedSequence else {
+            return .failure(KeyRefusal("select a sequence in the per-sequence grid first (Tab switches grids)"))
+        }
+        return .success(.removeSeq(index: i))
+    }
+
+    func cycleAdapterCommand() -> Result<Command, KeyRefusal> {
+        guard let i = selectedSequence else {
+            return .failure(KeyRefusal("select a sequence in the per-sequence grid first (Tab switches grids)"))
+        }
+        let adapters = session.workload.batch.adapters.sorted { $0.slot < $1.slot }
+        guard adapters.count > 1 else { return .failure(KeyRefusal("only one adapter: add another with A")) }
+        let current = session.workload.batch.sequences[i].adapter
+        let index = adapters.firstIndex { $0.name == current } ?? -1
+        return .success(.setSeq(index: i, adapter: adapters[(index + 1) % adapters.count].name, tokens: nil))
+    }
+
+    func tokensCommand(halve: Bool) -> Result<Command, KeyRefusal> {
+        guard session.workload.batch.mode == .extend else {
+            return .failure(KeyRefusal("tokens matter in extend mode only (m toggles the mode)"))
+        }
+        guard let i = selectedSequence else {
+            return .failure(KeyRefusal("select a sequence in the per-sequence grid first"))
+        }
+        let tokens = session.workload.batch.sequences[i].tokens
+        let next = halve ? max(1, tokens / 2) : tokens * 2
+        return .success(.setSeq(index: i, adapter: nil, tokens: next))
+    }
+
+    func addAdapterCommand() -> Result<Command, KeyRefusal> {
+        let batch = session.workload.batch
+        guard let slot = batch.firstFreeSlot else {
+            return .failure(KeyRefusal("all \(batch.slotCount) slots are taken: > adds a slot"))
+        }
+        var n = batch.adapters.count
+        while batch.adapter(named: "lora\(n)") != nil { n += 1 }
+        let rank = min(16, session.workload.dims.maxRank)
+        return .success(.adapter(name: "lora\(n)", rank: rank, scaling: nil, slot: slot))
+    }
+
+    func removeAdapterCommand() -> Result<Command, KeyRefusal> {
+        guard let a = selectedAdapter else { return .failure(KeyRefusal("no adapter selected")) }
+        return .success(.removeAdapter(name: a.name))
+    }
+
+    func rankCommand(halve: Bool) -> Result<Command, KeyRefusal> {
+        guard let a = selectedAdapter else { return .failure(KeyRefusal("no adapter selected")) }
+        let maxRank = session.workload.dims.maxRank
+        let next = halve ? a.rank / 2 : min(maxRank, max(1, a.rank * 2))
+        guard next != a.rank else { return .failure(KeyRefusal("rank \(a.rank) is already at its \(halve ? "minimum" : "maximum R")")) }
+        return .success(.adapter(name: a.name, rank: next, scaling: nil, slot: nil))
+    }
+
+    func scalingCommand(halve: Bool) -> Result<Command, KeyRefusal> {
+        guard let a = selectedAdapter else { return .failure(KeyRefusal("no adapter selected")) }
+        return .success(.adapter(name: a.name, rank: nil, scaling: halve ? a.scaling / 2 : a.scaling * 2, slot: nil))
+    }
+
+    func slotsCommand(delta: Int) -> Result<Command, KeyRefusal> {
+        let n = session.workload.batch.slotCount + delta
+        guard Batch.Limits.slots.contains(n) else { return .failure(KeyRefusal("slots stay within 1…512")) }
+        return .success(.slots(n))
+    }
+
+    func nextKernelCommand() -> Result<Command, KeyRefusal> {
+        let kernels: [Kernel] = [.sgemmLoRAA(stack: 1), .sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB]
+        let current = session.workload.kernel
+        let index = kernels.firstIndex { $0.name == current.name } ?? 0
+        return .success(.kernel(kernels[(index + 1) % kernels.count]))
+    }
+
+    func nextStackCommand() -> Result<Command, KeyRefusal> {
+        if case .sgemmLoRAA(let stack) = session.workload.kernel {
+            return .success(.kernel(.sgemmLoRAA(stack: stack % 3 + 1)))
+        }
+        return .success(.kernel(.sgemmLoRAA(stack: 1)))
+    }
+
+    func nextDTypeCommand() -> Result<Command, KeyRefusal> {
+        let all = DType.allCases
+        let index = all.firstIndex(of: session.workload.dtype) ?? 0
+        return .success(.dtype(all[(index + 1) % all.count]))
+    }
+
+    func toggleModeCommand() -> Result<Command, KeyRefusal> {
+        .success(.mode(session.workload.batch.mode == .decode ? .extend : .decode))
+    }
+
+    /// A `select` that moves the cursor of the focused grid by cells (clamped to the grid).
+    func moveCommand(dx: Int, dy: Int) -> Result<Command, KeyRefusal> {
+        let plan = plans[focus]
+        guard let p = cursor(focus) else { return .failure(KeyRefusal("the grid is empty: add a sequence with a")) }
+        let layout = ScreenLayout(self)
+        let scale = layout.scale
+        let page = max(1, layout.gridRows)
+        let stepX = dx == 0 ? 0 : (abs(dx) > 1_000_000 ? dx.signum() * plan.pidCount : dx * scale.x)
+        let stepY = dy == 0 ? 0 : (abs(dy) > 1_000_000 ? dy.signum() * page * scale.y : dy * scale.y)
+        let pid = min(max(0, p.pid + stepX), plan.pidCount - 1)
+        let row = min(max(0, plan.viewRow(of: p) + stepY), plan.viewRowCount - 1)
+        return .success(Self.selectCommand(plan, pid: pid, row: row))
+    }
+
+    /// `select ROUTING X Y [Z]` for a program given by pid and view row.
+    static func selectCommand(_ plan: LaunchPlan, pid: Int, row: Int) -> Command {
+        let r = plan.viewRow(row)
+        return plan.sliceCount > 1
+            ? .select(routing: plan.routing.kind, x: pid, y: r.slice, z: r.segment)
+            : .select(routing: plan.routing.kind, x: pid, y: r.segment, z: nil)
+    }
+}

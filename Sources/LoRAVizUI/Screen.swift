@@ -1,0 +1,196 @@
+import LoRAKernels
+import LoRAScenario
+
+/// The whole screen as a pure function of the state (ratatui's `draw`):
+/// top bar, the two grids side by side, legend and ratios, inspector and run
+/// panels, narration, status or prompt, key hints, and the help overlay.
+public enum Screen {
+    /// Draws the state into a canvas of the state's size.
+    public static func render(_ state: AppState) -> Canvas {
+        var canvas = Canvas(width: state.width, height: state.height)
+        render(state, into: &canvas)
+        return canvas
+    }
+
+    /// Draws the state into `canvas` (which is cleared first).
+    public static func render(_ state: AppState, into canvas: inout Canvas) {
+        canvas.fill(Rect(x: 0, y: 0, width: canvas.width, height: canvas.height))
+        let layout = ScreenLayout(state)
+        let g = state.glyphs
+        if layout.isTooSmall {
+            renderTooSmall(state, into: &canvas)
+            if g.isASCII { canvas.asciify() }
+            return
+        }
+        renderTopBar(state, layout, into: &canvas)
+        for pane in layout.panes { renderPane(state, layout, pane, into: &canvas) }
+        for y in layout.panes[0].frame.y..<layout.panes[0].frame.maxY {
+            canvas[layout.separatorColumn, y] = Cell(g.box.vertical, .dim)
+        }
+        Legend.render(into: &canvas, x: 0, y: layout.legendRow, width: layout.width, glyphs: g,
+                      zoomed: layout.scale != .one)
+        canvas.put(StatsPanel.ratios(perSequence: state.plans.perSequence, sorted: state.plans.sorted, glyphs: g,
+                                     width: layout.width),
+                   x: 0, y: layout.ratioRow, style: CellStyle(.accent), maxWidth: layout.width)
+        renderInspector(state, layout, into: &canvas)
+        RunPanel.render(state, area: layout.runPanel, into: &canvas)
+        if let area = layout.narration { NarrationPanel.render(state, area: area, into: &canvas) }
+        renderStatus(state, layout, into: &canvas)
+        renderHints(state, layout, into: &canvas)
+        if state.showHelp { HelpOverlay.render(state, into: &canvas) }
+        if g.isASCII { canvas.asciify() }
+    }
+
+    /// The screen as text (the text backend): what golden files, `output FILE`
+    /// and headless replay read.
+    ///
+    /// - Parameters:
+    ///   - ascii: ASCII glyphs (the default for files: they read anywhere).
+    public static func renderText(session: Session, width: Int, height: Int, ascii: Bool = true) -> String {
+        let state = AppState(session: session, width: width, height: height, glyphs: ascii ? .ascii : .unicode)
+        return render(state).text
+    }
+
+    // MARK: Parts
+
+    static func renderTooSmall(_ state: AppState, into canvas: inout Canvas) {
+        let lines = [
+            "terminal too small: \(state.width)\(state.glyphs.times)\(state.height)",
+            "lora-viz needs at least \(ScreenLayout.minimumWidth)\(state.glyphs.times)\(ScreenLayout.minimumHeight)",
+            "enlarge the window, or q to quit",
+        ]
+        let top = max(0, state.height / 2 - 1)
+        for (i, line) in lines.enumerated() {
+            let x = max(0, (state.width - Format.width(line)) / 2)
+            canvas.put(line, x: x, y: top + i, style: i == 0 ? .error : .normal)
+        }
+    }
+
+    static func renderTopBar(_ state: AppState, _ layout: ScreenLayout, into canvas: inout Canvas) {
+        let w = state.session.workload
+        let b = w.batch
+        let d = w.dims
+        let sep = state.glyphs.separator
+        var kernel = w.kernel.name
+        if case .sgemmLoRAA(let stack) = w.kernel, stack > 1 { kernel += " stack=\(stack)" }
+        let settings = "\(kernel) \(w.dtype.rawValue) \(b.mode.rawValue)"
+        let batch = "bs \(b.sequences.count) tokens \(b.totalTokens) slots \(b.slotCount) (\(b.slotsInUse) used) adapters \(b.adapters.count)"
+        let dimsLong = "hidden \(d.hidden) out \(d.out) q \(d.q) kv \(d.kv) ffn \(d.ffn) R \(d.maxRank)"
+        let dimsShort = "h\(d.hidden) o\(d.out) q\(d.q) kv\(d.kv) f\(d.ffn) R\(d.maxRank)"
+        var line = " lora-viz" + sep + settings + sep + batch + sep + dimsLong
+        if Format.width(line) > layout.width { line = " " + settings + sep + batch + sep + dimsShort }
+        if let title = state.session.title, Format.width(line) + Format.width(title) + 3 <= layout.width {
+            line += sep + title
+        }
+        canvas.fill(Rect(x: 0, y: 0, width: layout.width, height: 1), with: Cell(" ", CellStyle(.title, reverse: true)))
+        canvas.put(line, x: 0, y: 0, style: CellStyle(.title, bold: true, reverse: true), maxWidth: layout.width)
+    }
+
+    static func renderPane(_ state: AppState, _ layout: ScreenLayout, _ pane: ScreenLayout.Pane, into canvas: inout Canvas) {
+        let plan = state.plans[pane.routing]
+        let g = state.glyphs
+        let focused = state.focus == pane.routing
+        let marker = focused ? (g.isASCII ? "> " : "▶ ") : "  "
+        var title = marker + pane.routing.title + " " + GridView.dimensionsTitle(plan, times: g.times)
+        if plan.routing.isWhatIf { title += " what-if" }
+        let zoom = "zoom \(layout.scale.text(times: g.times))"
+        let x0 = pane.frame.x
+        canvas.put(title, x: x0, y: pane.titleRow, style: focused ? .accent : .title, maxWidth: pane.frame.width)
+        let zx = pane.frame.maxX - Format.width(zoom) - 1
+        if zx > x0 + Format.width(title) { canvas.put(zoom, x: zx, y: pane.titleRow, style: .dim) }
+        if plan.viewRowCount == 0 || plan.pidCount == 0 {
+            let why = plan.segments.isEmpty ? "no segments: the batch is empty (a adds a sequence)"
+                : "no programs: max_len is 0 (the batch has no tokens)"
+            canvas.put(why, x: x0 + 1, y: pane.body.y, style: .dim, maxWidth: pane.frame.width - 1)
+        } else {
+            var cursorCell: GridCell?
+            if focused, let p = state.cursor(pane.routing) {
+                cursorCell = GridCell(column: p.pid / layout.scale.x, row: plan.viewRow(of: p) / layout.scale.y)
+            }
+            let view = GridView(plan: plan, batch: state.session.workload.batch, scale: layout.scale,
+                                origin: pane.origin, cursor: cursorCell, glyphs: g, labelWidth: pane.labelWidth)
+            view.render(into: &canvas, area: pane.body)
+        }
+        for (i, line) in StatsPanel.lines(plan, glyphs: g, width: pane.frame.width).enumerated() {
+            canvas.put(line, x: x0, y: pane.statsRow + i, style: i == 0 ? .normal : .normal, maxWidth: pane.frame.width)
+        }
+        // Colour the fate glyphs of the counts line.
+        let y = pane.statsRow + 1
+        for x in x0..<pane.frame.maxX {
+            let c = canvas[x, y]
+            if let fate = ProgramFate.allCases.first(where: { g.glyph($0) == c.scalar }) {
+                canvas[x, y] = Cell(c.scalar, CellStyle(ColorRole(fate)))
+            }
+        }
+    }
+
+    static func renderInspector(_ state: AppState, _ layout: ScreenLayout, into canvas: inout Canvas) {
+        let g = state.glyphs
+        let area = layout.inspector
+        canvas.box(area, title: "inspector", glyphs: g)
+        let inner = area.inset(1)
+        guard let p = state.cursor(state.focus) else {
+            canvas.put("no program to inspect: the grid is empty", x: inner.x + 1, y: inner.y, style: .dim, maxWidth: inner.width - 1)
+            return
+        }
+        let plan = state.plans[state.focus]
+        var block: (pids: Range<Int>, rows: Range<Int>, tally: FateTally)?
+        if layout.scale != .one {
+            let cx = p.pid / layout.scale.x, cy = plan.viewRow(of: p) / layout.scale.y
+            let pids = cx * layout.scale.x..<min(plan.pidCount, (cx + 1) * layout.scale.x)
+            let rows = cy * layout.scale.y..<min(plan.viewRowCount, (cy + 1) * layout.scale.y)
+            block = (pids, rows, plan.tally(rows: rows, pids: pids))
+        }
+        let lines = InspectorPanel.story(plan, batch: state.session.workload.batch, dims: state.session.workload.dims,
+                                         position: p, block: block, glyphs: g)
+        let fate = plan.fate(p)
+        for (i, line) in lines.prefix(inner.height).enumerated() {
+            var x = inner.x + 1
+            if i == 1 {
+                // The verdict starts with the program's fate glyph, as drawn in the grid.
+                canvas[x, inner.y + i] = Cell(g.glyph(fate), CellStyle(ColorRole(fate), bold: true))
+                x += 2
+            }
+            canvas.put(line, x: x, y: inner.y + i, style: i == 0 ? .accent : .normal, maxWidth: inner.maxX - x)
+        }
+    }
+
+    static func renderStatus(_ state: AppState, _ layout: ScreenLayout, into canvas: inout Canvas) {
+        let y = layout.statusRow
+        if let prompt = state.prompt {
+            let end = canvas.put(":" + prompt.text, x: 0, y: y, style: .accent, maxWidth: layout.width - 1)
+            canvas[end, y] = Cell(" ", CellStyle(.accent, reverse: true))
+            return
+        }
+        var right = ""
+        if let r = state.recording { right += (state.glyphs.isASCII ? "REC " : "● REC ") + r.path }
+        if state.canUndo { right += (right.isEmpty ? "" : "  ") + "undo \(state.undoStack.count)" }
+        let rightWidth = Format.width(right)
+        if let status = state.status {
+            canvas.put(status.text, x: 0, y: y, style: status.isError ? .error : CellStyle(.good),
+                       maxWidth: layout.width - rightWidth - 1)
+        }
+        if rightWidth > 0 {
+            canvas.put(right, x: layout.width - rightWidth, y: y, style: state.recording != nil ? .error : .dim)
+        }
+    }
+
+    static func renderHints(_ state: AppState, _ layout: ScreenLayout, into canvas: inout Canvas) {
+        let replaying = state.replay != nil
+        let hints = KeyBinding.table.filter { $0.hint != nil && ($0.replayOnly == replaying || !$0.replayOnly) }
+        var ordered = hints.filter(\.replayOnly) + hints.filter { !$0.replayOnly }
+        if !replaying { ordered = hints }
+        var x = 0
+        for binding in ordered {
+            let hint = binding.hint!
+            let parts = hint.split(separator: " ", maxSplits: 1).map(String.init)
+            let needed = Format.width(hint) + 2
+            if x + needed > layout.width { break }
+            canvas.put(parts[0], x: x, y: layout.hintRow, style: CellStyle(.accent, bold: true))
+            if parts.count > 1 {
+                canvas.put(parts[1], x: x + Format.width(parts[0]) + 1, y: layout.hintRow, style: .dim)
+            }
+            x += needed
+        }
+    }
+}

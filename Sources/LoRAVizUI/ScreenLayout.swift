@@ -1,0 +1,121 @@
+import LoRAKernels
+import LoRAScenario
+
+/// Where everything goes on a screen of a given size: computed from the state
+/// alone, so rendering and mouse hit-testing agree.
+public struct ScreenLayout {
+    /// The smallest screen the full layout needs.
+    public static let minimumWidth = 80
+    public static let minimumHeight = 24
+
+    /// One grid pane: title row, labelled cells, two stats rows.
+    public struct Pane {
+        public var routing: RoutingKind
+        public var frame: Rect
+        public var titleRow: Int
+        /// The labels and cells.
+        public var body: Rect
+        /// The cells alone (right of the labels).
+        public var cells: Rect
+        public var labelWidth: Int
+        public var statsRow: Int
+        public var origin: GridCell
+    }
+
+    public var width: Int
+    public var height: Int
+    public var isTooSmall: Bool
+    public var topRow = 0
+    public var panes: [Pane] = []
+    public var separatorColumn = 0
+    public var scale = GridScale.one
+    /// Rows of cells a pane shows.
+    public var gridRows = 0
+    public var legendRow = 0
+    public var ratioRow = 0
+    public var inspector = Rect(x: 0, y: 0, width: 0, height: 0)
+    public var runPanel = Rect(x: 0, y: 0, width: 0, height: 0)
+    public var narration: Rect?
+    public var statusRow = 0
+    public var hintRow = 0
+
+    public init(_ state: AppState) {
+        width = state.width
+        height = state.height
+        isTooSmall = width < Self.minimumWidth || height < Self.minimumHeight
+        guard !isTooSmall else { return }
+        hintRow = height - 1
+        statusRow = height - 2
+        var bottom = statusRow
+        let narrationText = state.session.narration
+        if narrationText != nil || state.replay != nil {
+            let inner = width - 4
+            let lines = narrationText.map { Format.wrap($0, width: inner).count } ?? 0
+            let maxLines = height >= 40 ? 5 : height >= 30 ? 3 : 2
+            let rows = max(1, min(maxLines, lines + (state.replay != nil ? 1 : 0))) + 2
+            narration = Rect(x: 0, y: bottom - rows, width: width, height: rows)
+            bottom -= rows
+        }
+        // Four lines of inspector and timings below 44 rows, six above.
+        let panelHeight = height >= 44 ? 8 : 6
+        let runWidth = min(58, width * 9 / 20)
+        inspector = Rect(x: 0, y: bottom - panelHeight, width: width - runWidth, height: panelHeight)
+        runPanel = Rect(x: width - runWidth, y: bottom - panelHeight, width: runWidth, height: panelHeight)
+        bottom -= panelHeight
+        ratioRow = bottom - 1
+        legendRow = bottom - 2
+        let gridTop = 1
+        let paneHeight = legendRow - gridTop
+        gridRows = max(1, paneHeight - 3)
+        let leftWidth = (width - 1) / 2
+        separatorColumn = leftWidth
+        let frames = [
+            (RoutingKind.perSequence, Rect(x: 0, y: gridTop, width: leftWidth, height: paneHeight)),
+            (RoutingKind.sorted, Rect(x: leftWidth + 1, y: gridTop, width: width - leftWidth - 1, height: paneHeight)),
+        ]
+        let batch = state.session.workload.batch
+        // Labels shrink (never below the row number) before the grid has to zoom out.
+        var labelWidths: [Int] = []
+        for (kind, frame) in frames {
+            let plan = state.plans[kind]
+            let natural = GridView.naturalLabelWidth(plan, batch: batch)
+            let minimal = String(max(0, plan.segments.count - 1)).count + 3 + (plan.sliceCount > 1 ? 2 : 0)
+            let room = frame.width - 1 - plan.pidCount
+            labelWidths.append(min(frame.width / 3, max(minimal, min(natural, room))))
+        }
+        func fitScale() -> GridScale {
+            var s = GridScale.one
+            for (i, (kind, frame)) in frames.enumerated() {
+                let plan = state.plans[kind]
+                let columns = max(1, frame.width - labelWidths[i] - 1)
+                s.x = max(s.x, cdiv(plan.pidCount, columns))
+                s.y = max(s.y, cdiv(plan.viewRowCount, gridRows))
+            }
+            return s
+        }
+        switch state.zoom {
+        case .fit: scale = fitScale()
+        case .fixed(let s): scale = s
+        }
+        if scale.y > 1 {
+            // Zoomed rows are labelled with a range of segments (`s52-63`): make room, then fit again.
+            for (i, (kind, frame)) in frames.enumerated() {
+                let digits = String(max(0, state.plans[kind].segments.count - 1)).count
+                labelWidths[i] = min(frame.width / 3, max(labelWidths[i], 2 * digits + 3))
+            }
+            if state.zoom == .fit { scale = fitScale() }
+        }
+        for (i, (kind, frame)) in frames.enumerated() {
+            let plan = state.plans[kind]
+            let body = Rect(x: frame.x, y: frame.y + 1, width: frame.width, height: gridRows)
+            let label = labelWidths[i]
+            let cells = Rect(x: body.x + label, y: body.y, width: max(0, body.width - label - 1), height: gridRows)
+            let (columns, rows) = scale.cells(plan)
+            var origin = state.origin(kind)
+            origin.column = max(0, min(origin.column, columns - cells.width))
+            origin.row = max(0, min(origin.row, rows - cells.height))
+            panes.append(Pane(routing: kind, frame: frame, titleRow: frame.y, body: body, cells: cells,
+                              labelWidth: label, statsRow: frame.y + 1 + gridRows, origin: origin))
+        }
+    }
+}

@@ -1,0 +1,198 @@
+import CNcurses
+import Glibc
+import LoRAVizUI
+
+/// The only code that touches ncurses: screen set-up and teardown, colours,
+/// input decoding and a diff-based flush of the canvas.
+///
+/// Follows htop/nvtop: `setlocale` before `initscr`, a short `ESCDELAY`,
+/// keypad and mouse on, resize as an event, and the terminal restored on every
+/// way out (quit, SIGINT/SIGTERM/SIGHUP through the event loop, crashes through
+/// a fatal-signal handler).
+final class NcursesTerminal {
+    /// What the terminal can show.
+    enum ColorDepth: String {
+        case none, eight, full256
+    }
+
+    /// An input event from the terminal.
+    enum Input {
+        case key(Key)
+        case mouse(x: Int, y: Int)
+        case resize(width: Int, height: Int)
+        case signal(Int32)
+    }
+
+    private(set) var width = 0
+    private(set) var height = 0
+    private(set) var colorDepth = ColorDepth.none
+    /// Whether the locale can show UTF-8 glyphs.
+    let localeIsUTF8: Bool
+    private var shown: Canvas?
+    private var pairs: [ColorRole: Int16] = [:]
+    private var extraAttrs: [ColorRole: attr_t] = [:]
+    private var isOpen = false
+
+    /// Sets the locale (so wide characters work) and reports whether it is UTF-8.
+    init() {
+        setlocale(LC_ALL, "")
+        localeIsUTF8 = lv_locale_is_utf8() != 0
+    }
+
+    /// Throws a clear error unless stdin and stdout are terminals.
+    static func requireTTY() throws {
+        guard isatty(0) != 0 && isatty(1) != 0 else {
+            throw TerminalUnavailable()
+        }
+    }
+
+    /// Enters curses mode: raw keys (Ctrl-C is a key), no echo, keypad, mouse, colours.
+    func open(colors: Bool) {
+        setenv("ESCDELAY", "25", 0)
+        lv_install_signal_handlers()
+        initscr()
+        isOpen = true
+        raw()
+        noecho()
+        nonl()
+        _ = lv_keypad(1)
+        curs_set(0)
+        lv_enable_mouse()
+        set_escdelay(25)
+        lv_timeout(40)
+        if colors && has_colors() {
+            start_color()
+            use_default_colors()
+            colorDepth = lv_colors() >= 256 && lv_color_pairs() > 32 ? .full256 : lv_colors() >= 8 ? .eight : .none
+        }
+        setUpColors()
+        updateSize()
+        shown = nil
+    }
+
+    /// Leaves curses mode and restores the terminal; safe to call twice.
+    func close() {
+        guard isOpen else { return }
+        isOpen = false
+        curs_set(1)
+        endwin()
+        lv_restore_signal_handlers()
+    }
+
+    deinit { close() }
+
+    // MARK: Colours
+
+    /// One colour pair per role: 256-colour shades, the 8 basic colours, or none.
+    private func setUpColors() {
+        pairs = [:]
+        extraAttrs = [:]
+        let dim = lv_attr_dim(), bold = lv_attr_bold()
+        switch colorDepth {
+        case .none:
+            // Monochrome: glyphs tell fates apart; attributes mark the rest.
+            extraAttrs = [.dim: dim, .title: bold, .accent: bold, .error: bold, .warning: bold, .rank0Exit: dim,
+                          .emptyExit: dim, .excessExit: dim, .full: bold]
+        case .eight:
+            let table: [(ColorRole, Int16)] = [
+                (.dim, Int16(COLOR_WHITE)), (.accent, Int16(COLOR_CYAN)), (.title, Int16(COLOR_CYAN)),
+                (.good, Int16(COLOR_GREEN)), (.warning, Int16(COLOR_YELLOW)), (.error, Int16(COLOR_RED)),
+                (.cursor, Int16(COLOR_WHITE)), (.rank0Exit, Int16(COLOR_WHITE)), (.emptyExit, Int16(COLOR_BLUE)),
+                (.excessExit, Int16(COLOR_RED)), (.maskedOut, Int16(COLOR_MAGENTA)), (.partial, Int16(COLOR_YELLOW)),
+                (.full, Int16(COLOR_GREEN)),
+            ]
+            for (i, (role, fg)) in table.enumerated() {
+                init_pair(Int16(i + 1), fg, -1)
+                pairs[role] = Int16(i + 1)
+            }
+            extraAttrs = [.dim: dim, .rank0Exit: dim, .title: bold]
+        case .full256:
+            let table: [(ColorRole, Int16)] = [
+                (.dim, 244), (.accent, 39), (.title, 75), (.good, 78), (.warning, 214), (.error, 203),
+                (.cursor, 255), (.rank0Exit, 240), (.emptyExit, 67), (.excessExit, 167), (.maskedOut, 134),
+                (.partial, 221), (.full, 71),
+            ]
+            for (i, (role, fg)) in table.enumerated() {
+                init_pair(Int16(i + 1), fg, -1)
+                pairs[role] = Int16(i + 1)
+            }
+            extraAttrs = [.title: bold]
+        }
+    }
+
+    // MARK: Output
+
+    /// Shows a canvas, writing only the cells that changed since the last frame.
+    func draw(_ canvas: Canvas) {
+        let full = shown == nil || shown!.width != canvas.width || shown!.height != canvas.height
+        if full { erase() }
+        let bold = lv_attr_bold(), reverse = lv_attr_reverse(), underline = lv_attr_underline()
+        let cells = canvas.cells
+        let old = full ? nil : shown!.cells
+        for y in 0..<canvas.height {
+            let base = y * canvas.width
+            for x in 0..<canvas.width {
+                let cell = cells[base + x]
+                if let old, old[base + x] == cell { continue }
+                var attrs: attr_t = extraAttrs[cell.style.role] ?? 0
+                if cell.style.bold { attrs |= bold }
+                if cell.style.reverse { attrs |= reverse }
+                if cell.style.underline { attrs |= underline }
+                // The bottom-right cell reports an error (the cursor cannot advance); harmless.
+                _ = lv_put(Int32(y), Int32(x), cell.scalar.value, pairs[cell.style.role] ?? 0, attrs)
+            }
+        }
+        refresh()
+        shown = canvas
+    }
+
+    private func updateSize() {
+        var h: Int32 = 0, w: Int32 = 0
+        lv_getmaxyx(&h, &w)
+        height = Int(h)
+        width = Int(w)
+    }
+
+    /// Forgets what is on screen so the next draw repaints everything (after a resize).
+    func invalidate() { shown = nil }
+
+    // MARK: Input
+
+    /// Waits up to the poll interval for input; `nil` on timeout.
+    func read() -> Input? {
+        let sig = lv_take_signal()
+        if sig != 0 { return .signal(sig) }
+        var code: Int32 = 0, mx: Int32 = 0, my: Int32 = 0
+        switch lv_read(&code, &mx, &my) {
+        case Int32(LV_CHAR):
+            return .key(Key(code: UInt32(bitPattern: code)))
+        case Int32(LV_KEY):
+            let keys: [Int32: Key] = [
+                Int32(LV_UP): .up, Int32(LV_DOWN): .down, Int32(LV_LEFT): .left, Int32(LV_RIGHT): .right,
+                Int32(LV_PGUP): .pageUp, Int32(LV_PGDN): .pageDown, Int32(LV_HOME): .home, Int32(LV_END): .end,
+                Int32(LV_BACKSPACE): .backspace, Int32(LV_DELETE): .delete, Int32(LV_ENTER): .enter,
+                Int32(LV_BTAB): .backTab, Int32(LV_F1): .f1, Int32(LV_WHEEL_UP): .wheelUp,
+                Int32(LV_WHEEL_DOWN): .wheelDown,
+            ]
+            return keys[code].map { .key($0) }
+        case Int32(LV_MOUSE):
+            return .mouse(x: Int(mx), y: Int(my))
+        case Int32(LV_RESIZE):
+            updateSize()
+            shown = nil
+            return .resize(width: width, height: height)
+        default:
+            let late = lv_take_signal()
+            return late != 0 ? .signal(late) : nil
+        }
+    }
+}
+
+/// stdin or stdout is not a terminal.
+struct TerminalUnavailable: Error, CustomStringConvertible {
+    var description: String {
+        "lora-viz: error: the interactive view needs a terminal on stdin and stdout.\n"
+            + "For output you can pipe or save, use `lora-viz run` (a batch as a report) or "
+            + "`lora-viz replay FILE --headless`."
+    }
+}

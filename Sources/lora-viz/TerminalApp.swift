@@ -1,0 +1,173 @@
+import Foundation
+import LoRAKernels
+import LoRAScenario
+import LoRAVizUI
+
+/// How the terminal app looks and what it records.
+struct TerminalOptions {
+    /// Colours unless `--no-color` or `NO_COLOR` (set and not empty).
+    var colors = true
+    /// ASCII glyphs (`--ascii`; also chosen for a non-UTF-8 locale).
+    var ascii = false
+    /// `--record FILE`: record the session's commands into FILE on quit.
+    var record: String?
+    /// `--force`: let `--record` replace an existing file.
+    var force = false
+    /// Replay speed (1 = the scenario's own pace).
+    var speed = 1.0
+
+    /// Colours are on unless disabled by flag or by the `NO_COLOR` convention.
+    static func colorsEnabled(noColorFlag: Bool) -> Bool {
+        if noColorFlag { return false }
+        if let v = ProcessInfo.processInfo.environment["NO_COLOR"], !v.isEmpty { return false }
+        return true
+    }
+}
+
+/// A background kernel run: the worker writes progress and the result, the
+/// event loop polls them (no UI work off the main thread).
+final class BackgroundRun: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _progress = 0.0
+    private var _result: Result<KernelRunResult, Error>?
+    private var _cancelled = false
+    private var reported = -1.0
+
+    var isCancelled: Bool { lock.withLock { _cancelled } }
+    func cancel() { lock.withLock { _cancelled = true } }
+    func setProgress(_ p: Double) { lock.withLock { _progress = p } }
+    func finish(_ r: Result<KernelRunResult, Error>) { lock.withLock { _result = r } }
+
+    /// Events for what changed since the last poll.
+    func poll() -> [AppEvent] {
+        lock.withLock {
+            if let r = _result {
+                switch r {
+                case .success(let result): return [.runFinished(result)]
+                case .failure(let error): return [.runFailed("\(error)")]
+                }
+            }
+            if _progress != reported {
+                reported = _progress
+                return [.runProgress(_progress)]
+            }
+            return []
+        }
+    }
+
+    var isDone: Bool { lock.withLock { _result != nil } }
+
+    /// Starts the kernels of both routings on a worker thread.
+    static func start(_ workload: Workload, reps: Int) -> BackgroundRun {
+        let run = BackgroundRun()
+        let thread = Thread {
+            do {
+                let result = try KernelRunner.run(workload, options: KernelRunOptions(reps: reps),
+                                                  progress: { run.setProgress($0) },
+                                                  isCancelled: { run.isCancelled })
+                run.finish(.success(result))
+            } catch {
+                run.finish(.failure(error))
+            }
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+        return run
+    }
+}
+
+/// The interactive event loop: ncurses in, state update, pure render, diffed flush out.
+struct TerminalApp {
+    var state: AppState
+    var options: TerminalOptions
+    /// Messages for standard error once the terminal is restored (a recording that could not be saved).
+    var exitMessages: [String] = []
+
+    /// What ended the loop.
+    enum Ending {
+        case quit
+        case signal(Int32)
+    }
+
+    /// Runs until `q`, Ctrl-C or a signal; the terminal is restored on every way out.
+    mutating func run() throws -> Ending {
+        try NcursesTerminal.requireTTY()
+        let terminal = NcursesTerminal()
+        if options.ascii || !terminal.localeIsUTF8 { state.glyphs = .ascii }
+        let start = Date()
+        terminal.open(colors: options.colors)
+        defer { terminal.close() }
+        var background: BackgroundRun?
+        _ = state.handle(.resize(width: terminal.width, height: terminal.height))
+        _ = state.handle(.tick(now: 0))
+        terminal.draw(Screen.render(state))
+        let firstFrame = Date().timeIntervalSince(start)
+        if ProcessInfo.processInfo.environment["LORA_VIZ_TRACE"] != nil {
+            // For checking a terminal by hand: how fast the first frame came and what the terminal offers.
+            _ = state.handle(.notice("first frame after \(Int(firstFrame * 1000)) ms · colours \(terminal.colorDepth.rawValue)"
+                                     + " · \(state.glyphs.isASCII ? "ASCII" : "UTF-8") glyphs"))
+        }
+        var ending = Ending.quit
+        loop: while true {
+            var events: [AppEvent] = []
+            switch terminal.read() {
+            case .key(let key)?: events.append(.key(key))
+            case .mouse(let x, let y)?: events.append(.mouse(x: x, y: y))
+            case .resize(let w, let h)?: events.append(.resize(width: w, height: h))
+            case .signal(let sig)?:
+                // SIGINT/SIGTERM/SIGHUP: save what must be saved, restore the terminal, leave.
+                ending = .signal(sig)
+                for action in state.perform(UIAction.quit) { perform(action, &background, terminal: terminal) }
+                break loop
+            case nil: break
+            }
+            if let run = background { events += run.poll(); if run.isDone { background = nil } }
+            events.append(.tick(now: Date().timeIntervalSince(start)))
+            for event in events {
+                for action in state.handle(event) {
+                    if case .quit = action { break loop }
+                    perform(action, &background, terminal: terminal)
+                }
+            }
+            terminal.draw(Screen.render(state))
+        }
+        background?.cancel()
+        // A recording still open is saved by the quit action above; nothing else to flush.
+        return ending
+    }
+
+    /// Carries out one action of the update.
+    private mutating func perform(_ action: AppAction, _ background: inout BackgroundRun?, terminal: NcursesTerminal) {
+        switch action {
+        case .quit:
+            break
+        case .startRun(let workload, let reps):
+            background?.cancel()
+            background = BackgroundRun.start(workload, reps: reps)
+        case .cancelRun:
+            background?.cancel()
+            background = nil
+        case .writeScreen(let path):
+            let text = Screen.render(AppState(session: state.session, width: state.width, height: state.height,
+                                              glyphs: .ascii)).text
+            report(HeadlessReplay.self, write: text, to: path, force: true, what: "screen")
+        case .checkRecordingTarget(let path, let force):
+            if !force && FileManager.default.fileExists(atPath: path) {
+                state.cancelRecording()
+                _ = state.handle(.failed("record: \(path) exists; record \(path) force=true replaces it"))
+            }
+        case .saveRecording(let path, let text, let force):
+            report(HeadlessReplay.self, write: text, to: path, force: force, what: "recording")
+        }
+    }
+
+    private mutating func report(_: HeadlessReplay.Type, write text: String, to path: String, force: Bool, what: String) {
+        do {
+            try HeadlessReplay.write(text, to: path, force: force, at: SourceLocation(file: "<tui>", line: 1, column: 1))
+            _ = state.handle(.notice("wrote \(what) to \(path)"))
+        } catch {
+            _ = state.handle(.failed("\(error)"))
+            if state.isQuitting { exitMessages.append("lora-viz: \(error)") }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import LoRAScenario
+import XCTest
+
+/// `lora-viz run` and `lora-viz replay --headless`, end to end through the built binary.
+final class CLITests: XCTestCase {
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("lora-viz-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// The `lora-viz` built beside the test bundle.
+    static func binary() throws -> URL {
+        let url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lora-viz")
+        // `swift test` builds every product; a test runner started some other way may not have.
+        guard FileManager.default.isExecutableFile(atPath: url.path) else {
+            throw XCTSkip("no lora-viz binary beside the test bundle at \(url.path)")
+        }
+        return url
+    }
+
+    /// Runs the binary in `directory`; returns status, stdout, stderr.
+    static func run(_ arguments: [String], in directory: URL, input: String? = nil) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = try binary()
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        if let input {
+            let pipe = Pipe()
+            process.standardInput = pipe
+            pipe.fileHandleForWriting.write(Data(input.utf8))
+            try pipe.fileHandleForWriting.close()
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes before waiting so a full pipe cannot block the child.
+        final class Box: @unchecked Sendable { var data = Data() }
+        let outData = Box()
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) { outData.data = out.fileHandleForReading.readDataToEndOfFile() }
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData.data, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    func write(_ name: String, _ text: String) throws {
+        try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+    }
+
+    let small = """
+        title "Small"
+        slots 4
+        dims hidden=256 out=512 q=256 kv=64 ffn=256 rank=16
+        adapter a rank=16
+        adapter b rank=8 scaling=0.5
+        seq a count=5
+        seq b count=3
+        narrate "eight sequences on two adapters"
+        sleep 30s
+        run reps=2
+        expect bitwise_equal == true
+        expect sorted.launched < per-sequence.launched
+        kernel qkv_lora_b
+        run reps=1
+        expect sorted.fates.masked_out > 0
+
+        """
+
+    func testRunPrintsOneJSONObjectPerRunWithTheIssueKeys() throws {
+        try write("small.lora", small)
+        let r = try Self.run(["run", "small.lora", "--format", "json", "--threads", "1"], in: directory)
+        XCTAssertEqual(r.status, 0, r.err)
+        let lines = r.out.split(separator: "\n")
+        XCTAssertEqual(lines.count, 2)
+        for (line, kernel) in zip(lines, ["sgemm_lora_b", "qkv_lora_b"]) {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            XCTAssertEqual(object["kernel"] as? String, kernel)
+            for key in ["kernel", "dtype", "mode", "batch", "routings", "max_abs_diff_between_routings", "bitwise_equal"] {
+                XCTAssertNotNil(object[key], key)
+            }
+            XCTAssertEqual(object["batch"] as? [String: Int], ["bs": 8, "tokens": 8, "slots": 4, "slots_in_use": 2])
+            for routing in object["routings"] as! [[String: Any]] {
+                for key in ["routing", "grid", "launched", "fates", "valid_rows", "useful_macs", "issued_macs",
+                            "weight_bytes", "time_ms", "max_abs_error_vs_reference"] {
+                    XCTAssertNotNil(routing[key], "\(kernel) \(key)")
+                }
+                XCTAssertEqual(Set((routing["time_ms"] as! [String: Double]).keys), ["median", "min", "max"])
+            }
+            XCTAssertEqual(object["bitwise_equal"] as? Bool, true)
+        }
+        XCTAssertFalse(r.out.contains("eight sequences"), "run does not narrate")
+    }
+
+    func testRunTextReportsAndTheDump() throws {
+        try write("small.lora", small)
+        let r = try Self.run(["run", "small.lora", "--dump", "dump"], in: directory)
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("── run 1 at small.lora:10:1 (reps 2) ──"), r.out)
+        XCTAssertTrue(r.out.contains("GFLOP/s"), r.out)
+        XCTAssertTrue(r.out.contains("bitwise equal: yes"), r.out)
+        for run in ["run-1", "run-2"] {
+            let manifest = directory.appendingPathComponent("dump/\(run)/manifest.json").path
+            XCTAssertTrue(FileManager.default.fileExists(atPath: manifest), manifest)
+        }
+    }
+
+    func testAFailedExpectExitsOne() throws {
+        try write("fail.lora", "adapter a rank=4\nseq a count=3\nexpect per-sequence.launched == 1\n")
+        let r = try Self.run(["run", "fail.lora"], in: directory)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertEqual(r.err, """
+            fail.lora:3:1: error: expect per-sequence.launched == 1 failed: expected per-sequence.launched == 1, actual 48
+            note: fail.lora has no `run` command; nothing was measured
+            1 of 1 expectations failed
+
+            """)
+    }
+
+    func testBadInputExitsTwoWithTheLocatedError() throws {
+        try write("bad.lora", "adapter a rank=4\nseq b\n")
+        let r = try Self.run(["run", "bad.lora"], in: directory)
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.err, "bad.lora:2:5: error: unknown adapter 'b'; did you mean 'a'? (adapters: a)\n")
+        XCTAssertEqual(r.out, "")
+    }
+
+    func testStandardInputIsDash() throws {
+        let r = try Self.run(["run", "-"], in: directory, input: "adapter a rank=4\nseq a count=2\nseq q\n")
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.err, "<stdin>:3:5: error: unknown adapter 'q'; did you mean 'a'? (adapters: a)\n")
+        let ok = try Self.run(["replay", "-", "--headless"], in: directory, input: "narrate \"hi\"\n")
+        XCTAssertEqual(ok.status, 0, ok.err)
+        XCTAssertEqual(ok.out, "│ hi\n")
+        let tui = try Self.run(["replay", "-"], in: directory, input: "narrate \"hi\"\n")
+        XCTAssertNotEqual(tui.status, 0)
+        XCTAssertTrue(tui.err.contains("needs --headless"), tui.err)
+    }
+
+    func testHeadlessReplayNarratesAndDoesNotSleep() throws {
+        try write("small.lora", small)
+        let start = Date()
+        let r = try Self.run(["replay", "small.lora", "--headless", "--size", "100x30", "--threads", "1"], in: directory)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 25, "a 30 s sleep is virtual")
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("│ eight sequences on two adapters\n"), r.out)
+        XCTAssertTrue(r.out.contains("ok small.lora:11:1: expect bitwise_equal == true"), r.out)
+    }
+
+    func testOutputWritesTheScreenAtTheGivenSize() throws {
+        try write("screen.lora", "adapter a rank=4\nseq a count=3\noutput screen.txt\n")
+        let r = try Self.run(["replay", "screen.lora", "--headless", "--size", "100x30"], in: directory)
+        XCTAssertEqual(r.status, 0, r.err)
+        let screen = try String(contentsOf: directory.appendingPathComponent("screen.txt"), encoding: .utf8)
+        var lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last == "" { lines.removeLast() }
+        XCTAssertEqual(lines.count, 30, screen)
+        XCTAssertTrue(screen.contains("per-sequence grid"), screen)
+        XCTAssertLessThanOrEqual(lines.map(\.count).max() ?? 0, 100)
+    }
+
+    func testReplayOptionsAreValidated() throws {
+        try write("small.lora", small)
+        // Without a terminal the TUI replay explains itself and exits 2.
+        let interactive = try Self.run(["replay", "small.lora"], in: directory)
+        XCTAssertEqual(interactive.status, 2)
+        XCTAssertTrue(interactive.err.contains("needs a terminal"), interactive.err)
+        // Bad input is reported before any terminal is needed.
+        try write("bad.lora", "seq nobody\n")
+        let bad = try Self.run(["replay", "bad.lora"], in: directory)
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertEqual(bad.err, "bad.lora:1:5: error: unknown adapter 'nobody': no adapter is defined yet (adapter NAME rank=N)\n")
+        let size = try Self.run(["replay", "small.lora", "--headless", "--size", "wide"], in: directory)
+        XCTAssertNotEqual(size.status, 0)
+        XCTAssertTrue(size.err.contains("--size takes <columns>x<rows>, like 120x40; got 'wide'"), size.err)
+        let threads = try Self.run(["run", "small.lora", "--threads", "0"], in: directory)
+        XCTAssertNotEqual(threads.status, 0)
+        XCTAssertTrue(threads.err.contains("--threads must be at least 1, got 0"), threads.err)
+        let speed = try Self.run(["replay", "small.lora", "--headless", "--speed", "100"], in: directory)
+        XCTAssertNotEqual(speed.status, 0)
+        XCTAssertTrue(speed.err.contains("--speed must be within"), speed.err)
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import LoRAKernels
+@testable import LoRAScenario
+import XCTest
+
+/// Headless replay: virtual time, real kernels, expectations, files.
+final class HeadlessReplayTests: XCTestCase {
+    var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("lora-viz-replay-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// A replay on small dims with the real kernels, capturing its output.
+    func replay(format: HeadlessReplay.Format = .text) -> (HeadlessReplay, () -> (out: String, err: String)) {
+        final class Sink: @unchecked Sendable { var out = "", err = "" }
+        let sink = Sink()
+        var r = HeadlessReplay(
+            execute: { w, reps, _ in try KernelRunner.run(w, options: KernelRunOptions(reps: reps, threads: 1)) },
+            renderScreen: { session, width, height in "screen \(width)x\(height): bs \(session.workload.batch.sequences.count)\n" })
+        r.format = format
+        r.standardOutput = { sink.out += $0 }
+        r.standardError = { sink.err += $0 }
+        return (r, { (sink.out, sink.err) })
+    }
+
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    var source: String {
+        """
+        title "Small"
+        slots 2
+        dims hidden=256 out=256 q=256 kv=64 ffn=256 rank=16
+        adapter a rank=16
+        adapter b rank=8 scaling=0.5
+        seq a count=3
+        seq b count=2
+        narrate "two adapters"
+        sleep 10s
+        pause
+        sleep 250ms
+        run reps=2
+        expect bitwise_equal == true
+        expect sorted.launched < per-sequence.launched
+        expect per-sequence.grid == [1, 5, 1]
+        output \(path("screen.txt"))
+        record \(path("rec.lora"))
+        seq b
+        stop
+        """
+    }
+
+    func testReplayRunsOnVirtualTime() throws {
+        let (replay, captured) = replay()
+        let wall = Date()
+        let summary = try replay.play(try Scenario.parse(source, file: "small.lora"))
+        XCTAssertLessThan(Date().timeIntervalSince(wall), 5, "10.25 s of sleeps must not be slept")
+        XCTAssertEqual(summary.virtualSeconds, 10.25, accuracy: 1e-9)
+        XCTAssertEqual(summary.exitCode, 0)
+        XCTAssertEqual(summary.runs, 1)
+        XCTAssertEqual(summary.expectationsHeld, 3)
+        let (out, err) = captured()
+        XCTAssertEqual(err, "")
+        XCTAssertTrue(out.hasPrefix("═══ Small ═══\n"), out)
+        XCTAssertTrue(out.contains("│ two adapters\n"), out)
+        XCTAssertTrue(out.contains("── run 1 at small.lora:12:1 (reps 2) ──\nsgemm_lora_b · bf16 · decode · bs 5"), out)
+        XCTAssertTrue(out.contains("bitwise equal: yes"), out)
+        XCTAssertTrue(out.contains("ok small.lora:13:1: expect bitwise_equal == true\n"), out)
+        XCTAssertEqual(try String(contentsOfFile: path("screen.txt"), encoding: .utf8), "screen 120x40: bs 5\n")
+        // The recording replays to the state at `stop`.
+        var rebuilt = Session()
+        for step in try Scenario.load(path: path("rec.lora")).steps { try rebuilt.apply(step) }
+        XCTAssertEqual(rebuilt.workload.batch.sequences.count, 6)
+        XCTAssertEqual(summary.recordingsWritten, [path("rec.lora")])
+    }
+
+    func testJSONFormatPrintsOnlyReportsOnStandardOutput() throws {
+        let (replay, captured) = replay(format: .json)
+        _ = try replay.play(try Scenario.parse(source, file: "small.lora"))
+        let (out, err) = captured()
+        let lines = out.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1)
+        let report = try JSONDecoder().decode(RunReport.self, from: Data(lines[0].utf8))
+        XCTAssertEqual(report.bitwiseEqual, true)
+        XCTAssertEqual(report.routings.map(\.timeMs?.min).count, 2)
+        XCTAssertNotNil(report.perSequence.timeMs)
+        XCTAssertTrue(err.contains("│ two adapters"), err)
+    }
+
+    func testFailedExpectNamesLineExpectedAndActual() throws {
+        let (replay, captured) = replay()
+        let scenario = try Scenario.parse("""
+            adapter a rank=16
+            adapter b rank=16
+            seq a count=20
+            seq b count=4
+            expect sorted.fates.excess_exit == 56
+            expect speedup > 1
+            expect sorted.launched < per-sequence.launched
+            """, file: "fail.lora")
+        let summary = try replay.play(scenario)
+        XCTAssertEqual(summary.exitCode, 1)
+        XCTAssertEqual(summary.expectationFailures, [
+            "fail.lora:5:1: error: expect sorted.fates.excess_exit == 56 failed: expected sorted.fates.excess_exit == 56, actual 16",
+            "fail.lora:6:1: error: expect speedup > 1 failed: speedup has no value yet (it needs a `run` after the last change of the batch)",
+        ])
+        XCTAssertEqual(summary.expectationsHeld, 1)
+        XCTAssertTrue(captured().err.hasPrefix("fail.lora:5:1: error: expect sorted.fates.excess_exit == 56"))
+    }
+
+    func testBadInputIsFoundBeforeAnythingRuns() throws {
+        struct Unexpected: Error {}
+        var ran = false
+        var replay = HeadlessReplay(execute: { _, _, _ in ran = true; throw Unexpected() },
+                                    renderScreen: { _, _, _ in "" })
+        replay.standardOutput = { (_: String) in }
+        let scenario = try Scenario.parse("adapter a rank=4\nseq a\nrun\nseq b\n", file: "bad.lora")
+        XCTAssertThrowsError(try replay.play(scenario)) {
+            XCTAssertEqual("\($0)", "bad.lora:4:5: error: unknown adapter 'b'; did you mean 'a'? (adapters: a)")
+        }
+        XCTAssertFalse(ran)
+    }
+
+    func testRecordRefusesToOverwriteWithoutForce() throws {
+        let (replay, _) = replay()
+        try "keep me\n".write(toFile: path("exists.lora"), atomically: true, encoding: .utf8)
+        let scenario = try Scenario.parse("record \(path("exists.lora"))\nslots 4\nstop", file: "r.lora")
+        XCTAssertThrowsError(try replay.play(scenario)) {
+            XCTAssertEqual("\($0)", "r.lora:1:1: error: \(path("exists.lora")) exists; record \(path("exists.lora")) force=true overwrites it")
+        }
+        XCTAssertEqual(try String(contentsOfFile: path("exists.lora"), encoding: .utf8), "keep me\n")
+        let forced = try Scenario.parse("record \(path("exists.lora")) force=true\nslots 4\nstop", file: "r.lora")
+        _ = try replay.play(forced)
+        XCTAssertEqual(try String(contentsOfFile: path("exists.lora"), encoding: .utf8), "slots 4\n")
+    }
+
+    func testStopWithoutRecordIsBadInput() throws {
+        XCTAssertThrowsError(try Scenario.parse("slots 4\nstop", file: "s.lora").validate()) {
+            XCTAssertEqual("\($0)", "s.lora:2:1: error: stop without a record before it")
+        }
+    }
+
+    /// Every demo but the bs-512 one (a minute of kernels in a debug build)
+    /// replays headless with the real kernels and all its expectations hold.
+    func testDemosReplayHeadless() throws {
+        for path in try DemoScenarioTests.demoPaths() where !path.hasSuffix("08-large-batch.lora") {
+            let (replay, captured) = replay()
+            let summary = try replay.play(try Scenario.load(path: path))
+            XCTAssertEqual(summary.exitCode, 0, "\(path): \(captured().err)")
+            XCTAssertGreaterThan(summary.expectationsHeld, 0, path)
+        }
+    }
+}

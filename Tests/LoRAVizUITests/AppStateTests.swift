@@ -1,0 +1,328 @@
+import LoRAKernels
+import LoRAScenario
+@testable import LoRAVizUI
+import XCTest
+
+/// The update function: keys → commands of the language, the prompt, undo/redo,
+/// runs, recording, zoom, resize, replay on a virtual clock.
+final class AppStateTests: XCTestCase {
+    func state(_ source: String? = nil, width: Int = 120, height: Int = 40) throws -> AppState {
+        let session = try source.map { try ScreenSnapshotTests.session($0) } ?? AppState.defaultSession()
+        return AppState(session: session, width: width, height: height, glyphs: .ascii)
+    }
+
+    /// The command a key's binding gives in a state.
+    func command(_ key: Key, _ state: AppState) -> Command? {
+        guard let b = KeyBinding.binding(for: key, replaying: false), case .command(let make) = b.effect else { return nil }
+        return try? make(state, key).get()
+    }
+
+    // MARK: Key table
+
+    func testEveryKeyHasOneBindingAndTheHelpListsThemAll() {
+        for replaying in [false, true] {
+            var seen: Set<Key> = []
+            for b in KeyBinding.table where replaying || !b.replayOnly {
+                for key in b.keys {
+                    XCTAssertFalse(seen.contains(key), "\(key) is bound twice")
+                    seen.insert(key)
+                }
+            }
+        }
+        let help = HelpOverlay.lines(columnWidth: 200, glyphs: .ascii, withCommands: true).map(\.0).joined(separator: "\n")
+        for b in KeyBinding.table {
+            XCTAssertTrue(help.contains(b.summary), "help misses \(b.summary)")
+            for key in b.keys { XCTAssertTrue(help.contains(key.asciiDescription), "help misses key \(key)") }
+        }
+        // Every hint names a key the table binds.
+        for b in KeyBinding.table { if let hint = b.hint { XCTAssertFalse(hint.isEmpty) } }
+    }
+
+    func testBatchKeysMapToTheCommandsOfTheLanguage() throws {
+        let s = try state()
+        // The cursor starts on sequence 0 ("chat", slot 1) of the per-sequence grid.
+        XCTAssertEqual(command(.char("a"), s), .seq(adapter: "chat", tokens: nil, count: nil))
+        XCTAssertEqual(command(.char("x"), s), .removeSeq(index: 0))
+        XCTAssertEqual(command(.delete, s), .removeSeq(index: 0))
+        XCTAssertEqual(command(.char("c"), s), .setSeq(index: 0, adapter: "code", tokens: nil))
+        XCTAssertEqual(command(.char("X"), s), .removeAdapter(name: "chat"))
+        XCTAssertEqual(command(.char("["), s), .adapter(name: "chat", rank: 32, scaling: nil, slot: nil))
+        XCTAssertNil(command(.char("]"), s), "rank 64 is already R")
+        XCTAssertEqual(command(.char("}"), s), .adapter(name: "chat", rank: nil, scaling: 1, slot: nil))
+        XCTAssertEqual(command(.char("<"), s), .slots(7))
+        XCTAssertEqual(command(.char(">"), s), .slots(9))
+        XCTAssertEqual(command(.char("t"), s), .kernel(.qkvLoRAB))
+        XCTAssertEqual(command(.char("T"), s), .kernel(.sgemmLoRAA(stack: 1)))
+        XCTAssertEqual(command(.char("y"), s), .dtype(.fp16))
+        XCTAssertEqual(command(.char("m"), s), .mode(.extend))
+        XCTAssertEqual(command(.char("A"), s), .adapter(name: "lora4", rank: 16, scaling: nil, slot: 4))
+        XCTAssertEqual(command(.char("r"), s), .run(reps: nil))
+        XCTAssertEqual(command(.char("j"), s), .select(routing: .perSequence, x: 0, y: 1, z: nil))
+        XCTAssertEqual(command(.char("l"), s), .select(routing: .perSequence, x: 1, y: 0, z: nil))
+        XCTAssertEqual(command(.end, s), .select(routing: .perSequence, x: 15, y: 0, z: nil))
+        XCTAssertNil(command(.char(","), s), "tokens change only in extend mode")
+    }
+
+    func testPressingKeysChangesTheSessionThroughApply() throws {
+        var s = try state(width: 200, height: 60)
+        let before = s.session.workload.batch.sequences.count
+        _ = s.handle(.key(.char("a")))
+        XCTAssertEqual(s.session.workload.batch.sequences.count, before + 1)
+        XCTAssertEqual(s.session.workload.batch.sequences.last?.adapter, "chat")
+        _ = s.handle(.key(.tab))
+        XCTAssertEqual(s.focus, .sorted)
+        XCTAssertEqual(s.session.selection?.routing, .sorted)
+        _ = s.handle(.key(.char("j")))
+        XCTAssertEqual(s.session.selection?.position.segment, 1)
+        // In the sorted grid the adapter keys act on the slot's adapter (slot 1: chat).
+        _ = s.handle(.key(.char("[")))
+        XCTAssertEqual(s.session.workload.batch.adapter(named: "chat")?.rank, 32)
+        // x needs a sequence: refused with a message, nothing changes.
+        let workload = s.session.workload
+        _ = s.handle(.key(.char("x")))
+        XCTAssertEqual(s.session.workload, workload)
+        XCTAssertEqual(s.status?.isError, true)
+    }
+
+    // MARK: Prompt
+
+    func testPromptAppliesAnyCommandAndShowsErrorsWithTheColumn() throws {
+        var s = try state()
+        _ = s.handle(.key(.char(":")))
+        for c in "slots 12" { _ = s.handle(.key(.char(c))) }
+        _ = s.handle(.key(.enter))
+        XCTAssertNil(s.prompt)
+        XCTAssertEqual(s.session.workload.batch.slotCount, 12)
+        let workload = s.session.workload
+        _ = s.handle(.key(.char(":")))
+        for c in "seq nosuch" { _ = s.handle(.key(.char(c))) }
+        _ = s.handle(.key(.enter))
+        XCTAssertEqual(s.session.workload, workload, "a bad command leaves the state unchanged")
+        XCTAssertEqual(s.status?.isError, true)
+        XCTAssertTrue(s.status!.text.contains("<prompt>:1:5"), s.status!.text)
+        XCTAssertTrue(s.status!.text.contains("nosuch"), s.status!.text)
+        // History: up recalls the last line; Esc cancels without applying.
+        _ = s.handle(.key(.char(":")))
+        _ = s.handle(.key(.up))
+        XCTAssertEqual(s.prompt?.text, "seq nosuch")
+        _ = s.handle(.key(.up))
+        XCTAssertEqual(s.prompt?.text, "slots 12")
+        _ = s.handle(.key(.escape))
+        XCTAssertNil(s.prompt)
+        XCTAssertEqual(s.session.workload, workload)
+        // The screen shows the error line.
+        XCTAssertTrue(Screen.render(s).text.contains("<prompt>:1:5"))
+    }
+
+    // MARK: Undo
+
+    func testUndoAndRedoWalkSessionValues() throws {
+        var s = try state()
+        let w0 = s.session.workload
+        _ = s.handle(.key(.char("a")))
+        let w1 = s.session.workload
+        _ = s.handle(.key(.char("t")))
+        let w2 = s.session.workload
+        _ = s.handle(.key(.char("j")))  // a selection is not a step of undo
+        XCTAssertEqual(s.undoStack.count, 2)
+        _ = s.handle(.key(.char("u")))
+        XCTAssertEqual(s.session.workload, w1)
+        _ = s.handle(.key(.char("u")))
+        XCTAssertEqual(s.session.workload, w0)
+        _ = s.handle(.key(.char("u")))
+        XCTAssertEqual(s.status?.isError, true, "nothing left to undo")
+        _ = s.handle(.key(.ctrl("r")))
+        XCTAssertEqual(s.session.workload, w1)
+        _ = s.handle(.key(.ctrl("r")))
+        XCTAssertEqual(s.session.workload, w2)
+        // A new change clears the redo stack.
+        _ = s.handle(.key(.char("u")))
+        _ = s.handle(.key(.char("y")))
+        XCTAssertFalse(s.canRedo)
+        XCTAssertEqual(s.plans.workload, s.session.workload, "plans follow every change")
+    }
+
+    // MARK: Runs
+
+    func testRunStartsInTheBackgroundAndABatchChangeCancelsIt() throws {
+        var s = try state("dims hidden=64 out=64 q=64 kv=16 ffn=64 rank=16\nadapter a rank=8\nseq a count=3")
+        let actions = s.handle(.key(.char("r")))
+        guard case .startRun(let workload, let reps)? = actions.first else { return XCTFail("no run started: \(actions)") }
+        XCTAssertEqual(workload, s.session.workload)
+        XCTAssertEqual(reps, 5)
+        _ = s.handle(.runProgress(0.5))
+        XCTAssertTrue(Screen.render(s).text.contains("50.0%"))
+        // Keys keep working; a change of batch cancels the run.
+        let after = s.handle(.key(.char("a")))
+        XCTAssertTrue(after.contains { if case .cancelRun = $0 { return true }; return false })
+        XCTAssertNil(s.run)
+        // A result for an older batch is kept but marked stale.
+        let result = try KernelRunner.run(workload, options: KernelRunOptions(reps: 1, threads: 1))
+        _ = s.handle(.runFinished(result))
+        XCTAssertTrue(s.session.runIsStale)
+        XCTAssertTrue(Screen.render(s).text.contains("stale"))
+        // A fresh run shows timings, speedup and bitwise equality.
+        _ = s.handle(.key(.char("r")))
+        let fresh = try KernelRunner.run(s.session.workload, options: KernelRunOptions(reps: 1, threads: 1))
+        _ = s.handle(.runFinished(fresh))
+        XCTAssertFalse(s.session.runIsStale)
+        let text = Screen.render(s).text
+        XCTAssertTrue(text.contains("per-seq "), text)
+        XCTAssertTrue(text.contains("GFLOP/s"))
+        XCTAssertTrue(text.contains("speedup"))
+        XCTAssertTrue(text.contains("bitwise equal: \(fresh.bitwiseEqual ? "yes" : "NO")"))
+    }
+
+    // MARK: Recording
+
+    func testRecordingReplaysToTheSameState() throws {
+        var s = try state()
+        _ = s.submit("record /tmp/never-written.lora")
+        _ = s.handle(.key(.char("a")))
+        _ = s.handle(.key(.char("j")))
+        _ = s.handle(.key(.char("j")))
+        _ = s.handle(.key(.char("t")))
+        _ = s.handle(.key(.char("y")))
+        _ = s.handle(.key(.char("u")))  // undone steps leave the recording too
+        let actions = s.submit("stop")
+        guard case .saveRecording(let path, let text, let force)? = actions.first else { return XCTFail("\(actions)") }
+        XCTAssertEqual(path, "/tmp/never-written.lora")
+        XCTAssertFalse(force)
+        XCTAssertFalse(text.contains("dtype"), "the undone dtype change is not recorded")
+        XCTAssertEqual(text.components(separatedBy: "select ").count - 1, 1, "cursor moves collapse into one select")
+        var replayed = Session()
+        for step in try Scenario.parse(text, file: path).steps { _ = try replayed.apply(step) }
+        XCTAssertEqual(replayed.workload, s.session.workload)
+        XCTAssertEqual(replayed.selection, s.session.selection)
+    }
+
+    // MARK: Zoom and size
+
+    static let hugeSource: String = {
+        var lines = ["slots 512"]
+        for i in 0..<512 { lines.append("adapter l\(i) rank=\([8, 16, 32, 64][i % 4])") }
+        lines.append(contentsOf: (0..<4096).map { "seq l\(($0 * 13) % 512)" })
+        return lines.joined(separator: "\n")
+    }()
+
+    func testHugeBatchZoomsOutToFitAndZoomKeysPan() throws {
+        var s = try state(Self.hugeSource, width: 200, height: 60)
+        let layout = ScreenLayout(s)
+        XCTAssertGreaterThan(layout.scale.x, 1)
+        XCTAssertGreaterThan(layout.scale.y, 1)
+        for pane in layout.panes {
+            let cells = layout.scale.cells(s.plans[pane.routing])
+            XCTAssertLessThanOrEqual(cells.columns, pane.cells.width)
+            XCTAssertLessThanOrEqual(cells.rows, pane.cells.height)
+        }
+        let text = Screen.render(s).text
+        XCTAssertTrue(text.contains("zoom 1:\(layout.scale.x)x\(layout.scale.y)"), "zoom level shown")
+        XCTAssertTrue(text.contains("grid (256x16, 512)"))
+        XCTAssertTrue(text.contains("launched 2.10M"), "sorted launch 256*16*512")
+        // Zoom in: finer scale, the grid no longer fits, the view pans with the cursor.
+        _ = s.handle(.key(.tab))
+        _ = s.handle(.key(.char("z")))
+        _ = s.handle(.key(.char("z")))
+        let zoomed = ScreenLayout(s).scale
+        XCTAssertEqual(zoomed, GridScale(x: layout.scale.x / 4, y: layout.scale.y / 4))
+        for _ in 0..<200 { _ = s.handle(.key(.char("l"))) }
+        XCTAssertGreaterThan(ScreenLayout(s).panes[1].origin.column, 0, "panned right to follow the cursor")
+        let cursor = s.cursor(.sorted)!
+        XCTAssertEqual(cursor.pid, 200 * zoomed.x)
+        _ = s.handle(.key(.char("=")))
+        XCTAssertEqual(ScreenLayout(s).scale, layout.scale)
+    }
+
+    func testResizeBelowTheMinimumShowsAMessageAndKeepsWorking() throws {
+        var s = try state()
+        _ = s.handle(.resize(width: 60, height: 20))
+        let text = Screen.render(s).text
+        XCTAssertTrue(text.contains("terminal too small: 60x20"), text)
+        XCTAssertTrue(text.contains("at least 80x24"))
+        _ = s.handle(.key(.char("a")))
+        _ = s.handle(.resize(width: 0, height: 0))
+        XCTAssertEqual(Screen.render(s).text, "")
+        _ = s.handle(.resize(width: 80, height: 24))
+        XCTAssertTrue(Screen.render(s).text.contains("27 tokens") || Screen.render(s).text.contains("tokens 27"))
+        let quit = s.handle(.key(.char("q")))
+        XCTAssertTrue(quit.contains { if case .quit = $0 { return true }; return false })
+    }
+
+    func testClickSelectsTheProgramUnderTheMouse() throws {
+        var s = try state()
+        let pane = ScreenLayout(s).panes[1]
+        _ = s.handle(.mouse(x: pane.cells.x + 20, y: pane.cells.y + 2))
+        XCTAssertEqual(s.session.selection, ProgramSelection(routing: .sorted, position: GridPosition(pid: 20, segment: 2)))
+        XCTAssertEqual(s.focus, .sorted)
+    }
+
+    // MARK: Replay
+
+    func testReplayStepsOnTheVirtualClockWithPauseSpeedAndExpect() throws {
+        let source = """
+            title "t"
+            adapter a rank=8
+            seq a count=3
+            narrate "three sequences on one adapter"
+            pause
+            expect per-sequence.launched == 48
+            expect sorted.launched == 1
+            slots 2
+            """
+        var s = AppState(session: Session(), width: 120, height: 40, glyphs: .ascii)
+        s.startReplay(try Scenario.parse(source, file: "demo.lora"))
+        var t = 0.0
+        func tick(_ dt: Double) { t += dt; _ = s.handle(.tick(now: t)) }
+        tick(0)
+        XCTAssertEqual(s.replay?.next, 1, "the first step applies at once")
+        tick(0.1)
+        XCTAssertEqual(s.replay?.next, 1, "the title holds 1.5 s")
+        tick(1.5); tick(0.6); tick(0.6)
+        XCTAssertEqual(s.session.narration, "three sequences on one adapter")
+        let screen = Screen.render(s).text
+        XCTAssertTrue(screen.contains("step 4/8"), screen)
+        XCTAssertTrue(screen.contains("4: narrate"), "the current line of the file is shown")
+        tick(2.1)
+        XCTAssertEqual(s.replay?.waitingForKey, true, "pause waits for a key")
+        tick(10)
+        XCTAssertEqual(s.replay?.next, 5)
+        _ = s.handle(.key(.char("+")))
+        XCTAssertEqual(s.replay?.speed, 2)
+        _ = s.handle(.key(.char(" ")))
+        tick(0.01)
+        XCTAssertEqual(s.replay?.next, 6)
+        XCTAssertEqual(s.replay?.failures, [])
+        _ = s.handle(.key(.char("n")))
+        XCTAssertEqual(s.replay?.failures.count, 1, "sorted.launched is not 1")
+        XCTAssertTrue(s.replay!.failures[0].hasPrefix("demo.lora:7:"), s.replay!.failures[0])
+        _ = s.handle(.key(.char(" ")))  // pause
+        tick(100)
+        XCTAssertEqual(s.replay?.next, 7)
+        _ = s.handle(.key(.char("n")))
+        XCTAssertTrue(s.replay!.isFinished)
+        XCTAssertEqual(s.session.workload.batch.slotCount, 2)
+        XCTAssertTrue(s.status!.text.contains("replay finished"))
+    }
+
+    // MARK: Inspector
+
+    func testInspectorTellsTheProgramsStoryThroughThePermutation() throws {
+        let s = try state()
+        let plan = s.plans.sorted
+        // Slot 0 ("sql") holds sequences 1, 4, 14, 15, … in batch order: the permutation gathers them.
+        let sqlRows = s.session.workload.batch.sequences.enumerated().filter { $0.element.adapter == "sql" }.map(\.offset)
+        let story = InspectorPanel.story(plan, batch: s.session.workload.batch, dims: s.session.workload.dims,
+                                         position: GridPosition(pid: 3, segment: 0), block: nil, glyphs: .ascii)
+        XCTAssertTrue(story[0].contains("slot 0 \"sql\" rank 16 scaling 2"), story[0])
+        XCTAssertTrue(story[1].hasPrefix("partial: computes \(sqlRows.count)x256"), story[1])
+        XCTAssertTrue(story[2].contains("via perm " + sqlRows.map(String.init).joined(separator: ",")), story[2])
+        XCTAssertTrue(story[3].contains("out cols 768..1023"), story[3])
+        let excess = InspectorPanel.story(plan, batch: s.session.workload.batch, dims: s.session.workload.dims,
+                                          position: GridPosition(pid: 16, segment: 0), block: nil, glyphs: .ascii)
+        XCTAssertTrue(excess[1].hasPrefix("excess exit: pid_s 1"), excess[1])
+        XCTAssertTrue(excess[1].contains(">= len \(sqlRows.count)"), excess[1])
+        let unused = InspectorPanel.story(plan, batch: s.session.workload.batch, dims: s.session.workload.dims,
+                                          position: GridPosition(pid: 0, segment: 6), block: nil, glyphs: .ascii)
+        XCTAssertTrue(unused[1].hasPrefix("rank-0 exit: slot 6 holds no adapter"), unused[1])
+    }
+}

@@ -1,0 +1,66 @@
+import LoRAKernels
+@testable import LoRAVizUI
+import XCTest
+
+/// The zoomed views tally blocks in O(1) per row; these hold that tally
+/// against `LaunchPlan.fate`, program by program, over many batch shapes.
+final class GridTallyTests: XCTestCase {
+    static func workloads() -> [Workload] {
+        var result: [Workload] = []
+        let kernels: [Kernel] = [.sgemmLoRAA(stack: 1), .sgemmLoRAA(stack: 3), .sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB]
+        let dims = ModelDims(hidden: 64, out: 600, q: 256, kv: 64, ffn: 200, maxRank: 32)
+        for kernel in kernels {
+            for mode in Mode.allCases {
+                var batch = Batch(slotCount: 5, adapters: [
+                    Adapter(name: "a", rank: 32, slot: 0), Adapter(name: "b", rank: 8, slot: 2),
+                    Adapter(name: "base", rank: 0, slot: 3), Adapter(name: "c", rank: 17, slot: 4),
+                ], mode: mode)
+                for i in 0..<37 {
+                    batch.sequences.append(BatchSequence(adapter: ["a", "b", "base", "a", "c"][i % 5], tokens: 1 + (i * 7) % 40))
+                }
+                result.append(Workload(batch: batch, dims: dims, kernel: kernel))
+            }
+        }
+        return result
+    }
+
+    func testBlockTallyMatchesFateOfEveryProgram() {
+        for workload in Self.workloads() {
+            for kind in RoutingKind.allCases {
+                let plan = LaunchPlan(workload: workload, routing: kind)
+                for row in 0..<plan.viewRowCount {
+                    let r = plan.viewRow(row)
+                    for width in [1, 3, 7, 16] {
+                        var start = 0
+                        while start < plan.pidCount {
+                            let pids = start..<min(plan.pidCount, start + width)
+                            var expected = FateTally()
+                            for pid in pids { expected[plan.fate(GridPosition(pid: pid, slice: r.slice, segment: r.segment))] += 1 }
+                            XCTAssertEqual(plan.tally(segment: r.segment, slice: r.slice, pids: pids), expected,
+                                           "\(workload.kernel.name) \(kind) row \(row) pids \(pids)")
+                            start += width
+                        }
+                    }
+                }
+                // The whole grid's tally is the plan's closed-form count.
+                let all = plan.tally(rows: 0..<plan.viewRowCount, pids: 0..<plan.pidCount)
+                for fate in ProgramFate.allCases { XCTAssertEqual(all[fate], plan.fateCounts[fate]) }
+            }
+        }
+    }
+
+    func testFitScaleMakesBothGridsFitAtOneScale() {
+        var batch = Batch(slotCount: 512, adapters: (0..<512).map { Adapter(name: "l\($0)", rank: 16, slot: $0) })
+        batch.sequences = (0..<4096).map { BatchSequence(adapter: "l\($0 % 512)") }
+        let w = Workload(batch: batch)
+        let plans = RoutingKind.allCases.map { LaunchPlan(workload: w, routing: $0) }
+        let scale = GridScale.fit(plans, columns: 60, rows: 30)
+        for plan in plans {
+            let cells = scale.cells(plan)
+            XCTAssertLessThanOrEqual(cells.columns, 60)
+            XCTAssertLessThanOrEqual(cells.rows, 30)
+        }
+        // Not needlessly coarse: one step finer would overflow.
+        XCTAssertTrue(plans.contains { GridScale(x: scale.x - 1, y: scale.y).cells($0).columns > 60 } || scale.x == 1)
+    }
+}
