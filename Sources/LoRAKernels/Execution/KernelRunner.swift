@@ -186,7 +186,7 @@ public enum KernelRunner {
         }
         let tensors = options.keepTensors
             ? KernelTensors(TypedKernelTensors(inputs: inputs, plans: plans, outputs: outputs,
-                                               reference: comparison.reference ?? []))
+                                               reference: comparison.reference ?? TensorBuffer(count: 0, repeating: 0)))
             : nil
         progress(1)
         return KernelRunResult(
