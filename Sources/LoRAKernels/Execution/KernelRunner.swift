@@ -53,9 +53,11 @@ public struct KernelRunOptions: Sendable {
     /// Also check every valid cell against its derived tolerance (slower: a
     /// second fp64 pass for `Σ|x|·|w|`); fills `RoutingRun.toleranceViolations`.
     public var checkTolerances: Bool = false
-    /// Opt-in: run bf16 shrinks on the C VDPBF16PS microkernels (`CLoRAKernels`)
-    /// where the CPU has avx512_bf16; ignored elsewhere and for other dtypes.
-    /// The Swift SIMD kernels are the default.
+    /// Opt-in: run bf16 launches on the C AVX512_BF16 microkernels
+    /// (`CLoRAKernels`) where the CPU has them: the shrink dots bf16 pairs with
+    /// VDPBF16PS (another fixed per-cell order), the expands keep the Swift FMA
+    /// chains and round with VCVTNEPS2BF16 (same bits on normal values).
+    /// Ignored elsewhere and for other dtypes; the Swift SIMD kernels are the default.
     public var bf16DotMicrokernel: Bool = false
 
     public init(reps: Int = 5, threads: Int? = nil, keepTensors: Bool = false, checkTolerances: Bool = false,
@@ -67,7 +69,7 @@ public struct KernelRunOptions: Sendable {
         self.bf16DotMicrokernel = bf16DotMicrokernel
     }
 
-    /// Whether this CPU runs the opt-in VDPBF16PS microkernels.
+    /// Whether this CPU runs the opt-in AVX512_BF16 microkernels.
     public static let bf16DotMicrokernelAvailable: Bool = lora_bf16_dot_available() != 0
 
     /// The machine's online cores.
