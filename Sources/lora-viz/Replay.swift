@@ -28,7 +28,7 @@ struct Replay: ParsableCommand {
     var headless = false
 
     @Option(help: ArgumentHelp("Screen size for `output` files, as <columns>x<rows> (default 120x40).", valueName: "size"),
-            transform: ScreenSize.parse)
+            transform: { try ScreenSize.parse($0) })
     var size: ScreenSize = ScreenSize(columns: 120, rows: 40)
 
     @Option(help: "Report format (headless): text or json.")
@@ -80,7 +80,7 @@ struct Replay: ParsableCommand {
 }
 
 /// `120x40`: the terminal size headless screens are drawn at.
-struct ScreenSize: Hashable {
+struct ScreenSize: Hashable, Sendable {
     var columns: Int
     var rows: Int
 
