@@ -61,14 +61,7 @@ struct Replay: ParsableCommand {
     func run() throws {
         guard headless else {
             // Bad input is reported before the terminal switches to the TUI.
-            let scenario: Scenario
-            do {
-                scenario = try HeadlessCLI.loadScenario(file)
-                try scenario.validate()
-            } catch let error as ScenarioError {
-                FileHandle.standardError.write(Data("\(error)\n".utf8))
-                throw ExitCode(2)
-            }
+            let scenario = try HeadlessCLI.loadScenario(file)
             var options = TerminalOptions(colors: TerminalOptions.colorsEnabled(noColorFlag: noColor), ascii: ascii)
             options.speed = speed
             try TerminalReplay.play(scenario: scenario, options: options)
