@@ -5,6 +5,15 @@ import PackageDescription
 /// the default x86-64 target emits SSE2 only and runs the kernels 5× slower.
 let nativeCPU: [SwiftSetting] = [
     .unsafeFlags(["-target-cpu", "native"], .when(configuration: .release)),
+    // Lets the benchmark say which ISA the build targets.
+    .define("LORAVIZ_NATIVE_CPU", .when(configuration: .release)),
+]
+
+/// The kernels are optimised in debug builds too: unoptimised generic SIMD
+/// code runs ~100× slower, which would make every test or debug session that
+/// runs a batch crawl (a bs 512 scenario took minutes).
+let optimisedInDebug: [SwiftSetting] = [
+    .unsafeFlags(["-O"], .when(configuration: .debug)),
 ]
 
 let package = Package(
@@ -12,14 +21,18 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "lora-viz", targets: ["lora-viz"]),
+        .executable(name: "lora-viz-render-bench", targets: ["lora-viz-render-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
+        // Opt-in C microkernels on AVX512_BF16 (VDPBF16PS); Swift stays the default.
+        .target(name: "CLoRAKernels"),
         .target(
             name: "LoRAKernels",
-            swiftSettings: nativeCPU
+            dependencies: ["CLoRAKernels"],
+            swiftSettings: nativeCPU + optimisedInDebug
         ),
         .target(
             name: "LoRAScenario",
@@ -39,6 +52,11 @@ let package = Package(
                 "LoRAKernels", "LoRAScenario", "LoRAVizUI", "CNcurses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: nativeCPU
+        ),
+        .executableTarget(
+            name: "lora-viz-render-bench",
+            dependencies: ["LoRAKernels", "LoRAScenario", "LoRAVizUI"],
             swiftSettings: nativeCPU
         ),
         .testTarget(

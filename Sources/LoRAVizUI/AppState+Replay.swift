@@ -34,7 +34,7 @@ public struct ReplayState: Sendable {
     public var isFinished: Bool { next >= scenario.steps.count }
 
     /// Speeds the `+`/`-` keys step through.
-    static let speeds: [Double] = [0.25, 0.5, 1, 2, 4, 8, 16, 64]
+    static let speeds: [Double] = [0.125, 0.25, 0.5, 1, 2, 4, 8, 16]
 }
 
 extension AppState {

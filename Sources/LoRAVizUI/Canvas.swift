@@ -143,6 +143,33 @@ public struct Canvas: Hashable, Sendable {
         }
     }
 
+    /// Replaces every non-ASCII character with an ASCII stand-in, so an ASCII
+    /// screen stays ASCII whatever text (error messages, names) it shows.
+    public mutating func asciify() {
+        for i in cells.indices where !cells[i].scalar.isASCII {
+            cells[i].scalar = Self.asciiStandIn(cells[i].scalar)
+        }
+    }
+
+    static func asciiStandIn(_ s: Unicode.Scalar) -> Unicode.Scalar {
+        switch s {
+        case "·", "–", "—", "─", "░": return "-"
+        case "…": return "~"
+        case "×": return "x"
+        case "→", "▶", "›": return ">"
+        case "←": return "<"
+        case "↑": return "^"
+        case "↓": return "v"
+        case "│": return "|"
+        case "≥": return ">"
+        case "≤": return "<"
+        case "█": return "#"
+        case "▒": return "+"
+        case "ø": return "o"
+        default: return "?"
+        }
+    }
+
     // MARK: Text backend
 
     /// The canvas as plain text: one line per row, trailing spaces trimmed.

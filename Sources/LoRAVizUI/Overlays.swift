@@ -104,7 +104,7 @@ public enum HelpOverlay {
         let height = state.height - 2
         let area = Rect(x: (state.width - width) / 2, y: 1, width: width, height: height)
         canvas.fill(area)
-        canvas.box(area, title: "keys (any key closes; every batch key is a command you can also type after :)",
+        canvas.box(area, title: "keys · any key closes · batch keys are commands you can type after :",
                    glyphs: g, style: .accent)
         let inner = area.inset(1)
         let columnWidth = (inner.width - 3) / 2

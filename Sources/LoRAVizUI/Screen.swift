@@ -19,6 +19,7 @@ public enum Screen {
         let g = state.glyphs
         if layout.isTooSmall {
             renderTooSmall(state, into: &canvas)
+            if g.isASCII { canvas.asciify() }
             return
         }
         renderTopBar(state, layout, into: &canvas)
@@ -37,6 +38,7 @@ public enum Screen {
         renderStatus(state, layout, into: &canvas)
         renderHints(state, layout, into: &canvas)
         if state.showHelp { HelpOverlay.render(state, into: &canvas) }
+        if g.isASCII { canvas.asciify() }
     }
 
     /// The screen as text (the text backend): what golden files, `output FILE`

@@ -1,7 +1,178 @@
 import ArgumentParser
+import Foundation
+import LoRAKernels
 
-// Placeholder until its owner lands it; never submitted as is.
+/// `lora-viz bench`: the SIMD kernels on anchor shapes, per kernel × dtype ×
+/// routing, with the ISA the build targets and the measured FMA peak.
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench")
-    func run() throws { throw ValidationError("not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time the SIMD kernels on anchor decode shapes (hidden 4096, 64 slots), both routings.",
+        discussion: """
+            Shapes: decode, Llama-3-8B-like dims (hidden/out/q 4096, kv 1024, ffn 14336), 64 adapter \
+            slots with `adapters` of them used (wi[i] = i % adapters, the rest rank 0), scaling 2. \
+            GFLOP/s count useful work only (2 · useful MACs / median). Release build only: \
+            `swift build -c release && .build/release/lora-viz bench`.
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    @Option(help: "Output format: text or json.") var format: Format = .text
+    @Option(help: "Worker threads (default: every core).") var threads: Int?
+    @Flag(help: "A short subset: bs 16 and 256, rank 16.") var quick = false
+    @Option(name: .customLong("kernel"), help: "Only these kernels (sgemm_lora_a, sgemm_lora_b, qkv_lora_b, gate_up_lora_b).")
+    var kernelNames: [String] = []
+    @Option(name: .customLong("dtype"), help: "Only these dtypes (bf16, fp16, fp32).") var dtypeNames: [String] = []
+    @Option(name: .customLong("bs"), help: "Batch sizes instead of the anchors.") var batchSizes: [Int] = []
+    @Option(name: .customLong("adapters"), help: "Adapter counts instead of the anchors.") var adapterCounts: [Int] = []
+    @Option(name: .customLong("rank"), help: "Ranks instead of 16 and 64.") var ranks: [Int] = []
+    @Option(help: "Timed launches per routing after one warm-up.") var reps: Int = 7
+    @Flag(help: "Skip the FMA peak measurement.") var noPeak = false
+    @Flag(name: .customLong("bf16-dot"),
+          help: "Opt-in: bf16 shrinks on the C VDPBF16PS microkernels (avx512_bf16 CPUs only).")
+    var bf16Dot = false
+
+    /// One anchor: batch size, adapters in use, rank.
+    struct Shape: Hashable { var bs: Int; var adapters: Int; var rank: Int }
+
+    var shapes: [Shape] {
+        let rankList = ranks.isEmpty ? (quick ? [16] : [16, 64]) : ranks
+        var pairs: [(Int, Int)]
+        if !batchSizes.isEmpty || !adapterCounts.isEmpty {
+            let bsList = batchSizes.isEmpty ? [256] : batchSizes
+            let adapterList = adapterCounts.isEmpty ? [4] : adapterCounts
+            pairs = bsList.flatMap { bs in adapterList.map { (bs, min($0, bs)) } }
+        } else if quick {
+            pairs = [(16, 4), (256, 1), (256, 4)]
+        } else {
+            // The bs sweep on 4 adapters, then the adapter sweep at bs 256.
+            pairs = [(1, 1), (16, 4), (64, 4), (256, 4), (512, 4), (256, 1), (256, 16), (256, 64), (512, 64)]
+        }
+        var seen = Set<Shape>()
+        return rankList.flatMap { rank in pairs.map { Shape(bs: $0.0, adapters: $0.1, rank: rank) } }.filter { seen.insert($0).inserted }
+    }
+
+    func validate() throws {
+        for name in kernelNames where Kernel(name: name) == nil {
+            throw ValidationError("unknown kernel '\(name)' (expected one of \(Kernel.names.joined(separator: ", ")))")
+        }
+        for name in dtypeNames where DType(rawValue: name) == nil {
+            throw ValidationError("unknown dtype '\(name)' (expected bf16, fp16 or fp32)")
+        }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if reps < 1 { throw ValidationError("--reps must be at least 1") }
+        if bf16Dot && !KernelRunOptions.bf16DotMicrokernelAvailable {
+            throw ValidationError("--bf16-dot needs a CPU with avx512_bf16; this one has none")
+        }
+        for bs in batchSizes where !(1...4096).contains(bs) { throw ValidationError("--bs \(bs) is outside 1...4096") }
+        for a in adapterCounts where !(1...64).contains(a) { throw ValidationError("--adapters \(a) is outside 1...64") }
+        for r in ranks where !(1...64).contains(r) { throw ValidationError("--rank \(r) is outside 1...64 (max rank R is 64)") }
+    }
+
+    static func workload(kernel: Kernel, dtype: DType, shape: Shape) -> Workload {
+        let slots = 64
+        let adapters = (0..<slots).map { slot in
+            Adapter(name: "a\(slot)", rank: slot < shape.adapters ? shape.rank : 0, scaling: 2, slot: slot)
+        }
+        let sequences = (0..<shape.bs).map { BatchSequence(adapter: "a\($0 % shape.adapters)") }
+        return Workload(batch: Batch(slotCount: slots, adapters: adapters, sequences: sequences, mode: .decode),
+                        dims: ModelDims(hidden: 4096, out: 4096, q: 4096, kv: 1024, ffn: 14336, maxRank: 64),
+                        dtype: dtype, kernel: kernel, seed: 42)
+    }
+
+    /// The dense GEMMs `(m, k, n)` the sorted launch amounts to: one per used
+    /// adapter segment and slice, for numpy to time the same work.
+    static func denseGEMMs(_ w: Workload) -> [[Int]] {
+        let plan = LaunchPlan(workload: w, routing: .sorted)
+        return plan.segments.filter { $0.segmentExit == nil }.flatMap { seg in
+            seg.sliceWidths.map { [seg.length, seg.reduction, $0] }
+        }
+    }
+
+    func run() throws {
+        let threads = self.threads ?? KernelRunOptions.coreCount
+        let kernels = kernelNames.isEmpty ? [Kernel.sgemmLoRAA(stack: 1), .sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB]
+            : kernelNames.compactMap { Kernel(name: $0) }
+        let dtypes = dtypeNames.isEmpty ? DType.allCases : dtypeNames.compactMap { DType(rawValue: $0) }
+        let isa = MachineProbe.instructionSet
+        var peaks: [String: Double] = [:]
+        if !noPeak {
+            peaks["1"] = MachineProbe.fmaPeak(threads: 1)
+            if threads > 1 { peaks["\(threads)"] = MachineProbe.fmaPeak(threads: threads) }
+        }
+        if format == .text {
+            print("lora-viz bench · \(isa.cpuModel) · \(isa.summary)")
+            let peakText = peaks.keys.sorted().map { "\($0) thread\($0 == "1" ? "" : "s") \(fixed(peaks[$0]!, 0))" }
+            print("threads \(threads) · reps \(reps) after 1 warm-up · fp32 FMA peak (12 register FMA chains): " +
+                  (peakText.isEmpty ? "not measured" : peakText.joined(separator: ", ") + " GFLOP/s"))
+            print("decode, hidden 4096, 64 slots, GFLOP/s = 2·useful MACs / median; speedup = per-sequence / sorted median")
+            if bf16Dot { print("bf16 shrinks on the opt-in C VDPBF16PS microkernels (--bf16-dot)") }
+            print("")
+            print(pad("kernel", 15) + pad("dtype", 6) + lpad("bs", 5) + lpad("ad", 4) + lpad("r", 4) +
+                  " │ " + pad("per-sequence ms (min–max)", 27) + lpad("GF/s", 7) +
+                  " │ " + pad("sorted ms (min–max)", 27) + lpad("GF/s", 7) + " │ " + lpad("speedup", 8) + "  bits")
+        }
+        var results: [[String: Any]] = []
+        /// Sorted-path GFLOP/s on full-tile anchors (≥ 16 tokens per adapter), per kernel and dtype.
+        var fullTiles: [String: [Double]] = [:]
+        for kernel in kernels {
+            for dtype in dtypes {
+                for shape in shapes {
+                    let w = Self.workload(kernel: kernel, dtype: dtype, shape: shape)
+                    let r = try KernelRunner.run(w, options: KernelRunOptions(reps: reps, threads: threads, bf16DotMicrokernel: bf16Dot))
+                    if format == .text {
+                        func cell(_ run: RoutingRun) -> String {
+                            pad("\(fixed(run.time.median, 3)) (\(fixed(run.time.min, 3))–\(fixed(run.time.max, 3)))", 27) + lpad(fixed(run.gflops, 1), 7)
+                        }
+                        print(pad(kernel.name, 15) + pad(dtype.rawValue, 6) + lpad("\(shape.bs)", 5) + lpad("\(shape.adapters)", 4) +
+                              lpad("\(shape.rank)", 4) + " │ " + cell(r.perSequence) + " │ " + cell(r.sorted) + " │ " +
+                              lpad(fixed(r.speedup, 2) + "×", 8) + "  " + (r.bitwiseEqual ? "same" : "DIFFER"))
+                        fflush(stdout)
+                    }
+                    func routing(_ run: RoutingRun) -> [String: Any] {
+                        ["median_ms": run.time.median, "min_ms": run.time.min, "max_ms": run.time.max,
+                         "gflops": run.gflops, "max_abs_error_vs_reference": run.maxAbsErrorVsReference]
+                    }
+                    if shape.bs / shape.adapters >= 16 {
+                        fullTiles["\(kernel.name) \(dtype.rawValue)", default: []].append(r.sorted.gflops)
+                    }
+                    results.append([
+                        "kernel": kernel.name, "dtype": dtype.rawValue, "bs": shape.bs, "adapters": shape.adapters,
+                        "rank": shape.rank, "hidden": 4096, "slots": 64,
+                        "per_sequence": routing(r.perSequence), "sorted": routing(r.sorted),
+                        "speedup": r.speedup, "bitwise_equal": r.bitwiseEqual,
+                        "useful_macs": LaunchPlan(workload: w, routing: .sorted).usefulMACs,
+                        "dense_gemms": Self.denseGEMMs(w),
+                    ])
+                }
+            }
+        }
+        if format == .text && !fullTiles.isEmpty {
+            let peak = peaks["\(threads)"]
+            print("")
+            print("sorted path, full tiles (≥ 16 tokens per adapter): best GFLOP/s" + (peak.map { " and % of the \(fixed($0, 0)) GFLOP/s fp32 FMA peak" } ?? ""))
+            for kernel in kernels {
+                let cells = dtypes.compactMap { dtype -> String? in
+                    guard let best = fullTiles["\(kernel.name) \(dtype.rawValue)"]?.max() else { return nil }
+                    return "\(dtype.rawValue) \(fixed(best, 0))" + (peak.map { " (\(fixed(100 * best / $0, 0))%)" } ?? "")
+                }
+                if !cells.isEmpty { print("  " + pad(kernel.name, 15) + cells.joined(separator: " · ")) }
+            }
+        }
+        if format == .json {
+            let object: [String: Any] = [
+                "isa": ["architecture": isa.architecture, "built_for_native_cpu": isa.builtForNativeCPU,
+                        "avx512f": isa.avx512f, "avx512_bf16": isa.avx512bf16, "avx2": isa.avx2, "fma": isa.fma,
+                        "f16c": isa.f16c, "cpu_model": isa.cpuModel, "summary": isa.summary],
+                "threads": threads, "reps": reps, "fma_peak_gflops": peaks, "results": results,
+                "bf16_dot_microkernel": bf16Dot,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
 }
+
+private func fixed(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+private func pad(_ s: String, _ width: Int) -> String { s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count) }
+private func lpad(_ s: String, _ width: Int) -> String { s.count >= width ? " " + s : String(repeating: " ", count: width - s.count) + s }

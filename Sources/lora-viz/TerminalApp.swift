@@ -98,14 +98,14 @@ struct TerminalApp {
         terminal.open(colors: options.colors)
         defer { terminal.close() }
         var background: BackgroundRun?
-        var notices: [String] = []
         _ = state.handle(.resize(width: terminal.width, height: terminal.height))
         _ = state.handle(.tick(now: 0))
         terminal.draw(Screen.render(state))
         let firstFrame = Date().timeIntervalSince(start)
-        if ProcessInfo.processInfo.environment["LORA_VIZ_TRACE_FIRST_FRAME"] != nil {
-            notices.append("first frame after \(Int(firstFrame * 1000)) ms")
-            _ = state.handle(.notice(notices[0]))
+        if ProcessInfo.processInfo.environment["LORA_VIZ_TRACE"] != nil {
+            // For checking a terminal by hand: how fast the first frame came and what the terminal offers.
+            _ = state.handle(.notice("first frame after \(Int(firstFrame * 1000)) ms · colours \(terminal.colorDepth.rawValue)"
+                                     + " · \(state.glyphs.isASCII ? "ASCII" : "UTF-8") glyphs"))
         }
         var ending = Ending.quit
         loop: while true {

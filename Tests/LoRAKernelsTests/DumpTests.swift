@@ -89,9 +89,16 @@ final class DumpTests: XCTestCase {
         XCTAssertEqual(manifest["kernel"] as? String, "qkv_lora_b")
         XCTAssertEqual(manifest["dtype"] as? String, "bf16")
         XCTAssertEqual(manifest["bitwise_equal"] as? Bool, true)
-        let files = try XCTUnwrap(manifest["files"] as? [String: String])
+        let files = try XCTUnwrap(manifest["files"] as? [String: [String: Any]])
         let onDisk = Set(try FileManager.default.contentsOfDirectory(atPath: dir))
-        XCTAssertEqual(Set(files.keys), onDisk)
+        XCTAssertEqual(Set(files.keys).union(["manifest.json"]), onDisk)
+        // Every entry's dtype and shape match the file's own header.
+        for (name, entry) in files {
+            let npy = try load(name)
+            XCTAssertEqual(entry["dtype"] as? String, npy.descr, name)
+            XCTAssertEqual(entry["shape"] as? [Int], npy.shape, name)
+            XCTAssertFalse((entry["description"] as? String ?? "").isEmpty, name)
+        }
     }
 
     /// The shrink never writes columns at or beyond `N_eff` (nor rank-0 rows):

@@ -72,3 +72,35 @@ final class KernelRunnerTests: XCTestCase {
         }
     }
 }
+
+/// Edge cases a session can reach.
+final class KernelRunnerEdgeTests: XCTestCase {
+    let dims = ModelDims(hidden: 32, out: 32, q: 32, kv: 16, ffn: 32, maxRank: 8)
+
+    /// An empty batch (a fresh session) runs: nothing to compute, nothing wrong.
+    func testEmptyBatchRuns() throws {
+        for kernel in allKernels() {
+            let w = makeWorkload(kernel: kernel, dims: dims, ranks: [8], wi: [])
+            let r = try KernelRunner.run(w, options: KernelRunOptions(reps: 1))
+            XCTAssertTrue(r.bitwiseEqual)
+            XCTAssertEqual(r.perSequence.maxAbsErrorVsReference, 0)
+            XCTAssertEqual(r.sorted.gflops, 0)
+        }
+    }
+
+    /// Only base-model sequences: the expands leave the base output exactly.
+    func testRankZeroOnlyKeepsTheBase() throws {
+        let w = makeWorkload(kernel: .qkvLoRAB, dims: dims, ranks: [0, 0], wi: [0, 1, 1])
+        let r = try KernelRunner.run(w, options: KernelRunOptions(reps: 1, checkTolerances: true))
+        XCTAssertEqual(r.perSequence.maxAbsErrorVsReference, 0)
+        XCTAssertEqual(r.sorted.maxAbsErrorVsReference, 0)
+        XCTAssertTrue(r.bitwiseEqual)
+    }
+
+    func testRankAboveMaxRankIsAnError() {
+        let w = makeWorkload(kernel: .sgemmLoRAB, dims: dims, ranks: [16], wi: [0])
+        XCTAssertThrowsError(try KernelRunner.run(w)) { error in
+            XCTAssertEqual("\(error)", "error: adapter 'a0' has rank 16, above the max rank R = 8")
+        }
+    }
+}

@@ -70,7 +70,8 @@ final class KernelSweepTests: XCTestCase {
                 let plan = LaunchPlan(workload: workload, routing: kind)
                 let outputs = [1, 3].map { threads -> TensorBuffer<Float> in
                     let out = TensorBuffer(copying: inputs.base)
-                    XCTAssertTrue(LaunchExecutor.execute(Launch(plan: plan, inputs: inputs, output: out.pointer), threads: threads))
+                    let launch = Launch(plan: plan, inputs: inputs, output: out.pointer)
+                    XCTAssertTrue(LaunchExecutor.execute(launch, threads: threads, serialBelow: 0))
                     return out
                 }
                 XCTAssertEqual(memcmp(outputs[0].pointer, outputs[1].pointer, outputs[0].count * 4), 0, "\(kernel.name) \(kind)")

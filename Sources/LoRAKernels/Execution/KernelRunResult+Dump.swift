@@ -2,7 +2,7 @@ import Foundation
 
 /// The tensors of a finished run, kept for `writeDump(to:)`.
 final class KernelTensors: @unchecked Sendable {
-    let write: (String) throws -> [String: String]
+    let write: (String) throws -> [String: DumpManifest.FileEntry]
 
     init<E>(_ typed: TypedKernelTensors<E>) {
         write = typed.write
@@ -16,60 +16,71 @@ struct TypedKernelTensors<E: KernelElement> {
     let outputs: [TensorBuffer<E>]
     let reference: [Double]
 
-    /// Writes every file into `directory`; returns file name → what it holds.
-    func write(to directory: String) throws -> [String: String] {
-        var files: [String: String] = [:]
-        func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
-        let s = inputs.rows, workload = inputs.workload
-        let width = inputs.outputWidth
-        let dtype = workload.dtype.rawValue
-
+    /// Writes every file into `directory`; returns what each file holds.
+    func write(to directory: String) throws -> [String: DumpManifest.FileEntry] {
+        var files: [String: DumpManifest.FileEntry] = [:]
+        func array<T>(_ name: String, _ descr: NumpyFile.Descr, _ shape: [Int], _ what: String, as type: T.Type,
+                      _ fill: (Range<Int>, UnsafeMutablePointer<T>) -> Void) throws {
+            try NumpyFile.write((directory as NSString).appendingPathComponent(name), descr: descr, shape: shape, as: type, fill: fill)
+            files[name] = DumpManifest.FileEntry(dtype: descr.rawValue, shape: shape, description: what)
+        }
+        func values<T>(_ name: String, _ descr: NumpyFile.Descr, _ what: String, _ v: [T], shape: [Int]? = nil) throws {
+            try array(name, descr, shape ?? [v.count], what, as: T.self) { range, out in
+                for i in range { out[i - range.lowerBound] = v[i] }
+            }
+        }
         func tensor(_ name: String, _ buffer: TensorBuffer<E>, shape: [Int], _ what: String) throws {
-            try NumpyFile.write(path(name), descr: .float32, shape: shape, as: Float.self) { range, out in
+            try array(name, .float32, shape, what, as: Float.self) { range, out in
                 for i in range { out[i - range.lowerBound] = buffer[i].widened }
             }
-            files[name] = what
         }
-        try tensor("x.npy", inputs.x, shape: [s, inputs.inputWidth], "x (S, inputWidth): the kernel's input, \(dtype) values stored exactly as float32")
+        let s = inputs.rows, workload = inputs.workload
+        let width = inputs.outputWidth, inputWidth = inputs.inputWidth
+        let dtype = workload.dtype.rawValue
 
+        try array("x.npy", .float32, [s, inputWidth], "x (S, inputWidth): the kernel's input, \(dtype) values stored exactly as float32",
+                  as: Float.self) { range, out in
+            for i in range {
+                let (row, column) = i.quotientAndRemainder(dividingBy: inputWidth)
+                out[i - range.lowerBound] = inputs.input(row: row, column: column).widened
+            }
+        }
         let slots = workload.batch.slotCount
         let wRows = workload.weightRows, wCols = workload.weightColumns
-        try NumpyFile.write(path("weights.npy"), descr: .float32, shape: [slots, wRows, wCols], as: Float.self) { range, out in
+        let weightText = workload.kernel.isShrink
+            ? "A (num_lora, stack·R, K), \(dtype) as float32; a slot of rank r uses rows 0..<stack·r (packed slices), the rest are 0"
+            : "B (num_lora, N, R), \(dtype) as float32; a slot of rank r uses columns 0..<r, the rest are 0"
+        try array("weights.npy", .float32, [slots, wRows, wCols], weightText, as: Float.self) { range, out in
             for i in range {
                 let (slotRow, k) = i.quotientAndRemainder(dividingBy: wCols)
                 let (slot, n) = slotRow.quotientAndRemainder(dividingBy: wRows)
                 out[i - range.lowerBound] = inputs.weight(slot: slot, n: n, k: k).widened
             }
         }
-        files["weights.npy"] = workload.kernel.isShrink
-            ? "A (num_lora, stack·R, K), \(dtype) as float32; a slot of rank r uses rows 0..<stack·r (packed slices), the rest are 0"
-            : "B (num_lora, N, R), \(dtype) as float32; a slot of rank r uses columns 0..<r, the rest are 0"
-
         try tensor("base_output.npy", inputs.base, shape: [s, width], workload.kernel.isShrink
             ? "the output before the launch: NaN everywhere (the shrink has no base; NaN marks cells never written)"
             : "the base model's output (S, N) before the launch, \(dtype) as float32")
         for (plan, output) in zip(plans, outputs) {
-            let kind = plan.routing.kind.rawValue.replacingOccurrences(of: "-", with: "_")
-            try tensor("output_\(kind).npy", output, shape: [s, width],
-                       "the output after the \(plan.routing.kind.rawValue) launch, \(dtype) as float32")
             let r = plan.routing
-            try NumpyFile.write(path("\(kind)_seg_lens.npy"), descr: .int64, shape: [r.segmentCount], values: r.segmentLengths.map(Int64.init))
-            try NumpyFile.write(path("\(kind)_seg_indptr.npy"), descr: .int64, shape: [r.segmentCount + 1], values: r.segmentStarts.map(Int64.init))
-            try NumpyFile.write(path("\(kind)_weight_indices.npy"), descr: .int64, shape: [r.segmentCount], values: r.weightIndices.map(Int64.init))
-            files["\(kind)_seg_lens.npy"] = "seg_lens of the \(r.kind.rawValue) routing (max_len = \(r.maxLength))"
-            files["\(kind)_seg_indptr.npy"] = "seg_indptr of the \(r.kind.rawValue) routing: exclusive prefix sum of seg_lens"
-            files["\(kind)_weight_indices.npy"] = "weight_indices (slot of every segment) of the \(r.kind.rawValue) routing"
+            let kind = r.kind.rawValue.replacingOccurrences(of: "-", with: "_")
+            try tensor("output_\(kind).npy", output, shape: [s, width],
+                       "the output after the \(r.kind.rawValue) launch, \(dtype) as float32")
+            try values("\(kind)_seg_lens.npy", .int64, "seg_lens of the \(r.kind.rawValue) routing (max_len = \(r.maxLength))",
+                       r.segmentLengths.map(Int64.init))
+            try values("\(kind)_seg_indptr.npy", .int64, "seg_indptr of the \(r.kind.rawValue) routing: exclusive prefix sum of seg_lens",
+                       r.segmentStarts.map(Int64.init))
+            try values("\(kind)_weight_indices.npy", .int64, "weight_indices (slot of every segment) of the \(r.kind.rawValue) routing",
+                       r.weightIndices.map(Int64.init))
             if let perm = r.permutation {
-                try NumpyFile.write(path("\(kind)_permutation.npy"), descr: .int64, shape: [perm.count], values: perm.map(Int64.init))
-                files["\(kind)_permutation.npy"] = "permutation: logical row seg_indptr[a] + j of segment a lives at physical row perm[seg_indptr[a] + j]"
+                try values("\(kind)_permutation.npy", .int64,
+                           "permutation: row j of segment a is physical token row perm[seg_indptr[a] + j]", perm.map(Int64.init))
             }
         }
-        try NumpyFile.write(path("lora_ranks.npy"), descr: .int64, shape: [slots], values: workload.batch.slotRanks.map(Int64.init))
-        files["lora_ranks.npy"] = "rank of every slot (0: no LoRA)"
-        try NumpyFile.write(path("scalings.npy"), descr: .float32, shape: [slots], values: workload.batch.slotScalings)
-        files["scalings.npy"] = "scaling of every slot (applied by the expands)"
-        try NumpyFile.write(path("reference.npy"), descr: .float64, shape: [s, width], values: reference)
-        files["reference.npy"] = "the fp64 reference of the same math on the same rounded inputs (float64; NaN where the shrink never writes)"
+        try values("lora_ranks.npy", .int64, "rank of every slot (0: no LoRA)", workload.batch.slotRanks.map(Int64.init))
+        try values("scalings.npy", .float32, "scaling of every slot (applied by the expands)", workload.batch.slotScalings)
+        try values("reference.npy", .float64,
+                   "the fp64 reference of the same math on the same rounded inputs (float64 to keep it exact; NaN where the shrink never writes)",
+                   reference, shape: [s, width])
         return files
     }
 }
@@ -107,6 +118,8 @@ extension KernelRunResult {
 
 /// `manifest.json`: what a dump holds.
 struct DumpManifest: Codable {
+    /// One `.npy` file: its numpy dtype, shape and meaning.
+    struct FileEntry: Codable { var dtype: String; var shape: [Int]; var description: String }
     struct AdapterEntry: Codable { var name: String; var slot: Int; var rank: Int; var scaling: Float }
     struct RoutingEntry: Codable {
         var routing: String; var numSegments: Int; var maxLen: Int; var whatIf: Bool
@@ -130,9 +143,9 @@ struct DumpManifest: Codable {
     var routings: [RoutingEntry]
     var bitwiseEqual: Bool
     var maxAbsDiffBetweenRoutings: Double
-    var files: [String: String]
+    var files: [String: FileEntry]
 
-    init(_ r: KernelRunResult, files: [String: String]) {
+    init(_ r: KernelRunResult, files: [String: FileEntry]) {
         let w = r.workload
         kernel = w.kernel.name
         if case .sgemmLoRAA(let s) = w.kernel { stack = s } else { stack = w.kernel.sliceCount }
@@ -165,7 +178,7 @@ struct DumpManifest: Codable {
         }
         bitwiseEqual = r.bitwiseEqual
         maxAbsDiffBetweenRoutings = r.maxAbsDiffBetweenRoutings
-        self.files = files.merging(["manifest.json": "this file"]) { a, _ in a }
+        self.files = files
     }
 
     enum CodingKeys: String, CodingKey {

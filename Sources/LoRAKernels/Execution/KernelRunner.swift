@@ -1,3 +1,4 @@
+import CLoRAKernels
 import Dispatch
 import Foundation
 
@@ -43,13 +44,22 @@ public struct KernelRunOptions: Sendable {
     /// Also check every valid cell against its derived tolerance (slower: a
     /// second fp64 pass for `Σ|x|·|w|`); fills `RoutingRun.toleranceViolations`.
     public var checkTolerances: Bool = false
+    /// Opt-in: run bf16 shrinks on the C VDPBF16PS microkernels (`CLoRAKernels`)
+    /// where the CPU has avx512_bf16; ignored elsewhere and for other dtypes.
+    /// The Swift SIMD kernels are the default.
+    public var bf16DotMicrokernel: Bool = false
 
-    public init(reps: Int = 5, threads: Int? = nil, keepTensors: Bool = false, checkTolerances: Bool = false) {
+    public init(reps: Int = 5, threads: Int? = nil, keepTensors: Bool = false, checkTolerances: Bool = false,
+                bf16DotMicrokernel: Bool = false) {
         self.reps = max(1, reps)
         self.threads = max(1, threads ?? ParallelLoop.coreCount)
         self.keepTensors = keepTensors
         self.checkTolerances = checkTolerances
+        self.bf16DotMicrokernel = bf16DotMicrokernel
     }
+
+    /// Whether this CPU runs the opt-in VDPBF16PS microkernels.
+    public static let bf16DotMicrokernelAvailable: Bool = lora_bf16_dot_available() != 0
 
     /// The machine's online cores.
     public static var coreCount: Int { ParallelLoop.coreCount }
@@ -78,6 +88,12 @@ public struct KernelRunResult: Sendable {
 /// A run stopped because its `isCancelled` closure answered true.
 public struct KernelRunCancelled: Error {}
 
+/// A workload the kernels cannot run, with the reason.
+public struct KernelWorkloadError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { "error: \(message)" }
+}
+
 /// Runs the SIMD kernels of a workload under both routings.
 public enum KernelRunner {
     /// Runs both routings' plans on seeded inputs, checks both against the fp64 reference.
@@ -88,6 +104,10 @@ public enum KernelRunner {
     public static func run(_ workload: Workload, options: KernelRunOptions = .init(),
                            progress: @escaping @Sendable (Double) -> Void = { _ in },
                            isCancelled: @escaping @Sendable () -> Bool = { false }) throws -> KernelRunResult {
+        // The expands read x columns q·r ..< q·r + r of a row 3R (or 2R, R) wide.
+        for adapter in workload.batch.adapters where adapter.rank > workload.dims.maxRank {
+            throw KernelWorkloadError(message: "adapter '\(adapter.name)' has rank \(adapter.rank), above the max rank R = \(workload.dims.maxRank)")
+        }
         switch workload.dtype {
         case .bf16: return try run(BFloat16.self, workload, options, progress, isCancelled)
         case .fp16: return try run(Float16.self, workload, options, progress, isCancelled)
@@ -110,7 +130,8 @@ public enum KernelRunner {
         for rep in 0...options.reps {
             for (i, plan) in plans.enumerated() {
                 outputs[i].assign(from: inputs.base)
-                let launch = Launch(plan: plan, inputs: inputs, output: outputs[i].pointer)
+                let launch = Launch(plan: plan, inputs: inputs, output: outputs[i].pointer,
+                                    bf16Dot: options.bf16DotMicrokernel && KernelRunOptions.bf16DotMicrokernelAvailable)
                 let start = DispatchTime.now().uptimeNanoseconds
                 let completed = LaunchExecutor.execute(launch, threads: threads, isCancelled: isCancelled)
                 let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6

@@ -53,16 +53,22 @@ struct WorkingPrograms {
 
 /// Runs one launch: every working program of the plan, spread over threads.
 enum LaunchExecutor {
+    /// Launches with fewer useful MACs than this (about 10 µs of work) run on one thread.
+    static let serialMACs = 1 << 21
+
     /// Executes the launch; false when `isCancelled` stopped it part-way.
-    static func execute<E: KernelElement>(_ launch: Launch<E>, threads: Int,
+    static func execute<E: KernelElement>(_ launch: Launch<E>, threads: Int, serialBelow: Int = serialMACs,
                                           isCancelled: () -> Bool = { false }) -> Bool {
         let programs = WorkingPrograms(launch.plan)
         let kernel = launch.plan.kernel
-        // Staged x rows: K (in BLOCK_K steps) for the shrink, K_eff for the expands.
-        let rowCapacity = kernel.isShrink ? SGemmLoRAA.blockK : max(16, launch.plan.segments.map(\.reduction).max() ?? 0)
+        // Staged x rows: K_eff for the expands (the shrink reads x in place).
+        let rowCapacity = kernel.isShrink ? 16 : max(16, launch.plan.segments.map(\.reduction).max() ?? 0)
         // Enough chunks for the workers to balance, few enough to keep the lock cold.
         let chunk = max(1, programs.count / max(1, threads * 16))
-        return ParallelLoop.run(count: programs.count, chunk: chunk, threads: threads, isCancelled: isCancelled) { range in
+        // Waking a second worker costs microseconds: launches with less work
+        // than that (bs 1–4 decode) run on the calling thread, as BLAS does.
+        let workers = launch.plan.usefulMACs < serialBelow ? 1 : threads
+        return ParallelLoop.run(count: programs.count, chunk: chunk, threads: workers, isCancelled: isCancelled) { range in
             ProgramScratch.with(rowCapacity: rowCapacity) { scratch in
                 programs.forEach(in: range) { position in
                     let tile = launch.plan.tile(position)

@@ -18,7 +18,7 @@ enum ExpandProgram {
         let r = tile.reduction
         let rows = tile.validRows
         let x = launch.inputs.x.pointer
-        let xStride = launch.inputWidth
+        let xStride = launch.inputs.xRowStride
         for j in 0..<rows {
             let row = launch.physicalRow(tile, j)
             scratch.rows[j] = row
@@ -29,21 +29,32 @@ enum ExpandProgram {
         let vectors = cdiv(tile.validColumns, 16)
         let epilogue = Epilogue<E>(launch: launch, scratch: scratch, column: outputColumn,
                                    columns: tile.validColumns, scaling: seg.scaling)
-        var j = 0
-        while j + 4 <= rows {
-            var v = 0
-            while v + 4 <= vectors {
+        // Column groups outer: a group's `K_eff × 64` slice of Bᵀ stays in L1
+        // while every 4-row block of the tile passes over it.
+        let fullRowBlocks = rows / 4
+        var v = 0
+        while v + 4 <= vectors {
+            for block in 0..<fullRowBlocks {
+                let j = block * 4
                 tile4x4(scratch.x + j * scratch.rowCapacity, scratch.rowCapacity, w + v * 16, stride, r, epilogue, row: j, vector: v)
-                v += 4
             }
-            while v < vectors {
-                for jj in j..<j + 4 { tile1x1(scratch.x + jj * scratch.rowCapacity, w + v * 16, stride, r, epilogue, row: jj, vector: v) }
-                v += 1
-            }
-            j += 4
+            v += 4
         }
+        while v < vectors {
+            for j in 0..<fullRowBlocks * 4 {
+                tile1x1(scratch.x + j * scratch.rowCapacity, w + v * 16, stride, r, epilogue, row: j, vector: v)
+            }
+            v += 1
+        }
+        var j = fullRowBlocks * 4
         while j < rows {
             var v = 0
+            // Eight chains for a lone row (per-sequence decode): four would
+            // stall on FMA latency over the short K_eff loop.
+            while v + 8 <= vectors {
+                tile1x8(scratch.x + j * scratch.rowCapacity, w + v * 16, stride, r, epilogue, row: j, vector: v)
+                v += 8
+            }
             while v + 4 <= vectors {
                 tile1x4(scratch.x + j * scratch.rowCapacity, w + v * 16, stride, r, epilogue, row: j, vector: v)
                 v += 4
@@ -135,6 +146,26 @@ enum ExpandProgram {
         }
         epilogue.store(a0, row: j, vector: v); epilogue.store(a1, row: j, vector: v + 1)
         epilogue.store(a2, row: j, vector: v + 2); epilogue.store(a3, row: j, vector: v + 3)
+    }
+
+    @inline(__always)
+    static func tile1x8<E: KernelElement>(_ x: UnsafePointer<Float>, _ w: UnsafePointer<E>, _ wStride: Int,
+                                          _ r: Int, _ epilogue: Epilogue<E>, row j: Int, vector v: Int) {
+        var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+        var a4 = SIMD16<Float>(), a5 = SIMD16<Float>(), a6 = SIMD16<Float>(), a7 = SIMD16<Float>()
+        var wk = w
+        for k in 0..<r {
+            let b = x[k]
+            a0 = a0.addingProduct(b, E.load16(wk)); a1 = a1.addingProduct(b, E.load16(wk + 16))
+            a2 = a2.addingProduct(b, E.load16(wk + 32)); a3 = a3.addingProduct(b, E.load16(wk + 48))
+            a4 = a4.addingProduct(b, E.load16(wk + 64)); a5 = a5.addingProduct(b, E.load16(wk + 80))
+            a6 = a6.addingProduct(b, E.load16(wk + 96)); a7 = a7.addingProduct(b, E.load16(wk + 112))
+            wk += wStride
+        }
+        epilogue.store(a0, row: j, vector: v); epilogue.store(a1, row: j, vector: v + 1)
+        epilogue.store(a2, row: j, vector: v + 2); epilogue.store(a3, row: j, vector: v + 3)
+        epilogue.store(a4, row: j, vector: v + 4); epilogue.store(a5, row: j, vector: v + 5)
+        epilogue.store(a6, row: j, vector: v + 6); epilogue.store(a7, row: j, vector: v + 7)
     }
 
     @inline(__always)

@@ -4,6 +4,8 @@ struct Launch<E: KernelElement> {
     let plan: LaunchPlan
     let inputs: KernelInputs<E>
     let output: UnsafeMutablePointer<E>
+    /// Run the shrink's blocks on the opt-in C VDPBF16PS microkernels (bf16 only).
+    var bf16Dot = false
 
     var outputWidth: Int { inputs.outputWidth }
     var inputWidth: Int { inputs.inputWidth }
@@ -22,7 +24,7 @@ struct ProgramScratch {
     /// 16 rows × `rowCapacity` floats: the program's x rows, widened.
     let x: UnsafeMutablePointer<Float>
     let rowCapacity: Int
-    /// 16 rows × `SGemmLoRAA.phases` partial sums of one 16-column vector.
+    /// The shrink's 16 × 16 cell accumulators (`SGemmLoRAA.accumulatorCount`).
     let accumulators: UnsafeMutablePointer<SIMD16<Float>>
     /// Physical row of each of the tile's rows.
     let rows: UnsafeMutablePointer<Int>
@@ -31,7 +33,7 @@ struct ProgramScratch {
     /// `rowCapacity` elements.
     static func with<R>(rowCapacity: Int, _ body: (ProgramScratch) -> R) -> R {
         let x = UnsafeMutablePointer<Float>.allocate(capacity: LaunchPlan.blockRows * rowCapacity)
-        let acc = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: LaunchPlan.blockRows * SGemmLoRAA.phases)
+        let acc = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: SGemmLoRAA.accumulatorCount)
         let rows = UnsafeMutablePointer<Int>.allocate(capacity: LaunchPlan.blockRows)
         defer { x.deallocate(); acc.deallocate(); rows.deallocate() }
         return body(ProgramScratch(x: x, rowCapacity: rowCapacity, accumulators: acc, rows: rows))

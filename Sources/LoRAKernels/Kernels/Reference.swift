@@ -73,26 +73,27 @@ struct Reference<E: KernelElement> {
         let width = inputs.outputWidth
         let slot = tokenSlots[row]
         let r = ranks[slot]
-        let x = inputs.x.pointer + row * inputs.inputWidth
+        let x = inputs.x.pointer + row * inputs.xRowStride
         switch inputs.workload.kernel {
         case .sgemmLoRAA:
             let k = inputs.workload.dims.hidden
             let columns = validColumns(row: row)
             for c in 0..<width { values[c] = .nan; magnitudes?[c] = 0 }
             guard columns > 0, let w = inputs.weights[slot] else { return k }
-            for tile in 0..<cdiv(columns, 16) {
+            for c in 0..<columns {
                 var s = Accumulator16(), m = Accumulator16()
-                let wt = w.pointer + tile * k * 16
-                for kk in 0..<k {
-                    let xv = Double(x[kk].widened)
-                    let wv = E.load16(wt + kk * 16)
+                let wr = w.pointer + c * inputs.weightStride
+                var kk = 0
+                while kk < k {
+                    let n = min(16, k - kk)
+                    var xv = SIMD16<Float>(), wv = SIMD16<Float>()
+                    for i in 0..<n { xv[i] = x[kk + i].widened; wv[i] = wr[kk + i].widened }
                     s.add(xv, wv)
                     if magnitudes != nil { m.add(abs(xv), abs(wv)) }
+                    kk += 16
                 }
-                for lane in 0..<min(16, columns - tile * 16) {
-                    values[tile * 16 + lane] = s[lane]
-                    magnitudes?[tile * 16 + lane] = m[lane]
-                }
+                values[c] = s.total
+                magnitudes?[c] = m.total
             }
             return k
         case .sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB:
@@ -153,6 +154,20 @@ struct Accumulator16 {
         lo = lo.addingProduct(x, wl)
         hi = hi.addingProduct(x, wh)
     }
+
+    /// Adds the lane-wise products `x · w` of sixteen pairs.
+    @inline(__always)
+    mutating func add(_ x: SIMD16<Float>, _ w: SIMD16<Float>) {
+        var xl = SIMD8<Double>(), xh = SIMD8<Double>(), wl = SIMD8<Double>(), wh = SIMD8<Double>()
+        for i in 0..<8 {
+            xl[i] = Double(x[i]); xh[i] = Double(x[i + 8]); wl[i] = Double(w[i]); wh[i] = Double(w[i + 8])
+        }
+        lo = lo.addingProduct(xl, wl)
+        hi = hi.addingProduct(xh, wh)
+    }
+
+    /// The sum of all sixteen lanes.
+    var total: Double { (lo + hi).sum() }
 
     subscript(lane: Int) -> Double { lane < 8 ? lo[lane] : hi[lane - 8] }
 }

@@ -1,21 +1,26 @@
+import CLoRAKernels
+
 /// `sgemm_lora_a`, the shrink: `out[:, 0..<N_eff] = round(x · A[w][0..<N_eff]ᵀ)`.
 ///
 /// Grid and fates come from `LaunchPlan` (axis 0 = `cdiv(max_len,16) ·
 /// cdiv(stack·R, 16)`, axis 1 = segments; `num_pid_n = cdiv(N_eff, 16)` per
 /// segment). One program computes up to 16 rows × 16 columns over the whole
-/// `K` loop, in `BLOCK_K = 256` steps.
+/// `K` loop.
 ///
-/// Accumulation order (fixed per output cell, whatever the tile holds): four
-/// fp32 partial sums, partial `p` adding the products of `k ≡ p (mod 4)` in
-/// increasing `k` with fused multiply-adds, combined as `(s0 + s1) + (s2 + s3)`.
-/// Four chains keep a one-row (decode, per-sequence) tile from stalling on FMA
-/// latency; the order never depends on how many rows a tile has, so both
-/// routings give the same bits.
+/// The microkernel is a dot product along `K`, which suits a 16-column tile:
+/// x rows and A rows are both `K`-contiguous, so one x vector serves 4 columns
+/// and one A vector 4 rows (8 loads per 16 FMAs; broadcast-FMA would need one
+/// load per FMA here).
+///
+/// Accumulation order (fixed per output cell, whatever the tile holds): lane
+/// `l` of a `SIMD16<Float>` adds the products of `k ≡ l (mod 16)` in increasing
+/// `k` with fused multiply-adds (a short last vector is zero-filled), then the
+/// 16 lanes are summed as a fixed tree (halves, quarters, …). Row blocks of 4
+/// and single rows run the same per-cell arithmetic, so both routings give the
+/// same bits.
 enum SGemmLoRAA {
-    /// Partial sums per output cell.
-    static let phases = 4
-    /// `BLOCK_K`.
-    static let blockK = Kernel.sgemmLoRAA(stack: 1).blocks.k
+    /// Accumulator vectors per program: 16 rows × 16 columns.
+    static let accumulatorCount = 256
 
     /// One program (steps 5–7 of KERNELS.md §3; steps 1–4 are the plan's).
     static func program<E: KernelElement>(_ tile: ProgramTile, _ launch: Launch<E>, _ scratch: ProgramScratch) {
@@ -23,106 +28,197 @@ enum SGemmLoRAA {
         guard let weights = launch.inputs.weights[seg.slot] else { return }
         let k = tile.reduction
         let rows = tile.validRows
-        let x = launch.inputs.x.pointer
-        let kStride = launch.inputWidth
+        let x = UnsafePointer(launch.inputs.x.pointer)
+        let kStride = launch.inputs.xRowStride
         for j in 0..<rows { scratch.rows[j] = launch.physicalRow(tile, j) }
 
-        // A's column tile `pid_n`, K-major: `K × 16` contiguous.
-        let w = UnsafePointer(weights.pointer + tile.columnTile * k * 16)
+        // A's rows `pid_n·16 ..< +16` (zero rows pad past N_eff); column blocks of 4.
+        let wStride = launch.inputs.weightStride
+        let w = UnsafePointer(weights.pointer + tile.columnStart * wStride)
+        let columnBlocks = cdiv(tile.validColumns, 4)
         let acc = scratch.accumulators
-        acc.initialize(repeating: SIMD16<Float>(), count: rows * phases)
-        var k0 = 0
-        while k0 < k {
-            let kc = min(blockK, k - k0)
-            for j in 0..<rows {
-                scratch.stage(row: j, from: UnsafePointer(x + scratch.rows[j] * kStride + k0), count: kc)
-            }
-            let wChunk = w + k0 * 16
-            var j = 0
-            while j + 4 <= rows {
-                accumulate4(acc + j * phases, scratch.x + j * scratch.rowCapacity, scratch.rowCapacity, wChunk, kc)
-                j += 4
-            }
-            while j < rows {
-                accumulate1(acc + j * phases, scratch.x + j * scratch.rowCapacity, wChunk, kc)
-                j += 1
-            }
-            k0 += kc
+        acc.initialize(repeating: SIMD16<Float>(), count: accumulatorCount)
+        // Each 4 × 4 block runs the whole K loop with its accumulators in
+        // registers: long unit-stride streams the prefetchers follow. (Cache
+        // blocking K into L1-sized steps measured slower: 115–155 GFLOP/s fp32
+        // against 165–200.) A's tile stays in L2 across row blocks, the block's
+        // x rows across column blocks.
+        if launch.bf16Dot && E.dtype == .bf16 {
+            bf16DotBlocks(acc, x, kStride, w, wStride, k, rows, columnBlocks, scratch)
+        } else {
+            blocks(acc, x, kStride, w, wStride, k, rows, columnBlocks, scratch)
         }
 
         // Epilogue: round to the dtype, store the valid cells; columns at or
         // beyond N_eff are never written.
         let out = launch.output
         let outStride = launch.outputWidth
-        let columns = tile.validColumns
         for j in 0..<rows {
-            let a = acc + j * phases
-            let sum = (a[0] + a[1]) + (a[2] + a[3])
             let dst = out + scratch.rows[j] * outStride + tile.outputColumnOffset + tile.columnStart
-            if columns == 16 {
-                E.store16(sum, to: dst)
-            } else {
-                for lane in 0..<columns { dst[lane] = E(rounding: sum[lane]) }
-            }
+            for c in 0..<tile.validColumns { dst[c] = E(rounding: lanesSum(acc[j * 16 + c])) }
         }
     }
 
-    /// Four rows: 4 rows × 4 partial sums of one 16-wide column vector.
+    /// The tile's 4 × 4 blocks, then its leftover rows one by one (8 columns at a time).
     @inline(__always)
-    static func accumulate4<E: KernelElement>(_ acc: UnsafeMutablePointer<SIMD16<Float>>, _ x: UnsafePointer<Float>,
-                                              _ xStride: Int, _ w: UnsafePointer<E>, _ count: Int) {
-        let x0 = x, x1 = x + xStride, x2 = x + 2 * xStride, x3 = x + 3 * xStride
+    static func blocks<E: KernelElement>(_ acc: UnsafeMutablePointer<SIMD16<Float>>, _ x: UnsafePointer<E>,
+                                         _ kStride: Int, _ w: UnsafePointer<E>, _ wStride: Int, _ k: Int,
+                                         _ rows: Int, _ columnBlocks: Int, _ scratch: ProgramScratch) {
+        var j = 0
+        while j + 4 <= rows {
+            let x0 = x + scratch.rows[j] * kStride, x1 = x + scratch.rows[j + 1] * kStride
+            let x2 = x + scratch.rows[j + 2] * kStride, x3 = x + scratch.rows[j + 3] * kStride
+            for block in 0..<columnBlocks {
+                dot4x4(acc + j * 16 + block * 4, x0, x1, x2, x3, w + block * 4 * wStride, wStride, k)
+            }
+            j += 4
+        }
+        while j < rows {
+            let xr = x + scratch.rows[j] * kStride
+            var block = 0
+            while block + 2 <= columnBlocks {
+                dot1x8(acc + j * 16 + block * 4, xr, w + block * 4 * wStride, wStride, k)
+                block += 2
+            }
+            if block < columnBlocks { dot1x4(acc + j * 16 + block * 4, xr, w + block * 4 * wStride, wStride, k) }
+            j += 1
+        }
+    }
+
+    /// The same blocks on the opt-in C microkernels (`CLoRAKernels`): lane `l`
+    /// adds the bf16 pairs `(32i + 2l, 32i + 2l + 1)` with VDPBF16PS instead of
+    /// `k ≡ l (mod 16)` with FMAs, a different but equally fixed per-cell order.
+    static func bf16DotBlocks<E: KernelElement>(_ acc: UnsafeMutablePointer<SIMD16<Float>>, _ x: UnsafePointer<E>,
+                                                _ kStride: Int, _ w: UnsafePointer<E>, _ wStride: Int, _ k: Int,
+                                                _ rows: Int, _ columnBlocks: Int, _ scratch: ProgramScratch) {
+        let accF = UnsafeMutableRawPointer(acc).assumingMemoryBound(to: Float.self)
+        let xb = UnsafeRawPointer(x).assumingMemoryBound(to: UInt16.self)
+        let wb = UnsafeRawPointer(w).assumingMemoryBound(to: UInt16.self)
+        var j = 0
+        while j + 4 <= rows {
+            let x0 = xb + scratch.rows[j] * kStride, x1 = xb + scratch.rows[j + 1] * kStride
+            let x2 = xb + scratch.rows[j + 2] * kStride, x3 = xb + scratch.rows[j + 3] * kStride
+            for block in 0..<columnBlocks {
+                lora_bf16_dot4x4(accF + (j * 16 + block * 4) * 16, x0, x1, x2, x3, wb + block * 4 * wStride, wStride, k)
+            }
+            j += 4
+        }
+        while j < rows {
+            let xr = xb + scratch.rows[j] * kStride
+            var block = 0
+            while block < columnBlocks {
+                let columns = min(8, (columnBlocks - block) * 4)
+                lora_bf16_dot1xn(accF + (j * 16 + block * 4) * 16, xr, wb + block * 4 * wStride, wStride, k, Int32(columns))
+                block += 2
+            }
+            j += 1
+        }
+    }
+
+    /// The 16 lanes summed as a fixed tree.
+    @inline(__always)
+    static func lanesSum(_ v: SIMD16<Float>) -> Float {
+        let half = v.lowHalf + v.highHalf
+        let quarter = half.lowHalf + half.highHalf
+        let eighth = quarter.lowHalf + quarter.highHalf
+        return eighth[0] + eighth[1]
+    }
+
+    /// `p[0..<count]` widened, zero-filled to 16 lanes (the K tail).
+    @inline(__always)
+    static func loadPartial<E: KernelElement>(_ p: UnsafePointer<E>, _ count: Int) -> SIMD16<Float> {
+        var v = SIMD16<Float>()
+        for i in 0..<count { v[i] = p[i].widened }
+        return v
+    }
+
+    /// Four rows × four columns; accumulators `acc[r·16 + c]`.
+    @inline(__always)
+    static func dot4x4<E: KernelElement>(_ acc: UnsafeMutablePointer<SIMD16<Float>>,
+                                         _ x0: UnsafePointer<E>, _ x1: UnsafePointer<E>,
+                                         _ x2: UnsafePointer<E>, _ x3: UnsafePointer<E>,
+                                         _ w: UnsafePointer<E>, _ wStride: Int, _ count: Int) {
+        let w0 = w, w1 = w + wStride, w2 = w + 2 * wStride, w3 = w + 3 * wStride
         var a00 = acc[0], a01 = acc[1], a02 = acc[2], a03 = acc[3]
-        var a10 = acc[4], a11 = acc[5], a12 = acc[6], a13 = acc[7]
-        var a20 = acc[8], a21 = acc[9], a22 = acc[10], a23 = acc[11]
-        var a30 = acc[12], a31 = acc[13], a32 = acc[14], a33 = acc[15]
+        var a10 = acc[16], a11 = acc[17], a12 = acc[18], a13 = acc[19]
+        var a20 = acc[32], a21 = acc[33], a22 = acc[34], a23 = acc[35]
+        var a30 = acc[48], a31 = acc[49], a32 = acc[50], a33 = acc[51]
+        @inline(__always)
+        func step(_ v0: SIMD16<Float>, _ v1: SIMD16<Float>, _ v2: SIMD16<Float>, _ v3: SIMD16<Float>,
+                  _ b0: SIMD16<Float>, _ b1: SIMD16<Float>, _ b2: SIMD16<Float>, _ b3: SIMD16<Float>) {
+            a00 = a00.addingProduct(v0, b0); a01 = a01.addingProduct(v0, b1)
+            a02 = a02.addingProduct(v0, b2); a03 = a03.addingProduct(v0, b3)
+            a10 = a10.addingProduct(v1, b0); a11 = a11.addingProduct(v1, b1)
+            a12 = a12.addingProduct(v1, b2); a13 = a13.addingProduct(v1, b3)
+            a20 = a20.addingProduct(v2, b0); a21 = a21.addingProduct(v2, b1)
+            a22 = a22.addingProduct(v2, b2); a23 = a23.addingProduct(v2, b3)
+            a30 = a30.addingProduct(v3, b0); a31 = a31.addingProduct(v3, b1)
+            a32 = a32.addingProduct(v3, b2); a33 = a33.addingProduct(v3, b3)
+        }
         var i = 0
-        while i + 4 <= count {
-            let w0 = E.load16(w + i * 16), w1 = E.load16(w + i * 16 + 16)
-            let w2 = E.load16(w + i * 16 + 32), w3 = E.load16(w + i * 16 + 48)
-            a00 = a00.addingProduct(x0[i], w0); a01 = a01.addingProduct(x0[i + 1], w1)
-            a02 = a02.addingProduct(x0[i + 2], w2); a03 = a03.addingProduct(x0[i + 3], w3)
-            a10 = a10.addingProduct(x1[i], w0); a11 = a11.addingProduct(x1[i + 1], w1)
-            a12 = a12.addingProduct(x1[i + 2], w2); a13 = a13.addingProduct(x1[i + 3], w3)
-            a20 = a20.addingProduct(x2[i], w0); a21 = a21.addingProduct(x2[i + 1], w1)
-            a22 = a22.addingProduct(x2[i + 2], w2); a23 = a23.addingProduct(x2[i + 3], w3)
-            a30 = a30.addingProduct(x3[i], w0); a31 = a31.addingProduct(x3[i + 1], w1)
-            a32 = a32.addingProduct(x3[i + 2], w2); a33 = a33.addingProduct(x3[i + 3], w3)
-            i += 4
+        while i + 16 <= count {
+            step(E.load16(x0 + i), E.load16(x1 + i), E.load16(x2 + i), E.load16(x3 + i),
+                 E.load16(w0 + i), E.load16(w1 + i), E.load16(w2 + i), E.load16(w3 + i))
+            i += 16
+        }
+        if i < count {
+            let n = count - i
+            step(loadPartial(x0 + i, n), loadPartial(x1 + i, n), loadPartial(x2 + i, n), loadPartial(x3 + i, n),
+                 loadPartial(w0 + i, n), loadPartial(w1 + i, n), loadPartial(w2 + i, n), loadPartial(w3 + i, n))
         }
         acc[0] = a00; acc[1] = a01; acc[2] = a02; acc[3] = a03
-        acc[4] = a10; acc[5] = a11; acc[6] = a12; acc[7] = a13
-        acc[8] = a20; acc[9] = a21; acc[10] = a22; acc[11] = a23
-        acc[12] = a30; acc[13] = a31; acc[14] = a32; acc[15] = a33
-        // K tail (last BLOCK_K step only): k ≡ p (mod 4) still goes to partial p.
-        var p = 0
-        while i < count {
-            let wv = E.load16(w + i * 16)
-            for r in 0..<4 { acc[r * 4 + p] = acc[r * 4 + p].addingProduct(x[r * xStride + i], wv) }
-            i += 1
-            p += 1
-        }
+        acc[16] = a10; acc[17] = a11; acc[18] = a12; acc[19] = a13
+        acc[32] = a20; acc[33] = a21; acc[34] = a22; acc[35] = a23
+        acc[48] = a30; acc[49] = a31; acc[50] = a32; acc[51] = a33
     }
 
-    /// One row: 4 partial sums of one 16-wide column vector.
+    /// One row × eight columns: eight chains keep FMA latency covered for the
+    /// one-row tiles of per-sequence decode.
     @inline(__always)
-    static func accumulate1<E: KernelElement>(_ acc: UnsafeMutablePointer<SIMD16<Float>>, _ x: UnsafePointer<Float>,
-                                              _ w: UnsafePointer<E>, _ count: Int) {
+    static func dot1x8<E: KernelElement>(_ acc: UnsafeMutablePointer<SIMD16<Float>>, _ x: UnsafePointer<E>,
+                                         _ w: UnsafePointer<E>, _ wStride: Int, _ count: Int) {
+        let w0 = w, w1 = w + wStride, w2 = w + 2 * wStride, w3 = w + 3 * wStride
+        let w4 = w + 4 * wStride, w5 = w + 5 * wStride, w6 = w + 6 * wStride, w7 = w + 7 * wStride
+        var a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], a4 = acc[4], a5 = acc[5], a6 = acc[6], a7 = acc[7]
+        var i = 0
+        while i + 16 <= count {
+            let v = E.load16(x + i)
+            a0 = a0.addingProduct(v, E.load16(w0 + i)); a1 = a1.addingProduct(v, E.load16(w1 + i))
+            a2 = a2.addingProduct(v, E.load16(w2 + i)); a3 = a3.addingProduct(v, E.load16(w3 + i))
+            a4 = a4.addingProduct(v, E.load16(w4 + i)); a5 = a5.addingProduct(v, E.load16(w5 + i))
+            a6 = a6.addingProduct(v, E.load16(w6 + i)); a7 = a7.addingProduct(v, E.load16(w7 + i))
+            i += 16
+        }
+        if i < count {
+            let n = count - i
+            let v = loadPartial(x + i, n)
+            a0 = a0.addingProduct(v, loadPartial(w0 + i, n)); a1 = a1.addingProduct(v, loadPartial(w1 + i, n))
+            a2 = a2.addingProduct(v, loadPartial(w2 + i, n)); a3 = a3.addingProduct(v, loadPartial(w3 + i, n))
+            a4 = a4.addingProduct(v, loadPartial(w4 + i, n)); a5 = a5.addingProduct(v, loadPartial(w5 + i, n))
+            a6 = a6.addingProduct(v, loadPartial(w6 + i, n)); a7 = a7.addingProduct(v, loadPartial(w7 + i, n))
+        }
+        acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3; acc[4] = a4; acc[5] = a5; acc[6] = a6; acc[7] = a7
+    }
+
+    /// One row × four columns (the last column block of a row).
+    @inline(__always)
+    static func dot1x4<E: KernelElement>(_ acc: UnsafeMutablePointer<SIMD16<Float>>, _ x: UnsafePointer<E>,
+                                         _ w: UnsafePointer<E>, _ wStride: Int, _ count: Int) {
+        let w0 = w, w1 = w + wStride, w2 = w + 2 * wStride, w3 = w + 3 * wStride
         var a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3]
         var i = 0
-        while i + 4 <= count {
-            a0 = a0.addingProduct(x[i], E.load16(w + i * 16))
-            a1 = a1.addingProduct(x[i + 1], E.load16(w + i * 16 + 16))
-            a2 = a2.addingProduct(x[i + 2], E.load16(w + i * 16 + 32))
-            a3 = a3.addingProduct(x[i + 3], E.load16(w + i * 16 + 48))
-            i += 4
+        while i + 16 <= count {
+            let v = E.load16(x + i)
+            a0 = a0.addingProduct(v, E.load16(w0 + i)); a1 = a1.addingProduct(v, E.load16(w1 + i))
+            a2 = a2.addingProduct(v, E.load16(w2 + i)); a3 = a3.addingProduct(v, E.load16(w3 + i))
+            i += 16
+        }
+        if i < count {
+            let n = count - i
+            let v = loadPartial(x + i, n)
+            a0 = a0.addingProduct(v, loadPartial(w0 + i, n)); a1 = a1.addingProduct(v, loadPartial(w1 + i, n))
+            a2 = a2.addingProduct(v, loadPartial(w2 + i, n)); a3 = a3.addingProduct(v, loadPartial(w3 + i, n))
         }
         acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3
-        var p = 0
-        while i < count {
-            acc[p] = acc[p].addingProduct(x[i], E.load16(w + i * 16))
-            i += 1
-            p += 1
-        }
     }
 }

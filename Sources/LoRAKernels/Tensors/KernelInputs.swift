@@ -11,23 +11,31 @@
 ///   shrink has no base: its output starts as NaN everywhere, so cells it never
 ///   writes (`column ≥ N_eff`, rank-0 rows) stay visibly unwritten.
 ///
-/// Weights are stored pre-laid-out for broadcast-FMA (K-major); the canonical
-/// layouts are rebuilt on demand for the dump and the reference.
+/// The shrink keeps `A` in its canonical layout (each row `K`-contiguous, for
+/// its dot-product microkernel); the expands store `Bᵀ` (K-major, for
+/// broadcast-FMA). `weight(slot:n:k:)` reads the canonical layout for the dump.
 final class KernelInputs<E: KernelElement>: @unchecked Sendable {
     let workload: Workload
     /// `S`.
     let rows: Int
     let inputWidth: Int
     let outputWidth: Int
+    /// x, `S` rows of `xRowStride` (the canonical `inputWidth` plus zero padding).
     let x: TensorBuffer<E>
+    /// Elements between x rows: `inputWidth + rowPadding`.
+    let xRowStride: Int
     let base: TensorBuffer<E>
     /// Per slot, `nil` for rank 0.
-    /// Shrink: column tiles of 16, each `K × 16` (tile-major, zero-padded past `stack·r`).
+    /// Shrink: `A`, `N_eff` rows of `weightStride` (zero rows pad it to a multiple of 16).
     /// Expands: `r × weightStride`, `Bᵀ`: row `k` holds `B[n][k]` for every `n`.
     let weights: [TensorBuffer<E>?]
-    /// Row length of the expands' `Bᵀ`: `N + 16`, so a 16-wide load starting
-    /// at any valid column stays inside the row.
+    /// Elements between weight rows: `K + rowPadding` (shrink) or `N + rowPadding`.
     let weightStride: Int
+
+    /// Zero elements after every row (at least 16 and 64 bytes): rows of 4096
+    /// elements would otherwise all start on the same L1 set (4 KB aliasing) and
+    /// evict each other, and a 16-wide load at any valid column stays in its row.
+    static var rowPadding: Int { max(16, 64 / MemoryLayout<E>.stride) }
 
     init(workload: Workload, threads: Int = ParallelLoop.coreCount) {
         self.workload = workload
@@ -35,15 +43,18 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
         rows = workload.batch.totalTokens
         inputWidth = workload.inputWidth
         outputWidth = workload.outputWidth
-        weightStride = outputWidth + 16
+        xRowStride = inputWidth + Self.rowPadding
+        weightStride = (workload.kernel.isShrink ? workload.dims.hidden : outputWidth) + Self.rowPadding
         let ranks = workload.batch.slotRanks
         let kernel = workload.kernel
         let dims = workload.dims
 
-        let x = TensorBuffer<E>(count: rows * inputWidth, repeating: E(rounding: 0))
-        let inputWidth = self.inputWidth
-        ParallelLoop.run(count: x.count, chunk: 1 << 16, threads: threads) { range in
-            for i in range { x[i] = E(rounding: values.uniform(.x, i)) }
+        let x = TensorBuffer<E>(count: rows * xRowStride, repeating: E(rounding: 0))
+        let inputWidth = self.inputWidth, xRowStride = self.xRowStride
+        ParallelLoop.run(count: rows, chunk: max(1, (1 << 16) / max(1, inputWidth)), threads: threads) { range in
+            for row in range {
+                for c in 0..<inputWidth { x[row * xRowStride + c] = E(rounding: values.uniform(.x, row * inputWidth + c)) }
+            }
         }
         self.x = x
 
@@ -68,15 +79,13 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
             case .sgemmLoRAA(let stack):
                 let k = dims.hidden
                 let nEff = stack * r
-                let tiles = cdiv(nEff, 16)
                 let scale = 1 / Float(k).squareRoot()
-                let w = TensorBuffer<E>(count: tiles * k * 16, repeating: E(rounding: 0))
+                let w = TensorBuffer<E>(count: cdiv(nEff, 16) * 16 * stride, repeating: E(rounding: 0))
                 ParallelLoop.run(count: nEff, chunk: 4, threads: threads) { range in
                     for n in range {
-                        let (tile, lane) = n.quotientAndRemainder(dividingBy: 16)
                         let canonicalRow = (slot * weightRows + n) * weightColumns
                         for kk in 0..<k {
-                            w[(tile * k + kk) * 16 + lane] = E(rounding: values.uniform(.weights, canonicalRow + kk) * scale)
+                            w[n * stride + kk] = E(rounding: values.uniform(.weights, canonicalRow + kk) * scale)
                         }
                     }
                 }
@@ -99,17 +108,18 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
         self.weights = weights
     }
 
+    /// `x[row][column]` in the canonical layout.
+    @inline(__always)
+    func input(row: Int, column: Int) -> E { x[row * xRowStride + column] }
+
     /// `W[slot][n][k]` in the canonical layout (0 where the adapter has no weight).
     @inline(__always)
     func weight(slot: Int, n: Int, k: Int) -> E {
         guard let w = weights[slot] else { return E(rounding: 0) }
         switch workload.kernel {
         case .sgemmLoRAA:
-            let kDim = workload.dims.hidden
-            let tiles = w.count / (kDim * 16)
-            let (tile, lane) = n.quotientAndRemainder(dividingBy: 16)
-            guard tile < tiles else { return E(rounding: 0) }
-            return w[(tile * kDim + k) * 16 + lane]
+            guard n < w.count / weightStride else { return E(rounding: 0) }
+            return w[n * weightStride + k]
         default:
             let r = w.count / weightStride
             guard k < r, n < outputWidth else { return E(rounding: 0) }

@@ -1,0 +1,74 @@
+import XCTest
+@testable import LoRAKernels
+import CLoRAKernels
+
+/// The opt-in C VDPBF16PS shrink microkernels keep the same contract as the
+/// Swift ones: routings agree bit for bit, every cell within tolerance, cells
+/// past `N_eff` untouched. Skipped on CPUs without avx512_bf16.
+final class BF16DotMicrokernelTests: XCTestCase {
+    override func setUpWithError() throws {
+        try XCTSkipUnless(KernelRunOptions.bf16DotMicrokernelAvailable, "no avx512_bf16 on this CPU")
+    }
+
+    let options = KernelRunOptions(reps: 1, threads: 2, checkTolerances: true, bf16DotMicrokernel: true)
+
+    func testShrinkShapesAgreeAndStayWithinTolerance() throws {
+        // K: multiple of 32, odd tail, shorter than one pair chunk; ranks with partial column tiles.
+        for hidden in [256, 77, 5] {
+            for stack in [1, 3] {
+                let dims = ModelDims(hidden: hidden, out: 64, q: 64, kv: 32, ffn: 64, maxRank: 32)
+                let w = makeWorkload(kernel: .sgemmLoRAA(stack: stack), dims: dims, ranks: [8, 16, 0, 32, 3],
+                                     wi: (0..<37).map { ($0 * 7) % 5 })
+                let r = try KernelRunner.run(w, options: options)
+                let label = "hidden \(hidden) stack \(stack)"
+                XCTAssertTrue(r.bitwiseEqual, label)
+                XCTAssertEqual(r.clobberedCells, 0, label)
+                XCTAssertEqual(r.perSequence.toleranceViolations, 0, label)
+                XCTAssertEqual(r.sorted.toleranceViolations, 0, label)
+            }
+        }
+    }
+
+    /// The C block holds other partial sums per lane (bf16 pairs, not k mod 16)
+    /// yet the same cell totals: proof that the opt-in path runs VDPBF16PS and
+    /// computes the same dot products.
+    func testCBlockMatchesSwiftBlockCellTotals() {
+        let k = 301
+        let values = SeededValues(seed: 9)
+        let x = (0..<4 * k).map { BFloat16(values.uniform(.x, $0)) }
+        let w = (0..<4 * k).map { BFloat16(values.uniform(.weights, $0) / 16) }
+        var swiftAcc = [SIMD16<Float>](repeating: .zero, count: 256)
+        var cAcc = [SIMD16<Float>](repeating: .zero, count: 256)
+        x.withUnsafeBufferPointer { xp in
+            w.withUnsafeBufferPointer { wp in
+                let x0 = xp.baseAddress!
+                swiftAcc.withUnsafeMutableBufferPointer { acc in
+                    SGemmLoRAA.dot4x4(acc.baseAddress!, x0, x0 + k, x0 + 2 * k, x0 + 3 * k, wp.baseAddress!, k, k)
+                }
+                cAcc.withUnsafeMutableBufferPointer { acc in
+                    let xb = UnsafeRawPointer(x0).assumingMemoryBound(to: UInt16.self)
+                    let wb = UnsafeRawPointer(wp.baseAddress!).assumingMemoryBound(to: UInt16.self)
+                    let accF = UnsafeMutableRawPointer(acc.baseAddress!).assumingMemoryBound(to: Float.self)
+                    lora_bf16_dot4x4(accF, xb, xb + k, xb + 2 * k, xb + 3 * k, wb, k, k)
+                }
+            }
+        }
+        var lanesDiffer = false
+        for r in 0..<4 {
+            for c in 0..<4 {
+                let a = swiftAcc[r * 16 + c], b = cAcc[r * 16 + c]
+                if a != b { lanesDiffer = true }
+                var exact = 0.0, magnitude = 0.0
+                for i in 0..<k {
+                    let p = Double(x[r * k + i].float) * Double(w[c * k + i].float)
+                    exact += p
+                    magnitude += abs(p)
+                }
+                let bound = Double(k) * 0x1p-23 * magnitude
+                XCTAssertEqual(Double(SGemmLoRAA.lanesSum(a)), exact, accuracy: bound, "swift cell \(r),\(c)")
+                XCTAssertEqual(Double(SGemmLoRAA.lanesSum(b)), exact, accuracy: bound, "C cell \(r),\(c)")
+            }
+        }
+        XCTAssertTrue(lanesDiffer, "the C block should hold other per-lane partial sums")
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import XCTest
+
+/// The real binary in a real terminal (tmux), driven like a person would:
+/// start, add a sequence, type a command at `:`, run the kernels and read
+/// the timings off the screen, resize below the minimum and back, quit; then
+/// check that the terminal was restored (alternate screen left, stty modes
+/// as before). Skipped only when tmux is not installed.
+final class EndToEndTests: XCTestCase {
+    var session = ""
+    var scratch: URL!
+
+    /// The `lora-viz` built beside this test bundle (`swift build` builds it).
+    var binary: URL {
+        // On Linux the bundle URL is the build directory itself; on macOS it is the .xctest bundle inside it.
+        let bundle = Bundle(for: Self.self).bundleURL
+        let candidates = [bundle.appendingPathComponent("lora-viz"),
+                          bundle.deletingLastPathComponent().appendingPathComponent("lora-viz")]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+    }
+
+    @discardableResult
+    func tmux(_ args: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["tmux"] + args
+        // new-session may start the tmux server, which would inherit (and hold open) an output pipe.
+        let starts = args.first == "new-session"
+        let out = Pipe()
+        p.standardOutput = starts ? FileHandle.nullDevice : out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = starts ? Data() : out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", session]) }
+
+    /// Waits until the screen shows `text` (or `timeout` passes), returning the screen.
+    @discardableResult
+    func waitFor(_ text: String, timeout: Double = 20, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last = ""
+        while Date() < deadline {
+            last = try screen()
+            if last.contains(text) { return last }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        XCTFail("timed out waiting for \"\(text)\"; the screen was:\n\(last)", file: file, line: line)
+        throw XCTSkip("stopping after a timeout")
+    }
+
+    func keys(_ keys: String...) throws { try tmux(["send-keys", "-t", session] + keys) }
+    func literal(_ text: String) throws { try tmux(["send-keys", "-t", session, "-l", text]) }
+
+    override func setUpWithError() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")
+              || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/tmux") else {
+            throw XCTSkip("tmux is not installed: the end-to-end terminal test needs it (apt-get install tmux)")
+        }
+        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: binary.path),
+                      "no lora-viz binary at \(binary.path): run `swift build` first")
+        session = "lora-viz-e2e-\(ProcessInfo.processInfo.processIdentifier)"
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent(session)
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        _ = try? tmux(["kill-session", "-t", session])
+        if let scratch { try? FileManager.default.removeItem(at: scratch) }
+    }
+
+    func testInteractiveSessionInTmux() throws {
+        let before = scratch.appendingPathComponent("stty-before").path
+        let after = scratch.appendingPathComponent("stty-after").path
+        let recording = scratch.appendingPathComponent("session.lora").path
+        try tmux(["new-session", "-d", "-s", session, "-x", "120", "-y", "40",
+                  "env TERM=xterm-256color LANG=C.UTF-8 bash --norc --noprofile"])
+        try literal("stty -g > \(before); \(binary.path) --record \(recording); echo EXIT=$?; stty -g > \(after); echo END-$((6*7))")
+        try keys("Enter")
+        var text = try waitFor("per-sequence grid (1×16, 26)")
+        XCTAssertEqual(try tmux(["display", "-p", "-t", session, "#{alternate_on}"]).trimmingCharacters(in: .whitespacesAndNewlines), "1")
+        XCTAssertTrue(text.contains("bs 26 tokens 26"))
+        // Add a sequence with a key.
+        try keys("a")
+        try waitFor("bs 27 tokens 27")
+        // A command at the prompt: a smaller hidden size keeps the debug-build kernels quick.
+        try keys(":")
+        try literal("kernel sgemm_lora_a")
+        try waitFor(":kernel sgemm_lora_a")
+        try keys("Enter")
+        try waitFor("sgemm_lora_a bf16 decode")
+        try keys(":")
+        try literal("dims hidden=512")
+        try keys("Enter")
+        try waitFor(" h512 ")
+        // A bad command: an error with its column, the state unchanged.
+        try keys(":")
+        try literal("slots 0")
+        try keys("Enter")
+        text = try waitFor("<prompt>:1:7: error")
+        XCTAssertTrue(text.contains("slots 8"))
+        // Run the kernels and read the timings from the screen.
+        try keys("r")
+        text = try waitFor("bitwise equal", timeout: 180)
+        let lines = text.split(separator: "\n").map(String.init)
+        for routing in ["per-seq ", "sorted "] {
+            guard let line = lines.first(where: { $0.contains("│ \(routing)") }) else {
+                return XCTFail("no \(routing) timing line:\n\(text)")
+            }
+            let fields = line.components(separatedBy: routing)[1].split(separator: " ")
+            let ms = Double(fields[0]) ?? -1
+            XCTAssertGreaterThan(ms, 0, line)
+            XCTAssertEqual(fields[1], "ms", line)
+        }
+        XCTAssertTrue(text.contains("speedup"))
+        XCTAssertTrue(text.contains("bitwise equal: yes"), text)
+        // Resize below the minimum, then back.
+        try tmux(["resize-window", "-t", session, "-x", "70", "-y", "20"])
+        try waitFor("terminal too small: 70×20")
+        try tmux(["resize-window", "-t", session, "-x", "120", "-y", "40"])
+        try waitFor("per-adapter (sorted) grid")
+        // Help overlay opens and closes.
+        try keys("?")
+        try waitFor("Build the batch")
+        try keys("Escape")
+        try waitFor("hjkl move")
+        // Quit: the terminal comes back as it was.
+        try keys("q")
+        text = try waitFor("END-42")
+        XCTAssertTrue(text.contains("EXIT=0"), text)
+        XCTAssertEqual(try tmux(["display", "-p", "-t", session, "#{alternate_on}"]).trimmingCharacters(in: .whitespacesAndNewlines), "0")
+        XCTAssertEqual(try String(contentsOfFile: before, encoding: .utf8), try String(contentsOfFile: after, encoding: .utf8),
+                       "stty modes restored")
+        // --record wrote a scenario that rebuilds the session.
+        let recorded = try String(contentsOfFile: recording, encoding: .utf8)
+        XCTAssertTrue(recorded.contains("kernel sgemm_lora_a"), recorded)
+        XCTAssertTrue(recorded.contains("dims hidden=512"), recorded)
+        XCTAssertTrue(recorded.contains("run"), recorded)
+    }
+
+    func testSignalRestoresTheTerminal() throws {
+        let before = scratch.appendingPathComponent("stty-before").path
+        let after = scratch.appendingPathComponent("stty-after").path
+        try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+                  "env TERM=xterm-256color LANG=C.UTF-8 bash --norc --noprofile"])
+        let pidFile = scratch.appendingPathComponent("pid").path
+        try literal("stty -g > \(before); \(binary.path) --no-color --ascii & echo $! > \(pidFile); fg; echo EXIT=$?; stty -g > \(after); echo END-$((6*7))")
+        try keys("Enter")
+        try waitFor("per-sequence grid (1x16, 26)")
+        let pid = Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
+        XCTAssertEqual(kill(pid, SIGTERM), 0)
+        let text = try waitFor("END-42")
+        XCTAssertTrue(text.contains("EXIT=143"), text)
+        XCTAssertEqual(try String(contentsOfFile: before, encoding: .utf8), try String(contentsOfFile: after, encoding: .utf8))
+    }
+
+    func testNotATerminalPointsAtRun() throws {
+        let p = Process()
+        p.executableURL = binary
+        p.standardInput = Pipe()
+        p.standardOutput = Pipe()
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertNotEqual(p.terminationStatus, 0)
+        XCTAssertTrue(message.contains("needs a terminal"), message)
+        XCTAssertTrue(message.contains("lora-viz run"), message)
+    }
+}

@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""lora-viz's SIMD kernels against OpenBLAS (through numpy) on the same dense shapes.
+
+For every anchor shape the benchmark runs, `lora-viz bench --format json` lists
+the dense GEMMs its sorted launch amounts to (one (m, k, n) per used adapter
+segment and slice: m token rows, k the reduction, n the output columns). This
+script times numpy doing exactly those GEMMs in fp32 (`x @ W.T`, no epilogue:
+the BLAS gets the easier job) in the same run, one thread and two, and prints
+lora-viz GFLOP/s, numpy GFLOP/s and their ratio per shape.
+
+numpy runs in a child process with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset
+(this machine sets them for old OpenBLAS builds; they force a slower kernel on a
+current numpy) and OPENBLAS_NUM_THREADS set to the thread count; the child
+reports the OpenBLAS core type it runs (threadpoolctl, when installed).
+
+Usage (from the package root, after `swift build -c release`):
+    python3 benchmarks/compare_numpy.py [--threads 1 2] [--quick] [--dtype fp32 bf16] [--reps 7]
+        [--binary .build/release/lora-viz] [--json]
+Other lora-viz bench filters (--kernel, --bs, --adapters, --rank) pass through.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+
+def numpy_worker():
+    """Child: read {"gemms": [[m, k, n], ...] per shape, "reps"} on stdin, print medians."""
+    import numpy as np
+
+    request = json.load(sys.stdin)
+    info = {}
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = [p for p in threadpool_info() if p.get("user_api") == "blas"]
+        if blas:
+            info = {"blas": blas[0].get("internal_api"), "version": blas[0].get("version"),
+                    "architecture": blas[0].get("architecture"), "threads": blas[0].get("num_threads")}
+    except ImportError:
+        info = {"note": "threadpoolctl not installed; core type not reported"}
+    rng = np.random.default_rng(42)
+    out = []
+    for gemms in request["shapes"]:
+        operands = []
+        for m, k, n in gemms:
+            x = rng.uniform(-1, 1, size=(m, k)).astype(np.float32)
+            w = rng.uniform(-1, 1, size=(n, k)).astype(np.float32)  # canonical (N, K) as the kernels' W
+            y = np.empty((m, n), dtype=np.float32)
+            operands.append((x, w, y))
+        def launch():
+            for x, w, y in operands:
+                np.matmul(x, w.T, out=y)
+        launch()  # warm-up
+        samples = []
+        for _ in range(request["reps"]):
+            t0 = time.perf_counter()
+            launch()
+            samples.append((time.perf_counter() - t0) * 1e3)
+        out.append({"median_ms": statistics.median(samples), "min_ms": min(samples), "max_ms": max(samples)})
+    json.dump({"info": info, "results": out}, sys.stdout)
+
+
+def run_numpy(shapes, threads, reps):
+    env = dict(os.environ)
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--numpy-worker"],
+                          input=json.dumps({"shapes": shapes, "reps": reps}), capture_output=True,
+                          text=True, env=env, check=True)
+    return json.loads(proc.stdout)
+
+
+def main():
+    if "--numpy-worker" in sys.argv:
+        numpy_worker()
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--binary", default=".build/release/lora-viz")
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--dtype", nargs="+", default=["fp32"], help="lora-viz dtypes (numpy always runs fp32)")
+    parser.add_argument("--reps", type=int, default=7)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    args, passthrough = parser.parse_known_args()
+    if not os.path.exists(args.binary):
+        sys.exit(f"error: {args.binary} not found; build it first: swift build -c release")
+
+    report = {"runs": []}
+    for threads in args.threads:
+        cmd = [args.binary, "bench", "--format", "json", "--threads", str(threads), "--reps", str(args.reps),
+               "--no-peak"] + sum((["--dtype", d] for d in args.dtype), []) + (["--quick"] if args.quick else []) + passthrough
+        bench = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+        shapes = [r["dense_gemms"] for r in bench["results"]]
+        numpy = run_numpy(shapes, threads, args.reps)
+        rows = []
+        for r, n in zip(bench["results"], numpy["results"]):
+            flops = 2 * sum(m * k * w for m, k, w in r["dense_gemms"])
+            numpy_gflops = flops / (n["median_ms"] * 1e6) if n["median_ms"] > 0 else 0
+            rows.append({
+                "kernel": r["kernel"], "dtype": r["dtype"], "bs": r["bs"], "adapters": r["adapters"], "rank": r["rank"],
+                "lora_viz_sorted_ms": r["sorted"]["median_ms"], "lora_viz_sorted_gflops": r["sorted"]["gflops"],
+                "lora_viz_per_sequence_gflops": r["per_sequence"]["gflops"],
+                "numpy_ms": n["median_ms"], "numpy_gflops": numpy_gflops,
+                "ratio": r["sorted"]["gflops"] / numpy_gflops if numpy_gflops else 0,
+            })
+        report["runs"].append({"threads": threads, "numpy": numpy["info"], "isa": bench["isa"]["summary"], "rows": rows})
+
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    for run in report["runs"]:
+        print(f"threads {run['threads']} · lora-viz: {run['isa']} · numpy BLAS: "
+              + ", ".join(f"{k} {v}" for k, v in run["numpy"].items()))
+        print(f"{'kernel':15}{'dtype':6}{'bs':>5}{'ad':>4}{'r':>4} │ {'lora-viz sorted GF/s':>21} │ "
+              f"{'numpy GF/s':>10} │ {'lora-viz/numpy':>14}")
+        for r in run["rows"]:
+            print(f"{r['kernel']:15}{r['dtype']:6}{r['bs']:>5}{r['adapters']:>4}{r['rank']:>4} │ "
+                  f"{r['lora_viz_sorted_gflops']:>21.1f} │ {r['numpy_gflops']:>10.1f} │ {r['ratio']:>13.2f}×")
+        ratios = [r["ratio"] for r in run["rows"] if r["ratio"] > 0]
+        if ratios:
+            print(f"geometric mean lora-viz/numpy: {statistics.geometric_mean(ratios):.2f}× over {len(ratios)} shapes\n")
+
+
+if __name__ == "__main__":
+    main()
