@@ -246,8 +246,15 @@ public struct AppState: Sendable {
         record(command)
         adoptSelection()
         switch effect {
-        case .none, .sleep, .pause, .expect:
+        case .none, .sleep, .pause:
             break
+        case .expect(let e):
+            // Typed at the prompt: say whether it holds (a replay checks and counts its own).
+            if replay == nil {
+                let outcome = e.evaluate(in: session.report())
+                status = StatusMessage(text: outcome.held ? "expect held: \(e)" : "expect failed: \(outcome.message)",
+                                       isError: !outcome.held)
+            }
         case .run(let reps):
             if run != nil { actions.append(.cancelRun) }
             run = RunProgress(workload: session.workload, fraction: 0, reps: reps)
@@ -256,6 +263,8 @@ public struct AppState: Sendable {
         case .output(let path):
             actions.append(.writeScreen(path: path))
         case .record(let path, let force):
+            // A recording in progress is written before the next one starts.
+            if let r = recording { actions.append(.saveRecording(path: r.path, text: r.text, force: r.force)) }
             recording = Recording(path: path, force: force, lines: session.stateCommands.map(\.description))
             status = StatusMessage(text: "recording to \(path)", isError: false)
             actions.append(.checkRecordingTarget(path: path, force: force))

@@ -136,9 +136,18 @@ public struct GridView {
             return Format.pad(Format.pad(base, width - Format.width(slice)) + slice, width)
         }
         let last = min(plan.viewRowCount, first + scale.y) - 1
-        let a = plan.viewRow(first).segment, b = plan.viewRow(last).segment
+        let a = plan.viewRow(first), b = plan.viewRow(last)
         let prefix = plan.routing.kind == .sorted ? "s" : ""
-        let text = a == b ? "\(prefix)\(a)\(slice)" : "\(prefix)\(a)-\(b)"
+        let text: String
+        if a.segment != b.segment {
+            text = "\(prefix)\(a.segment)-\(b.segment)"
+        } else if a.slice == 0 && b.slice == plan.sliceCount - 1 {
+            // Every slice of one segment: label it as the segment.
+            text = Self.rowLabel(plan, batch: batch, row: first)
+        } else {
+            let names = Self.sliceName(plan.kernel, a.slice) + "-" + Self.sliceName(plan.kernel, b.slice)
+            text = Format.pad(Self.rowLabel(plan, batch: batch, row: first), width - names.count - 1) + " " + names
+        }
         return Format.pad(text, width)
     }
 

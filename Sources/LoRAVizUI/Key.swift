@@ -55,7 +55,7 @@ public enum Key: Hashable, Sendable, CustomStringConvertible {
         case .left: return "Left"
         case .right: return "Right"
         case .wheelUp: return "WheelUp"
-        case .wheelDown: return "WheelDown"
+        case .wheelDown: return "WheelDn"
         default: return description
         }
     }

@@ -63,8 +63,8 @@ extension KeyBinding {
         // Move and inspect.
         move([.left, .char("h")], "cursor left (one cell)", hint: "hjkl move", dx: -1, dy: 0),
         move([.right, .char("l")], "cursor right", dx: 1, dy: 0),
-        move([.up, .char("k")], "cursor up", dx: 0, dy: -1),
-        move([.down, .char("j")], "cursor down", dx: 0, dy: 1),
+        move([.up, .char("k"), .wheelUp], "cursor up", dx: 0, dy: -1),
+        move([.down, .char("j"), .wheelDown], "cursor down", dx: 0, dy: 1),
         move([.pageUp], "cursor up a page", dx: 0, dy: -Int.max / 4),
         move([.pageDown], "cursor down a page", dx: 0, dy: Int.max / 4),
         move([.home], "first program of the row", dx: Int.min / 4, dy: 0),

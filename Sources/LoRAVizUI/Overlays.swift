@@ -30,8 +30,9 @@ public enum RunPanel {
         }
         guard let result = session.lastRun else {
             if state.run == nil {
-                line("no run yet: r runs both routings' kernels", .dim)
-                line("(SIMD on the CPU, checked against an fp64 reference)", .dim)
+                line("no run yet: r runs the kernels", .dim)
+                line("both routings, SIMD on the CPU,", .dim)
+                line("checked against an fp64 reference", .dim)
             }
             return
         }
@@ -59,7 +60,8 @@ public enum NarrationPanel {
         let g = state.glyphs
         var title = "narration"
         if let r = state.replay {
-            let mode = r.isFinished ? "done" : r.paused ? "paused" : r.waitingForKey ? "waiting: space" : "playing"
+            let mode = r.isFinished ? "done" : r.paused ? "paused" : r.waitingForKey ? "waiting: space"
+                : r.waitingForRun ? "running kernels" : "playing"
             title = "replay \(r.scenario.file) · step \(min(r.next, r.scenario.steps.count))/\(r.scenario.steps.count)"
                 + " · \(Format.speed(r.speed))\(g.times) · \(mode)"
             if g.isASCII { title = title.replacingOccurrences(of: "·", with: "-") }
@@ -86,11 +88,14 @@ public enum HelpOverlay {
     /// The overlay's lines for a column width: group headings, then `keys  summary`.
     public static func lines(columnWidth: Int, glyphs: Glyphs, withCommands: Bool) -> [(String, Bool)] {
         var lines: [(String, Bool)] = []
+        func keys(_ b: KeyBinding) -> String {
+            b.keys.map { glyphs.isASCII ? $0.asciiDescription : $0.description }.joined(separator: " ")
+        }
+        let keyWidth = KeyBinding.table.map { Format.width(keys($0)) }.max()! + 1
         for group in KeyBinding.Group.allCases {
             lines.append((group.rawValue, true))
             for binding in KeyBinding.table where binding.group == group {
-                let keys = binding.keys.map { glyphs.isASCII ? $0.asciiDescription : $0.description }.joined(separator: " ")
-                var text = Format.pad(keys, 11) + binding.summary
+                var text = Format.pad(keys(binding), keyWidth) + binding.summary
                 if withCommands, let shape = binding.commandShape { text += "  [\(shape)]" }
                 lines.append((text, false))
             }

@@ -127,7 +127,7 @@ public enum InspectorPanel {
             lines.append("empty-segment exit: seg_lens[\(p.segment)] = 0, no token uses slot \(seg.slot); returns at step 2.")
             lines.append("The sorted grid keeps one segment per slot (mlpb \(plan.segments.count)), busy or not.")
         case .excessExit:
-            lines.append("excess exit: pid_s \(pidS) (pid \(p.pid) / num_pid_n \(seg.columnTiles)); \(pidS)\(glyphs.times)16 = \(pidS * 16) >= len \(seg.length).")
+            lines.append("excess exit: pid_s\(glyphs.times)16 = \(pidS * 16) >= len \(seg.length) (pid_s = pid \(p.pid) / \(seg.columnTiles) tiles)")
             lines.append("The grid has \(plan.rowBlocks) row blocks for max_len \(plan.routing.maxLength); this segment needs \(seg.rowBlocks).")
         case .maskedOut, .partial, .full:
             let n = plan.kernel.blocks.n

@@ -91,13 +91,21 @@ public enum Screen {
         let g = state.glyphs
         let focused = state.focus == pane.routing
         let marker = focused ? (g.isASCII ? "> " : "▶ ") : "  "
-        var title = marker + pane.routing.title + " " + GridView.dimensionsTitle(plan, times: g.times)
-        if plan.routing.isWhatIf { title += " what-if" }
-        let zoom = "zoom \(layout.scale.text(times: g.times))"
+        let dims = GridView.dimensionsTitle(plan, times: g.times)
+        let whatIf = plan.routing.isWhatIf ? " what-if" : ""
+        let scale = layout.scale.text(times: g.times)
+        let shortName = pane.routing == .sorted ? "sorted" : "per-seq"
+        // The longest title that leaves room for the zoom level, which is always shown.
+        let variants = [
+            (marker + pane.routing.title + " " + dims + whatIf, "zoom " + scale),
+            (marker + shortName + " " + dims + whatIf, "zoom " + scale),
+            (marker + shortName + " " + dims.replacingOccurrences(of: "grid ", with: "") + whatIf, scale),
+        ]
+        let (title, zoom) = variants.first { Format.width($0.0) + Format.width($0.1) + 2 <= pane.frame.width } ?? variants[2]
         let x0 = pane.frame.x
         canvas.put(title, x: x0, y: pane.titleRow, style: focused ? .accent : .title, maxWidth: pane.frame.width)
         let zx = pane.frame.maxX - Format.width(zoom) - 1
-        if zx > x0 + Format.width(title) { canvas.put(zoom, x: zx, y: pane.titleRow, style: .dim) }
+        canvas.put(zoom, x: max(zx, x0 + Format.width(title) + 1), y: pane.titleRow, style: .dim)
         if plan.viewRowCount == 0 || plan.pidCount == 0 {
             let why = plan.segments.isEmpty ? "no segments: the batch is empty (a adds a sequence)"
                 : "no programs: max_len is 0 (the batch has no tokens)"
@@ -176,6 +184,12 @@ public enum Screen {
     }
 
     static func renderHints(_ state: AppState, _ layout: ScreenLayout, into canvas: inout Canvas) {
+        if state.prompt != nil {
+            let arrows = state.glyphs.isASCII ? "Up/Down" : "↑↓"
+            canvas.put("Enter applies  Esc cancels  \(arrows) history  any command of the language, e.g. seq NAME count=4",
+                       x: 0, y: layout.hintRow, style: .dim, maxWidth: layout.width)
+            return
+        }
         let replaying = state.replay != nil
         let hints = KeyBinding.table.filter { $0.hint != nil && ($0.replayOnly == replaying || !$0.replayOnly) }
         var ordered = hints.filter(\.replayOnly) + hints.filter { !$0.replayOnly }

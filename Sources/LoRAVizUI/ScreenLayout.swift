@@ -81,7 +81,9 @@ public struct ScreenLayout {
             let natural = GridView.naturalLabelWidth(plan, batch: batch)
             let minimal = String(max(0, plan.segments.count - 1)).count + 3 + (plan.sliceCount > 1 ? 2 : 0)
             let room = frame.width - 1 - plan.pidCount
-            labelWidths.append(min(frame.width / 3, max(minimal, min(natural, room))))
+            // Shrinking the labels only pays when it saves zooming out.
+            let width = room >= minimal ? max(minimal, min(natural, room)) : natural
+            labelWidths.append(min(frame.width / 3, width))
         }
         func fitScale() -> GridScale {
             var s = GridScale.one

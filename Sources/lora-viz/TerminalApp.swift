@@ -104,10 +104,12 @@ struct TerminalApp {
         let firstFrame = Date().timeIntervalSince(start)
         if ProcessInfo.processInfo.environment["LORA_VIZ_TRACE"] != nil {
             // For checking a terminal by hand: how fast the first frame came and what the terminal offers.
-            _ = state.handle(.notice("first frame after \(Int(firstFrame * 1000)) ms · colours \(terminal.colorDepth.rawValue)"
+            let sinceStart = Self.secondsSinceProcessStart().map { " (\(Int($0 * 1000)) ms after the process started)" } ?? ""
+            _ = state.handle(.notice("first frame after \(Int(firstFrame * 1000)) ms\(sinceStart) · colours \(terminal.colorDepth.rawValue)"
                                      + " · \(state.glyphs.isASCII ? "ASCII" : "UTF-8") glyphs"))
         }
         var ending = Ending.quit
+        var needsDraw = true
         loop: while true {
             var events: [AppEvent] = []
             switch terminal.read() {
@@ -122,6 +124,13 @@ struct TerminalApp {
             case nil: break
             }
             if let run = background { events += run.poll(); if run.isDone { background = nil } }
+            // Redraw on input, and while something moves on its own (a run's spinner, a replay).
+            let animating = state.run != nil || (state.replay.map { !$0.isFinished } ?? false)
+            if events.isEmpty && !animating && !needsDraw {
+                _ = state.handle(.tick(now: Date().timeIntervalSince(start)))
+                continue
+            }
+            needsDraw = false
             events.append(.tick(now: Date().timeIntervalSince(start)))
             for event in events {
                 for action in state.handle(event) {
@@ -134,6 +143,17 @@ struct TerminalApp {
         background?.cancel()
         // A recording still open is saved by the quit action above; nothing else to flush.
         return ending
+    }
+
+    /// Seconds since this process started (Linux: /proc, 10 ms resolution), for the trace.
+    static func secondsSinceProcessStart() -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+              let uptime = try? String(contentsOfFile: "/proc/uptime", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // Field 22 (starttime, clock ticks after boot); fields after the command name start at 3.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let ticks = Double(fields[19]), let up = Double(uptime.split(separator: " ")[0]) else { return nil }
+        return up - ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// Carries out one action of the update.

@@ -114,6 +114,15 @@ final class AppStateTests: XCTestCase {
         XCTAssertTrue(Screen.render(s).text.contains("<prompt>:1:5"))
     }
 
+    func testExpectTypedAtThePromptSaysWhetherItHolds() throws {
+        var s = try state()
+        _ = s.submit("expect sorted.launched == 256")
+        XCTAssertEqual(s.status, StatusMessage(text: "expect held: sorted.launched == 256", isError: false))
+        _ = s.submit("expect sorted.launched < 100")
+        XCTAssertEqual(s.status?.isError, true)
+        XCTAssertTrue(s.status!.text.contains("256"), s.status!.text)
+    }
+
     // MARK: Undo
 
     func testUndoAndRedoWalkSessionValues() throws {
@@ -194,6 +203,15 @@ final class AppStateTests: XCTestCase {
         for step in try Scenario.parse(text, file: path).steps { _ = try replayed.apply(step) }
         XCTAssertEqual(replayed.workload, s.session.workload)
         XCTAssertEqual(replayed.selection, s.session.selection)
+        // A second :record writes the first recording before starting the next.
+        _ = s.submit("record /tmp/a.lora")
+        let switched = s.submit("record /tmp/b.lora")
+        XCTAssertEqual(switched.count, 2)
+        if case .saveRecording(let first, _, _)? = switched.first { XCTAssertEqual(first, "/tmp/a.lora") } else { XCTFail("\(switched)") }
+        if case .checkRecordingTarget(let next, _)? = switched.last { XCTAssertEqual(next, "/tmp/b.lora") } else { XCTFail("\(switched)") }
+        // Quitting saves the recording in progress.
+        let quit = s.handle(.key(.char("q")))
+        XCTAssertTrue(quit.contains { if case .saveRecording("/tmp/b.lora", _, false) = $0 { return true }; return false })
     }
 
     // MARK: Zoom and size
@@ -319,8 +337,8 @@ final class AppStateTests: XCTestCase {
         XCTAssertTrue(story[3].contains("out cols 768..1023"), story[3])
         let excess = InspectorPanel.story(plan, batch: s.session.workload.batch, dims: s.session.workload.dims,
                                           position: GridPosition(pid: 16, segment: 0), block: nil, glyphs: .ascii)
-        XCTAssertTrue(excess[1].hasPrefix("excess exit: pid_s 1"), excess[1])
-        XCTAssertTrue(excess[1].contains(">= len \(sqlRows.count)"), excess[1])
+        XCTAssertTrue(excess[1].hasPrefix("excess exit: pid_sx16 = 16 >= len"), excess[1])
+        XCTAssertTrue(excess[1].contains(">= len \(sqlRows.count) (pid_s = pid 16 / 16 tiles)"), excess[1])
         let unused = InspectorPanel.story(plan, batch: s.session.workload.batch, dims: s.session.workload.dims,
                                           position: GridPosition(pid: 0, segment: 6), block: nil, glyphs: .ascii)
         XCTAssertTrue(unused[1].hasPrefix("rank-0 exit: slot 6 holds no adapter"), unused[1])

@@ -121,6 +121,19 @@ final class EndToEndTests: XCTestCase {
         try waitFor("terminal too small: 70×20")
         try tmux(["resize-window", "-t", session, "-x", "120", "-y", "40"])
         try waitFor("per-adapter (sorted) grid")
+        // The screen as a text file; a second recording writes the first, and one that would overwrite a file is refused.
+        let screenFile = scratch.appendingPathComponent("screen.txt").path
+        try keys(":")
+        try literal("output \(screenFile)")
+        try keys("Enter")
+        try waitFor("wrote screen to")
+        let saved = try String(contentsOfFile: screenFile, encoding: .utf8)
+        XCTAssertTrue(saved.contains("per-sequence grid (1x4, 27)"), saved)
+        try keys(":")
+        try literal("record \(screenFile)")
+        try keys("Enter")
+        try waitFor("exists; record")
+        XCTAssertEqual(try String(contentsOfFile: screenFile, encoding: .utf8), saved, "not overwritten")
         // Help overlay opens and closes.
         try keys("?")
         try waitFor("Build the batch")
