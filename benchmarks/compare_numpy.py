@@ -4,9 +4,12 @@
 For every anchor shape the benchmark runs, `lora-viz bench --format json` lists
 the dense GEMMs its sorted launch amounts to (one (m, k, n) per used adapter
 segment and slice: m token rows, k the reduction, n the output columns). This
-script times numpy doing exactly those GEMMs in fp32 (`x @ W.T`, no epilogue:
-the BLAS gets the easier job) in the same run, one thread and two, and prints
-lora-viz GFLOP/s, numpy GFLOP/s and their ratio per shape.
+script times numpy doing exactly those GEMMs in fp32 in the same run, one
+thread and two, and prints lora-viz GFLOP/s, numpy GFLOP/s and their ratio per
+shape. Two numpy figures: the bare GEMM `x @ W.T` into a preallocated output
+(the BLAS gets the easier job: lora-viz's expands also read the base output
+and add to it), and, for the expands, the same work as lora-viz
+(`out += scaling * (x @ W.T)`, one temporary). Ratios use the bare GEMM.
 
 numpy runs in a child process with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset
 (this machine sets them for old OpenBLAS builds; they force a slower kernel on a
@@ -44,34 +47,50 @@ def numpy_worker():
         info = {"note": "threadpoolctl not installed; core type not reported"}
     rng = np.random.default_rng(42)
     out = []
-    for gemms in request["shapes"]:
+    for gemms, expand in zip(request["shapes"], request["expand"]):
         operands = []
         for m, k, n in gemms:
             x = rng.uniform(-1, 1, size=(m, k)).astype(np.float32)
             w = rng.uniform(-1, 1, size=(n, k)).astype(np.float32)  # canonical (N, K) as the kernels' W
-            y = np.empty((m, n), dtype=np.float32)
-            operands.append((x, w, y))
-        def launch():
-            for x, w, y in operands:
+            y = rng.uniform(-1, 1, size=(m, n)).astype(np.float32)
+            t = np.empty((m, n), dtype=np.float32)
+            operands.append((x, w, y, t))
+
+        def gemm():
+            for x, w, y, _ in operands:
                 np.matmul(x, w.T, out=y)
-        launch()  # warm-up
-        samples = []
-        for _ in range(request["reps"]):
-            t0 = time.perf_counter()
-            launch()
-            samples.append((time.perf_counter() - t0) * 1e3)
-        out.append({"median_ms": statistics.median(samples), "min_ms": min(samples), "max_ms": max(samples)})
+
+        def same_work():
+            for x, w, y, t in operands:
+                np.matmul(x, w.T, out=t)
+                t *= np.float32(2)
+                y += t
+
+        def timed(launch):
+            launch()  # warm-up
+            samples = []
+            for _ in range(request["reps"]):
+                t0 = time.perf_counter()
+                launch()
+                samples.append((time.perf_counter() - t0) * 1e3)
+            return samples
+
+        samples = timed(gemm)
+        entry = {"median_ms": statistics.median(samples), "min_ms": min(samples), "max_ms": max(samples)}
+        if expand:
+            entry["same_work_median_ms"] = statistics.median(timed(same_work))
+        out.append(entry)
     json.dump({"info": info, "results": out}, sys.stdout)
 
 
-def run_numpy(shapes, threads, reps):
+def run_numpy(shapes, expand, threads, reps):
     env = dict(os.environ)
     env.pop("OPENBLAS_CORETYPE", None)
     env.pop("OPENBLAS_L2_SIZE", None)
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
     proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--numpy-worker"],
-                          input=json.dumps({"shapes": shapes, "reps": reps}), capture_output=True,
+                          input=json.dumps({"shapes": shapes, "expand": expand, "reps": reps}), capture_output=True,
                           text=True, env=env, check=True)
     return json.loads(proc.stdout)
 
@@ -97,16 +116,19 @@ def main():
                "--no-peak"] + sum((["--dtype", d] for d in args.dtype), []) + (["--quick"] if args.quick else []) + passthrough
         bench = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
         shapes = [r["dense_gemms"] for r in bench["results"]]
-        numpy = run_numpy(shapes, threads, args.reps)
+        expand = [r["kernel"] != "sgemm_lora_a" for r in bench["results"]]
+        numpy = run_numpy(shapes, expand, threads, args.reps)
         rows = []
         for r, n in zip(bench["results"], numpy["results"]):
             flops = 2 * sum(m * k * w for m, k, w in r["dense_gemms"])
             numpy_gflops = flops / (n["median_ms"] * 1e6) if n["median_ms"] > 0 else 0
+            same = n.get("same_work_median_ms")
+            same_gflops = flops / (same * 1e6) if same else None
             rows.append({
                 "kernel": r["kernel"], "dtype": r["dtype"], "bs": r["bs"], "adapters": r["adapters"], "rank": r["rank"],
                 "lora_viz_sorted_ms": r["sorted"]["median_ms"], "lora_viz_sorted_gflops": r["sorted"]["gflops"],
                 "lora_viz_per_sequence_gflops": r["per_sequence"]["gflops"],
-                "numpy_ms": n["median_ms"], "numpy_gflops": numpy_gflops,
+                "numpy_ms": n["median_ms"], "numpy_gflops": numpy_gflops, "numpy_same_work_gflops": same_gflops,
                 "ratio": r["sorted"]["gflops"] / numpy_gflops if numpy_gflops else 0,
             })
         report["runs"].append({"threads": threads, "numpy": numpy["info"], "isa": bench["isa"]["summary"], "rows": rows})
@@ -118,10 +140,12 @@ def main():
         print(f"threads {run['threads']} · lora-viz: {run['isa']} · numpy BLAS: "
               + ", ".join(f"{k} {v}" for k, v in run["numpy"].items()))
         print(f"{'kernel':15}{'dtype':6}{'bs':>5}{'ad':>4}{'r':>4} │ {'lora-viz sorted GF/s':>21} │ "
-              f"{'numpy GF/s':>10} │ {'lora-viz/numpy':>14}")
+              f"{'numpy GEMM GF/s':>15} │ {'lora-viz/numpy':>14} │ {'numpy same work':>15}")
         for r in run["rows"]:
+            same = r["numpy_same_work_gflops"]
             print(f"{r['kernel']:15}{r['dtype']:6}{r['bs']:>5}{r['adapters']:>4}{r['rank']:>4} │ "
-                  f"{r['lora_viz_sorted_gflops']:>21.1f} │ {r['numpy_gflops']:>10.1f} │ {r['ratio']:>13.2f}×")
+                  f"{r['lora_viz_sorted_gflops']:>21.1f} │ {r['numpy_gflops']:>15.1f} │ {r['ratio']:>13.2f}× │ "
+                  + (f"{same:>15.1f}" if same else f"{'–':>15}"))
         ratios = [r["ratio"] for r in run["rows"] if r["ratio"] > 0]
         if ratios:
             print(f"geometric mean lora-viz/numpy: {statistics.geometric_mean(ratios):.2f}× over {len(ratios)} shapes\n")

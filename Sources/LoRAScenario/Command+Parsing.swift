@@ -82,7 +82,8 @@ struct ArgumentReader {
     }
 
     func error(at token: Token?, _ message: String, value: Bool = false) -> ScenarioError {
-        let column = token.map { value ? $0.valueColumn : $0.column } ?? lineLength + 1
+        // Without a token: just past the last argument (something is missing).
+        let column = token.map { value ? $0.valueColumn : $0.column } ?? (tokens.last?.endColumn ?? lineLength + 1)
         return ScenarioError(location: location.at(column: column), message: message)
     }
 

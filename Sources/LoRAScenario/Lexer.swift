@@ -23,6 +23,8 @@ struct Token: Hashable, Sendable {
     var column: Int
     /// Column of the value's first character (after `=` for a pair).
     var valueColumn: Int
+    /// Column just after the token's last character.
+    var endColumn = 0
 
     /// How the token reads in a message: `rank=2000`, `"a b"`, `seq`.
     var spelling: String {
@@ -109,7 +111,7 @@ enum Lexer {
                 var j = i
                 while j < scalars.count, "=!<>".unicodeScalars.contains(scalars[j]) { j += 1 }
                 tokens.append(Token(kind: .word, key: "", value: String(String.UnicodeScalarView(scalars[start..<j])),
-                                    valueIsQuoted: false, column: start + 1, valueColumn: start + 1))
+                                    valueIsQuoted: false, column: start + 1, valueColumn: start + 1, endColumn: j + 1))
                 i = j
                 continue
             }
@@ -161,6 +163,7 @@ enum Lexer {
                     i = j
                 }
             }
+            tokens[tokens.count - 1].endColumn = i + 1
             // A string must be followed by a separator too: `"a"b` is ambiguous.
             if tokens.last?.kind == .string, i < scalars.count, !isSpace(scalars[i]) {
                 throw fail(i, "expected a space after the closing '\"'")

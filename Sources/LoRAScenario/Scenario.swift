@@ -98,6 +98,40 @@ public struct Scenario: Sendable {
         return try parse(String(decoding: data, as: UTF8.self), file: file)
     }
 
+    /// Every bad line of a scenario's bytes, in order, at most `limit`: so a
+    /// user fixes them all in one go.
+    ///
+    /// Lines are parsed independently, so every syntax error is found. When
+    /// the whole file parses, the first error of applying it (which later
+    /// lines may depend on) is the only one. Bad bytes (binary data, over
+    /// `maxFileBytes`) give one error.
+    public static func diagnose(data: Data, file: String, limit: Int = 20) -> [ScenarioError] {
+        if data.count > maxFileBytes {
+            return [ScenarioError(location: SourceLocation(file: file, line: 0, column: 0),
+                                  message: "the file is over \(maxFileBytes >> 20) MiB; a scenario is a short text file")]
+        }
+        do { try checkText(data, file: file) } catch let e as ScenarioError { return [e] } catch { return [] }
+        let source = String(decoding: data, as: UTF8.self)
+        var errors: [ScenarioError] = []
+        var lineNumber = 0
+        let body = source.hasPrefix("\u{FEFF}") ? Substring(source.unicodeScalars.dropFirst()) : Substring(source)
+        for rawLine in body.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+            lineNumber += 1
+            var line = rawLine
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            do {
+                _ = try Command.parseLocated(String(Substring(line)), at: SourceLocation(file: file, line: lineNumber))
+            } catch let e as ScenarioError {
+                errors.append(e)
+                if errors.count >= limit { break }
+            } catch {}
+        }
+        if errors.isEmpty {
+            do { try parse(source, file: file).validate() } catch let e as ScenarioError { errors.append(e) } catch {}
+        }
+        return errors
+    }
+
     /// Finds the first NUL byte or invalid UTF-8 sequence, located.
     static func checkText(_ data: Data, file: String) throws {
         let bytes = [UInt8](data)

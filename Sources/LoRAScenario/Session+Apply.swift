@@ -7,6 +7,8 @@ struct ApplyFailure: Error {
         case positional(Int)
         /// The value of `key=`.
         case key(String)
+        /// Just past the line's last argument: something is missing.
+        case end
     }
 
     var message: String
@@ -28,6 +30,8 @@ struct ApplyFailure: Error {
                 if i < positionals.count { column = positionals[positionals.startIndex + i].column }
             case .key(let k)?:
                 if let t = tokens.first(where: { $0.kind == .pair && $0.key == k }) { column = t.valueColumn }
+            case .end?:
+                column = tokens.last?.endColumn ?? column
             case nil:
                 break
             }
@@ -254,7 +258,7 @@ extension Session {
         if grid.count == 3, z == nil {
             throw ApplyFailure(
                 "\(plan.kernel.name)'s grid has 3 axes (pid, slice, segment): select \(routing.rawValue) X Y Z",
-                at: nil)
+                at: .end)
         }
         let values = [x, y] + (z.map { [$0] } ?? [])
         for (axis, value) in values.enumerated() where value >= grid[axis] {

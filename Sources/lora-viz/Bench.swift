@@ -29,7 +29,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Timed launches per routing after one warm-up.") var reps: Int = 7
     @Flag(help: "Skip the FMA peak measurement.") var noPeak = false
     @Flag(name: .customLong("bf16-dot"),
-          help: "Opt-in: bf16 shrinks on the C VDPBF16PS microkernels (avx512_bf16 CPUs only).")
+          help: "Opt-in: bf16 on the C AVX512_BF16 microkernels (VDPBF16PS shrink, VCVTNEPS2BF16 expand epilogue).")
     var bf16Dot = false
 
     /// One anchor: batch size, adapters in use, rank.
@@ -106,7 +106,7 @@ struct Bench: ParsableCommand {
             print("threads \(threads) · reps \(reps) after 1 warm-up · fp32 FMA peak (12 register FMA chains): " +
                   (peakText.isEmpty ? "not measured" : peakText.joined(separator: ", ") + " GFLOP/s"))
             print("decode, hidden 4096, 64 slots, GFLOP/s = 2·useful MACs / median; speedup = per-sequence / sorted median")
-            if bf16Dot { print("bf16 shrinks on the opt-in C VDPBF16PS microkernels (--bf16-dot)") }
+            if bf16Dot { print("bf16 on the opt-in C AVX512_BF16 microkernels (--bf16-dot)") }
             print("")
             print(pad("kernel", 15) + pad("dtype", 6) + lpad("bs", 5) + lpad("ad", 4) + lpad("r", 4) +
                   " │ " + pad("per-sequence ms (min–max)", 27) + lpad("GF/s", 7) +

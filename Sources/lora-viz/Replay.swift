@@ -28,7 +28,7 @@ struct Replay: ParsableCommand {
     var headless = false
 
     @Option(help: ArgumentHelp("Screen size for `output` files, as <columns>x<rows> (default 120x40).", valueName: "size"),
-            transform: ScreenSize.parse)
+            transform: { try ScreenSize.parse($0) })
     var size: ScreenSize = ScreenSize(columns: 120, rows: 40)
 
     @Option(help: "Report format (headless): text or json.")
@@ -61,14 +61,7 @@ struct Replay: ParsableCommand {
     func run() throws {
         guard headless else {
             // Bad input is reported before the terminal switches to the TUI.
-            let scenario: Scenario
-            do {
-                scenario = try HeadlessCLI.loadScenario(file)
-                try scenario.validate()
-            } catch let error as ScenarioError {
-                FileHandle.standardError.write(Data("\(error)\n".utf8))
-                throw ExitCode(2)
-            }
+            let scenario = try HeadlessCLI.loadScenario(file)
             var options = TerminalOptions(colors: TerminalOptions.colorsEnabled(noColorFlag: noColor), ascii: ascii)
             options.speed = speed
             try TerminalReplay.play(scenario: scenario, options: options)
@@ -80,7 +73,7 @@ struct Replay: ParsableCommand {
 }
 
 /// `120x40`: the terminal size headless screens are drawn at.
-struct ScreenSize: Hashable {
+struct ScreenSize: Hashable, Sendable {
     var columns: Int
     var rows: Int
 

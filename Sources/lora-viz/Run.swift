@@ -47,18 +47,42 @@ extension HeadlessReplay.Format: ExpressibleByArgument {}
 
 /// What `run` and `replay --headless` share: load, play, map outcomes to exit codes.
 enum HeadlessCLI {
-    /// A scenario file, or standard input for `-` (named `<stdin>` in errors).
+    /// A scenario file, or standard input for `-` (named `<stdin>` in errors),
+    /// parsed and checked by applying it to a scratch session.
+    ///
+    /// On bad input prints every bad line (up to 20) to standard error and
+    /// throws `ExitCode(2)`.
     static func loadScenario(_ file: String) throws -> Scenario {
-        guard file == "-" else { return try Scenario.load(path: file) }
-        let data = FileHandle.standardInput.readDataToEndOfFile()
-        return try Scenario.load(data: data, file: "<stdin>")
+        var data: Data?
+        do {
+            let scenario: Scenario
+            if file == "-" {
+                data = FileHandle.standardInput.readDataToEndOfFile()
+                scenario = try Scenario.load(data: data!, file: "<stdin>")
+            } else {
+                scenario = try Scenario.load(path: file)
+            }
+            try scenario.validate()
+            return scenario
+        } catch let error as ScenarioError {
+            // A readable file: report all its bad lines, not only the first.
+            if data == nil, error.location.line > 0 { data = FileManager.default.contents(atPath: file) }
+            let limit = 20
+            var errors = data.map { Scenario.diagnose(data: $0, file: error.location.file, limit: limit) } ?? []
+            if errors.isEmpty { errors = [error] }
+            var text = errors.map { "\($0)\n" }.joined()
+            if errors.count > 1 {
+                text += errors.count == limit ? "stopped after \(limit) errors\n" : "\(errors.count) errors\n"
+            }
+            FileHandle.standardError.write(Data(text.utf8))
+            throw ExitCode(2)
+        }
     }
 
     static func play(file: String, format: HeadlessReplay.Format, threads: Int?, dump: String?, narration: Bool,
                      width: Int, height: Int, speed: Double = 1, noteWithoutRuns: Bool = false) throws {
         do {
             let scenario = try loadScenario(file)
-            try scenario.validate()
             let runCount = scenario.steps.filter { if case .run = $0.command { return true } else { return false } }.count
             var replay = HeadlessReplay(
                 execute: { workload, reps, index in

@@ -135,6 +135,20 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.out, "")
     }
 
+    func testEveryBadLineIsReported() throws {
+        try write("typos.lora", "slots 8\nadaptor a rank=4\nseq a count=x\n# fine\nrun reps=0\n")
+        let r = try Self.run(["run", "typos.lora"], in: directory)
+        XCTAssertEqual(r.status, 2)
+        XCTAssertEqual(r.err, """
+            typos.lora:2:1: error: unknown verb 'adaptor'; did you mean 'adapter'?
+            typos.lora:3:13: error: bad number 'x' for count=: expected a whole number
+            typos.lora:5:10: error: reps=0 is out of range 1…1000
+            3 errors
+
+            """)
+        XCTAssertEqual(r.out, "")
+    }
+
     func testStandardInputIsDash() throws {
         let r = try Self.run(["run", "-"], in: directory, input: "adapter a rank=4\nseq a count=2\nseq q\n")
         XCTAssertEqual(r.status, 2)

@@ -31,6 +31,7 @@ final class CommandErrorTests: XCTestCase {
         assertError("adapter a rank=", "t.lora:3:11: error: missing value for 'rank='")
         assertError("adapter a rank= scaling=2", "t.lora:3:11: error: missing value for 'rank='")
         assertError("slots", "t.lora:3:6: error: missing N; usage: slots N")
+        assertError("slots   # how many?", "t.lora:3:6: error: missing N; usage: slots N")
         assertError("adapter", "t.lora:3:8: error: missing NAME; usage: adapter NAME rank=N [scaling=F] [slot=N]")
     }
 

@@ -39,6 +39,27 @@ final class CorpusTests: XCTestCase {
         }
     }
 
+    /// `diagnose` (what the CLI prints) starts with the error `load` + `validate` give.
+    func testDiagnoseAgreesWithLoadOnEveryCorpusFile() throws {
+        for name in try Self.files() {
+            let path = Self.corpus.appendingPathComponent(name).path
+            let first = Scenario.diagnose(data: FileManager.default.contents(atPath: path)!, file: path).first
+            let outcome = Self.outcome(ofLoading: path)
+            if outcome.hasPrefix("ok") {
+                XCTAssertNil(first, name)
+            } else {
+                XCTAssertEqual(first.map { "\($0)".replacingOccurrences(of: Self.corpus.path + "/", with: "") }, outcome, name)
+            }
+        }
+    }
+
+    func testDiagnoseStopsAtItsLimit() {
+        let source = String(repeating: "sedd 4\n", count: 50)
+        let errors = Scenario.diagnose(data: Data(source.utf8), file: "many.lora", limit: 20)
+        XCTAssertEqual(errors.count, 20)
+        XCTAssertEqual(errors.last?.description, "many.lora:20:1: error: unknown verb 'sedd'; did you mean 'seed'?")
+    }
+
     func testTenMegabyteLine() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("long-\(UUID().uuidString).lora").path
         defer { try? FileManager.default.removeItem(atPath: path) }

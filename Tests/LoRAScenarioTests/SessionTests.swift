@@ -180,6 +180,9 @@ final class SessionTests: XCTestCase {
         assertRefused("set seq 10 tokens=3", on: s, "t.lora:9:9: error: sequence 10 does not exist: the batch holds 4 (0-based: 0…3)")
         assertRefused("seq a count=4093", on: s, "t.lora:9:13: error: the batch would hold 4097 sequences; the limit is 4096")
         assertRefused("select sorted 0 0 0", on: s, "t.lora:9:19: error: sgemm_lora_b's grid has 2 axes (pid, segment): select sorted X Y")
+        var qkv = s
+        try qkv.execute("kernel qkv_lora_b")
+        assertRefused("select sorted 0 1   # no Z", on: qkv, "t.lora:9:18: error: qkv_lora_b's grid has 3 axes (pid, slice, segment): select sorted X Y Z")
         assertRefused("select sorted 0 8", on: s, "t.lora:9:17: error: Y=8 is outside the sorted grid's segment axis (0…7)")
         assertRefused("select per-sequence 16 0", on: s, "t.lora:9:21: error: X=16 is outside the per-sequence grid's pid axis (0…15)")
         let empty = Session()

@@ -14,7 +14,7 @@ struct TypedKernelTensors<E: KernelElement> {
     let inputs: KernelInputs<E>
     let plans: [LaunchPlan]
     let outputs: [TensorBuffer<E>]
-    let reference: [Double]
+    let reference: TensorBuffer<Double>
 
     /// Writes every file into `directory`; returns what each file holds.
     func write(to directory: String) throws -> [String: DumpManifest.FileEntry] {
@@ -78,9 +78,11 @@ struct TypedKernelTensors<E: KernelElement> {
         }
         try values("lora_ranks.npy", .int64, "rank of every slot (0: no LoRA)", workload.batch.slotRanks.map(Int64.init))
         try values("scalings.npy", .float32, "scaling of every slot (applied by the expands)", workload.batch.slotScalings)
-        try values("reference.npy", .float64,
-                   "the fp64 reference of the same math on the same rounded inputs (float64 to keep it exact; NaN where the shrink never writes)",
-                   reference, shape: [s, width])
+        try array("reference.npy", .float64, [s, width],
+                  "the fp64 reference of the same math on the same rounded inputs (float64 to keep it exact; NaN where the shrink never writes)",
+                  as: Double.self) { range, out in
+            out.update(from: reference.pointer + range.lowerBound, count: range.count)
+        }
         return files
     }
 }

@@ -31,6 +31,15 @@ public struct RoutingRun: Sendable {
     public var gflops: Double
     /// Valid cells over the tolerance `Reference` derives (0 unless asked for).
     public var toleranceViolations: Int
+
+    public init(routing: RoutingKind, time: TimingSummary, maxAbsErrorVsReference: Double, gflops: Double,
+                toleranceViolations: Int = 0) {
+        self.routing = routing
+        self.time = time
+        self.maxAbsErrorVsReference = maxAbsErrorVsReference
+        self.gflops = gflops
+        self.toleranceViolations = toleranceViolations
+    }
 }
 
 /// How `KernelRunner.run` measures.
@@ -44,9 +53,11 @@ public struct KernelRunOptions: Sendable {
     /// Also check every valid cell against its derived tolerance (slower: a
     /// second fp64 pass for `Σ|x|·|w|`); fills `RoutingRun.toleranceViolations`.
     public var checkTolerances: Bool = false
-    /// Opt-in: run bf16 shrinks on the C VDPBF16PS microkernels (`CLoRAKernels`)
-    /// where the CPU has avx512_bf16; ignored elsewhere and for other dtypes.
-    /// The Swift SIMD kernels are the default.
+    /// Opt-in: run bf16 launches on the C AVX512_BF16 microkernels
+    /// (`CLoRAKernels`) where the CPU has them: the shrink dots bf16 pairs with
+    /// VDPBF16PS (another fixed per-cell order), the expands keep the Swift FMA
+    /// chains and round with VCVTNEPS2BF16 (same bits on normal values).
+    /// Ignored elsewhere and for other dtypes; the Swift SIMD kernels are the default.
     public var bf16DotMicrokernel: Bool = false
 
     public init(reps: Int = 5, threads: Int? = nil, keepTensors: Bool = false, checkTolerances: Bool = false,
@@ -58,7 +69,7 @@ public struct KernelRunOptions: Sendable {
         self.bf16DotMicrokernel = bf16DotMicrokernel
     }
 
-    /// Whether this CPU runs the opt-in VDPBF16PS microkernels.
+    /// Whether this CPU runs the opt-in AVX512_BF16 microkernels.
     public static let bf16DotMicrokernelAvailable: Bool = lora_bf16_dot_available() != 0
 
     /// The machine's online cores.
@@ -83,6 +94,27 @@ public struct KernelRunResult: Sendable {
     public var clobberedCells: Int
     /// The tensors, when the run was asked to keep them.
     var tensors: KernelTensors?
+
+    /// A result from its parts (for reports and tests; `writeDump` needs a real run's tensors).
+    public init(workload: Workload, perSequence: RoutingRun, sorted: RoutingRun, maxAbsDiffBetweenRoutings: Double,
+                bitwiseEqual: Bool, speedup: Double, threads: Int, clobberedCells: Int = 0) {
+        self.init(workload: workload, perSequence: perSequence, sorted: sorted,
+                  maxAbsDiffBetweenRoutings: maxAbsDiffBetweenRoutings, bitwiseEqual: bitwiseEqual, speedup: speedup,
+                  threads: threads, clobberedCells: clobberedCells, tensors: nil)
+    }
+
+    init(workload: Workload, perSequence: RoutingRun, sorted: RoutingRun, maxAbsDiffBetweenRoutings: Double,
+         bitwiseEqual: Bool, speedup: Double, threads: Int, clobberedCells: Int, tensors: KernelTensors?) {
+        self.workload = workload
+        self.perSequence = perSequence
+        self.sorted = sorted
+        self.maxAbsDiffBetweenRoutings = maxAbsDiffBetweenRoutings
+        self.bitwiseEqual = bitwiseEqual
+        self.speedup = speedup
+        self.threads = threads
+        self.clobberedCells = clobberedCells
+        self.tensors = tensors
+    }
 }
 
 /// A run stopped because its `isCancelled` closure answered true.
@@ -156,7 +188,7 @@ public enum KernelRunner {
         }
         let tensors = options.keepTensors
             ? KernelTensors(TypedKernelTensors(inputs: inputs, plans: plans, outputs: outputs,
-                                               reference: comparison.reference ?? []))
+                                               reference: comparison.reference ?? TensorBuffer(count: 0, repeating: 0)))
             : nil
         progress(1)
         return KernelRunResult(

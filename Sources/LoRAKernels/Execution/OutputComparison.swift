@@ -12,7 +12,7 @@ struct OutputComparison {
     /// Cells that must keep their initial value (shrink, never written) but do not, per output.
     var clobberedCells: [Int]
     /// The reference, `(S, outputWidth)` row-major, when asked to keep it.
-    var reference: [Double]?
+    var reference: TensorBuffer<Double>?
 
     /// Compares `outputs` (each `(S, outputWidth)`) row by row, in parallel.
     static func compare<E: KernelElement>(_ outputs: [TensorBuffer<E>], inputs: KernelInputs<E>,
@@ -84,7 +84,7 @@ struct OutputComparison {
             }
             result.maxAbsDifference = max(result.maxAbsDifference, p.maxAbsDifference)
         }
-        if let kept { result.reference = Array(UnsafeBufferPointer(start: kept.pointer, count: kept.count)) }
+        result.reference = kept
         return result
     }
 }

@@ -1,3 +1,5 @@
+import CLoRAKernels
+
 /// The program body the three expand kernels share once their slice is
 /// resolved: `out[rows, c] = round(round(acc · scaling) + out[rows, c])` with
 /// `acc = Σ_{k < K_eff} x[row, xColumn + k] · B[w][c][k]`.
@@ -26,6 +28,14 @@ enum ExpandProgram {
         }
         let stride = launch.inputs.weightStride
         let w = UnsafePointer(weights.pointer + outputColumn)
+        if launch.bf16Dot && E.dtype == .bf16 {
+            // Opt-in: the same FMA chains in C, rounded with VCVTNEPS2BF16.
+            lora_bf16_expand_tile(scratch.x, scratch.rowCapacity, scratch.rows, Int32(rows),
+                                  UnsafeRawPointer(w).assumingMemoryBound(to: UInt16.self), stride, Int32(r),
+                                  UnsafeMutableRawPointer(launch.output).assumingMemoryBound(to: UInt16.self),
+                                  launch.outputWidth, outputColumn, Int32(tile.validColumns), seg.scaling)
+            return
+        }
         let vectors = cdiv(tile.validColumns, 16)
         let epilogue = Epilogue<E>(launch: launch, scratch: scratch, column: outputColumn,
                                    columns: tile.validColumns, scaling: seg.scaling)

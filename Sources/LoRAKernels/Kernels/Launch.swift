@@ -4,7 +4,7 @@ struct Launch<E: KernelElement> {
     let plan: LaunchPlan
     let inputs: KernelInputs<E>
     let output: UnsafeMutablePointer<E>
-    /// Run the shrink's blocks on the opt-in C VDPBF16PS microkernels (bf16 only).
+    /// Run bf16 programs on the opt-in C AVX512_BF16 microkernels.
     var bf16Dot = false
 
     var outputWidth: Int { inputs.outputWidth }
