@@ -30,7 +30,7 @@ struct Interactive: ParsableCommand {
     var force = false
 
     func run() throws {
-        try NcursesTerminal.requireTTYOrExplain()
+        // Bad input is reported first, terminal or not.
         let session: Session
         if let file {
             session = try Self.load(file)
@@ -40,6 +40,7 @@ struct Interactive: ParsableCommand {
         if let record, !force, FileManager.default.fileExists(atPath: record) {
             throw ValidationError("--record \(record): the file exists; add --force to replace it")
         }
+        try NcursesTerminal.requireTTYOrExplain()
         var state = AppState(session: session)
         if let record { state.startRecording(path: record, force: force) }
         let options = TerminalOptions(colors: TerminalOptions.colorsEnabled(noColorFlag: noColor), ascii: ascii,
