@@ -186,8 +186,9 @@ extension Bench {
                     peaks: [String: Double]) throws {
         if format == .text {
             print("lora-viz bench --scaling · \(isa.cpuModel) · \(isa.summary)")
-            print("fp32 FMA peak: " + peaks.keys.sorted().map { "\($0) thread(s) \(fixed(peaks[$0]!, 0))" }.joined(separator: ", ") +
-                  " GFLOP/s · GFLOP/s of useful work, median of \(reps) launches")
+            let peakText = peaks.isEmpty ? "not measured"
+                : peaks.keys.sorted().map { "\($0) thread(s) \(fixed(peaks[$0]!, 0))" }.joined(separator: ", ") + " GFLOP/s"
+            print("fp32 FMA peak: \(peakText) · GFLOP/s of useful work, median of \(reps) launches")
             print("")
             print(pad("kernel", 15) + pad("dtype", 6) + lpad("bs", 5) + lpad("ad", 4) + lpad("r", 4) + " │ " +
                   pad("sorted 1 → \(threads) threads", 24) + " │ " + pad("per-sequence 1 → \(threads) threads", 24))
