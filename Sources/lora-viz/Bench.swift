@@ -28,6 +28,8 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("rank"), help: "Ranks instead of 16 and 64.") var ranks: [Int] = []
     @Option(help: "Timed launches per routing after one warm-up.") var reps: Int = 7
     @Flag(help: "Skip the FMA peak measurement.") var noPeak = false
+    @Flag(help: "Core scaling: every shape on 1 thread, then at once on --threads (default all cores); prints the ratio.")
+    var scaling = false
     @Flag(name: .customLong("bf16-dot"),
           help: "Opt-in: bf16 on the C AVX512_BF16 microkernels (VDPBF16PS shrink, VCVTNEPS2BF16 expand epilogue).")
     var bf16Dot = false
@@ -100,6 +102,10 @@ struct Bench: ParsableCommand {
             peaks["1"] = MachineProbe.fmaPeak(threads: 1)
             if threads > 1 { peaks["\(threads)"] = MachineProbe.fmaPeak(threads: threads) }
         }
+        if scaling {
+            try runScaling(kernels: kernels, dtypes: dtypes, threads: threads, isa: isa, peaks: peaks)
+            return
+        }
         if format == .text {
             print("lora-viz bench · \(isa.cpuModel) · \(isa.summary)")
             let peakText = peaks.keys.sorted().map { "\($0) thread\($0 == "1" ? "" : "s") \(fixed(peaks[$0]!, 0))" }
@@ -167,6 +173,66 @@ struct Bench: ParsableCommand {
                 "threads": threads, "reps": reps, "fma_peak_gflops": peaks, "results": results,
                 "bf16_dot_microkernel": bf16Dot,
             ]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+}
+
+extension Bench {
+    /// Each shape timed on one thread and right after on `threads`, so that
+    /// the ratio is not skewed by load that comes and goes between two runs.
+    func runScaling(kernels: [Kernel], dtypes: [DType], threads: Int, isa: MachineProbe.InstructionSet,
+                    peaks: [String: Double]) throws {
+        if format == .text {
+            print("lora-viz bench --scaling · \(isa.cpuModel) · \(isa.summary)")
+            let peakText = peaks.isEmpty ? "not measured"
+                : peaks.keys.sorted().map { "\($0) thread(s) \(fixed(peaks[$0]!, 0))" }.joined(separator: ", ") + " GFLOP/s"
+            print("fp32 FMA peak: \(peakText) · GFLOP/s of useful work, median of \(reps) launches")
+            print("")
+            print(pad("kernel", 15) + pad("dtype", 6) + lpad("bs", 5) + lpad("ad", 4) + lpad("r", 4) + " │ " +
+                  pad("sorted 1 → \(threads) threads", 24) + " │ " + pad("per-sequence 1 → \(threads) threads", 24))
+        }
+        var results: [[String: Any]] = []
+        var ratios: [Double] = []
+        for kernel in kernels {
+            for dtype in dtypes {
+                for shape in shapes {
+                    let w = Self.workload(kernel: kernel, dtype: dtype, shape: shape)
+                    let one = try KernelRunner.run(w, options: KernelRunOptions(reps: reps, threads: 1, bf16DotMicrokernel: bf16Dot))
+                    let many = try KernelRunner.run(w, options: KernelRunOptions(reps: reps, threads: threads, bf16DotMicrokernel: bf16Dot))
+                    let sorted = many.sorted.gflops / max(one.sorted.gflops, 1e-9)
+                    let perSequence = many.perSequence.gflops / max(one.perSequence.gflops, 1e-9)
+                    if shape.bs >= 256 { ratios.append(sorted) }
+                    if format == .text {
+                        func cell(_ a: Double, _ b: Double, _ x: Double) -> String {
+                            pad("\(fixed(a, 0)) → \(fixed(b, 0))  \(fixed(x, 2))×", 24)
+                        }
+                        print(pad(kernel.name, 15) + pad(dtype.rawValue, 6) + lpad("\(shape.bs)", 5) + lpad("\(shape.adapters)", 4) +
+                              lpad("\(shape.rank)", 4) + " │ " + cell(one.sorted.gflops, many.sorted.gflops, sorted) + " │ " +
+                              cell(one.perSequence.gflops, many.perSequence.gflops, perSequence))
+                        fflush(stdout)
+                    }
+                    results.append([
+                        "kernel": kernel.name, "dtype": dtype.rawValue, "bs": shape.bs, "adapters": shape.adapters,
+                        "rank": shape.rank, "threads": threads,
+                        "sorted_gflops": [one.sorted.gflops, many.sorted.gflops], "sorted_ratio": sorted,
+                        "per_sequence_gflops": [one.perSequence.gflops, many.perSequence.gflops],
+                        "per_sequence_ratio": perSequence,
+                    ])
+                }
+            }
+        }
+        let geomean = ratios.isEmpty ? 0 : exp(ratios.map { log($0) }.reduce(0, +) / Double(ratios.count))
+        if format == .text {
+            if !ratios.isEmpty {
+                print("")
+                print("sorted path at bs ≥ 256: \(threads) threads ÷ 1 thread, geometric mean \(fixed(geomean, 2))× over \(ratios.count) shapes " +
+                      "(min \(fixed(ratios.min()!, 2))×, max \(fixed(ratios.max()!, 2))×, ≥ 1.5× on \(ratios.filter { $0 >= 1.5 }.count))")
+            }
+        } else {
+            let object: [String: Any] = ["isa": isa.summary, "threads": threads, "fma_peak_gflops": peaks, "results": results,
+                                         "sorted_bs256_geomean_ratio": geomean]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }
