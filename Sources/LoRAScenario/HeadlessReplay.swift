@@ -41,6 +41,9 @@ public struct HeadlessReplay {
     public var printsNarration = true
     /// Playback speed; the virtual clock makes it matter only to `virtualSeconds`.
     public var speed: Double = 1
+    /// How long steps linger; `.reading` makes `virtualSeconds` the TUI replay's
+    /// length (without its waits for keys and kernels).
+    public var pacing: PlaybackPacing = .immediate
     /// Runs both routings: `KernelRunner.run` in the CLI.
     public var execute: (_ workload: Workload, _ reps: Int, _ runIndex: Int) throws -> KernelRunResult
     /// Draws the screen as text for `output FILE` (the UI's `Screen` + `Canvas.text`).
@@ -64,8 +67,7 @@ public struct HeadlessReplay {
     public func play(_ scenario: Scenario) throws -> Summary {
         try scenario.validate()
         var summary = Summary()
-        var player = ScenarioPlayer(scenario)
-        player.speed = speed
+        var player = ScenarioPlayer(scenario, pacing: pacing, speed: speed)
         let start = clock.now()
         var recording: (path: String, force: Bool, location: SourceLocation)?
         var info: (String) -> Void { format == .text ? standardOutput : standardError }
@@ -88,6 +90,7 @@ public struct HeadlessReplay {
                     summary.runs += 1
                     let result = try execute(player.session.workload, reps, summary.runs)
                     player.session.lastRun = result
+                    player.runFinished(now: clock.now())
                     let report = player.session.report()
                     switch format {
                     case .text:

@@ -1,15 +1,55 @@
 import LoRAKernels
 
-/// Steps a `Scenario` over a `Session`, at a speed, with pauses: what the TUI
-/// replays and headless replay drives.
+/// How long a replay lingers after each kind of step, at speed 1: the one
+/// pacing policy of the TUI and of headless replay (which the virtual clock
+/// makes free).
+public struct PlaybackPacing: Hashable, Sendable {
+    /// Seconds after a step that only changes state (`seq`, `slots`, `expect`…).
+    public var stepDelay: Double
+    /// Reading speed for `title` and `narrate`: they stay `words / wordsPerSecond`
+    /// seconds on screen (0: no dwell).
+    public var wordsPerSecond: Double
+    /// The least a `title` or `narrate` stays on screen.
+    public var minimumDwell: Double
+    /// Seconds a run's result stays on screen before the next step.
+    public var afterRun: Double
+
+    public init(stepDelay: Double, wordsPerSecond: Double, minimumDwell: Double, afterRun: Double) {
+        self.stepDelay = stepDelay
+        self.wordsPerSecond = wordsPerSecond
+        self.minimumDwell = minimumDwell
+        self.afterRun = afterRun
+    }
+
+    /// No time between steps: only `sleep` takes time (headless replay, `lora-viz run`).
+    public static let immediate = PlaybackPacing(stepDelay: 0, wordsPerSecond: 0, minimumDwell: 0, afterRun: 0)
+    /// A pace a person can follow: the TUI's.
+    public static let reading = PlaybackPacing(stepDelay: 0.6, wordsPerSecond: 3, minimumDwell: 2, afterRun: 2)
+
+    /// Seconds to wait after `step`, at speed 1; `sleep` as written.
+    public func delay(after step: ScenarioStep, effect: SessionEffect) -> Double {
+        if case .sleep(let seconds) = effect { return seconds }
+        switch step.command {
+        case .title(let text), .narrate(let text):
+            guard wordsPerSecond > 0 else { return stepDelay }
+            let words = text.split(whereSeparator: { $0 == " " || $0 == "\n" }).count
+            return max(minimumDwell, Double(words) / wordsPerSecond)
+        default:
+            return stepDelay
+        }
+    }
+}
+
+/// Steps a `Scenario` over a `Session`, at a speed, with pauses: the one
+/// stepping engine of the TUI replay and of headless replay.
 ///
 /// The player applies commands and keeps time; it does no I/O and runs no
 /// kernel. Each applied step comes back as an `Event` whose effect the driver
-/// carries out (a `run`: execute the kernels and set `session.lastRun`; an
-/// `expect`: evaluate it against `session.report()`; …) before asking for
-/// more. Time is passed in, from a `PlaybackClock`:
+/// carries out (a `run`: execute the kernels, set `session.lastRun`, then call
+/// `runFinished`; an `expect`: evaluate it against `session.report()`; …)
+/// before asking for more. Time is passed in, from a `PlaybackClock`:
 ///
-///     var player = ScenarioPlayer(scenario)
+///     var player = ScenarioPlayer(scenario, pacing: .reading)
 ///     while !player.isFinished {
 ///         for event in try player.advance(now: clock.now()) { handle(event) }
 ///         if let due = player.nextDeadline { clock.sleep(until: due) }
@@ -25,30 +65,37 @@ public struct ScenarioPlayer: Sendable {
     }
 
     public let scenario: Scenario
-    /// The state the steps build; the driver sets `lastRun` after a `run`.
+    /// The state the steps build; the driver sets `lastRun` after a `run`
+    /// (the TUI puts its own session here before each step, so edits made
+    /// during a replay carry on).
     public var session: Session
     /// The index of the next step to apply (`stepCount` when finished).
     public private(set) var nextStepIndex = 0
     /// The index of the step applied last, if any.
     public private(set) var currentStepIndex: Int?
-    /// Playback speed: sleeps and step intervals last `1 / speed` as long (⅛×–64×).
+    /// Playback speed: every wait lasts `1 / speed` as long (⅛×–64×).
+    /// Setting it directly does not rescale a wait in progress; `setSpeed` does.
     public var speed: Double = 1 {
         didSet { speed = min(max(speed, Self.speeds.lowerBound), Self.speeds.upperBound) }
     }
-    /// The pause between two steps at speed 1, in seconds: 0 headless, a
-    /// fraction of a second in the TUI so a human can follow.
-    public var stepInterval: Double
-    /// Waiting for `resume`: after a `pause` step, or paused by the user.
+    public var pacing: PlaybackPacing
+    /// Waiting for `resume` (or `step`): after a `pause` step, or paused by the user.
     public private(set) var isPaused = false
-    /// When the next step is due, on the player's clock.
+    /// Stopped by a `pause` step (not by the user): `step` also continues.
+    public private(set) var isWaitingForKey = false
+    /// A `run` step's kernels are running: nothing steps until `runFinished`.
+    public private(set) var isAwaitingRun = false
+    /// When the next step is due, on the player's clock (`nil`: at once).
     private var dueTime: Double?
 
     public static let speeds: ClosedRange<Double> = 0.125...64
 
-    public init(_ scenario: Scenario, session: Session = Session(), stepInterval: Double = 0) {
+    public init(_ scenario: Scenario, session: Session = Session(), pacing: PlaybackPacing = .immediate,
+                speed: Double = 1) {
         self.scenario = scenario
         self.session = session
-        self.stepInterval = stepInterval
+        self.pacing = pacing
+        self.speed = min(max(speed, Self.speeds.lowerBound), Self.speeds.upperBound)
     }
 
     // MARK: What the TUI shows
@@ -63,40 +110,48 @@ public struct ScenarioPlayer: Sendable {
     /// The session's title, else the scenario's first `title`.
     public var title: String? { session.title ?? scenario.title }
 
-    /// When the next step is due; `nil` when paused or finished.
+    /// When the next step is due; `nil` when paused, waiting for a run, or finished.
     public var nextDeadline: Double? {
-        isPaused || isFinished ? nil : dueTime
+        isPaused || isAwaitingRun || isFinished ? nil : (dueTime ?? -Double.infinity)
     }
 
     // MARK: Driving
 
-    /// Applies the next step now, whatever the time: the TUI's `n` key.
+    /// Applies the next step now, whatever the time: the TUI's `n` key. A
+    /// user's pause stays; a `pause` step's wait ends. Nothing steps while a
+    /// run is awaited.
     ///
     /// - Throws: the step's `ScenarioError`; the player stays on that step.
     public mutating func step(now: Double) throws -> Event? {
-        guard !isFinished else { return nil }
+        guard !isFinished, !isAwaitingRun else { return nil }
         let index = nextStepIndex
         let step = scenario.steps[index]
         let effect = try session.apply(step)
         nextStepIndex += 1
         currentStepIndex = index
+        if isWaitingForKey {
+            isWaitingForKey = false
+            isPaused = false
+        }
         switch effect {
-        case .sleep(let seconds):
-            dueTime = now + seconds / speed
         case .pause:
             isPaused = true
+            isWaitingForKey = true
             dueTime = now
+        case .run:
+            isAwaitingRun = true
+            dueTime = nil
         default:
-            dueTime = now + stepInterval / speed
+            dueTime = now + pacing.delay(after: step, effect: effect) / speed
         }
         return Event(index: index, step: step, effect: effect)
     }
 
-    /// Applies every step that is due at `now`, stopping after the first one
-    /// with an effect so the driver handles it before the next step applies.
-    public mutating func advance(now: Double) throws -> [Event] {
+    /// Applies the steps due at `now` (at most `limit`), stopping after the
+    /// first one with an effect so the driver handles it before the next step applies.
+    public mutating func advance(now: Double, limit: Int = .max) throws -> [Event] {
         var events: [Event] = []
-        while !isFinished, !isPaused, dueTime.map({ now >= $0 }) ?? true {
+        while events.count < limit, let due = nextDeadline, now >= due {
             guard let event = try step(now: now) else { break }
             events.append(event)
             if event.effect != .none { break }
@@ -104,19 +159,41 @@ public struct ScenarioPlayer: Sendable {
         return events
     }
 
+    /// The awaited run ended (finished, failed or cancelled): its result
+    /// stays on screen `pacing.afterRun` before the next step.
+    public mutating func runFinished(now: Double) {
+        guard isAwaitingRun else { return }
+        isAwaitingRun = false
+        dueTime = now + pacing.afterRun / speed
+    }
+
     /// Stops stepping until `resume`: the TUI's space bar.
     public mutating func pause() { isPaused = true }
 
-    /// Continues after a `pause`; the next step is due now.
+    /// Continues after a pause; the next step is due now.
     public mutating func resume(now: Double) {
         isPaused = false
-        dueTime = now
+        isWaitingForKey = false
+        if !isAwaitingRun { dueTime = now }
     }
 
     /// Space: pause or resume.
     public mutating func togglePause(now: Double) {
         if isPaused { resume(now: now) } else { pause() }
     }
+
+    /// Changes the speed, rescaling what is left of the current wait.
+    public mutating func setSpeed(_ newSpeed: Double, now: Double) {
+        let old = speed
+        speed = newSpeed
+        if let due = dueTime, due > now { dueTime = now + (due - now) * old / speed }
+    }
+
+    /// `+`: twice as fast (up to 64×).
+    public mutating func faster(now: Double) { setSpeed(speed * 2, now: now) }
+
+    /// `-`: half as fast (down to ⅛×).
+    public mutating func slower(now: Double) { setSpeed(speed / 2, now: now) }
 }
 
 extension Scenario {

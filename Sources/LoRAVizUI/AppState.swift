@@ -179,17 +179,13 @@ public struct AppState: Sendable {
             run = nil
             status = StatusMessage(text: ranCurrent ? "run finished: speedup \(Format.fixed(result.speedup, 2))\(glyphs.times)"
                                    : "run finished on an older batch: marked stale", isError: false)
-            if var r = replay, r.waitingForRun {
-                // Leave the timings on screen a moment before the next step.
-                r.waitingForRun = false
-                r.resumeAt = now + 2 / r.speed
-                replay = r
-            }
+            // Playback goes on after the timings have been on screen a moment.
+            replay?.player.runFinished(now: now)
             return []
         case .runFailed(let message):
             run = nil
             status = StatusMessage(text: "run failed: \(message)", isError: true)
-            if replay != nil { replay?.waitingForRun = false }
+            replay?.player.runFinished(now: now)
             return []
         case .failed(let message):
             status = StatusMessage(text: message, isError: true)
@@ -252,8 +248,7 @@ public struct AppState: Sendable {
             // Typed at the prompt: say whether it holds (a replay checks and counts its own).
             if replay == nil {
                 let outcome = e.evaluate(in: session.report())
-                status = StatusMessage(text: outcome.held ? "expect held: \(e)" : "expect failed: \(outcome.message)",
-                                       isError: !outcome.held)
+                status = StatusMessage(text: outcome.message, isError: !outcome.held)
             }
         case .run(let reps):
             if run != nil { actions.append(.cancelRun) }

@@ -60,10 +60,11 @@ public enum NarrationPanel {
         let g = state.glyphs
         var title = "narration"
         if let r = state.replay {
-            let mode = r.isFinished ? "done" : r.paused ? "paused" : r.waitingForKey ? "waiting: space"
-                : r.waitingForRun ? "running kernels" : "playing"
-            title = "replay \(r.scenario.file) · step \(min(r.next, r.scenario.steps.count))/\(r.scenario.steps.count)"
-                + " · \(Format.speed(r.speed))\(g.times) · \(mode)"
+            let p = r.player
+            let mode = p.isFinished ? "done" : p.isWaitingForKey ? "waiting: space" : p.isPaused ? "paused"
+                : p.isAwaitingRun ? "running kernels" : "playing"
+            title = "replay \(r.scenario.file) · step \(r.stepsApplied)/\(p.stepCount)"
+                + " · \(Format.speed(p.speed))\(g.times) · \(mode)"
             if g.isASCII { title = title.replacingOccurrences(of: "·", with: "-") }
         }
         canvas.box(area, title: title, glyphs: g, style: .dim, titleStyle: .accent)

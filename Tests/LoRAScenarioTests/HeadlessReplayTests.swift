@@ -79,6 +79,22 @@ final class HeadlessReplayTests: XCTestCase {
         XCTAssertEqual(summary.recordingsWritten, [path("rec.lora")])
     }
 
+    /// With the TUI's pacing the virtual clock measures how long the TUI
+    /// replay would take: the same engine steps both.
+    func testReadingPaceOnTheVirtualClockIsTheTUIsDuration() throws {
+        var (replay, _) = replay()
+        replay.pacing = .reading
+        replay.speed = 2
+        let scenario = try Scenario.parse("""
+            title "Two words"
+            narrate "one two three four five six seven eight nine"
+            sleep 1s
+            seed 1
+            """, file: "pace.lora")
+        // title 2 s (the minimum) + narration 9 words / 3 per s + sleep 1 s, at 2x; the last step ends it.
+        XCTAssertEqual(try replay.play(scenario).virtualSeconds, 3, accuracy: 1e-9)
+    }
+
     func testJSONFormatPrintsOnlyReportsOnStandardOutput() throws {
         let (replay, captured) = replay(format: .json)
         _ = try replay.play(try Scenario.parse(source, file: "small.lora"))

@@ -45,7 +45,10 @@ final class ScenarioPlayerTests: XCTestCase {
         events = try player.advance(now: 100)
         XCTAssertEqual(events.map(\.effect), [.none, .run(reps: 2)], "stops after run so the driver runs it first")
         XCTAssertEqual(player.narration, "second")
-        events = try player.advance(now: 100)
+        XCTAssertTrue(player.isAwaitingRun)
+        XCTAssertEqual(try player.advance(now: 500).count, 0, "nothing steps while the kernels run")
+        player.runFinished(now: 500)
+        events = try player.advance(now: 500)
         guard case .expect(let e)? = events.first?.effect else { return XCTFail("expect event") }
         XCTAssertTrue(e.evaluate(in: player.session.report()).held)
         XCTAssertTrue(player.isFinished)
@@ -53,8 +56,8 @@ final class ScenarioPlayerTests: XCTestCase {
     }
 
     func testSpeedScalesSleepsAndStepIntervals() throws {
-        var player = ScenarioPlayer(try Scenario.parse("sleep 2s\nseed 1\nseed 2", file: "s.lora"), stepInterval: 0.5)
-        player.speed = 4
+        let pacing = PlaybackPacing(stepDelay: 0.5, wordsPerSecond: 0, minimumDwell: 0, afterRun: 0)
+        var player = ScenarioPlayer(try Scenario.parse("sleep 2s\nseed 1\nseed 2", file: "s.lora"), pacing: pacing, speed: 4)
         _ = try player.advance(now: 10)
         XCTAssertEqual(player.nextDeadline, 10.5, "2 s at 4×")
         _ = try player.advance(now: 10.5)
@@ -71,6 +74,60 @@ final class ScenarioPlayerTests: XCTestCase {
         }
         XCTAssertEqual(player.nextStepIndex, 1, "stays on the failing step")
         XCTAssertEqual(player.currentStepIndex, 0)
+    }
+
+    /// The TUI's pace: a dwell for titles and narration in proportion to
+    /// their words, `sleep` as written, a moment after a run, all divided by the speed.
+    func testReadingPaceDwellsOnTextAndScalesWithSpeed() throws {
+        let source = """
+            title "Why sort"
+            narrate "one two three four five six seven eight nine ten eleven twelve"
+            seed 1
+            sleep 5s
+            adapter a rank=8
+            seq a
+            run
+            seed 2
+            """
+        var player = ScenarioPlayer(try Scenario.parse(source, file: "r.lora"), pacing: .reading)
+        XCTAssertEqual(try player.advance(now: 0).map(\.index), [0])
+        XCTAssertEqual(player.nextDeadline, 2, "a short title stays the minimum 2 s")
+        XCTAssertEqual(try player.advance(now: 2).map(\.index), [1])
+        XCTAssertEqual(player.nextDeadline, 6, "12 words at 3 words/s")
+        player.setSpeed(2, now: 4)
+        XCTAssertEqual(player.nextDeadline, 5, "the 2 s left of the dwell take 1 s at 2x")
+        _ = try player.advance(now: 5)
+        XCTAssertEqual(player.nextDeadline, 5.3, "0.6 s step delay at 2x")
+        _ = try player.advance(now: 5.3)
+        XCTAssertEqual(player.currentLineText, "sleep 5s")
+        XCTAssertEqual(player.nextDeadline, 7.8, "5 s as written, at 2x")
+        player.slower(now: 7.8)
+        XCTAssertEqual(player.speed, 1)
+        XCTAssertEqual(try player.advance(now: 7.8).map(\.index), [4])
+        XCTAssertEqual(try player.advance(now: 8.4).map(\.index), [5])
+        XCTAssertEqual(try player.advance(now: 9).map(\.effect), [.run(reps: 5)])
+        XCTAssertNil(player.nextDeadline, "a run waits for the kernels, however long")
+        player.runFinished(now: 60)
+        XCTAssertEqual(player.nextDeadline, 62, "the result stays 2 s on screen")
+        player.faster(now: 60)
+        XCTAssertEqual(player.nextDeadline, 61)
+        XCTAssertEqual(try player.advance(now: 61).map(\.index), [7])
+        XCTAssertTrue(player.isFinished)
+    }
+
+    /// `n` (step) ends a `pause` step's wait but keeps the user's own pause.
+    func testStepEndsAPauseStepButNotTheUsersPause() throws {
+        var player = ScenarioPlayer(try Scenario.parse("pause\nseed 1\nseed 2\nseed 3", file: "n.lora"), pacing: .reading)
+        _ = try player.advance(now: 0)
+        XCTAssertTrue(player.isWaitingForKey)
+        _ = try player.step(now: 1)
+        XCTAssertFalse(player.isPaused, "after n at a pause the replay plays on")
+        XCTAssertEqual(player.nextDeadline, 1.6)
+        player.pause()
+        _ = try player.step(now: 2)
+        XCTAssertTrue(player.isPaused, "n while paused by the user steps once and stays paused")
+        XCTAssertEqual(player.nextStepIndex, 3)
+        XCTAssertEqual(try player.advance(now: 100).count, 0)
     }
 
     func testTogglePause() throws {

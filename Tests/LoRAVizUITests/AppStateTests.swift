@@ -117,7 +117,7 @@ final class AppStateTests: XCTestCase {
     func testExpectTypedAtThePromptSaysWhetherItHolds() throws {
         var s = try state()
         _ = s.submit("expect sorted.launched == 256")
-        XCTAssertEqual(s.status, StatusMessage(text: "expect held: sorted.launched == 256", isError: false))
+        XCTAssertEqual(s.status, StatusMessage(text: "expect sorted.launched == 256 held", isError: false))
         _ = s.submit("expect sorted.launched < 100")
         XCTAssertEqual(s.status?.isError, true)
         XCTAssertTrue(s.status!.text.contains("256"), s.status!.text)
@@ -282,6 +282,8 @@ final class AppStateTests: XCTestCase {
 
     // MARK: Replay
 
+    /// What a user sees of a replay, on a virtual clock: the step counter, the
+    /// current line, the narration, pause, speed, expect results and a run.
     func testReplayStepsOnTheVirtualClockWithPauseSpeedAndExpect() throws {
         let source = """
             title "t"
@@ -291,41 +293,69 @@ final class AppStateTests: XCTestCase {
             pause
             expect per-sequence.launched == 48
             expect sorted.launched == 1
+            dims hidden=256 out=256 q=256 kv=64 ffn=256 rank=16
+            run reps=1
             slots 2
             """
         var s = AppState(session: Session(), width: 120, height: 40, glyphs: .ascii)
         s.startReplay(try Scenario.parse(source, file: "demo.lora"))
         var t = 0.0
-        func tick(_ dt: Double) { t += dt; _ = s.handle(.tick(now: t)) }
+        var actions: [AppAction] = []
+        func tick(_ dt: Double) { t += dt; actions = s.handle(.tick(now: t)) }
+        func key(_ c: Character) { actions = s.handle(.key(.char(c))) }
+        func titleRow() -> String {
+            Screen.render(s).text.split(separator: "\n").first { $0.contains("replay demo.lora") }.map(String.init) ?? ""
+        }
         tick(0)
-        XCTAssertEqual(s.replay?.next, 1, "the first step applies at once")
-        tick(0.1)
-        XCTAssertEqual(s.replay?.next, 1, "the title holds 1.5 s")
-        tick(1.5); tick(0.6); tick(0.6)
+        XCTAssertEqual(s.replay?.stepsApplied, 1, "the first step applies at once")
+        XCTAssertTrue(titleRow().contains("step 1/10 - 1x - playing"), titleRow())
+        tick(1.9)
+        XCTAssertEqual(s.replay?.stepsApplied, 1, "the title stays 2 s")
+        tick(0.1); tick(0.6); tick(0.6)
         XCTAssertEqual(s.session.narration, "three sequences on one adapter")
         let screen = Screen.render(s).text
-        XCTAssertTrue(screen.contains("step 4/8"), screen)
-        XCTAssertTrue(screen.contains("4: narrate"), "the current line of the file is shown")
-        tick(2.1)
-        XCTAssertEqual(s.replay?.waitingForKey, true, "pause waits for a key")
+        XCTAssertTrue(screen.contains("step 4/10"), screen)
+        XCTAssertTrue(screen.contains("4: narrate \"three sequences on one adapter\""), "the current line of the file")
+        XCTAssertTrue(screen.contains("| three sequences on one adapter"), "the narration")
+        tick(1.9)
+        XCTAssertEqual(s.replay?.stepsApplied, 4, "5 words stay the minimum 2 s")
+        tick(0.11)
+        XCTAssertTrue(titleRow().contains("step 5/10 - 1x - waiting: space"), "pause waits for a key: \(titleRow())")
         tick(10)
-        XCTAssertEqual(s.replay?.next, 5)
-        _ = s.handle(.key(.char("+")))
-        XCTAssertEqual(s.replay?.speed, 2)
-        _ = s.handle(.key(.char(" ")))
+        XCTAssertEqual(s.replay?.stepsApplied, 5)
+        key("+")
+        XCTAssertTrue(titleRow().contains("- 2x -"), titleRow())
+        key(" ")
         tick(0.01)
-        XCTAssertEqual(s.replay?.next, 6)
-        XCTAssertEqual(s.replay?.failures, [])
-        _ = s.handle(.key(.char("n")))
+        XCTAssertEqual(s.replay?.stepsApplied, 6)
+        XCTAssertEqual(s.status?.text, "expect per-sequence.launched == 48 held")
+        key("n")
         XCTAssertEqual(s.replay?.failures.count, 1, "sorted.launched is not 1")
-        XCTAssertTrue(s.replay!.failures[0].hasPrefix("demo.lora:7:"), s.replay!.failures[0])
-        _ = s.handle(.key(.char(" ")))  // pause
+        let failure = s.replay!.failures[0]
+        XCTAssertTrue(failure.hasPrefix("demo.lora:7:1: error: expect sorted.launched == 1 failed: "), failure)
+        XCTAssertEqual(failure.components(separatedBy: "failed").count, 2, "says failed once: \(failure)")
+        XCTAssertEqual(s.status?.text, failure)
+        key(" ")
+        XCTAssertTrue(titleRow().contains("- paused"), titleRow())
         tick(100)
-        XCTAssertEqual(s.replay?.next, 7)
-        _ = s.handle(.key(.char("n")))
+        XCTAssertEqual(s.replay?.stepsApplied, 7, "paused: time alone does not step")
+        key("n")
+        XCTAssertEqual(s.replay?.stepsApplied, 8, "n steps once")
+        XCTAssertEqual(s.replay?.player.isPaused, true, "and the replay stays paused")
+        key(" ")
+        tick(0.01)
+        guard case .startRun(let workload, reps: 1)? = actions.first else { return XCTFail("run starts the kernels: \(actions)") }
+        XCTAssertTrue(titleRow().contains("running kernels"), titleRow())
+        tick(100)
+        XCTAssertEqual(s.replay?.stepsApplied, 9, "the replay waits for the kernels")
+        _ = s.handle(.runFinished(try KernelRunner.run(workload, options: KernelRunOptions(reps: 1, threads: 1))))
+        XCTAssertTrue(Screen.render(s).text.contains("bitwise equal"), "the run result is shown")
+        tick(0.9)
+        XCTAssertEqual(s.replay?.stepsApplied, 9, "the result stays 2 s / 2x on screen")
+        tick(0.1)
         XCTAssertTrue(s.replay!.isFinished)
         XCTAssertEqual(s.session.workload.batch.slotCount, 2)
-        XCTAssertTrue(s.status!.text.contains("replay finished"))
+        XCTAssertEqual(s.status?.text, "replay finished: 10 steps, 2 expects, 1 failed · q quits")
     }
 
     // MARK: Inspector
