@@ -46,11 +46,23 @@ struct Replay: ParsableCommand {
     @Flag(help: "ASCII glyphs in the TUI instead of UTF-8.")
     var ascii = false
 
+    @Option(help: ArgumentHelp("Record the session's commands into FILE (TUI; written on quit or :stop).", valueName: "FILE"))
+    var record: String?
+
+    @Flag(help: "Let --record replace an existing file.")
+    var force = false
+
     static let speedRange = "\(ScenarioPlayer.speeds.lowerBound)–\(Int(ScenarioPlayer.speeds.upperBound))"
 
     func validate() throws {
         if file == "-", !headless {
             throw ValidationError("reading the scenario from standard input needs --headless: the TUI reads keys there")
+        }
+        if headless, record != nil {
+            throw ValidationError("--record records the TUI session; a headless replay records with the `record FILE` command")
+        }
+        if let record, !force, FileManager.default.fileExists(atPath: record) {
+            throw ValidationError("--record \(record): the file exists; add --force to replace it")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard ScenarioPlayer.speeds.contains(speed) else {
@@ -62,7 +74,8 @@ struct Replay: ParsableCommand {
         guard headless else {
             // Bad input is reported before the terminal switches to the TUI.
             let scenario = try HeadlessCLI.loadScenario(file)
-            var options = TerminalOptions(colors: TerminalOptions.colorsEnabled(noColorFlag: noColor), ascii: ascii)
+            var options = TerminalOptions(colors: TerminalOptions.colorsEnabled(noColorFlag: noColor), ascii: ascii,
+                                          record: record, force: force)
             options.speed = speed
             try TerminalReplay.play(scenario: scenario, options: options)
             return

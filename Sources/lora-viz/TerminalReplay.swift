@@ -22,6 +22,6 @@ enum TerminalReplay {
         let failures = app.state.replay?.failures ?? []
         for failure in failures { FileHandle.standardError.write(Data((failure + "\n").utf8)) }
         if case .signal(let sig) = ending { throw ExitCode(128 + sig) }
-        if !failures.isEmpty { throw ExitCode(1) }
+        if !failures.isEmpty || !app.exitMessages.isEmpty { throw ExitCode(1) }
     }
 }

@@ -203,5 +203,15 @@ final class CLITests: XCTestCase {
         let speed = try Self.run(["replay", "small.lora", "--headless", "--speed", "100"], in: directory)
         XCTAssertNotEqual(speed.status, 0)
         XCTAssertTrue(speed.err.contains("--speed must be within"), speed.err)
+        // --record, like the interactive command's: an existing file needs --force.
+        let exists = try Self.run(["replay", "small.lora", "--record", "small.lora"], in: directory)
+        XCTAssertEqual(exists.status, 2, "bad input")
+        XCTAssertTrue(exists.err.contains("--record small.lora: the file exists; add --force to replace it"), exists.err)
+        let forced = try Self.run(["replay", "small.lora", "--record", "small.lora", "--force", "--no-color", "--ascii"],
+                                  in: directory)
+        XCTAssertTrue(forced.err.contains("needs a terminal"), "options accepted, then the terminal check: \(forced.err)")
+        let headless = try Self.run(["replay", "small.lora", "--headless", "--record", "new.lora"], in: directory)
+        XCTAssertNotEqual(headless.status, 0)
+        XCTAssertTrue(headless.err.contains("a headless replay records with the `record FILE` command"), headless.err)
     }
 }
