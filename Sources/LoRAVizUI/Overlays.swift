@@ -8,48 +8,69 @@ public enum RunPanel {
         let g = state.glyphs
         let session = state.session
         var title = "run"
-        if state.run == nil, session.lastRun != nil, session.runIsStale { title += " (stale: batch changed, r reruns)" }
+        if state.run == nil, session.lastRun != nil, session.runIsStale {
+            title = Format.width("run (stale: batch changed, r reruns)") <= area.width - 4 ? "run (stale: batch changed, r reruns)"
+                : "run (stale: r reruns)"
+        }
         canvas.box(area, title: title, glyphs: g)
         let inner = area.inset(1)
-        let x = inner.x + 1, w = inner.width - 1
-        var y = inner.y
-        func line(_ text: String, _ style: CellStyle = .normal) {
-            guard y < inner.maxY else { return }
-            canvas.put(text, x: x, y: y, style: style, maxWidth: w)
-            y += 1
-        }
+        let width = inner.width - 2
+        var lines: [PanelText.Line] = []
         if let run = state.run {
             let spin = g.spinner[Int(state.now * 10) % g.spinner.count]
-            let barWidth = max(4, min(30, w - 24))
+            let barWidth = max(4, min(30, width - 16))
             let filled = Int((run.fraction * Double(barWidth)).rounded(.down))
             let bar = String(repeating: Character(g.barFull), count: filled)
                 + String(repeating: Character(g.barEmpty), count: barWidth - filled)
-            line("running \(spin) \(Format.percent(run.fraction)) [\(bar)]", .accent)
-            line("\(run.workload.kernel.name) \(run.workload.dtype.rawValue), both routings, \(run.reps) reps + warm-up")
-            line("keys keep working; a change of batch cancels the run", .dim)
+            lines.append(PanelText.Line("running \(spin) \(Format.percent(run.fraction)) [\(bar)]", style: .accent, rank: 0))
+            lines.append(PanelText.Line("\(run.workload.kernel.name) \(run.workload.dtype.rawValue), both routings, \(run.reps) reps + warm-up",
+                                        rank: 2))
+            lines.append(PanelText.Line("keys keep working; a change of batch cancels the run", style: .dim, rank: 3))
         }
-        guard let result = session.lastRun else {
-            if state.run == nil {
-                line("no run yet: r runs the kernels", .dim)
-                line("both routings, SIMD on the CPU,", .dim)
-                line("checked against an fp64 reference", .dim)
+        if let result = session.lastRun {
+            let stale = session.runIsStale
+            let body: CellStyle = stale ? .dim : .normal
+            lines += timingLines(result, width: width, glyphs: g).map { PanelText.Line(variants: $0, style: body, rank: 1) }
+            let equal = result.bitwiseEqual ? "bitwise equal: yes" : "bitwise equal: NO"
+            lines.append(PanelText.Line(
+                "speedup \(Format.fixed(result.speedup, 2))\(g.times)  max |\(g.delta)| \(Format.scientific(result.maxAbsDiffBetweenRoutings))  \(equal)",
+                style: stale ? .dim : CellStyle(result.bitwiseEqual ? .good : .warning, bold: true), rank: 0))
+            lines.append(PanelText.Line(
+                "\(result.workload.kernel.name) \(result.workload.dtype.rawValue) · \(result.threads) threads · \(result.perSequence.time.samples.count) reps"
+                    .replacingOccurrences(of: "·", with: g.isASCII ? "-" : "·"), style: .dim, rank: 3))
+        } else if state.run == nil {
+            lines.append(PanelText.Line("no run yet: r runs the kernels", style: .dim, rank: 0))
+            lines.append(PanelText.Line("both routings, SIMD on the CPU,", style: .dim, rank: 1))
+            lines.append(PanelText.Line("checked against an fp64 reference", style: .dim, rank: 1))
+        }
+        PanelText(lines: lines).render(in: inner, glyphs: g, into: &canvas)
+    }
+
+    /// Each routing's timing, as a table with a heading when `width` allows,
+    /// else one line per routing in the longest wording that fits.
+    static func timingLines(_ result: KernelRunResult, width: Int, glyphs g: Glyphs) -> [[String]] {
+        let dash = g.isASCII ? "-" : "–"
+        let rows = result.routings.map { r in
+            [r.routing == .sorted ? "sorted" : "per-seq", Format.significant(r.time.median),
+             "\(Format.significant(r.time.min))\(dash)\(Format.significant(r.time.max))",
+             Format.significant(r.gflops), Format.scientific(r.maxAbsErrorVsReference)]
+        }
+        let table = [["", "median ms", "range ms", "GFLOP/s", "max err"]] + rows
+        let columns = (0..<5).map { c in table.map { Format.width($0[c]) }.max()! }
+        let tableWidth = columns.reduce(0, +) + 2 * (columns.count - 1)
+        if tableWidth <= width {
+            return table.map { row in
+                var line = zip(row, columns).map { Format.pad($0, $1) }.joined(separator: "  ")
+                while line.last == " " { line.removeLast() }
+                return [line]
             }
-            return
         }
-        let stale = session.runIsStale
-        let body: CellStyle = stale ? .dim : .normal
-        for routing in result.routings {
-            let t = routing.time
-            let name = Format.pad(routing.routing == .sorted ? "sorted" : "per-seq", 8)
-            let dash = g.isASCII ? "-" : "–"
-            line("\(name)\(Format.significant(t.median)) ms (\(Format.significant(t.min))\(dash)\(Format.significant(t.max)))"
-                 + " \(Format.significant(routing.gflops)) GFLOP/s err \(Format.scientific(routing.maxAbsErrorVsReference))", body)
+        return rows.map { r in
+            let name = Format.pad(r[0], 8)
+            return ["\(name)\(r[1]) ms (\(r[2])) \(r[3]) GFLOP/s err \(r[4])",
+                    "\(name)\(r[1]) ms \(r[3]) GFLOP/s err \(r[4])",
+                    "\(name)\(r[1]) ms err \(r[4])"]
         }
-        let equal = result.bitwiseEqual ? "bitwise equal: yes" : "bitwise equal: NO"
-        line("speedup \(Format.fixed(result.speedup, 2))\(g.times)  max |\(g.delta)| \(Format.scientific(result.maxAbsDiffBetweenRoutings))  \(equal)",
-             stale ? .dim : CellStyle(result.bitwiseEqual ? .good : .warning, bold: true))
-        line("\(result.workload.kernel.name) \(result.workload.dtype.rawValue) · \(result.threads) threads · \(result.perSequence.time.samples.count) reps"
-             .replacingOccurrences(of: "·", with: g.isASCII ? "-" : "·"), .dim)
     }
 }
 
@@ -69,18 +90,19 @@ public enum NarrationPanel {
         }
         canvas.box(area, title: title, glyphs: g, style: .dim, titleStyle: .accent)
         let inner = area.inset(1)
-        var y = inner.y
+        var lines: [PanelText.Line] = []
         if let r = state.replay, let step = r.current {
-            canvas.put("\(step.location.line): \(step.text.trimmingSpaces)", x: inner.x + 1, y: y, style: .dim, maxWidth: inner.width - 1)
-            y += 1
+            // The source line as written; a long one is shortened, visibly (the narration below wraps).
+            let text = "\(step.location.line): \(step.text.trimmingSpaces)"
+            let room = inner.width - 2
+            let short = Format.width(text) <= room ? text
+                : String(String.UnicodeScalarView(text.unicodeScalars.prefix(max(0, room - 1)))) + String(g.ellipsis)
+            lines.append(PanelText.Line(variants: [short], style: .dim, rank: 1))
         }
         if let text = state.session.narration {
-            for line in Format.wrap(text, width: inner.width - 2) {
-                guard y < inner.maxY else { break }
-                canvas.put(line, x: inner.x + 1, y: y, style: .normal)
-                y += 1
-            }
+            lines.append(PanelText.Line(text, rank: 0))
         }
+        PanelText(lines: lines).render(in: inner, glyphs: g, into: &canvas)
     }
 }
 
@@ -104,27 +126,96 @@ public enum HelpOverlay {
         return lines
     }
 
+    /// One row of the overlay before layout: a group heading, or a binding's keys and summary.
+    struct Entry {
+        var keys: String
+        var summary: String
+        var isHeading: Bool
+    }
+
+    static func entries(glyphs: Glyphs, withCommands: Bool) -> [Entry] {
+        var entries: [Entry] = []
+        for group in KeyBinding.Group.allCases {
+            entries.append(Entry(keys: group.rawValue, summary: "", isHeading: true))
+            for binding in KeyBinding.table where binding.group == group {
+                let keys = binding.keys.map { glyphs.isASCII ? $0.asciiDescription : $0.description }.joined(separator: " ")
+                var summary = binding.summary
+                if withCommands, let shape = binding.commandShape { summary += "  [\(shape)]" }
+                entries.append(Entry(keys: keys, summary: summary, isHeading: false))
+            }
+        }
+        return entries
+    }
+
+    /// Rows a column of entries takes when its summaries wrap, and its key column width.
+    static func columnRows(_ items: ArraySlice<Entry>, columnWidth: Int) -> (rows: Int, keyWidth: Int) {
+        let keyWidth = (items.filter { !$0.isHeading }.map { Format.width($0.keys) }.max() ?? 0) + 1
+        let summaryWidth = max(1, columnWidth - keyWidth)
+        let rows = items.reduce(0) { $0 + ($1.isHeading ? 1 : max(1, Format.wrap($1.summary, width: summaryWidth).count)) }
+        return (rows, keyWidth)
+    }
+
     public static func render(_ state: AppState, into canvas: inout Canvas) {
         let g = state.glyphs
-        let width = min(state.width - 2, 170)
-        // Everything but the hint line: at 80x24 every key still fits.
-        let area = Rect(x: (state.width - width) / 2, y: 0, width: width, height: state.height - 1)
-        canvas.fill(area)
-        canvas.box(area, title: "keys · any key closes · batch keys are commands you can type after :",
-                   glyphs: g, style: .accent)
-        let inner = area.inset(1)
+        let title = "keys · any key closes · batch keys are commands you can type after :"
+        let inner: Rect
+        if state.height >= 30 {
+            let width = min(state.width - 2, 170)
+            let area = Rect(x: (state.width - width) / 2, y: 0, width: width, height: state.height - 1)
+            canvas.fill(area)
+            canvas.box(area, title: title, glyphs: g, style: .accent)
+            inner = area.inset(1)
+        } else {
+            // A small screen gives the whole of itself to the keys: no frame, the title on the top row.
+            let area = Rect(x: 0, y: 0, width: state.width, height: state.height)
+            canvas.fill(area)
+            canvas.fill(Rect(x: 0, y: 0, width: state.width, height: 1), with: Cell(" ", CellStyle(.accent, reverse: true)))
+            canvas.put(" " + title, x: 0, y: 0, style: CellStyle(.accent, reverse: true), maxWidth: state.width)
+            inner = Rect(x: -1, y: 1, width: state.width + 1, height: state.height - 1)
+        }
         let columnWidth = (inner.width - 3) / 2
-        let all = lines(columnWidth: columnWidth, glyphs: g, withCommands: columnWidth >= 78)
-        // Break the columns at the group heading that balances them best, so no group is split.
-        let starts = all.indices.filter { all[$0].1 && $0 > 0 }
-        var split = starts.min { max($0, all.count - $0) < max($1, all.count - $1) } ?? all.count
-        // On a small screen fill the first column instead, so every key is listed.
-        if max(split, all.count - split) > inner.height { split = min(inner.height, all.count) }
-        for (i, (text, heading)) in all.enumerated() {
-            let column = i < split ? 0 : 1, row = i < split ? i : i - split
-            guard row < inner.height else { continue }
-            canvas.put(text, x: inner.x + 1 + column * (columnWidth + 2), y: inner.y + row,
-                       style: heading ? .title : .normal, maxWidth: columnWidth)
+        let all = entries(glyphs: g, withCommands: columnWidth >= 78)
+        // Break the columns where both fit with every summary wrapped: at the group heading that
+        // balances them best, else anywhere; failing that, fill the first column (long summaries marked cut).
+        func fits(_ split: Int) -> Bool {
+            columnRows(all[0..<split], columnWidth: columnWidth).rows <= inner.height
+                && columnRows(all[split...], columnWidth: columnWidth).rows <= inner.height
+        }
+        func balance(_ split: Int) -> Int {
+            max(columnRows(all[0..<split], columnWidth: columnWidth).rows, columnRows(all[split...], columnWidth: columnWidth).rows)
+        }
+        let headings = all.indices.filter { all[$0].isHeading && $0 > 0 }.filter(fits)
+        let anywhere = all.indices.dropFirst().filter(fits)
+        let split = headings.min { balance($0) < balance($1) } ?? anywhere.min { balance($0) < balance($1) }
+            ?? min(inner.height, all.count)
+        for (column, range) in [0..<split, split..<all.count].enumerated() {
+            let items = all[range]
+            let keyWidth = columnRows(items, columnWidth: columnWidth).keyWidth
+            let summaryWidth = max(1, columnWidth - keyWidth)
+            // Rows the column has beyond one per entry let long summaries wrap; the rest are marked cut.
+            var spare = inner.height - items.count
+            let x = inner.x + 1 + column * (columnWidth + 2)
+            var y = inner.y
+            for entry in items {
+                guard y < inner.maxY else { break }
+                if entry.isHeading {
+                    canvas.put(entry.keys, x: x, y: y, style: .title, maxWidth: columnWidth)
+                    y += 1
+                    continue
+                }
+                canvas.put(entry.keys, x: x, y: y, style: .normal, maxWidth: keyWidth)
+                var rows = Format.wrap(entry.summary, width: summaryWidth)
+                if rows.count > 1 + spare {
+                    rows = Array(rows.prefix(1 + spare))
+                    let last = String(String.UnicodeScalarView(rows[rows.count - 1].unicodeScalars.prefix(summaryWidth - 1)))
+                    rows[rows.count - 1] = last + String(g.ellipsis)
+                }
+                spare -= rows.count - 1
+                for row in rows where y < inner.maxY {
+                    canvas.put(row, x: x + keyWidth, y: y, style: .normal, maxWidth: summaryWidth)
+                    y += 1
+                }
+            }
         }
     }
 }

@@ -136,17 +136,18 @@ public enum InspectorPanel {
             case .maskedOut:
                 lines.append("masked-out: its columns lie past the slice width \(seg.sliceWidths[p.slice]); runs its K loop for nothing.")
             case .partial:
-                lines.append("partial: computes \(tile.validRows)\(glyphs.times)\(tile.validColumns) outputs; \(16 - tile.validRows) of its 16 rows are empty; loads \(Format.bytes(wTile)) of W.")
+                lines.append("partial: computes \(tile.validRows)\(glyphs.times)\(tile.validColumns) outputs, \(16 - tile.validRows) of 16 rows empty; loads \(Format.bytes(wTile)) of W.")
             default:
                 lines.append("full: computes 16\(glyphs.times)\(tile.validColumns) outputs, every row valid; loads \(Format.bytes(wTile)) of W.")
             }
             let rows = (0..<tile.validRows).map { plan.routing.physicalRow(segment: p.segment, row: tile.rowStart + $0) }
             let via = plan.routing.permutation == nil ? "" : " via perm"
-            lines.append("rows \(tile.rowStart)..\(tile.rowStart + 15) of seg (len \(seg.length), \(tile.validRows) valid) \(arrow) token rows\(via) "
+            lines.append("rows \(tile.rowStart)..\(tile.rowStart + 15) (seg len \(seg.length), \(tile.validRows) valid) \(arrow) token rows\(via) "
                 + Format.list(rows, limit: 10, ellipsis: glyphs.ellipsis))
             let c0 = tile.outputColumnOffset + tile.columnStart
-            lines.append("pid_s \(pidS) pid_n \(pidN)/\(seg.columnTiles) · out cols \(c0)..\(c0 + n - 1) (\(tile.validColumns) valid) · K loop \(tile.reduction)"
-                + (plan.kernel.isShrink ? "" : " · x cols from \(tile.inputColumnOffset)") + " · seg_indptr \(indptr)")
+            lines.append("out cols \(c0)..\(c0 + n - 1) (\(tile.validColumns) valid) · K loop \(tile.reduction)"
+                + (plan.kernel.isShrink ? "" : " · x cols from \(tile.inputColumnOffset)"))
+            lines.append("pid_s \(pidS) pid_n \(pidN)/\(seg.columnTiles) · seg_indptr \(indptr)")
         }
         if let block {
             let fates = StatsPanel.order.filter { block.tally[$0] > 0 }

@@ -136,10 +136,11 @@ public enum Screen {
     static func renderInspector(_ state: AppState, _ layout: ScreenLayout, into canvas: inout Canvas) {
         let g = state.glyphs
         let area = layout.inspector
-        canvas.box(area, title: "inspector", glyphs: g)
         let inner = area.inset(1)
         guard let p = state.cursor(state.focus) else {
-            canvas.put("no program to inspect: the grid is empty", x: inner.x + 1, y: inner.y, style: .dim, maxWidth: inner.width - 1)
+            canvas.box(area, title: "inspector", glyphs: g)
+            PanelText(lines: [PanelText.Line("no program to inspect: the grid is empty", style: .dim)])
+                .render(in: inner, glyphs: g, into: &canvas)
             return
         }
         let plan = state.plans[state.focus]
@@ -150,18 +151,24 @@ public enum Screen {
             let rows = cy * layout.scale.y..<min(plan.viewRowCount, (cy + 1) * layout.scale.y)
             block = (pids, rows, plan.tally(rows: rows, pids: pids))
         }
-        let lines = InspectorPanel.story(plan, batch: state.session.workload.batch, dims: state.session.workload.dims,
+        let story = InspectorPanel.story(plan, batch: state.session.workload.batch, dims: state.session.workload.dims,
                                          position: p, block: block, glyphs: g)
         let fate = plan.fate(p)
-        for (i, line) in lines.prefix(inner.height).enumerated() {
-            var x = inner.x + 1
-            if i == 1 {
-                // The verdict starts with the program's fate glyph, as drawn in the grid.
-                canvas[x, inner.y + i] = Cell(g.glyph(fate), CellStyle(ColorRole(fate), bold: true))
-                x += 2
+        // Who the program is goes in the box's top edge when it fits there, saving a row.
+        let titles = ["inspector: " + story[0], story[0]]
+        let title = titles.first { Format.width($0) <= area.width - 4 }
+        canvas.box(area, title: title ?? "inspector", glyphs: g, titleStyle: title == nil ? .title : .accent)
+        // When rows are short the verdict stays, then the rows and columns it covers, then who it is.
+        var lines: [PanelText.Line] = []
+        for (i, text) in story.enumerated() {
+            let isCell = block != nil && i == story.count - 1
+            switch i {
+            case 0: if title == nil { lines.append(PanelText.Line(text, style: .accent, rank: 2)) }
+            case 1: lines.append(PanelText.Line(text, rank: 0, lead: Cell(g.glyph(fate), CellStyle(ColorRole(fate), bold: true))))
+            default: lines.append(PanelText.Line(text, rank: isCell ? 2 : i <= 3 ? 1 : 3))
             }
-            canvas.put(line, x: x, y: inner.y + i, style: i == 0 ? .accent : .normal, maxWidth: inner.maxX - x)
         }
+        PanelText(lines: lines).render(in: inner, glyphs: g, into: &canvas)
     }
 
     static func renderStatus(_ state: AppState, _ layout: ScreenLayout, into canvas: inout Canvas) {

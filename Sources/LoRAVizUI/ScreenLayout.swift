@@ -44,6 +44,9 @@ public struct ScreenLayout {
     public var statusRow = 0
     public var hintRow = 0
 
+    /// Columns a pane's figures take in full (`launched … · working … · util … · W …`).
+    static let figuresWidth = 53
+
     public init(_ state: AppState) {
         width = state.width
         height = state.height
@@ -72,7 +75,35 @@ public struct ScreenLayout {
         let gridTop = 1
         let paneHeight = legendRow - gridTop
         gridRows = max(1, paneHeight - 3)
-        let leftWidth = (width - 1) / 2
+        // Grids that fit across side by side sit next to each other (the left one as wide as it
+        // draws, room for its figures, the spare columns at the screen's edge); grids that do not
+        // share the width in proportion to what they draw. Either way no empty band in the middle.
+        let batch0 = state.session.workload.batch
+        let kinds = RoutingKind.allCases
+        let rowsZoomed = kinds.contains { state.plans[$0].viewRowCount > gridRows }
+        let labels = kinds.map { kind -> Int in
+            let plan = state.plans[kind]
+            let natural = GridView.naturalLabelWidth(plan, batch: batch0)
+            return rowsZoomed ? max(natural, 2 * String(max(0, plan.segments.count - 1)).count + 3) : natural
+        }
+        let pids = kinds.map { max(1, state.plans[$0].pidCount) }
+        let room = width - 1
+        let minimumPane = 36
+        // The widths each grid draws at: two columns a program, one, then zoomed out further and further.
+        func needs(cell: Int, zoom: Int) -> [Int] {
+            (0..<2).map { max(minimumPane, labels[$0] + cell * cdiv(pids[$0], zoom) + 1) }
+        }
+        var candidates = [needs(cell: 2, zoom: 1)]
+        var zoom = 1
+        while zoom <= pids.max()! {
+            candidates.append(needs(cell: 1, zoom: zoom))
+            zoom += 1
+        }
+        var leftWidth = room / 2
+        if let fit = candidates.first(where: { $0[0] + $0[1] <= room }) {
+            leftWidth = max(fit[0], min(Self.figuresWidth, room - fit[1]))
+        }
+        leftWidth = min(max(leftWidth, minimumPane), room - minimumPane)
         separatorColumn = leftWidth
         let frames = [
             (RoutingKind.perSequence, Rect(x: 0, y: gridTop, width: leftWidth, height: paneHeight)),
@@ -112,8 +143,8 @@ public struct ScreenLayout {
             }
             if state.zoom == .fit { scale = fitScale() }
         }
-        // At 1:1 with room to spare each program gets two columns: squarer cells, easier to read and click.
-        let doubled = scale == .one && frames.enumerated().allSatisfy { i, entry in
+        // One program per column with room to spare: each gets two, squarer cells, easier to read and click.
+        let doubled = scale.x == 1 && frames.enumerated().allSatisfy { i, entry in
             2 * state.plans[entry.0].pidCount <= entry.1.width - labelWidths[i] - 1
         }
         let cellWidth = doubled ? 2 : 1

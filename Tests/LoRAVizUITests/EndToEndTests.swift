@@ -120,8 +120,8 @@ final class EndToEndTests: XCTestCase {
             let fields = line.components(separatedBy: routing)[1].split(separator: " ")
             let ms = Double(fields[0]) ?? -1
             XCTAssertGreaterThan(ms, 0, line)
-            XCTAssertEqual(fields[1], "ms", line)
         }
+        XCTAssertTrue(text.contains("median ms"), "the timings' heading names the unit:\n\(text)")
         XCTAssertTrue(text.contains("speedup"))
         XCTAssertTrue(text.contains("bitwise equal: yes"), text)
         // Resize below the minimum, then back.
