@@ -267,13 +267,14 @@ final class AppStateTests: XCTestCase {
     }
 
     func testClickSelectsTheProgramUnderTheMouse() throws {
-        var s = try state()
+        var s = try state(width: 100, height: 40)
         let pane = ScreenLayout(s).panes[1]
+        XCTAssertEqual(pane.cellWidth, 1, "64 sorted programs do not fit twice as wide in 100 columns")
         _ = s.handle(.mouse(x: pane.cells.x + 20, y: pane.cells.y + 2))
         XCTAssertEqual(s.session.selection, ProgramSelection(routing: .sorted, position: GridPosition(pid: 20, segment: 2)))
         XCTAssertEqual(s.focus, .sorted)
-        // Wide screens draw each program two columns wide; a click on either column picks it.
-        var wide = try state(width: 200, height: 60)
+        // With room each program is drawn two columns wide; a click on either column picks it.
+        var wide = try state(width: 120, height: 40)
         let left = ScreenLayout(wide).panes[0]
         XCTAssertEqual(left.cellWidth, 2)
         _ = wide.handle(.mouse(x: left.cells.x + 2 * 5 + 1, y: left.cells.y + 3))

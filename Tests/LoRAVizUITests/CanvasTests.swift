@@ -25,4 +25,21 @@ final class CanvasTests: XCTestCase {
         XCTAssertEqual(Format.scientific(0.00312), "3.1e-03")
         XCTAssertEqual(Format.count(2_097_152), "2.10M")
     }
+
+    /// Panel text wraps on words; when rows run short the least important
+    /// lines give way (the rest keep their order) and "~" (ASCII "…") marks it.
+    func testPanelTextWrapsAndGivesWayByImportance() {
+        let text = PanelText(lines: [
+            PanelText.Line("who: program 3", rank: 2),
+            PanelText.Line("verdict: partial, eight of sixteen rows empty", rank: 0),
+            PanelText.Line("rows 0..15", rank: 1),
+        ])
+        var canvas = Canvas(width: 25, height: 5)
+        text.render(in: Rect(x: 0, y: 0, width: 25, height: 5), glyphs: .ascii, into: &canvas)
+        XCTAssertEqual(canvas.text, " who: program 3\n verdict: partial, eight\n of sixteen rows empty\n rows 0..15\n\n")
+        canvas = Canvas(width: 25, height: 3)
+        text.render(in: Rect(x: 0, y: 0, width: 25, height: 3), glyphs: .ascii, into: &canvas)
+        XCTAssertEqual(canvas.text, " verdict: partial, eight\n of sixteen rows empty\n rows 0..15             ~\n",
+                       "the lowest-ranked line gave way, marked")
+    }
 }
