@@ -26,7 +26,7 @@ public struct HeadlessReplay {
         public var expectationFailures: [String] = []
         public var outputsWritten: [String] = []
         public var recordingsWritten: [String] = []
-        /// Seconds the virtual clock advanced (sleeps at the replay's speed).
+        /// Seconds the virtual clock advanced: the replay's waits (`pacing`, sleeps) at its speed.
         public var virtualSeconds: Double = 0
 
         /// 0 when every expect held, 1 when one failed.

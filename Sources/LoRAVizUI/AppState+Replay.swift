@@ -56,7 +56,8 @@ extension AppState {
             return []
         }
         replay = r
-        let actions = commit(r.player.session, command: event.step.command, effect: event.effect, undoable: true)
+        let actions = commit(r.player.session, command: event.step.command, effect: event.effect, undoable: true,
+                             fromReplay: true)
         let location = event.step.location
         switch event.effect {
         case .pause:

@@ -221,7 +221,8 @@ public struct AppState: Sendable {
     }
 
     /// Makes `next` the session after `command` and carries out its effect.
-    mutating func commit(_ next: Session, command: Command, effect: SessionEffect, undoable: Bool) -> [AppAction] {
+    mutating func commit(_ next: Session, command: Command, effect: SessionEffect, undoable: Bool,
+                         fromReplay: Bool = false) -> [AppAction] {
         var actions: [AppAction] = []
         let workloadChanged = next.workload != session.workload
         let stateChanged = workloadChanged || next.title != session.title || next.narration != session.narration
@@ -246,7 +247,7 @@ public struct AppState: Sendable {
             break
         case .expect(let e):
             // Typed at the prompt: say whether it holds (a replay checks and counts its own).
-            if replay == nil {
+            if !fromReplay {
                 let outcome = e.evaluate(in: session.report())
                 status = StatusMessage(text: outcome.message, isError: !outcome.held)
             }

@@ -11,6 +11,8 @@ struct Replay: ParsableCommand {
         discussion: """
             In the TUI: narration is shown, space pauses and resumes, n steps, + and -
             change the speed, q quits; the step counter and the current line are visible.
+            --record FILE records the session (the replay's commands and your own) as the
+            interactive command does.
 
             Headless (--headless): runs with a virtual clock (sleeps take no time,
             pauses do not wait), prints each narration and each `run` report, writes
