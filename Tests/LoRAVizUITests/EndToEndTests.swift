@@ -33,13 +33,25 @@ final class EndToEndTests: XCTestCase {
         posix_spawn_file_actions_addopen(&fileActions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&fileActions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&fileActions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = (["tmux"] + args).map { strdup($0) } + [nil]
+        let argv = (["tmux", "-S", scratch.appendingPathComponent("tmux.sock").path] + args).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
         let rc = posix_spawnp(&pid, "tmux", &fileActions, nil, argv, environ)
         guard rc == 0 else { throw XCTSkip("cannot start tmux: \(String(cString: strerror(rc)))") }
+        // Bounded: a tmux client seen stuck once must fail this test, not hang CI.
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let deadline = Date().addingTimeInterval(15)
+        while true {
+            let done = waitpid(pid, &status, WNOHANG)
+            if done == pid || (done < 0 && errno != EINTR) { break }
+            if Date() > deadline {
+                kill(pid, SIGKILL)
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                XCTFail("tmux \(args.joined(separator: " ")) did not finish within 15 s")
+                break
+            }
+            usleep(10_000)
+        }
         return (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
     }
 
@@ -75,7 +87,7 @@ final class EndToEndTests: XCTestCase {
     }
 
     override func tearDownWithError() throws {
-        _ = try? tmux(["kill-session", "-t", session])
+        _ = try? tmux(["kill-server"])
         if let scratch { try? FileManager.default.removeItem(at: scratch) }
     }
 
