@@ -1,27 +1,45 @@
 /// Closed-form counts and costs of a launch, per segment in O(slices).
 extension LaunchPlan {
-    /// Programs per fate.
+    /// Programs per fate over the whole launch.
     public var fateCounts: FateCounts {
         var c = FateCounts()
-        let perSegment = pidCount * sliceCount
-        for seg in segments {
-            if let exit = seg.segmentExit {
-                c[exit] += perSegment
-                continue
-            }
-            let working = seg.workingPids
-            c[.excessExit] += (pidCount - working) * sliceCount
-            let fullBlocks = seg.length / Self.blockRows
-            let partialBlocks = seg.rowBlocks - fullBlocks
-            for width in seg.sliceWidths {
-                let validTiles = min(seg.columnTiles, cdiv(width, kernel.blocks.n))
-                let maskedTiles = seg.columnTiles - validTiles
-                c[.maskedOut] += seg.rowBlocks * maskedTiles
-                c[.full] += fullBlocks * validTiles
-                c[.partial] += partialBlocks * validTiles
+        for segment in segments.indices {
+            for slice in 0..<sliceCount {
+                c += fateCounts(segment: segment, slice: slice, pids: 0..<pidCount)
             }
         }
         return c
+    }
+
+    /// Programs per fate among pids `pids` of one (segment, slice), in O(1).
+    ///
+    /// Decided exactly as `fate(_:)` decides one program: the segment's exit,
+    /// then the excess exit past `workingPids`, then masked-out column tiles
+    /// past the slice's width, then full row blocks before `len / 16`. Tests
+    /// hold it against `fate(_:)` program by program.
+    public func fateCounts(segment: Int, slice: Int, pids: Range<Int>) -> FateCounts {
+        var t = FateCounts()
+        let lo = max(0, pids.lowerBound), hi = min(pidCount, pids.upperBound)
+        guard lo < hi else { return t }
+        let seg = segments[segment]
+        if let exit = seg.segmentExit {
+            t[exit] = hi - lo
+            return t
+        }
+        let working = seg.workingPids
+        t[.excessExit] = max(0, hi - max(lo, working))
+        let end = min(hi, working)
+        guard lo < end else { return t }
+        let tiles = seg.columnTiles
+        let validTiles = min(tiles, cdiv(seg.sliceWidths[slice], kernel.blocks.n))
+        // Masked pids below n: those whose column tile is at or past validTiles.
+        func masked(_ n: Int) -> Int { (n / tiles) * (tiles - validTiles) + max(0, n % tiles - validTiles) }
+        func unmasked(_ a: Int, _ b: Int) -> Int { a < b ? (b - a) - (masked(b) - masked(a)) : 0 }
+        t[.maskedOut] = masked(end) - masked(lo)
+        let fullEnd = min(end, max(lo, (seg.length / Self.blockRows) * tiles))
+        t[.full] = unmasked(lo, fullEnd)
+        t[.partial] = unmasked(fullEnd, end)
+        return t
     }
 
     /// Valid rows summed over the programs that run their K loop.

@@ -36,20 +36,59 @@ public enum ProgramFate: String, CaseIterable, Hashable, Sendable, Codable {
     }
 }
 
-/// A count per fate.
+extension ProgramFate {
+    /// The fate's index in `allCases`: exits first, then the working fates.
+    @inlinable
+    public var ordinal: Int {
+        switch self {
+        case .rank0Exit: return 0
+        case .emptyExit: return 1
+        case .excessExit: return 2
+        case .maskedOut: return 3
+        case .partial: return 4
+        case .full: return 5
+        }
+    }
+}
+
+/// Programs per fate, over a whole launch or any block of its grid.
+///
+/// Kept in one SIMD vector because the zoomed grid views add up thousands of
+/// blocks per frame.
 public struct FateCounts: Hashable, Sendable {
-    public private(set) var counts: [Int] = Array(repeating: 0, count: ProgramFate.allCases.count)
+    @usableFromInline var counts = SIMD8<Int>()
 
     public init() {}
 
+    @inlinable
     public subscript(fate: ProgramFate) -> Int {
-        get { counts[ProgramFate.allCases.firstIndex(of: fate)!] }
-        set { counts[ProgramFate.allCases.firstIndex(of: fate)!] = newValue }
+        get { counts[fate.ordinal] }
+        set { counts[fate.ordinal] = newValue }
     }
 
     /// All programs counted.
-    public var total: Int { counts.reduce(0, +) }
+    public var total: Int { counts.wrappedSum() }
 
     /// Programs that run their K loop (masked-out, partial, full).
     public var working: Int { self[.maskedOut] + self[.partial] + self[.full] }
+
+    /// The fate with the most programs (ties go to the later, working fates).
+    public var dominant: ProgramFate {
+        var best = 0
+        for i in 1..<6 where counts[i] >= counts[best] { best = i }
+        return ProgramFate.allCases[best]
+    }
+
+    /// The only fate present, if exactly one is.
+    public var single: ProgramFate? {
+        var found: Int?
+        for i in 0..<6 where counts[i] > 0 {
+            if found != nil { return nil }
+            found = i
+        }
+        return found.map { ProgramFate.allCases[$0] }
+    }
+
+    @inlinable
+    public static func += (lhs: inout FateCounts, rhs: FateCounts) { lhs.counts &+= rhs.counts }
 }

@@ -64,18 +64,3 @@ public struct Glyphs: Sendable {
         String(String.UnicodeScalarView(mixRamp))
     }
 }
-
-extension ProgramFate {
-    /// The fate's position in `allCases`, for table lookups.
-    @inlinable
-    var ordinal: Int {
-        switch self {
-        case .rank0Exit: return 0
-        case .emptyExit: return 1
-        case .excessExit: return 2
-        case .maskedOut: return 3
-        case .partial: return 4
-        case .full: return 5
-        }
-    }
-}

@@ -155,7 +155,7 @@ public struct GridView {
     }
 
     /// The fate mix of one cell.
-    public func tally(_ cell: GridCell) -> FateTally {
+    public func tally(_ cell: GridCell) -> FateCounts {
         plan.tally(rows: cell.row * scale.y..<(cell.row + 1) * scale.y,
                    pids: cell.column * scale.x..<(cell.column + 1) * scale.x)
     }

@@ -104,7 +104,7 @@ public enum Legend {
 public enum InspectorPanel {
     /// Lines describing the program at `position` of `plan` (and the block it stands for when zoomed).
     public static func story(_ plan: LaunchPlan, batch: Batch, dims: ModelDims, position p: GridPosition,
-                             block: (pids: Range<Int>, rows: Range<Int>, tally: FateTally)?, glyphs: Glyphs) -> [String] {
+                             block: (pids: Range<Int>, rows: Range<Int>, tally: FateCounts)?, glyphs: Glyphs) -> [String] {
         let seg = plan.segments[p.segment]
         let tile = plan.tile(p)
         let slice = plan.sliceCount > 1 ? " slice \(p.slice) (\(GridView.sliceName(plan.kernel, p.slice)))" : ""

@@ -144,7 +144,7 @@ public enum Screen {
             return
         }
         let plan = state.plans[state.focus]
-        var block: (pids: Range<Int>, rows: Range<Int>, tally: FateTally)?
+        var block: (pids: Range<Int>, rows: Range<Int>, tally: FateCounts)?
         if layout.scale != .one {
             let cx = p.pid / layout.scale.x, cy = plan.viewRow(of: p) / layout.scale.y
             let pids = cx * layout.scale.x..<min(plan.pidCount, (cx + 1) * layout.scale.x)

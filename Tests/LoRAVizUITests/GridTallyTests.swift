@@ -34,9 +34,9 @@ final class GridTallyTests: XCTestCase {
                         var start = 0
                         while start < plan.pidCount {
                             let pids = start..<min(plan.pidCount, start + width)
-                            var expected = FateTally()
+                            var expected = FateCounts()
                             for pid in pids { expected[plan.fate(GridPosition(pid: pid, slice: r.slice, segment: r.segment))] += 1 }
-                            XCTAssertEqual(plan.tally(segment: r.segment, slice: r.slice, pids: pids), expected,
+                            XCTAssertEqual(plan.fateCounts(segment: r.segment, slice: r.slice, pids: pids), expected,
                                            "\(workload.kernel.name) \(kind) row \(row) pids \(pids)")
                             start += width
                         }
