@@ -66,7 +66,8 @@ final class LaunchPlanTests: XCTestCase {
     /// slot 2 (base) 48 rank-0; slot 3 (C, no tokens) 48 empty; slots 4–7 unused: 4 × 48 rank-0.
     func testBaseModelSequencesAndEmptySlot() {
         var names = Array(repeating: "A", count: 20) + Array(repeating: "B", count: 18) + ["base", "base"]
-        names.shuffle(using: &FixedGenerator.shared)
+        var rng = SplitMix64(seed: 0x5EED)
+        names.shuffle(using: &rng)
         let w = workload(adapters: [("A", 64), ("B", 64), ("base", 0), ("C", 64)], sequences: names, kernel: .sgemmLoRAB)
         let p = LaunchPlan(workload: w, routing: .perSequence)
         let s = LaunchPlan(workload: w, routing: .sorted)
@@ -124,16 +125,3 @@ final class LaunchPlanTests: XCTestCase {
     }
 }
 
-/// A deterministic generator so shuffled tests are reproducible.
-struct FixedGenerator: RandomNumberGenerator {
-    nonisolated(unsafe) static var shared = FixedGenerator(seed: 0x5EED)
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

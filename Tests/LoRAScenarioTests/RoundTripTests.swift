@@ -2,21 +2,10 @@ import LoRAKernels
 @testable import LoRAScenario
 import XCTest
 
-/// A small seeded generator so failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Printing then parsing gives back the same command, for generated commands of every verb.
 final class RoundTripTests: XCTestCase {
-    var rng = SplitMix64(state: 0xC0FFEE)
+    var rng = SplitMix64(seed: 0xC0FFEE)
 
     func pick<T>(_ values: [T]) -> T { values.randomElement(using: &rng)! }
     func maybe<T>(_ value: @autoclosure () -> T) -> T? { Bool.random(using: &rng) ? value() : nil }

@@ -44,7 +44,7 @@ final class RobustnessTests: XCTestCase {
     }
 
     func testThousandsOfRandomKeysNeverBreakTheState() throws {
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         var keys = KeyBinding.table.flatMap(\.keys).filter { $0 != .char("q") && $0 != .ctrl("c") && $0 != .char("r") }
         keys += [.char(":"), .escape, .enter, .char("s"), .char("1"), .backspace]
         var s = AppState(session: try AppState.defaultSession(), width: 100, height: 30, glyphs: .unicode)
@@ -61,15 +61,3 @@ final class RobustnessTests: XCTestCase {
     }
 }
 
-/// A small deterministic generator (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
