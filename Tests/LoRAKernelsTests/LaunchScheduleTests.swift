@@ -2,10 +2,41 @@ import Foundation
 import XCTest
 @testable import LoRAKernels
 
-/// The executor runs the shrink a row block at a time, K in chunks
-/// (`SGemmLoRAA.rowBlock`); that is a schedule, so every cell must keep the
-/// bits the lone 16 × 16 programs give it.
-final class ShrinkScheduleTests: XCTestCase {
+/// The executor's schedules: the shrink a row block at a time with K in chunks
+/// (`SGemmLoRAA.rowBlock`), the expands column tile by column tile over
+/// several row blocks. Schedules only: every program runs once, every cell
+/// keeps the bits the lone programs give it.
+final class LaunchScheduleTests: XCTestCase {
+    /// Every working program exactly once, however the range is split among workers.
+    func testPassOrderVisitsEveryWorkingProgramOnce() {
+        let dims = ModelDims(hidden: 64, out: 300, q: 70, kv: 24, ffn: 100, maxRank: 19)
+        for kernel in [Kernel.sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB] {
+            let w = makeWorkload(kernel: kernel, dims: dims, ranks: [19, 0, 4, 16], wi: [0, 1, 2, 3, 0, 3, 2],
+                                 lengths: [3, 17, 1, 9, 90, 2, 40], mode: .extend)
+            for kind in RoutingKind.allCases {
+                let plan = LaunchPlan(workload: w, routing: kind)
+                var expected: [GridPosition] = []
+                for seg in plan.segments where seg.workingPids > 0 {
+                    for slice in 0..<plan.sliceCount {
+                        for pid in 0..<seg.workingPids { expected.append(GridPosition(pid: pid, slice: slice, segment: seg.segment)) }
+                    }
+                }
+                for perPass in [1, 2, 3, 16] {
+                    let programs = WorkingPrograms(plan, rowBlocksPerPass: perPass)
+                    XCTAssertEqual(programs.count, expected.count)
+                    var seen: [GridPosition] = []
+                    var start = 0
+                    for size in [1, 7, 5, 30, programs.count] where start < programs.count {
+                        programs.forEach(in: start..<min(programs.count, start + size)) { seen.append($0) }
+                        start = min(programs.count, start + size)
+                    }
+                    XCTAssertEqual(Set(seen), Set(expected), "\(kernel.name) \(kind) \(perPass)")
+                    XCTAssertEqual(seen.count, expected.count, "\(kernel.name) \(kind) \(perPass)")
+                }
+            }
+        }
+    }
+
     func testRowBlocksGiveTheLoneProgramsBits() throws {
         // K = 600: one full chunk, then a short one that ends in a partial
         // vector; rank 19 gives a partial last column tile and column block;
