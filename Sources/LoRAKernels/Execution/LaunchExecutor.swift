@@ -75,15 +75,21 @@ struct WorkingPrograms {
 enum LaunchExecutor {
     /// Launches with fewer useful MACs than this (about 10 µs of work) run on one thread.
     static let serialMACs = 1 << 21
-    /// The expands run up to 16 row blocks (256 rows) of a segment column tile
-    /// by column tile: a program's Bᵀ tile is `K_eff` rows of 64–256 columns
-    /// a whole output row apart (16–64 separate lines streams), too scattered
+    /// Row blocks per pass for an expand: gate_up and sgemm_lora_b run up to
+    /// 16 row blocks (256 rows) of a segment column tile by column tile: a
+    /// program's Bᵀ tile is `K_eff` rows of 64–256 columns a whole output row
+    /// apart (16–64 separate line streams), too scattered
     /// for the prefetchers to fetch ahead, so it is worth reusing from L1 over
     /// many row blocks instead of refetching it for every 16 rows. Programs
     /// write disjoint cells, so the order changes no bit. Measured, fp32 one
     /// core, bs 256 sorted: gate_up 68–85 → 100–104 GFLOP/s (rank 16, 1 adapter),
-    /// 122–147 → 180–186 (rank 64); sgemm_lora_b and qkv mostly gain too.
-    static let expandRowBlocksPerPass = 16
+    /// 122–147 → 180–186 (rank 64); sgemm_lora_b mostly gains too.
+    /// qkv stays in pid order: with passes its 4- and 16-adapter bs-256 shapes
+    /// measured slower (rank 16: 58–112 → 45–77; rank 64: 120–134 → 103–125).
+    static func expandRowBlocksPerPass(_ kernel: Kernel) -> Int {
+        if case .qkvLoRAB = kernel { return 1 }
+        return 16
+    }
 
     /// Executes the launch; false when `isCancelled` stopped it part-way.
     static func execute<E: KernelElement>(_ launch: Launch<E>, threads: Int, serialBelow: Int = serialMACs,
@@ -94,7 +100,7 @@ enum LaunchExecutor {
         // C microkernels keep one program at a time.
         let byRowBlock = kernel.isShrink && !(launch.bf16Dot && E.dtype == .bf16)
         let programs = WorkingPrograms(launch.plan, byRowBlock: byRowBlock,
-                                       rowBlocksPerPass: byRowBlock ? 1 : expandRowBlocksPerPass)
+                                       rowBlocksPerPass: byRowBlock ? 1 : expandRowBlocksPerPass(kernel))
         // Staged x rows: K_eff for the expands (the shrink reads x in place).
         let rowCapacity = kernel.isShrink ? 16 : max(16, launch.plan.segments.map(\.reduction).max() ?? 0)
         let accumulatorCapacity = byRowBlock ? LaunchPlan.blockRows * launch.plan.columnBlocks * 16 : 0
