@@ -23,6 +23,10 @@ enum SGemmLoRAA {
     static let accumulatorCount = 256
 
     /// One program (steps 5–7 of KERNELS.md §3; steps 1–4 are the plan's).
+    ///
+    /// The executor runs `rowBlock` instead (the same cells, the same bits);
+    /// this lone form serves the opt-in C microkernels and is the reference
+    /// the row-block schedule is tested against.
     static func program<E: KernelElement>(_ tile: ProgramTile, _ launch: Launch<E>, _ scratch: ProgramScratch) {
         let seg = launch.plan.segments[tile.position.segment]
         guard let weights = launch.inputs.weights[seg.slot] else { return }
@@ -39,10 +43,8 @@ enum SGemmLoRAA {
         let acc = scratch.accumulators
         acc.initialize(repeating: SIMD16<Float>(), count: accumulatorCount)
         // Each 4 × 4 block runs the whole K loop with its accumulators in
-        // registers: long unit-stride streams the prefetchers follow. (Cache
-        // blocking K into L1-sized steps measured slower: 115–155 GFLOP/s fp32
-        // against 165–200.) A's tile stays in L2 across row blocks, the block's
-        // x rows across column blocks.
+        // registers. Within one 16 × 16 program, blocking K measured slower;
+        // across a row block's programs it pays (`rowBlock`).
         if launch.bf16Dot && E.dtype == .bf16 {
             bf16DotBlocks(acc, x, kStride, w, wStride, k, rows, columnBlocks, scratch)
         } else {
