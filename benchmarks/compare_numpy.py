@@ -10,6 +10,9 @@ shape. Two numpy figures: the bare GEMM `x @ W.T` into a preallocated output
 (the BLAS gets the easier job: lora-viz's expands also read the base output
 and add to it), and, for the expands, the same work as lora-viz
 (`out += scaling * (x @ W.T)`, one temporary). Ratios use the bare GEMM.
+For the expands it also prints the output's read + write traffic in GB/s next
+to a memory roof measured the same way (numpy's in-place `a *= s` on a 29 MB
+fp32 array, the size of gate_up's bs-256 output).
 
 numpy runs in a child process with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset
 (this machine sets them for old OpenBLAS builds; they force a slower kernel on a
@@ -47,6 +50,16 @@ def numpy_worker():
         info = {"note": "threadpoolctl not installed; core type not reported"}
     rng = np.random.default_rng(42)
     out = []
+
+    def timed(launch):
+        launch()  # warm-up
+        samples = []
+        for _ in range(request["reps"]):
+            t0 = time.perf_counter()
+            launch()
+            samples.append((time.perf_counter() - t0) * 1e3)
+        return samples
+
     for gemms, expand in zip(request["shapes"], request["expand"]):
         operands = []
         for m, k, n in gemms:
@@ -66,20 +79,17 @@ def numpy_worker():
                 t *= np.float32(2)
                 y += t
 
-        def timed(launch):
-            launch()  # warm-up
-            samples = []
-            for _ in range(request["reps"]):
-                t0 = time.perf_counter()
-                launch()
-                samples.append((time.perf_counter() - t0) * 1e3)
-            return samples
-
         samples = timed(gemm)
         entry = {"median_ms": statistics.median(samples), "min_ms": min(samples), "max_ms": max(samples)}
         if expand:
             entry["same_work_median_ms"] = statistics.median(timed(same_work))
         out.append(entry)
+    # The memory roof of the expands, measured the same way: numpy's in-place
+    # `a *= s` reads and writes a gate_up-sized fp32 output (bs 256 × 2·14336,
+    # 29 MB) once each, one thread (numpy's elementwise loops do not thread).
+    a = rng.uniform(-1, 1, size=(256, 2 * 14336)).astype(np.float32)
+    rmw = statistics.median(timed(lambda: np.multiply(a, np.float32(1.0001), out=a)))
+    info["memory_rmw_gbs"] = round(2 * a.nbytes / (rmw * 1e6), 1)
     json.dump({"info": info, "results": out}, sys.stdout)
 
 
@@ -124,12 +134,17 @@ def main():
             numpy_gflops = flops / (n["median_ms"] * 1e6) if n["median_ms"] > 0 else 0
             same = n.get("same_work_median_ms")
             same_gflops = flops / (same * 1e6) if same else None
+            # The expands read and write their whole output: its traffic alone, in GB/s.
+            size = {"fp32": 4, "fp16": 2, "bf16": 2}[r["dtype"]]
+            out_bytes = 2 * size * sum(m * w for m, k, w in r["dense_gemms"])
+            out_gbs = out_bytes / (r["sorted"]["median_ms"] * 1e6) if r["kernel"] != "sgemm_lora_a" else None
             rows.append({
                 "kernel": r["kernel"], "dtype": r["dtype"], "bs": r["bs"], "adapters": r["adapters"], "rank": r["rank"],
                 "lora_viz_sorted_ms": r["sorted"]["median_ms"], "lora_viz_sorted_gflops": r["sorted"]["gflops"],
                 "lora_viz_per_sequence_gflops": r["per_sequence"]["gflops"],
                 "numpy_ms": n["median_ms"], "numpy_gflops": numpy_gflops, "numpy_same_work_gflops": same_gflops,
                 "ratio": r["sorted"]["gflops"] / numpy_gflops if numpy_gflops else 0,
+                "lora_viz_output_gbs": out_gbs,
             })
         report["runs"].append({"threads": threads, "numpy": numpy["info"], "isa": bench["isa"]["summary"], "rows": rows})
 
@@ -140,12 +155,16 @@ def main():
         print(f"threads {run['threads']} · lora-viz: {run['isa']} · numpy BLAS: "
               + ", ".join(f"{k} {v}" for k, v in run["numpy"].items()))
         print(f"{'kernel':15}{'dtype':6}{'bs':>5}{'ad':>4}{'r':>4} │ {'lora-viz sorted GF/s':>21} │ "
-              f"{'numpy GEMM GF/s':>15} │ {'lora-viz/numpy':>14} │ {'numpy same work':>15}")
+              f"{'numpy GEMM GF/s':>15} │ {'lora-viz/numpy':>14} │ {'numpy same work':>15} │ {'out r+w GB/s':>12}")
         for r in run["rows"]:
             same = r["numpy_same_work_gflops"]
             print(f"{r['kernel']:15}{r['dtype']:6}{r['bs']:>5}{r['adapters']:>4}{r['rank']:>4} │ "
                   f"{r['lora_viz_sorted_gflops']:>21.1f} │ {r['numpy_gflops']:>15.1f} │ {r['ratio']:>13.2f}× │ "
-                  + (f"{same:>15.1f}" if same else f"{'–':>15}"))
+                  + (f"{same:>15.1f}" if same else f"{'–':>15}") + " │ "
+                  + (f"{r['lora_viz_output_gbs']:>12.1f}" if r["lora_viz_output_gbs"] else f"{'–':>12}"))
+        if "memory_rmw_gbs" in run["numpy"]:
+            print(f"memory roof: numpy in-place a *= s on a 29 MB fp32 array, read + write: "
+                  f"{run['numpy']['memory_rmw_gbs']} GB/s (compare the expands' out r+w GB/s)")
         ratios = [r["ratio"] for r in run["rows"] if r["ratio"] > 0]
         if ratios:
             print(f"geometric mean lora-viz/numpy: {statistics.geometric_mean(ratios):.2f}× over {len(ratios)} shapes\n")

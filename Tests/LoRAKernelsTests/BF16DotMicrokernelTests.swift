@@ -45,7 +45,7 @@ final class BF16DotMicrokernelTests: XCTestCase {
             w.withUnsafeBufferPointer { wp in
                 let x0 = xp.baseAddress!
                 swiftAcc.withUnsafeMutableBufferPointer { acc in
-                    SGemmLoRAA.dot4x4(acc.baseAddress!, x0, x0 + k, x0 + 2 * k, x0 + 3 * k, wp.baseAddress!, k, k)
+                    SGemmLoRAA.dot4x4(acc.baseAddress!, 16, x0, x0 + k, x0 + 2 * k, x0 + 3 * k, wp.baseAddress!, k, k)
                 }
                 cAcc.withUnsafeMutableBufferPointer { acc in
                     let xb = UnsafeRawPointer(x0).assumingMemoryBound(to: UInt16.self)

@@ -24,16 +24,18 @@ struct ProgramScratch {
     /// 16 rows × `rowCapacity` floats: the program's x rows, widened.
     let x: UnsafeMutablePointer<Float>
     let rowCapacity: Int
-    /// The shrink's 16 × 16 cell accumulators (`SGemmLoRAA.accumulatorCount`).
+    /// The shrink's cell accumulators: 16 × 16 for one program, 16 rows × all
+    /// column tiles for a row block (`accumulatorCapacity`).
     let accumulators: UnsafeMutablePointer<SIMD16<Float>>
     /// Physical row of each of the tile's rows.
     let rows: UnsafeMutablePointer<Int>
 
     /// Runs `body` with scratch for programs whose staged x rows hold at most
-    /// `rowCapacity` elements.
-    static func with<R>(rowCapacity: Int, _ body: (ProgramScratch) -> R) -> R {
+    /// `rowCapacity` elements and at most `accumulatorCapacity` shrink cells.
+    static func with<R>(rowCapacity: Int, accumulatorCapacity: Int = SGemmLoRAA.accumulatorCount,
+                        _ body: (ProgramScratch) -> R) -> R {
         let x = UnsafeMutablePointer<Float>.allocate(capacity: LaunchPlan.blockRows * rowCapacity)
-        let acc = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: SGemmLoRAA.accumulatorCount)
+        let acc = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: max(SGemmLoRAA.accumulatorCount, accumulatorCapacity))
         let rows = UnsafeMutablePointer<Int>.allocate(capacity: LaunchPlan.blockRows)
         defer { x.deallocate(); acc.deallocate(); rows.deallocate() }
         return body(ProgramScratch(x: x, rowCapacity: rowCapacity, accumulators: acc, rows: rows))

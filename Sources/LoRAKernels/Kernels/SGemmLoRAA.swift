@@ -23,6 +23,10 @@ enum SGemmLoRAA {
     static let accumulatorCount = 256
 
     /// One program (steps 5–7 of KERNELS.md §3; steps 1–4 are the plan's).
+    ///
+    /// The executor runs `rowBlock` instead (the same cells, the same bits);
+    /// this lone form serves the opt-in C microkernels and is the reference
+    /// the row-block schedule is tested against.
     static func program<E: KernelElement>(_ tile: ProgramTile, _ launch: Launch<E>, _ scratch: ProgramScratch) {
         let seg = launch.plan.segments[tile.position.segment]
         guard let weights = launch.inputs.weights[seg.slot] else { return }
@@ -39,10 +43,8 @@ enum SGemmLoRAA {
         let acc = scratch.accumulators
         acc.initialize(repeating: SIMD16<Float>(), count: accumulatorCount)
         // Each 4 × 4 block runs the whole K loop with its accumulators in
-        // registers: long unit-stride streams the prefetchers follow. (Cache
-        // blocking K into L1-sized steps measured slower: 115–155 GFLOP/s fp32
-        // against 165–200.) A's tile stays in L2 across row blocks, the block's
-        // x rows across column blocks.
+        // registers. Within one 16 × 16 program, blocking K measured slower;
+        // across a row block's programs it pays (`rowBlock`).
         if launch.bf16Dot && E.dtype == .bf16 {
             bf16DotBlocks(acc, x, kStride, w, wStride, k, rows, columnBlocks, scratch)
         } else {
@@ -59,6 +61,102 @@ enum SGemmLoRAA {
         }
     }
 
+    /// `BLOCK_K`: the K step the row-block schedule works in (the kernel's own).
+    static let blockK = 256
+    /// The K chunk of the row-block schedule: two `BLOCK_K` steps (measured
+    /// on the sorted fp32 anchors, one core: 256 → 152–171 GFLOP/s, 512 →
+    /// 160–183, 1024 no better).
+    static let kChunk = 2 * blockK
+
+    /// All column tiles of one row block at once: programs `pid_s · num_pid_n
+    /// ..< (pid_s + 1) · num_pid_n` of a segment, whose `first` is the tile of
+    /// the first. A scheduling of the same programs, not a different kernel:
+    /// every cell gets exactly the FMAs of `program` in the same order (chunk
+    /// boundaries fall on multiples of 16, so lane `l` still adds
+    /// `k ≡ l (mod 16)` in increasing `k`; only the last chunk has the
+    /// zero-filled short vector), and accumulators are saved exactly in fp32
+    /// between chunks.
+    ///
+    /// Why: a lone 16 × 16 program runs each 4 × 4 block over the whole K,
+    /// streaming 4 x rows and 4 A rows (64 KB each) from L2 for every block:
+    /// 8 L2 loads per 16 FMAs, about L2's bandwidth (133–160 GFLOP/s, 49–58 %
+    /// of the FMA peak). Here K runs in `kChunk` chunks, column block outside
+    /// row group: a 4-row A chunk (8 KB fp32) stays in L1 while the row
+    /// block's 4 row groups pass over it, so A leaves L2/L3 once per 16 rows,
+    /// and the 16 accumulators of a 4 × 4 block stay in registers over a
+    /// whole chunk (saved to scratch between chunks).
+    static func rowBlock<E: KernelElement>(_ first: ProgramTile, columnTiles: Int, _ launch: Launch<E>,
+                                           _ scratch: ProgramScratch) {
+        let seg = launch.plan.segments[first.position.segment]
+        guard let weights = launch.inputs.weights[seg.slot] else { return }
+        var lastPosition = first.position
+        lastPosition.pid += columnTiles - 1
+        let last = launch.plan.tile(lastPosition)
+        let columns = last.columnStart + last.validColumns  // N_eff
+        let k = first.reduction
+        let rows = first.validRows
+        let x = UnsafePointer(launch.inputs.x.pointer)
+        let kStride = launch.inputs.xRowStride
+        for j in 0..<rows { scratch.rows[j] = launch.physicalRow(first, j) }
+        let wStride = launch.inputs.weightStride
+        let w = UnsafePointer(weights.pointer)
+        let columnBlocks = cdiv(columns, 4)
+        let stride = columnBlocks * 4
+        let acc = scratch.accumulators
+        acc.initialize(repeating: SIMD16<Float>(), count: rows * stride)
+        if rows < 4 {
+            // Per-sequence decode: one x row fits L1 whole; tile by tile over
+            // the whole K, as lone programs run.
+            for j in 0..<rows {
+                let xr = x + scratch.rows[j] * kStride
+                var block = 0
+                while block + 2 <= columnBlocks {
+                    dot1x8(acc + j * stride + block * 4, xr, w + block * 4 * wStride, wStride, k)
+                    block += 2
+                }
+                if block < columnBlocks { dot1x4(acc + j * stride + block * 4, xr, w + block * 4 * wStride, wStride, k) }
+            }
+        } else {
+            // (Packing each x chunk contiguous, against the 4 KB L1 set
+            // aliasing of rows 16 KB apart, measured 5–25 % slower: the copy
+            // costs more than the conflicts.)
+            let fullRows = rows / 4 * 4
+            var k0 = 0
+            while k0 < k {
+                let n = min(kChunk, k - k0)
+                for block in 0..<columnBlocks {
+                    let wb = w + block * 4 * wStride + k0
+                    var j = 0
+                    while j < fullRows {
+                        let x0 = x + scratch.rows[j] * kStride + k0, x1 = x + scratch.rows[j + 1] * kStride + k0
+                        let x2 = x + scratch.rows[j + 2] * kStride + k0, x3 = x + scratch.rows[j + 3] * kStride + k0
+                        dot4x4(acc + j * stride + block * 4, stride, x0, x1, x2, x3, wb, wStride, n)
+                        j += 4
+                    }
+                }
+                for j in fullRows..<rows {
+                    let xr = x + scratch.rows[j] * kStride + k0
+                    var block = 0
+                    while block + 2 <= columnBlocks {
+                        dot1x8(acc + j * stride + block * 4, xr, w + block * 4 * wStride + k0, wStride, n)
+                        block += 2
+                    }
+                    if block < columnBlocks {
+                        dot1x4(acc + j * stride + block * 4, xr, w + block * 4 * wStride + k0, wStride, n)
+                    }
+                }
+                k0 += n
+            }
+        }
+
+        let out = launch.output
+        let outStride = launch.outputWidth
+        for j in 0..<rows {
+            let dst = out + scratch.rows[j] * outStride + first.outputColumnOffset
+            for c in 0..<columns { dst[c] = E(rounding: lanesSum(acc[j * stride + c])) }
+        }
+    }
+
     /// The tile's 4 × 4 blocks, then its leftover rows one by one (8 columns at a time).
     @inline(__always)
     static func blocks<E: KernelElement>(_ acc: UnsafeMutablePointer<SIMD16<Float>>, _ x: UnsafePointer<E>,
@@ -69,7 +167,7 @@ enum SGemmLoRAA {
             let x0 = x + scratch.rows[j] * kStride, x1 = x + scratch.rows[j + 1] * kStride
             let x2 = x + scratch.rows[j + 2] * kStride, x3 = x + scratch.rows[j + 3] * kStride
             for block in 0..<columnBlocks {
-                dot4x4(acc + j * 16 + block * 4, x0, x1, x2, x3, w + block * 4 * wStride, wStride, k)
+                dot4x4(acc + j * 16 + block * 4, 16, x0, x1, x2, x3, w + block * 4 * wStride, wStride, k)
             }
             j += 4
         }
@@ -134,15 +232,16 @@ enum SGemmLoRAA {
 
     /// Four rows × four columns; accumulators `acc[r·16 + c]`.
     @inline(__always)
-    static func dot4x4<E: KernelElement>(_ acc: UnsafeMutablePointer<SIMD16<Float>>,
-                                         _ x0: UnsafePointer<E>, _ x1: UnsafePointer<E>,
-                                         _ x2: UnsafePointer<E>, _ x3: UnsafePointer<E>,
+    static func dot4x4<X: KernelElement, E: KernelElement>(
+        _ acc: UnsafeMutablePointer<SIMD16<Float>>, _ accStride: Int,
+        _ x0: UnsafePointer<X>, _ x1: UnsafePointer<X>, _ x2: UnsafePointer<X>, _ x3: UnsafePointer<X>,
                                          _ w: UnsafePointer<E>, _ wStride: Int, _ count: Int) {
         let w0 = w, w1 = w + wStride, w2 = w + 2 * wStride, w3 = w + 3 * wStride
+        let r1 = acc + accStride, r2 = acc + 2 * accStride, r3 = acc + 3 * accStride
         var a00 = acc[0], a01 = acc[1], a02 = acc[2], a03 = acc[3]
-        var a10 = acc[16], a11 = acc[17], a12 = acc[18], a13 = acc[19]
-        var a20 = acc[32], a21 = acc[33], a22 = acc[34], a23 = acc[35]
-        var a30 = acc[48], a31 = acc[49], a32 = acc[50], a33 = acc[51]
+        var a10 = r1[0], a11 = r1[1], a12 = r1[2], a13 = r1[3]
+        var a20 = r2[0], a21 = r2[1], a22 = r2[2], a23 = r2[3]
+        var a30 = r3[0], a31 = r3[1], a32 = r3[2], a33 = r3[3]
         @inline(__always)
         func step(_ v0: SIMD16<Float>, _ v1: SIMD16<Float>, _ v2: SIMD16<Float>, _ v3: SIMD16<Float>,
                   _ b0: SIMD16<Float>, _ b1: SIMD16<Float>, _ b2: SIMD16<Float>, _ b3: SIMD16<Float>) {
@@ -157,7 +256,7 @@ enum SGemmLoRAA {
         }
         var i = 0
         while i + 16 <= count {
-            step(E.load16(x0 + i), E.load16(x1 + i), E.load16(x2 + i), E.load16(x3 + i),
+            step(X.load16(x0 + i), X.load16(x1 + i), X.load16(x2 + i), X.load16(x3 + i),
                  E.load16(w0 + i), E.load16(w1 + i), E.load16(w2 + i), E.load16(w3 + i))
             i += 16
         }
@@ -167,22 +266,22 @@ enum SGemmLoRAA {
                  loadPartial(w0 + i, n), loadPartial(w1 + i, n), loadPartial(w2 + i, n), loadPartial(w3 + i, n))
         }
         acc[0] = a00; acc[1] = a01; acc[2] = a02; acc[3] = a03
-        acc[16] = a10; acc[17] = a11; acc[18] = a12; acc[19] = a13
-        acc[32] = a20; acc[33] = a21; acc[34] = a22; acc[35] = a23
-        acc[48] = a30; acc[49] = a31; acc[50] = a32; acc[51] = a33
+        r1[0] = a10; r1[1] = a11; r1[2] = a12; r1[3] = a13
+        r2[0] = a20; r2[1] = a21; r2[2] = a22; r2[3] = a23
+        r3[0] = a30; r3[1] = a31; r3[2] = a32; r3[3] = a33
     }
 
     /// One row × eight columns: eight chains keep FMA latency covered for the
     /// one-row tiles of per-sequence decode.
     @inline(__always)
-    static func dot1x8<E: KernelElement>(_ acc: UnsafeMutablePointer<SIMD16<Float>>, _ x: UnsafePointer<E>,
+    static func dot1x8<X: KernelElement, E: KernelElement>(_ acc: UnsafeMutablePointer<SIMD16<Float>>, _ x: UnsafePointer<X>,
                                          _ w: UnsafePointer<E>, _ wStride: Int, _ count: Int) {
         let w0 = w, w1 = w + wStride, w2 = w + 2 * wStride, w3 = w + 3 * wStride
         let w4 = w + 4 * wStride, w5 = w + 5 * wStride, w6 = w + 6 * wStride, w7 = w + 7 * wStride
         var a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], a4 = acc[4], a5 = acc[5], a6 = acc[6], a7 = acc[7]
         var i = 0
         while i + 16 <= count {
-            let v = E.load16(x + i)
+            let v = X.load16(x + i)
             a0 = a0.addingProduct(v, E.load16(w0 + i)); a1 = a1.addingProduct(v, E.load16(w1 + i))
             a2 = a2.addingProduct(v, E.load16(w2 + i)); a3 = a3.addingProduct(v, E.load16(w3 + i))
             a4 = a4.addingProduct(v, E.load16(w4 + i)); a5 = a5.addingProduct(v, E.load16(w5 + i))
@@ -202,13 +301,13 @@ enum SGemmLoRAA {
 
     /// One row × four columns (the last column block of a row).
     @inline(__always)
-    static func dot1x4<E: KernelElement>(_ acc: UnsafeMutablePointer<SIMD16<Float>>, _ x: UnsafePointer<E>,
+    static func dot1x4<X: KernelElement, E: KernelElement>(_ acc: UnsafeMutablePointer<SIMD16<Float>>, _ x: UnsafePointer<X>,
                                          _ w: UnsafePointer<E>, _ wStride: Int, _ count: Int) {
         let w0 = w, w1 = w + wStride, w2 = w + 2 * wStride, w3 = w + 3 * wStride
         var a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3]
         var i = 0
         while i + 16 <= count {
-            let v = E.load16(x + i)
+            let v = X.load16(x + i)
             a0 = a0.addingProduct(v, E.load16(w0 + i)); a1 = a1.addingProduct(v, E.load16(w1 + i))
             a2 = a2.addingProduct(v, E.load16(w2 + i)); a3 = a3.addingProduct(v, E.load16(w3 + i))
             i += 16
