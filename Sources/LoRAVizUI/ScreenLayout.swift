@@ -52,6 +52,7 @@ public struct ScreenLayout {
         height = state.height
         isTooSmall = width < Self.minimumWidth || height < Self.minimumHeight
         guard !isTooSmall else { return }
+        var narrationRows = 0
         hintRow = height - 1
         statusRow = height - 2
         var bottom = statusRow
@@ -59,13 +60,17 @@ public struct ScreenLayout {
         if narrationText != nil || state.replay != nil {
             let inner = width - 4
             let lines = narrationText.map { Format.wrap($0, width: inner).count } ?? 0
-            let maxLines = height >= 40 ? 5 : height >= 30 ? 3 : 2
+            // Narration is what a demo teaches: on short screens it takes rows from the
+            // inspector and timings (whose least important lines give way) before the grids.
+            let maxLines = height >= 40 ? 5 : 4
             let rows = max(1, min(maxLines, lines + (state.replay != nil ? 1 : 0))) + 2
             narration = Rect(x: 0, y: bottom - rows, width: width, height: rows)
             bottom -= rows
+            narrationRows = rows - 2
         }
-        // Four lines of inspector and timings below 44 rows, six above.
-        let panelHeight = height >= 44 ? 8 : 6
+        // Four lines of inspector and timings below 44 rows, six above; three when a
+        // long narration needs the room on a short screen.
+        let panelHeight = height >= 44 ? 8 : (height < 30 && narrationRows > 2 ? 5 : 6)
         let runWidth = min(58, width * 9 / 20)
         inspector = Rect(x: 0, y: bottom - panelHeight, width: width - runWidth, height: panelHeight)
         runPanel = Rect(x: width - runWidth, y: bottom - panelHeight, width: runWidth, height: panelHeight)
