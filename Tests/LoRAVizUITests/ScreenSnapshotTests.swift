@@ -45,7 +45,7 @@ final class ScreenSnapshotTests: XCTestCase {
         session.lastRun = KernelRunResult(
             workload: session.workload, perSequence: run(.perSequence, [79.4, 75.0, 85.4], 0.0924),
             sorted: run(.sorted, [52.3, 50.9, 61.0], 0.140), maxAbsDiffBetweenRoutings: 0, bitwiseEqual: true,
-            speedup: 79.4 / 52.3, threads: 2)
+            threads: 2)
         var state = AppState(session: session, width: w, height: h, glyphs: .ascii)
         let scenario = try Scenario.parse("""
             select sorted 3 0

@@ -86,8 +86,10 @@ public struct KernelRunResult: Sendable {
     public var maxAbsDiffBetweenRoutings: Double
     /// Whether the two outputs hold the same bits in every cell.
     public var bitwiseEqual: Bool
-    /// `perSequence.time.median / sorted.time.median`.
-    public var speedup: Double
+    /// `perSequence.time.median / sorted.time.median` (0 when the sorted median is 0).
+    public var speedup: Double {
+        sorted.time.median > 0 ? perSequence.time.median / sorted.time.median : 0
+    }
     public var threads: Int
     /// Cells the shrink must never write (`column ≥ N_eff`, rank-0 rows) that
     /// do not hold their initial NaN, over both routings (0 for the expands).
@@ -97,20 +99,19 @@ public struct KernelRunResult: Sendable {
 
     /// A result from its parts (for reports and tests; `writeDump` needs a real run's tensors).
     public init(workload: Workload, perSequence: RoutingRun, sorted: RoutingRun, maxAbsDiffBetweenRoutings: Double,
-                bitwiseEqual: Bool, speedup: Double, threads: Int, clobberedCells: Int = 0) {
+                bitwiseEqual: Bool, threads: Int, clobberedCells: Int = 0) {
         self.init(workload: workload, perSequence: perSequence, sorted: sorted,
-                  maxAbsDiffBetweenRoutings: maxAbsDiffBetweenRoutings, bitwiseEqual: bitwiseEqual, speedup: speedup,
+                  maxAbsDiffBetweenRoutings: maxAbsDiffBetweenRoutings, bitwiseEqual: bitwiseEqual,
                   threads: threads, clobberedCells: clobberedCells, tensors: nil)
     }
 
     init(workload: Workload, perSequence: RoutingRun, sorted: RoutingRun, maxAbsDiffBetweenRoutings: Double,
-         bitwiseEqual: Bool, speedup: Double, threads: Int, clobberedCells: Int, tensors: KernelTensors?) {
+         bitwiseEqual: Bool, threads: Int, clobberedCells: Int, tensors: KernelTensors?) {
         self.workload = workload
         self.perSequence = perSequence
         self.sorted = sorted
         self.maxAbsDiffBetweenRoutings = maxAbsDiffBetweenRoutings
         self.bitwiseEqual = bitwiseEqual
-        self.speedup = speedup
         self.threads = threads
         self.clobberedCells = clobberedCells
         self.tensors = tensors
@@ -194,7 +195,6 @@ public enum KernelRunner {
         return KernelRunResult(
             workload: workload, perSequence: runs[0], sorted: runs[1],
             maxAbsDiffBetweenRoutings: comparison.maxAbsDifference, bitwiseEqual: bitwise,
-            speedup: runs[1].time.median > 0 ? runs[0].time.median / runs[1].time.median : 0,
             threads: threads, clobberedCells: comparison.clobberedCells.reduce(0, +), tensors: tensors)
     }
 }
