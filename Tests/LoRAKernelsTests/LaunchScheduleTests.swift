@@ -3,35 +3,67 @@ import XCTest
 @testable import LoRAKernels
 
 /// The executor's schedules: the shrink a row block at a time with K in chunks
-/// (`SGemmLoRAA.rowBlock`), the expands column tile by column tile over
-/// several row blocks. Schedules only: every program runs once, every cell
-/// keeps the bits the lone programs give it.
+/// (`SGemmLoRAA.rowBlock`) or four lone rows side by side, the expands in
+/// rectangles of row blocks × column tiles. Schedules only: every program runs
+/// once, every cell keeps the bits the lone programs give it.
 final class LaunchScheduleTests: XCTestCase {
-    /// Every working program exactly once, however the range is split among workers.
-    func testPassOrderVisitsEveryWorkingProgramOnce() {
+    /// Every working program exactly once, however blocks are cut and the range split among workers.
+    func testBlocksCoverEveryWorkingProgramOnce() {
         let dims = ModelDims(hidden: 64, out: 300, q: 70, kv: 24, ffn: 100, maxRank: 19)
-        for kernel in [Kernel.sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB] {
-            let w = makeWorkload(kernel: kernel, dims: dims, ranks: [19, 0, 4, 16], wi: [0, 1, 2, 3, 0, 3, 2],
-                                 lengths: [3, 17, 1, 9, 90, 2, 40], mode: .extend)
-            for kind in RoutingKind.allCases {
-                let plan = LaunchPlan(workload: w, routing: kind)
-                var expected: [GridPosition] = []
-                for seg in plan.segments where seg.workingPids > 0 {
-                    for slice in 0..<plan.sliceCount {
-                        for pid in 0..<seg.workingPids { expected.append(GridPosition(pid: pid, slice: slice, segment: seg.segment)) }
+        for kernel in [Kernel.sgemmLoRAA(stack: 3), .sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB] {
+            for (mode, lengths) in [(Mode.decode, nil as [Int]?), (.extend, [3, 17, 1, 9, 90, 2, 40])] {
+                let w = makeWorkload(kernel: kernel, dims: dims, ranks: [19, 0, 4, 16], wi: [0, 1, 2, 3, 0, 3, 2],
+                                     lengths: lengths, mode: mode)
+                for kind in RoutingKind.allCases {
+                    let plan = LaunchPlan(workload: w, routing: kind)
+                    var expected: [GridPosition] = []
+                    for seg in plan.segments where seg.workingPids > 0 {
+                        for slice in 0..<plan.sliceCount {
+                            for pid in 0..<seg.workingPids { expected.append(GridPosition(pid: pid, slice: slice, segment: seg.segment)) }
+                        }
+                    }
+                    let shapes = kernel.isShrink ? [(1, 0, true), (1, 0, false), (1, 1, false)]
+                        : [(1, 1, false), (2, 3, false), (16, 16, false), (3, 0, false)]
+                    for (rowBlocks, columnTiles, pack) in shapes {
+                        let blocks = ProgramBlocks(plan, rowBlocksPerBlock: rowBlocks, columnTilesPerBlock: columnTiles,
+                                                   packLoneRows: pack)
+                        var seen: [GridPosition] = []
+                        var start = 0
+                        for size in [1, 7, 5, 30, blocks.count] where start < blocks.count {
+                            blocks.forEach(in: start..<min(blocks.count, start + size)) { block in
+                                seen += block.positions(columnTilesPerRowBlock: plan.segments[block.segment].columnTiles)
+                            }
+                            start = min(blocks.count, start + size)
+                        }
+                        let label = "\(kernel.name) \(mode) \(kind) \(rowBlocks)×\(columnTiles) pack \(pack)"
+                        XCTAssertEqual(Set(seen), Set(expected), label)
+                        XCTAssertEqual(seen.count, expected.count, label)
                     }
                 }
-                for perPass in [1, 2, 3, 16] {
-                    let programs = WorkingPrograms(plan, rowBlocksPerPass: perPass)
-                    XCTAssertEqual(programs.count, expected.count)
-                    var seen: [GridPosition] = []
-                    var start = 0
-                    for size in [1, 7, 5, 30, programs.count] where start < programs.count {
-                        programs.forEach(in: start..<min(programs.count, start + size)) { seen.append($0) }
-                        start = min(programs.count, start + size)
+            }
+        }
+    }
+
+    /// Expand blocks of any size give the bits of one program at a time.
+    func testExpandBlocksGiveTheLoneProgramsBits() {
+        let dims = ModelDims(hidden: 64, out: 300, q: 70, kv: 24, ffn: 100, maxRank: 19)
+        for kernel in [Kernel.sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB] {
+            for (mode, lengths) in [(Mode.decode, nil as [Int]?), (.extend, [3, 17, 1, 9, 90, 2, 40])] {
+                let w = makeWorkload(kernel: kernel, dims: dims, ranks: [19, 0, 4, 16], scalings: [0.5, 1, -2, 1.5],
+                                     wi: [0, 1, 2, 3, 0, 3, 2], lengths: lengths, mode: mode)
+                let inputs = KernelInputs<BFloat16>(workload: w)
+                for kind in RoutingKind.allCases {
+                    let plan = LaunchPlan(workload: w, routing: kind)
+                    let outputs = [(1, 1), (16, 16), (2, 0)].map { shape -> TensorBuffer<BFloat16> in
+                        let out = TensorBuffer(copying: inputs.base)
+                        let blocks = ProgramBlocks(plan, rowBlocksPerBlock: shape.0, columnTilesPerBlock: shape.1)
+                        XCTAssertTrue(LaunchExecutor.execute(Launch(plan: plan, inputs: inputs, output: out.pointer),
+                                                             threads: 2, serialBelow: 0, blocks: blocks))
+                        return out
                     }
-                    XCTAssertEqual(Set(seen), Set(expected), "\(kernel.name) \(kind) \(perPass)")
-                    XCTAssertEqual(seen.count, expected.count, "\(kernel.name) \(kind) \(perPass)")
+                    for other in outputs.dropFirst() {
+                        XCTAssertEqual(memcmp(outputs[0].pointer, other.pointer, other.count * 2), 0, "\(kernel.name) \(mode) \(kind)")
+                    }
                 }
             }
         }
@@ -64,7 +96,7 @@ final class LaunchScheduleTests: XCTestCase {
                                                  threads: 2, serialBelow: 0))
             let lone = TensorBuffer(copying: inputs.base)
             let launch = Launch(plan: plan, inputs: inputs, output: lone.pointer)
-            ProgramScratch.with(rowCapacity: 16) { scratch in
+            ProgramScratch.with(for: plan) { scratch in
                 plan.forEachComputingTile { tile in
                     guard tile.validColumns > 0 else { return }
                     SGemmLoRAA.program(tile, launch, scratch)

@@ -152,7 +152,9 @@ public enum KernelRunner {
                                       _ progress: @Sendable (Double) -> Void,
                                       _ isCancelled: @Sendable () -> Bool) throws -> KernelRunResult {
         let threads = options.threads
-        let inputs = KernelInputs<E>(workload: workload, threads: threads)
+        let bf16Dot = options.bf16DotMicrokernel && KernelRunOptions.bf16DotMicrokernelAvailable
+        let inputs = KernelInputs<E>(workload: workload, threads: threads,
+                                     rowMajorShrinkWeights: bf16Dot && E.dtype == .bf16)
         if isCancelled() { throw KernelRunCancelled() }
         let plans = RoutingKind.allCases.map { LaunchPlan(workload: workload, routing: $0) }
         let outputs = plans.map { _ in TensorBuffer(copying: inputs.base) }
@@ -163,8 +165,7 @@ public enum KernelRunner {
         for rep in 0...options.reps {
             for (i, plan) in plans.enumerated() {
                 outputs[i].assign(from: inputs.base)
-                let launch = Launch(plan: plan, inputs: inputs, output: outputs[i].pointer,
-                                    bf16Dot: options.bf16DotMicrokernel && KernelRunOptions.bf16DotMicrokernelAvailable)
+                let launch = Launch(plan: plan, inputs: inputs, output: outputs[i].pointer, bf16Dot: bf16Dot)
                 let start = DispatchTime.now().uptimeNanoseconds
                 let completed = LaunchExecutor.execute(launch, threads: threads, isCancelled: isCancelled)
                 let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6

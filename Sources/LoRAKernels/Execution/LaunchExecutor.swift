@@ -1,72 +1,130 @@
-/// The programs of a launch that run their K loop, numbered densely so that
-/// workers can split them without materialising millions of tiles.
-///
-/// Order: segment by segment, slice by slice, pid by pid, the order of
-/// `LaunchPlan.forEachComputingTile`. With `byRowBlock` (single-slice
-/// kernels) a unit is a row block, the `num_pid_n` consecutive pids sharing
-/// `pid_s`, and `forEach` gives the position of its first program.
-struct WorkingPrograms {
-    let plan: LaunchPlan
-    let byRowBlock: Bool
-    /// Row blocks whose programs run column tile by column tile (1: pid order).
-    let rowBlocksPerPass: Int
-    /// Segments with working programs, and the number of the first program of each.
-    private let segments: [Int]
-    private let starts: [Int]
-    /// Programs that pass the early exits (masked-out ones included).
-    let count: Int
+/// A rectangle of one segment's working programs in one slice: the unit of
+/// work the executor hands a worker. Programs write disjoint cells, so running
+/// a rectangle's programs interleaved changes no bit.
+struct ProgramBlock: Hashable, Sendable {
+    var segment: Int
+    var slice: Int
+    /// `pid_s` values.
+    var rowBlocks: Range<Int>
+    /// `pid_n` values.
+    var columnTiles: Range<Int>
+    /// When not empty: the block is row block 0 of each of these segments of
+    /// one row (`segment` is the first), run side by side (`SGemmLoRAA.loneRows`).
+    var loneRowSegments: [Int] = []
 
-    init(_ plan: LaunchPlan, byRowBlock: Bool = false, rowBlocksPerPass: Int = 1) {
-        precondition(!byRowBlock || plan.sliceCount == 1, "row-block units need a single-slice kernel")
-        precondition(!byRowBlock || rowBlocksPerPass == 1, "row-block units are whole row blocks")
-        self.plan = plan
-        self.byRowBlock = byRowBlock
-        self.rowBlocksPerPass = rowBlocksPerPass
-        var segments: [Int] = [], starts: [Int] = []
-        var total = 0
-        for seg in plan.segments where seg.workingPids > 0 {
-            segments.append(seg.segment)
-            starts.append(total)
-            total += (byRowBlock ? seg.rowBlocks : seg.workingPids) * plan.sliceCount
+    /// The grid positions of its programs, row block by row block.
+    func positions(columnTilesPerRowBlock n: Int) -> [GridPosition] {
+        if !loneRowSegments.isEmpty {
+            return loneRowSegments.flatMap { s in columnTiles.map { GridPosition(pid: $0, slice: slice, segment: s) } }
         }
-        self.segments = segments
+        return rowBlocks.flatMap { rb in
+            columnTiles.map { GridPosition(pid: rb * n + $0, slice: slice, segment: segment) }
+        }
+    }
+}
+
+/// The working programs of a launch cut into `ProgramBlock`s and numbered
+/// densely, so that workers can split them without materialising millions of
+/// tiles.
+///
+/// Order: segment by segment, slice by slice, column group by column group,
+/// row group by row group. Each block spans up to `rowBlocksPerBlock` row
+/// blocks and `columnTilesPerBlock` column tiles (0: all of the segment's).
+struct ProgramBlocks {
+    let plan: LaunchPlan
+    let rowBlocksPerBlock: Int
+    let columnTilesPerBlock: Int
+    /// A segment's blocks, or one block of lone rows of consecutive working segments.
+    private enum Entry {
+        case segment(Int)
+        case loneRows([Int])
+    }
+    /// Entries in order, and the number of the first block of each.
+    private let entries: [Entry]
+    private let starts: [Int]
+    /// Blocks in all.
+    let count: Int
+    /// Segments of one row packed per lone-row block (`packLoneRows`).
+    static let loneRowsPerBlock = 4
+
+    /// - Parameter packLoneRows: run up to four consecutive working segments of
+    ///   one row each with the same column tiles as one block (the shrink's
+    ///   per-sequence decode; `columnTilesPerBlock` must be 0).
+    init(_ plan: LaunchPlan, rowBlocksPerBlock: Int, columnTilesPerBlock: Int, packLoneRows: Bool = false) {
+        precondition(rowBlocksPerBlock > 0 && columnTilesPerBlock >= 0)
+        precondition(!packLoneRows || (columnTilesPerBlock == 0 && plan.sliceCount == 1))
+        self.plan = plan
+        self.rowBlocksPerBlock = rowBlocksPerBlock
+        self.columnTilesPerBlock = columnTilesPerBlock
+        var entries: [Entry] = [], starts: [Int] = []
+        var total = 0
+        var pack: [Int] = []
+        func flush() {
+            guard !pack.isEmpty else { return }
+            entries.append(.loneRows(pack))
+            starts.append(total)
+            total += 1
+            pack = []
+        }
+        for seg in plan.segments where seg.workingPids > 0 {
+            if packLoneRows && seg.length == 1 {
+                if let first = pack.first, plan.segments[first].sliceWidths != seg.sliceWidths { flush() }
+                pack.append(seg.segment)
+                if pack.count == Self.loneRowsPerBlock { flush() }
+                continue
+            }
+            flush()
+            entries.append(.segment(seg.segment))
+            starts.append(total)
+            let (rows, columns) = Self.groups(seg, rowBlocksPerBlock, columnTilesPerBlock)
+            total += rows * columns * plan.sliceCount
+        }
+        flush()
+        self.entries = entries
         self.starts = starts
         count = total
     }
 
-    /// Calls `body` with the grid position of programs `range`.
+    /// Row groups and column groups of a segment.
+    private static func groups(_ seg: SegmentPlan, _ rowsPer: Int, _ columnsPer: Int) -> (Int, Int) {
+        (cdiv(seg.rowBlocks, rowsPer), columnsPer == 0 ? 1 : cdiv(seg.columnTiles, columnsPer))
+    }
+
+    /// Calls `body` with blocks `range`.
     @inline(__always)
-    func forEach(in range: Range<Int>, _ body: (GridPosition) -> Void) {
+    func forEach(in range: Range<Int>, _ body: (ProgramBlock) -> Void) {
         guard !range.isEmpty else { return }
-        // Last segment starting at or before the range.
+        // Last entry starting at or before the range.
         var lo = 0, hi = starts.count - 1
         while lo < hi {
             let mid = (lo + hi + 1) / 2
             if starts[mid] <= range.lowerBound { lo = mid } else { hi = mid - 1 }
         }
-        var s = lo
+        var e = lo
         var i = range.lowerBound
         while i < range.upperBound {
-            let segment = segments[s]
-            let seg = plan.segments[segment]
-            let pids = byRowBlock ? seg.rowBlocks : seg.workingPids
-            let pidStep = byRowBlock ? seg.columnTiles : 1
-            let end = min(range.upperBound, starts[s] + pids * plan.sliceCount)
-            while i < end {
-                let (slice, p) = (i - starts[s]).quotientAndRemainder(dividingBy: pids)
-                var pid = p * pidStep
-                if rowBlocksPerPass > 1 {
-                    // Pass `g` covers row blocks g·G ..< g·G + rows, column tile outer.
-                    let n = seg.columnTiles
-                    let (g, q) = p.quotientAndRemainder(dividingBy: rowBlocksPerPass * n)
-                    let rows = min(rowBlocksPerPass, seg.rowBlocks - g * rowBlocksPerPass)
-                    let (columnTile, row) = q.quotientAndRemainder(dividingBy: rows)
-                    pid = (g * rowBlocksPerPass + row) * n + columnTile
-                }
-                body(GridPosition(pid: pid, slice: slice, segment: segment))
+            switch entries[e] {
+            case .loneRows(let segments):
+                let seg = plan.segments[segments[0]]
+                body(ProgramBlock(segment: seg.segment, slice: 0, rowBlocks: 0 ..< 1, columnTiles: 0 ..< seg.columnTiles,
+                                  loneRowSegments: segments))
                 i += 1
+            case .segment(let segment):
+                let seg = plan.segments[segment]
+                let (rowGroups, columnGroups) = Self.groups(seg, rowBlocksPerBlock, columnTilesPerBlock)
+                let columnsPer = columnTilesPerBlock == 0 ? seg.columnTiles : columnTilesPerBlock
+                let end = min(range.upperBound, starts[e] + rowGroups * columnGroups * plan.sliceCount)
+                while i < end {
+                    let (slice, q) = (i - starts[e]).quotientAndRemainder(dividingBy: rowGroups * columnGroups)
+                    let (columnGroup, rowGroup) = q.quotientAndRemainder(dividingBy: rowGroups)
+                    let rb = rowGroup * rowBlocksPerBlock, ct = columnGroup * columnsPer
+                    body(ProgramBlock(segment: seg.segment, slice: slice,
+                                      rowBlocks: rb ..< min(seg.rowBlocks, rb + rowBlocksPerBlock),
+                                      columnTiles: ct ..< min(seg.columnTiles, ct + columnsPer)))
+                    i += 1
+                }
             }
-            s += 1
+            e += 1
         }
     }
 }
@@ -75,55 +133,57 @@ struct WorkingPrograms {
 enum LaunchExecutor {
     /// Launches with fewer useful MACs than this (about 10 µs of work) run on one thread.
     static let serialMACs = 1 << 21
-    /// Row blocks per pass for an expand: gate_up and sgemm_lora_b run up to
-    /// 16 row blocks (256 rows) of a segment column tile by column tile: a
-    /// program's Bᵀ tile is `K_eff` rows of 64–256 columns a whole output row
-    /// apart (16–64 separate line streams), too scattered
-    /// for the prefetchers to fetch ahead, so it is worth reusing from L1 over
-    /// many row blocks instead of refetching it for every 16 rows. Programs
-    /// write disjoint cells, so the order changes no bit. Measured, fp32 one
-    /// core, bs 256 sorted: gate_up 68–85 → 100–104 GFLOP/s (rank 16, 1 adapter),
-    /// 122–147 → 180–186 (rank 64); sgemm_lora_b mostly gains too.
-    /// qkv stays in pid order: with passes its 4- and 16-adapter bs-256 shapes
-    /// measured slower (rank 16: 58–112 → 45–77; rank 64: 120–134 → 103–125).
-    static func expandRowBlocksPerPass(_ kernel: Kernel) -> Int {
-        if case .qkvLoRAB = kernel { return 1 }
-        return 16
+
+    /// The blocks a kernel's programs run in.
+    ///
+    /// - The shrink: one row block with all its column tiles (`SGemmLoRAA.rowBlock`);
+    ///   segments of one row four at a time (`SGemmLoRAA.loneRows`).
+    /// - The expands: up to 16 row blocks (256 rows) × 1024 columns (16 `Bᵀ`
+    ///   panels; 16 tiles of 64 or 4 of 256), run as `ExpandProgram.run`
+    ///   describes. Measured in a probe of the same loops, fp32, one core,
+    ///   bs 256, 1 adapter: 1024 columns beat 256 and 4096 on all three expands
+    ///   (gate_up rank 64: 172 GFLOP/s panel by panel over all rows, 222 in
+    ///   1024-column groups).
+    /// - The opt-in C shrink: lone programs.
+    static func blocks<E: KernelElement>(_ launch: Launch<E>) -> ProgramBlocks {
+        let kernel = launch.plan.kernel
+        if kernel.isShrink {
+            let lone = launch.bf16Dot && E.dtype == .bf16
+            return ProgramBlocks(launch.plan, rowBlocksPerBlock: 1, columnTilesPerBlock: lone ? 1 : 0, packLoneRows: !lone)
+        }
+        return ProgramBlocks(launch.plan, rowBlocksPerBlock: 16,
+                             columnTilesPerBlock: max(1, 1024 / kernel.blocks.n))
     }
 
     /// Executes the launch; false when `isCancelled` stopped it part-way.
+    /// - Parameter blocks: the blocks to run instead of `blocks(launch)` (tests).
     static func execute<E: KernelElement>(_ launch: Launch<E>, threads: Int, serialBelow: Int = serialMACs,
-                                          isCancelled: () -> Bool = { false }) -> Bool {
-        let kernel = launch.plan.kernel
-        // The shrink runs a row block's column tiles together (same per-cell
-        // arithmetic, better cache reuse: `SGemmLoRAA.rowBlock`); the opt-in
-        // C microkernels keep one program at a time.
-        let byRowBlock = kernel.isShrink && !(launch.bf16Dot && E.dtype == .bf16)
-        let programs = WorkingPrograms(launch.plan, byRowBlock: byRowBlock,
-                                       rowBlocksPerPass: byRowBlock ? 1 : expandRowBlocksPerPass(kernel))
-        // Staged x rows: K_eff for the expands (the shrink reads x in place).
-        let rowCapacity = kernel.isShrink ? 16 : max(16, launch.plan.segments.map(\.reduction).max() ?? 0)
-        let accumulatorCapacity = byRowBlock ? LaunchPlan.blockRows * launch.plan.columnBlocks * 16 : 0
+                                          blocks: ProgramBlocks? = nil, isCancelled: () -> Bool = { false }) -> Bool {
+        let plan = launch.plan
+        let kernel = plan.kernel
+        let blocks = blocks ?? Self.blocks(launch)
         // Enough chunks for the workers to balance, few enough to keep the lock cold.
-        let chunk = max(1, programs.count / max(1, threads * 16))
+        let chunk = max(1, blocks.count / max(1, threads * 16))
         // Waking a second worker costs microseconds: launches with less work
         // than that (bs 1–4 decode) run on the calling thread, as BLAS does.
-        let workers = launch.plan.usefulMACs < serialBelow ? 1 : threads
-        return ParallelLoop.run(count: programs.count, chunk: chunk, threads: workers, isCancelled: isCancelled) { range in
-            ProgramScratch.with(rowCapacity: rowCapacity, accumulatorCapacity: accumulatorCapacity) { scratch in
-                programs.forEach(in: range) { position in
-                    let tile = launch.plan.tile(position)
-                    if byRowBlock {
-                        let columnTiles = launch.plan.segments[position.segment].columnTiles
-                        SGemmLoRAA.rowBlock(tile, columnTiles: columnTiles, launch, scratch)
-                        return
-                    }
-                    guard tile.validColumns > 0 else { return }  // masked out: nothing to store
+        let workers = plan.usefulMACs < serialBelow ? 1 : threads
+        return ParallelLoop.run(count: blocks.count, chunk: chunk, threads: workers, isCancelled: isCancelled) { range in
+            ProgramScratch.with(for: plan) { scratch in
+                blocks.forEach(in: range) { block in
                     switch kernel {
-                    case .sgemmLoRAA: SGemmLoRAA.program(tile, launch, scratch)
-                    case .sgemmLoRAB: SGemmLoRAB.program(tile, launch, scratch)
-                    case .qkvLoRAB: QKVLoRAB.program(tile, launch, scratch)
-                    case .gateUpLoRAB: GateUpLoRAB.program(tile, launch, scratch)
+                    case .sgemmLoRAA where !block.loneRowSegments.isEmpty:
+                        SGemmLoRAA.loneRows(block.loneRowSegments, launch, scratch)
+                    case .sgemmLoRAA:
+                        let tile = plan.tile(GridPosition(pid: block.rowBlocks.lowerBound * plan.segments[block.segment].columnTiles
+                                                               + block.columnTiles.lowerBound, segment: block.segment))
+                        if block.columnTiles.count == 1 {
+                            SGemmLoRAA.program(tile, launch, scratch)
+                        } else {
+                            SGemmLoRAA.rowBlock(tile, launch, scratch)
+                        }
+                    case .sgemmLoRAB: SGemmLoRAB.programs(block, launch, scratch)
+                    case .qkvLoRAB: QKVLoRAB.programs(block, launch, scratch)
+                    case .gateUpLoRAB: GateUpLoRAB.programs(block, launch, scratch)
                     }
                 }
             }

@@ -5,9 +5,8 @@
 /// Grid (from `LaunchPlan`): axis 0 = `cdiv(max_len, 16) · cdiv(Nout, 64)`,
 /// axis 1 = 2 slices, axis 2 = segments.
 enum GateUpLoRAB {
-    static func program<E: KernelElement>(_ tile: ProgramTile, _ launch: Launch<E>, _ scratch: ProgramScratch) {
-        ExpandProgram.run(tile, launch, scratch,
-                          outputColumn: tile.outputColumnOffset + tile.columnStart,
-                          inputColumn: tile.inputColumnOffset)
+    /// The programs of `block`: its row blocks × column tiles in one slice.
+    static func programs<E: KernelElement>(_ block: ProgramBlock, _ launch: Launch<E>, _ scratch: ProgramScratch) {
+        ExpandProgram.run(block, launch, scratch)
     }
 }

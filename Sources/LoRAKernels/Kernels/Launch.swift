@@ -21,24 +21,38 @@ struct Launch<E: KernelElement> {
 /// Per-worker scratch memory a program stages its tiles in (fp32), like the
 /// SRAM a GPU program loads its tiles into.
 struct ProgramScratch {
-    /// 16 rows × `rowCapacity` floats: the program's x rows, widened.
+    /// 16 rows × `rowCapacity` floats: a row block's x rows (the expands' `K_eff`,
+    /// a shrink K chunk), widened.
     let x: UnsafeMutablePointer<Float>
     let rowCapacity: Int
-    /// The shrink's cell accumulators: 16 × 16 for one program, 16 rows × all
-    /// column tiles for a row block (`accumulatorCapacity`).
+    /// Where each of the row block's fp32 x rows starts (staged or in place).
+    let xRows: UnsafeMutablePointer<UnsafePointer<Float>>
+    /// The shrink's cell accumulators: 16 rows × the row block's column vectors
+    /// (`accumulatorCapacity`), or a lone C program's 16 × 16 lane vectors.
     let accumulators: UnsafeMutablePointer<SIMD16<Float>>
-    /// Physical row of each of the tile's rows.
+    /// Physical row of each of the row block's rows.
     let rows: UnsafeMutablePointer<Int>
 
-    /// Runs `body` with scratch for programs whose staged x rows hold at most
-    /// `rowCapacity` elements and at most `accumulatorCapacity` shrink cells.
-    static func with<R>(rowCapacity: Int, accumulatorCapacity: Int = SGemmLoRAA.accumulatorCount,
+    /// Runs `body` with scratch for any block of `plan`: staged x rows of
+    /// `K_eff` for the expands or a K chunk for the shrink, and the shrink's
+    /// accumulators for 16 rows × every column vector.
+    static func with<R>(for plan: LaunchPlan, _ body: (ProgramScratch) -> R) -> R {
+        let shrink = plan.kernel.isShrink
+        return with(rowCapacity: shrink ? SGemmLoRAA.kChunk : max(16, plan.segments.map(\.reduction).max() ?? 0),
+                    accumulatorCapacity: shrink ? LaunchPlan.blockRows * plan.columnBlocks : 0, body)
+    }
+
+    /// Runs `body` with scratch for row blocks whose staged x rows hold at most
+    /// `rowCapacity` elements and at most `accumulatorCapacity` shrink vectors.
+    private static func with<R>(rowCapacity: Int, accumulatorCapacity: Int = SGemmLoRAA.accumulatorCount,
                         _ body: (ProgramScratch) -> R) -> R {
-        let x = UnsafeMutablePointer<Float>.allocate(capacity: LaunchPlan.blockRows * rowCapacity)
+        let blockRows = LaunchPlan.blockRows
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * rowCapacity)
+        let xRows = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: blockRows)
         let acc = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: max(SGemmLoRAA.accumulatorCount, accumulatorCapacity))
-        let rows = UnsafeMutablePointer<Int>.allocate(capacity: LaunchPlan.blockRows)
-        defer { x.deallocate(); acc.deallocate(); rows.deallocate() }
-        return body(ProgramScratch(x: x, rowCapacity: rowCapacity, accumulators: acc, rows: rows))
+        let rows = UnsafeMutablePointer<Int>.allocate(capacity: blockRows)
+        defer { x.deallocate(); xRows.deallocate(); acc.deallocate(); rows.deallocate() }
+        return body(ProgramScratch(x: x, rowCapacity: rowCapacity, xRows: xRows, accumulators: acc, rows: rows))
     }
 
     /// Widens `count` elements of `source` into staged row `j`.

@@ -7,9 +7,8 @@
 /// past `Nkv` are masked out: the plan gives them no valid column, so they
 /// store nothing (on a GPU they still run their K loop).
 enum QKVLoRAB {
-    static func program<E: KernelElement>(_ tile: ProgramTile, _ launch: Launch<E>, _ scratch: ProgramScratch) {
-        ExpandProgram.run(tile, launch, scratch,
-                          outputColumn: tile.outputColumnOffset + tile.columnStart,
-                          inputColumn: tile.inputColumnOffset)
+    /// The programs of `block`: its row blocks × column tiles in one slice.
+    static func programs<E: KernelElement>(_ block: ProgramBlock, _ launch: Launch<E>, _ scratch: ProgramScratch) {
+        ExpandProgram.run(block, launch, scratch)
     }
 }

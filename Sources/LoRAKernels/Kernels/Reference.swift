@@ -80,14 +80,17 @@ struct Reference<E: KernelElement> {
             let columns = validColumns(row: row)
             for c in 0..<width { values[c] = .nan; magnitudes?[c] = 0 }
             guard columns > 0, let w = inputs.weights[slot] else { return k }
+            let slice = inputs.layouts[slot][0]
             for c in 0..<columns {
                 var s = Accumulator16(), m = Accumulator16()
-                let wr = w.pointer + c * inputs.weightStride
                 var kk = 0
                 while kk < k {
                     let n = min(16, k - kk)
                     var xv = SIMD16<Float>(), wv = SIMD16<Float>()
-                    for i in 0..<n { xv[i] = x[kk + i].widened; wv[i] = wr[kk + i].widened }
+                    for i in 0..<n {
+                        xv[i] = x[kk + i].widened
+                        wv[i] = w[slice.base + slice.panels.index(column: c, k: kk + i)].widened
+                    }
                     s.add(xv, wv)
                     if magnitudes != nil { m.add(abs(xv), abs(wv)) }
                     kk += 16
@@ -101,35 +104,27 @@ struct Reference<E: KernelElement> {
             for c in 0..<width { values[c] = Double(base[c].widened); magnitudes?[c] = 0 }
             guard r > 0, let w = inputs.weights[slot] else { return r }
             let scaling = Double(scalings[slot])
-            let stride = inputs.weightStride
-            for (start, end, slice) in sliceColumns {
-                var c = start
-                while c < end {
+            for (slice, layout) in inputs.layouts[slot].enumerated() {
+                let panels = layout.panels
+                var c = 0
+                while c < panels.columns {
                     var s = Accumulator16(), m = Accumulator16()
                     for kk in 0..<r {
                         let xv = Double(x[slice * r + kk].widened)
-                        let wv = E.load16(w.pointer + kk * stride + c)
+                        // 16 columns from a multiple of 16: one vector of one panel row.
+                        let wv = E.load16(w.pointer + layout.base + panels.index(column: c, k: kk))
                         s.add(xv, wv)
                         if magnitudes != nil { m.add(abs(xv), abs(wv)) }
                     }
-                    for lane in 0..<min(16, end - c) {
-                        values[c + lane] = scaling * s[lane] + values[c + lane]
-                        magnitudes?[c + lane] = abs(scaling) * m[lane]
+                    for lane in 0..<min(16, panels.columns - c) {
+                        let column = layout.firstColumn + c + lane
+                        values[column] = scaling * s[lane] + values[column]
+                        magnitudes?[column] = abs(scaling) * m[lane]
                     }
                     c += 16
                 }
             }
             return r
-        }
-    }
-
-    /// `(first column, end, slice)` of every slice of an expand's output.
-    var sliceColumns: [(Int, Int, Int)] {
-        let d = inputs.workload.dims
-        switch inputs.workload.kernel {
-        case .sgemmLoRAA, .sgemmLoRAB: return [(0, inputs.outputWidth, 0)]
-        case .qkvLoRAB: return [(0, d.q, 0), (d.q, d.q + d.kv, 1), (d.q + d.kv, d.q + 2 * d.kv, 2)]
-        case .gateUpLoRAB: return [(0, d.ffn, 0), (d.ffn, 2 * d.ffn, 1)]
         }
     }
 

@@ -4,10 +4,8 @@
 /// Grid (from `LaunchPlan`): axis 0 = `cdiv(max_len, 16) · cdiv(N, 256)`,
 /// axis 1 = segments; `BLOCK_N = 256`, `BLOCK_K = 16`, `K_eff = min(R, r)`.
 enum SGemmLoRAB {
-    /// One program: rows `pid_s·16 ..< +16` × columns `pid_n·256 ..< +256` (valid ones only).
-    static func program<E: KernelElement>(_ tile: ProgramTile, _ launch: Launch<E>, _ scratch: ProgramScratch) {
-        ExpandProgram.run(tile, launch, scratch,
-                          outputColumn: tile.columnStart,
-                          inputColumn: 0)
+    /// The programs of `block`: its row blocks × column tiles in one slice.
+    static func programs<E: KernelElement>(_ block: ProgramBlock, _ launch: Launch<E>, _ scratch: ProgramScratch) {
+        ExpandProgram.run(block, launch, scratch)
     }
 }

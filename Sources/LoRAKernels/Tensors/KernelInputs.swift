@@ -11,9 +11,9 @@
 ///   shrink has no base: its output starts as NaN everywhere, so cells it never
 ///   writes (`column ≥ N_eff`, rank-0 rows) stay visibly unwritten.
 ///
-/// The shrink keeps `A` in its canonical layout (each row `K`-contiguous, for
-/// its dot-product microkernel); the expands store `Bᵀ` (K-major, for
-/// broadcast-FMA). `weight(slot:n:k:)` reads the canonical layout for the dump.
+/// Weights are stored as each kernel reads them (`WeightPanels`): `Aᵀ` for
+/// the shrink, `Bᵀ` for the expands, slice by slice, in panels of 64 output
+/// columns. `weight(slot:n:k:)` reads them back in the canonical layout.
 final class KernelInputs<E: KernelElement>: @unchecked Sendable {
     let workload: Workload
     /// `S`.
@@ -25,26 +25,49 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
     /// Elements between x rows: `inputWidth + rowPadding`.
     let xRowStride: Int
     let base: TensorBuffer<E>
-    /// Per slot, `nil` for rank 0.
-    /// Shrink: `A`, `N_eff` rows of `weightStride` (zero rows pad it to a multiple of 16).
-    /// Expands: `r × weightStride`, `Bᵀ`: row `k` holds `B[n][k]` for every `n`.
+    /// Per slot, `nil` for rank 0: the slices of `layouts[slot]` back to back.
     let weights: [TensorBuffer<E>?]
-    /// Elements between weight rows: `K + rowPadding` (shrink) or `N + rowPadding`.
-    let weightStride: Int
+    /// Per slot, where each slice's panels lie in `weights[slot]` (empty for rank 0):
+    /// the shrink has one slice of `N_eff` columns and depth `K`; the expands one
+    /// per output slice (`N`; q, k, v; gate, up) of depth `K_eff`.
+    let layouts: [[WeightSlice]]
+    /// `A` in its canonical layout (rows `K`-contiguous, `rowMajorStride` apart),
+    /// kept only for the opt-in C shrink, whose VDPBF16PS pairs run along `K`.
+    let rowMajorShrinkWeights: [TensorBuffer<E>?]
+    /// Elements between rows of `rowMajorShrinkWeights`: `K + rowPadding`.
+    let rowMajorStride: Int
 
-    /// Zero elements after every row (at least 16 and 64 bytes): rows of 4096
+    /// One slice of a slot's weights: output columns `firstColumn ..< firstColumn + panels.columns`.
+    struct WeightSlice: Hashable, Sendable {
+        let firstColumn: Int
+        let panels: WeightPanels
+        /// First element of the slice in the slot's buffer.
+        let base: Int
+    }
+
+    /// Zero elements after every x row (at least 16 and 64 bytes): rows of 4096
     /// elements would otherwise all start on the same L1 set (4 KB aliasing) and
     /// evict each other, and a 16-wide load at any valid column stays in its row.
     static var rowPadding: Int { max(16, 64 / MemoryLayout<E>.stride) }
 
-    init(workload: Workload, threads: Int = ParallelLoop.coreCount) {
+    /// The output column ranges of an expand's slices (`n_offs`, KERNELS.md §3).
+    static func outputSlices(_ kernel: Kernel, _ dims: ModelDims) -> [Range<Int>] {
+        switch kernel {
+        case .sgemmLoRAA(let stack): return [0 ..< stack * dims.maxRank]
+        case .sgemmLoRAB: return [0 ..< dims.out]
+        case .qkvLoRAB: return [0 ..< dims.q, dims.q ..< dims.q + dims.kv, dims.q + dims.kv ..< dims.q + 2 * dims.kv]
+        case .gateUpLoRAB: return [0 ..< dims.ffn, dims.ffn ..< 2 * dims.ffn]
+        }
+    }
+
+    /// - Parameter rowMajorShrinkWeights: also keep the shrink's `A` row-major (the opt-in C path).
+    init(workload: Workload, threads: Int = ParallelLoop.coreCount, rowMajorShrinkWeights keepRowMajor: Bool = false) {
         self.workload = workload
         let values = SeededValues(seed: workload.seed)
         rows = workload.batch.totalTokens
         inputWidth = workload.inputWidth
         outputWidth = workload.outputWidth
         xRowStride = inputWidth + Self.rowPadding
-        weightStride = (workload.kernel.isShrink ? workload.dims.hidden : outputWidth) + Self.rowPadding
         let ranks = workload.batch.slotRanks
         let kernel = workload.kernel
         let dims = workload.dims
@@ -70,42 +93,54 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
         self.base = base
 
         let weightRows = workload.weightRows, weightColumns = workload.weightColumns
-        let stride = weightStride
-        var weights: [TensorBuffer<E>?] = []
+        rowMajorStride = dims.hidden + Self.rowPadding
+        var weights: [TensorBuffer<E>?] = [], layouts: [[WeightSlice]] = [], rowMajor: [TensorBuffer<E>?] = []
         for (slot, rank) in ranks.enumerated() {
-            guard rank > 0 else { weights.append(nil); continue }
+            guard rank > 0 else { weights.append(nil); layouts.append([]); rowMajor.append(nil); continue }
             let r = min(rank, dims.maxRank)
-            switch kernel {
-            case .sgemmLoRAA(let stack):
-                let k = dims.hidden
-                let nEff = stack * r
-                let scale = 1 / Float(k).squareRoot()
-                let w = TensorBuffer<E>(count: cdiv(nEff, 16) * 16 * stride, repeating: E(rounding: 0))
+            // The canonical W[slot][n][k] (KERNELS.md §1), scaled so outputs stay near unit size.
+            let depth: Int, scale: Float, slices: [Range<Int>]
+            if case .sgemmLoRAA(let stack) = kernel {
+                (depth, scale, slices) = (dims.hidden, 1 / Float(dims.hidden).squareRoot(), [0 ..< stack * r])
+            } else {
+                (depth, scale, slices) = (r, 1 / Float(r).squareRoot(), Self.outputSlices(kernel, dims))
+            }
+            @inline(__always) func canonical(_ n: Int, _ k: Int) -> E {
+                E(rounding: values.uniform(.weights, (slot * weightRows + n) * weightColumns + k) * scale)
+            }
+            var slotLayout: [WeightSlice] = [], count = 0
+            for columns in slices {
+                let panels = WeightPanels(columns: columns.count, depth: depth)
+                slotLayout.append(WeightSlice(firstColumn: columns.lowerBound, panels: panels, base: count))
+                count += panels.count
+            }
+            let w = TensorBuffer<E>(count: count, repeating: E(rounding: 0))
+            for slice in slotLayout {
+                let panels = slice.panels
+                ParallelLoop.run(count: panels.columns, chunk: 16, threads: threads) { range in
+                    for c in range {
+                        for k in 0..<depth { w[slice.base + panels.index(column: c, k: k)] = canonical(slice.firstColumn + c, k) }
+                    }
+                }
+            }
+            weights.append(w)
+            layouts.append(slotLayout)
+            if keepRowMajor && kernel.isShrink {
+                // Zero rows pad it to whole 16-row column tiles.
+                let nEff = slices[0].count
+                let a = TensorBuffer<E>(count: cdiv(nEff, 16) * 16 * rowMajorStride, repeating: E(rounding: 0))
+                let stride = rowMajorStride
                 ParallelLoop.run(count: nEff, chunk: 4, threads: threads) { range in
-                    for n in range {
-                        let canonicalRow = (slot * weightRows + n) * weightColumns
-                        for kk in 0..<k {
-                            w[n * stride + kk] = E(rounding: values.uniform(.weights, canonicalRow + kk) * scale)
-                        }
-                    }
+                    for n in range { for k in 0..<depth { a[n * stride + k] = canonical(n, k) } }
                 }
-                weights.append(w)
-            case .sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB:
-                let scale = 1 / Float(r).squareRoot()
-                let w = TensorBuffer<E>(count: r * stride, repeating: E(rounding: 0))
-                ParallelLoop.run(count: weightRows, chunk: 256, threads: threads) { range in
-                    for n in range {
-                        let canonicalRow = (slot * weightRows + n) * weightColumns
-                        for kk in 0..<r {
-                            w[kk * stride + n] = E(rounding: values.uniform(.weights, canonicalRow + kk) * scale)
-                        }
-                    }
-                }
-                weights.append(w)
+                rowMajor.append(a)
+            } else {
+                rowMajor.append(nil)
             }
         }
-        _ = inputWidth
         self.weights = weights
+        self.layouts = layouts
+        rowMajorShrinkWeights = rowMajor
     }
 
     /// `x[row][column]` in the canonical layout.
@@ -116,14 +151,12 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
     @inline(__always)
     func weight(slot: Int, n: Int, k: Int) -> E {
         guard let w = weights[slot] else { return E(rounding: 0) }
-        switch workload.kernel {
-        case .sgemmLoRAA:
-            guard n < w.count / weightStride else { return E(rounding: 0) }
-            return w[n * weightStride + k]
-        default:
-            let r = w.count / weightStride
-            guard k < r, n < outputWidth else { return E(rounding: 0) }
-            return w[k * weightStride + n]
+        for slice in layouts[slot] {
+            let c = n - slice.firstColumn
+            guard c >= 0, c < slice.panels.columns else { continue }
+            guard k < slice.panels.depth else { return E(rounding: 0) }
+            return w[slice.base + slice.panels.index(column: c, k: k)]
         }
+        return E(rounding: 0)
     }
 }

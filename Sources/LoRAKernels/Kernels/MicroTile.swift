@@ -1,0 +1,73 @@
+/// The register tile every kernel computes with: `M` rows × `V` 16-wide
+/// column vectors of fp32 accumulators, one broadcast-FMA per cell and `k`.
+///
+/// Per step `k` it loads the `V` weight vectors of panel row `k` once and
+/// broadcasts each row's `x[k]` against them, so a 4 × 4 tile issues 16 FMAs
+/// for 4 vector loads and 4 broadcasts: the ratio that lets it run at the
+/// FMA peak. `M` and `V` are compile-time, so the accumulators live in
+/// registers (`4 × 4`, `4 × 3`, `8 × 2`, `8 × 1`: 8–16 independent chains
+/// cover the FMA latency; `1 × V` is the lone row of per-sequence decode).
+///
+/// Accumulation order, the contract that keeps both routings bit-identical:
+/// every cell is one fp32 chain of fused multiply-adds in increasing `k`,
+/// whatever tile shape computes it and wherever its row sits, so tiles of any
+/// shape may cover any rows and columns.
+struct MicroTile<let M: Int, let V: Int> {
+    typealias Accumulators = InlineArray<M, InlineArray<V, SIMD16<Float>>>
+    typealias Rows = InlineArray<M, UnsafePointer<Float>>
+
+    /// All-zero accumulators.
+    @inline(__always)
+    static var zero: Accumulators { Accumulators(repeating: InlineArray(repeating: SIMD16<Float>())) }
+
+    /// `acc[i][v] += Σ_k x[i][k] · w[k][16v ..< 16v + 16]` for `k` in `0 ..< count`, in increasing `k`.
+    /// - Parameters:
+    ///   - x: each row's fp32 values, `x[i][k]`.
+    ///   - w: vector 0 of row 0; row `k` starts `k · kStride` elements on; vector
+    ///     `v` lies at `(v / 4) · panelStride + (v % 4) · 16` within a row
+    ///     (`V > 4` spans consecutive full panels).
+    @inline(__always)
+    static func accumulate<E: KernelElement>(_ acc: inout Accumulators, x: Rows, w: UnsafePointer<E>,
+                                             kStride: Int, panelStride: Int = 0, count: Int) {
+        var wk = w
+        for k in 0..<count {
+            var wv = InlineArray<V, SIMD16<Float>>(repeating: SIMD16<Float>())
+            for v in 0..<V { wv[v] = E.load16(wk + (v / 4) * panelStride + (v % 4) * 16) }
+            for i in 0..<M {
+                let b = x[i][k]
+                for v in 0..<V { acc[i][v] = acc[i][v].addingProduct(b, wv[v]) }
+            }
+            wk += kStride
+        }
+    }
+
+    /// The same with a weight matrix per row (`w[i]`, all in one layout):
+    /// lone rows of different segments computed side by side, `M` chains
+    /// where one row alone would have `V`.
+    @inline(__always)
+    static func accumulate<E: KernelElement>(_ acc: inout Accumulators, x: Rows, rowWeights w: InlineArray<M, UnsafePointer<E>>,
+                                             kStride: Int, count: Int) {
+        var offset = 0
+        for k in 0..<count {
+            for i in 0..<M {
+                let b = x[i][k]
+                for v in 0..<V { acc[i][v] = acc[i][v].addingProduct(b, E.load16(w[i] + offset + v * 16)) }
+            }
+            offset += kStride
+        }
+    }
+
+    /// Loads accumulators saved by `save` (`acc[i][v]` at `p[i · stride + v]`).
+    @inline(__always)
+    static func load(_ p: UnsafePointer<SIMD16<Float>>, stride: Int) -> Accumulators {
+        var acc = zero
+        for i in 0..<M { for v in 0..<V { acc[i][v] = p[i * stride + v] } }
+        return acc
+    }
+
+    /// Saves accumulators exactly (fp32), `acc[i][v]` to `p[i · stride + v]`.
+    @inline(__always)
+    static func save(_ acc: Accumulators, to p: UnsafeMutablePointer<SIMD16<Float>>, stride: Int) {
+        for i in 0..<M { for v in 0..<V { p[i * stride + v] = acc[i][v] } }
+    }
+}
