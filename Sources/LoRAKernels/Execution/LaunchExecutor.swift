@@ -44,6 +44,11 @@ struct ProgramBlocks {
     private let starts: [Int]
     /// Blocks in all.
     let count: Int
+    /// The most output columns one block covers.
+    var maxColumns: Int {
+        let tiles = columnTilesPerBlock == 0 ? plan.columnBlocks : min(plan.columnBlocks, columnTilesPerBlock)
+        return tiles * plan.kernel.blocks.n
+    }
     /// Segments of one row packed per lone-row block (`packLoneRows`).
     static let loneRowsPerBlock = 4
 
@@ -168,7 +173,7 @@ enum LaunchExecutor {
         // than that (bs 1–4 decode) run on the calling thread, as BLAS does.
         let workers = plan.usefulMACs < serialBelow ? 1 : threads
         return ParallelLoop.run(count: blocks.count, chunk: chunk, threads: workers, isCancelled: isCancelled) { range in
-            ProgramScratch.with(for: plan) { scratch in
+            ProgramScratch.with(for: blocks) { scratch in
                 blocks.forEach(in: range) { block in
                     switch kernel {
                     case .sgemmLoRAA where !block.loneRowSegments.isEmpty:

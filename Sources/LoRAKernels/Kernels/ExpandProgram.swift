@@ -37,6 +37,18 @@ enum ExpandProgram {
         let firstPanel = firstColumn / WeightPanels.columnsPerPanel
         let endPanel = cdiv(endColumn, WeightPanels.columnsPerPanel)
 
+        // bf16/fp16 panels used by at least 16 rows are widened once into
+        // fp32 scratch: the tiles then read fp32 (one load per vector instead
+        // of a load and a widening) and the conversion is paid once per block.
+        let blockRows = min(seg.length, block.rowBlocks.upperBound * LaunchPlan.blockRows)
+            - block.rowBlocks.lowerBound * LaunchPlan.blockRows
+        var widened: UnsafePointer<Float>? = nil
+        if E.self != Float.self && blockRows >= LaunchPlan.blockRows && !(launch.bf16Dot && E.dtype == .bf16) {
+            let start = panels.offset(firstPanel)
+            let end = panels.offset(endPanel - 1) + panels.width(endPanel - 1) * r
+            scratch.widen(w + start, count: end - start)
+            widened = UnsafePointer(scratch.weights - start)
+        }
         for rowBlock in block.rowBlocks {
             let rowStart = rowBlock * LaunchPlan.blockRows
             let rows = min(LaunchPlan.blockRows, seg.length - rowStart)
@@ -59,51 +71,65 @@ enum ExpandProgram {
                 }
                 continue
             }
-            var target = Target(epilogue: epilogue, x: UnsafePointer(scratch.xRows), w: w, panels: panels,
-                                endColumn: endColumn, count: r)
-            var j = 0
-            while j + 4 <= rows {
-                // The output rows the next group will read and write, so that
-                // their lines arrive while this group computes: each row is
-                // touched in runs of one 4 KB page, too short for the hardware
-                // prefetchers to lock on (measured: gate_up fp32 bs 256
-                // spent 2.4 of 3.3 ms in the epilogue, compute alone 0.9).
-                target.nextRows = 0
-                for i in 0..<4 {
-                    var row = rowStart + j + 4 + i
-                    if j + 4 + i >= rows { row += LaunchPlan.blockRows - rows }  // next row block
-                    guard row < min(seg.length, block.rowBlocks.upperBound * LaunchPlan.blockRows) else { break }
-                    target.next[i] = plan.routing.physicalRow(segment: block.segment, row: row)
-                    target.nextRows += 1
-                }
-                for p in firstPanel..<endPanel { target.panel(rows: MicroTile<4, 4>.self, MicroTile<4, 3>.self,
-                                                              MicroTile<4, 2>.self, MicroTile<4, 1>.self, j, p) }
-                j += 4
-            }
-            target.nextRows = 0
-            while j < rows {
-                // A lone row (per-sequence decode) takes two full panels at a
-                // time: eight chains cover the FMA latency, four would not.
-                var p = firstPanel
-                while p + 2 <= endPanel && target.isFull(p + 1) {
-                    target.twoPanels(j, p)
-                    p += 2
-                }
-                while p < endPanel {
-                    target.panel(rows: MicroTile<1, 4>.self, MicroTile<1, 3>.self, MicroTile<1, 2>.self,
-                                 MicroTile<1, 1>.self, j, p)
-                    p += 1
-                }
-                j += 1
+            if let widened {
+                rowGroups(Target(epilogue: epilogue, x: UnsafePointer(scratch.xRows), w: widened, panels: panels,
+                                 endColumn: endColumn, count: r), rowStart, rows, firstPanel, endPanel, block, plan, seg)
+            } else {
+                rowGroups(Target(epilogue: epilogue, x: UnsafePointer(scratch.xRows), w: w, panels: panels,
+                                 endColumn: endColumn, count: r), rowStart, rows, firstPanel, endPanel, block, plan, seg)
             }
         }
     }
 
+    /// The row block's rows in 4-row groups, then one by one, across the block's panels.
+    @inline(__always)
+    static func rowGroups<E: KernelElement, W: KernelElement>(_ target: Target<E, W>, _ rowStart: Int, _ rows: Int,
+                                                              _ firstPanel: Int, _ endPanel: Int, _ block: ProgramBlock,
+                                                              _ plan: LaunchPlan, _ seg: SegmentPlan) {
+        var target = target
+        var j = 0
+        while j + 4 <= rows {
+            // The output rows the next group will read and write, so that
+            // their lines arrive while this group computes: each row is
+            // touched in runs of one 4 KB page, too short for the hardware
+            // prefetchers to lock on (measured: gate_up fp32 bs 256
+            // spent 2.4 of 3.3 ms in the epilogue, compute alone 0.9).
+            target.nextRows = 0
+            for i in 0..<4 {
+                var row = rowStart + j + 4 + i
+                if j + 4 + i >= rows { row += LaunchPlan.blockRows - rows }  // next row block
+                guard row < min(seg.length, block.rowBlocks.upperBound * LaunchPlan.blockRows) else { break }
+                target.next[i] = plan.routing.physicalRow(segment: block.segment, row: row)
+                target.nextRows += 1
+            }
+            for p in firstPanel..<endPanel { target.panel(rows: MicroTile<4, 4>.self, MicroTile<4, 3>.self,
+                                                          MicroTile<4, 2>.self, MicroTile<4, 1>.self, j, p) }
+            j += 4
+        }
+        target.nextRows = 0
+        while j < rows {
+            // A lone row (per-sequence decode) takes two full panels at a
+            // time: eight chains cover the FMA latency, four would not.
+            var p = firstPanel
+            while p + 2 <= endPanel && target.isFull(p + 1) {
+                target.twoPanels(j, p)
+                p += 2
+            }
+            while p < endPanel {
+                target.panel(rows: MicroTile<1, 4>.self, MicroTile<1, 3>.self, MicroTile<1, 2>.self,
+                             MicroTile<1, 1>.self, j, p)
+                p += 1
+            }
+            j += 1
+        }
+    }
+
     /// One slice's panels and the row group's staged x, for `MicroTile`s.
-    struct Target<E: KernelElement> {
+    struct Target<E: KernelElement, W: KernelElement> {
         let epilogue: Epilogue<E>
         let x: UnsafePointer<UnsafePointer<Float>>
-        let w: UnsafePointer<E>
+        /// The slice's panels (`W` is `E`, or `Float` when widened into scratch).
+        let w: UnsafePointer<W>
         let panels: WeightPanels
         /// End of the valid columns within the slice.
         let endColumn: Int
@@ -184,7 +210,7 @@ enum ExpandProgram {
             let dst = output + (rows[j] &* outputStride &+ column)
             for v in 0..<V {
                 let p = dst + v &* 16
-                E.store16(E.round16(acc[v] * scaling) + E.load16(p), to: p)
+                E.addRounded16(acc[v] * scaling, to: p)
             }
         }
 
@@ -192,10 +218,10 @@ enum ExpandProgram {
         @inline(__always)
         func store(_ acc: SIMD16<Float>, row j: Int, column: Int, lanes: Int) {
             let dst = output + rows[j] * outputStride + column
-            let scaled = E.round16(acc * scaling)
             if lanes >= 16 {
-                E.store16(scaled + E.load16(dst), to: dst)
+                E.addRounded16(acc * scaling, to: dst)
             } else {
+                let scaled = E.round16(acc * scaling)
                 for lane in 0..<lanes { dst[lane] = E(rounding: scaled[lane] + dst[lane].widened) }
             }
         }

@@ -32,27 +32,46 @@ struct ProgramScratch {
     let accumulators: UnsafeMutablePointer<SIMD16<Float>>
     /// Physical row of each of the row block's rows.
     let rows: UnsafeMutablePointer<Int>
+    /// bf16/fp16 weight panels widened to fp32 (`widen`).
+    let weights: UnsafeMutablePointer<Float>
 
-    /// Runs `body` with scratch for any block of `plan`: staged x rows of
-    /// `K_eff` for the expands or a K chunk for the shrink, and the shrink's
-    /// accumulators for 16 rows × every column vector.
-    static func with<R>(for plan: LaunchPlan, _ body: (ProgramScratch) -> R) -> R {
-        let shrink = plan.kernel.isShrink
-        return with(rowCapacity: shrink ? SGemmLoRAA.kChunk : max(16, plan.segments.map(\.reduction).max() ?? 0),
-                    accumulatorCapacity: shrink ? LaunchPlan.blockRows * plan.columnBlocks : 0, body)
+    /// Runs `body` with scratch for any block of `blocks`: staged x rows of
+    /// `K_eff` for the expands or a K chunk for the shrink, the shrink's
+    /// accumulators for 16 rows × every column vector, and fp32 room for the
+    /// weights one block (expands) or one K chunk (shrink) reads.
+    static func with<R>(for blocks: ProgramBlocks, _ body: (ProgramScratch) -> R) -> R {
+        let plan = blocks.plan
+        let maxReduction = plan.segments.map(\.reduction).max() ?? 0
+        let columns = cdiv(blocks.maxColumns, WeightPanels.columnsPerPanel) * WeightPanels.columnsPerPanel
+        if plan.kernel.isShrink {
+            return with(rowCapacity: SGemmLoRAA.kChunk, accumulatorCapacity: LaunchPlan.blockRows * plan.columnBlocks,
+                        weightCapacity: SGemmLoRAA.kChunk * columns, body)
+        }
+        return with(rowCapacity: max(16, maxReduction), accumulatorCapacity: 0,
+                    weightCapacity: columns * maxReduction, body)
     }
 
-    /// Runs `body` with scratch for row blocks whose staged x rows hold at most
-    /// `rowCapacity` elements and at most `accumulatorCapacity` shrink vectors.
-    private static func with<R>(rowCapacity: Int, accumulatorCapacity: Int = SGemmLoRAA.accumulatorCount,
-                        _ body: (ProgramScratch) -> R) -> R {
+    private static func with<R>(rowCapacity: Int, accumulatorCapacity: Int, weightCapacity: Int,
+                                _ body: (ProgramScratch) -> R) -> R {
         let blockRows = LaunchPlan.blockRows
         let x = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * rowCapacity)
         let xRows = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: blockRows)
         let acc = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: max(SGemmLoRAA.accumulatorCount, accumulatorCapacity))
         let rows = UnsafeMutablePointer<Int>.allocate(capacity: blockRows)
-        defer { x.deallocate(); xRows.deallocate(); acc.deallocate(); rows.deallocate() }
-        return body(ProgramScratch(x: x, rowCapacity: rowCapacity, xRows: xRows, accumulators: acc, rows: rows))
+        let weights = UnsafeMutablePointer<Float>.allocate(capacity: max(16, weightCapacity))
+        defer { x.deallocate(); xRows.deallocate(); acc.deallocate(); rows.deallocate(); weights.deallocate() }
+        return body(ProgramScratch(x: x, rowCapacity: rowCapacity, xRows: xRows, accumulators: acc, rows: rows,
+                                   weights: weights))
+    }
+
+    /// Widens `source[0 ..< count]` (a multiple of 16) into `weights`.
+    @inline(__always)
+    func widen<E: KernelElement>(_ source: UnsafePointer<E>, count: Int) {
+        var i = 0
+        while i < count {
+            UnsafeMutableRawPointer(weights + i).storeBytes(of: E.load16(source + i), as: SIMD16<Float>.self)
+            i += 16
+        }
     }
 
     /// Widens `count` elements of `source` into staged row `j`.

@@ -73,12 +73,7 @@ enum SGemmLoRAA {
                 let w = UnsafePointer(weights.pointer + slice.base + panels.offset(p) + k0 * width + first * 16)
                 let target = Target(acc: acc + (v - v0), accStride: vectors, x: UnsafePointer(scratch.xRows),
                                     kStride: width, count: n)
-                switch count {
-                case 1: target.rows(MicroTile<8, 1>.self, MicroTile<4, 1>.self, MicroTile<1, 1>.self, rows, w)
-                case 2: target.rows(MicroTile<8, 2>.self, MicroTile<4, 2>.self, MicroTile<1, 2>.self, rows, w)
-                case 3: target.rows(MicroTile<4, 3>.self, MicroTile<4, 3>.self, MicroTile<1, 3>.self, rows, w)
-                default: target.rows(MicroTile<4, 4>.self, MicroTile<4, 4>.self, MicroTile<1, 4>.self, rows, w)
-                }
+                target.rows(count, rows, w)
                 v += count
             }
             k0 += n
@@ -181,7 +176,18 @@ enum SGemmLoRAA {
         let kStride: Int
         let count: Int
 
-        /// Rows `0 ..< rows` in groups of `Wide`'s rows, then `Narrow`'s, then one by one.
+        /// Rows `0 ..< rows` of `vectors` (1–4) column vectors, on tiles of that width.
+        @inline(__always)
+        func rows<W: KernelElement>(_ vectors: Int, _ rows: Int, _ w: UnsafePointer<W>) {
+            switch vectors {
+            case 1: self.rows(MicroTile<8, 1>.self, MicroTile<4, 1>.self, MicroTile<1, 1>.self, rows, w)
+            case 2: self.rows(MicroTile<8, 2>.self, MicroTile<4, 2>.self, MicroTile<1, 2>.self, rows, w)
+            case 3: self.rows(MicroTile<4, 3>.self, MicroTile<4, 3>.self, MicroTile<1, 3>.self, rows, w)
+            default: self.rows(MicroTile<4, 4>.self, MicroTile<4, 4>.self, MicroTile<1, 4>.self, rows, w)
+            }
+        }
+
+        /// Rows `0 ..< rows` in groups of `A` rows, then `B`, then `C`.
         @inline(__always)
         func rows<let A: Int, let B: Int, let C: Int, let V: Int, E: KernelElement>(
             _: MicroTile<A, V>.Type, _: MicroTile<B, V>.Type, _: MicroTile<C, V>.Type, _ rows: Int, _ w: UnsafePointer<E>) {

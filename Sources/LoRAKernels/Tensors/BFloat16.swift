@@ -28,6 +28,22 @@ public struct BFloat16: Hashable, Sendable {
 }
 
 extension SIMD16 where Scalar == Float {
+    /// Every lane rounded to bfloat16 (ties to even) and widened back, for
+    /// lanes whose NaNs, if any, have zero low 16 bits: five vector integer
+    /// ops instead of `roundedToBFloat16`'s nine. Adding `0x7FFF + lsb` to such
+    /// a NaN carries nothing into its upper half, so it stays the same NaN.
+    ///
+    /// The expands' epilogue meets the condition: its operands are bf16
+    /// values, a scaling and fp32 sums of their products, and x86 arithmetic
+    /// makes NaNs only by propagating an operand's payload (quieted) or as the
+    /// default NaN `0xFFC00000`; both have zero low bits here.
+    @inline(__always)
+    var roundedToBFloat16ForBF16Operands: SIMD16<Float> {
+        let bits = unsafeBitCast(self, to: SIMD16<UInt32>.self)
+        let lsb = (bits &>> 16) & 1
+        return unsafeBitCast((bits &+ 0x7FFF &+ lsb) & 0xFFFF_0000, to: SIMD16<Float>.self)
+    }
+
     /// Every lane rounded to bfloat16 (ties to even) and widened back, in vector
     /// integer ops: the stdlib conversion initialisers do not inline.
     @inline(__always)

@@ -17,9 +17,16 @@ public protocol KernelElement: Sendable {
     static func store16(_ v: SIMD16<Float>, to p: UnsafeMutablePointer<Self>)
     /// Every lane rounded to this dtype and widened back (identity for fp32).
     static func round16(_ v: SIMD16<Float>) -> SIMD16<Float>
+    /// The expands' epilogue on 16 lanes: `p[i] = round(round(v[i]) + p[i])`.
+    static func addRounded16(_ v: SIMD16<Float>, to p: UnsafeMutablePointer<Self>)
 }
 
 extension KernelElement {
+    @inline(__always)
+    public static func addRounded16(_ v: SIMD16<Float>, to p: UnsafeMutablePointer<Self>) {
+        store16(round16(v) + load16(p), to: p)
+    }
+
     /// `value` rounded to this dtype, as a `Float`.
     @inline(__always)
     static func rounded(_ value: Float) -> Float { Self(rounding: value).widened }
@@ -81,4 +88,13 @@ extension BFloat16: KernelElement {
     }
     @inline(__always)
     public static func round16(_ v: SIMD16<Float>) -> SIMD16<Float> { v.roundedToBFloat16 }
+    /// Both roundings without the NaN fix-up (see `roundedToBFloat16ForBF16Operands`):
+    /// the epilogue's cost at rank 16 is of the order of its 16 FMAs per vector.
+    @inline(__always)
+    public static func addRounded16(_ v: SIMD16<Float>, to p: UnsafeMutablePointer<BFloat16>) {
+        let sum = v.roundedToBFloat16ForBF16Operands + load16(p)
+        let bits = unsafeBitCast(sum.roundedToBFloat16ForBF16Operands, to: SIMD16<UInt32>.self)
+        let raw = UnsafeMutableRawPointer(p).assumingMemoryBound(to: UInt16.self)
+        for i in 0..<16 { raw[i] = UInt16(truncatingIfNeeded: bits[i] &>> 16) }
+    }
 }
