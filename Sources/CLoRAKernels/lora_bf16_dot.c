@@ -54,6 +54,16 @@ BF16_TARGET static inline __m512 widen_bf16(__m256i v) {
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(v), 16));
 }
 
+/// Vector `v` of a weight panel row holding `vectors` vectors, in lora-viz's
+/// paired bf16 layout (WeightPanels.swift): columns i and 16 + i of every 32
+/// share a 32-bit word; an odd last vector is stored plainly. Lanes outside `m` read 0.
+BF16_TARGET static inline __m512 panel_vector(const uint16_t *row, int v, int vectors, __mmask16 m) {
+    if (vectors % 2 == 1 && v == vectors - 1) return widen_bf16(_mm256_maskz_loadu_epi16(m, row + v * 16));
+    __m512i words = _mm512_maskz_loadu_epi32(m, row + (v / 2) * 32);
+    return _mm512_castsi512_ps(v % 2 == 0 ? _mm512_slli_epi32(words, 16)
+                                          : _mm512_and_si512(words, _mm512_set1_epi32((int)0xFFFF0000u)));
+}
+
 /// Lanes of column vector `v` (16 wide) below `columns`.
 static inline __mmask16 column_mask(int v, int columns) {
     int n = columns - v * 16;
@@ -82,7 +92,7 @@ BF16_TARGET void lora_bf16_expand_tile(const float *x, ptrdiff_t x_stride, const
             for (int k = 0; k < r; k++) {
                 __m512 wv[4];
                 for (int i = 0; i < 4; i++)
-                    wv[i] = widen_bf16(_mm256_maskz_loadu_epi16(m[i], w + k * w_stride + (v0 + i) * 16));
+                    wv[i] = panel_vector(w + k * w_stride, v0 + i, vectors, m[i]);
                 for (int a = 0; a < 4; a++) {
                     __m512 xb = _mm512_set1_ps(x[(j + a) * x_stride + k]);
                     for (int i = 0; i < 4; i++) acc[a][i] = _mm512_fmadd_ps(xb, wv[i], acc[a][i]);
@@ -99,7 +109,7 @@ BF16_TARGET void lora_bf16_expand_tile(const float *x, ptrdiff_t x_stride, const
             for (int k = 0; k < r; k++) {
                 __m512 xb = _mm512_set1_ps(x[j * x_stride + k]);
                 for (int i = 0; i < 4; i++)
-                    acc[i] = _mm512_fmadd_ps(xb, widen_bf16(_mm256_maskz_loadu_epi16(m[i], w + k * w_stride + (v0 + i) * 16)), acc[i]);
+                    acc[i] = _mm512_fmadd_ps(xb, panel_vector(w + k * w_stride, v0 + i, vectors, m[i]), acc[i]);
             }
             uint16_t *dst = out + rows[j] * out_stride + out_column + v0 * 16;
             for (int i = 0; i < 4; i++) expand_epilogue(acc[i], s, dst + i * 16, m[i]);

@@ -30,8 +30,9 @@ void lora_bf16_dot1xn(float *acc, const uint16_t *x, const uint16_t *w, ptrdiff_
 /// `acc = Σ_{k<r} x[j·x_stride + k] · w[k·w_stride + c]` as one FMA chain in
 /// increasing k (the Swift kernels' order), rounding with VCVTNEPS2BF16
 /// (round to nearest even; denormal inputs read as zero). `x` holds the
-/// tile's rows staged in fp32; `w` is Bᵀ (row k = B[·][k]) at the tile's first
-/// column, rows padded so that 16-wide reads stay inside; `columns` ≤ 256.
+/// tile's rows staged in fp32; `w` is one Bᵀ panel (row k = B[·][k] of its
+/// columns, `w_stride` apart) in lora-viz's paired bf16 layout (see
+/// `panel_vector`); `columns` ≤ 64.
 void lora_bf16_expand_tile(const float *x, ptrdiff_t x_stride, const ptrdiff_t *rows, int row_count,
                            const uint16_t *w, ptrdiff_t w_stride, int r, uint16_t *out, ptrdiff_t out_stride,
                            ptrdiff_t out_column, int columns, float scaling);

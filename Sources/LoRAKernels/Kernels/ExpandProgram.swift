@@ -45,8 +45,7 @@ enum ExpandProgram {
         var widened: UnsafePointer<Float>? = nil
         if E.self != Float.self && blockRows >= LaunchPlan.blockRows && !(launch.bf16Dot && E.dtype == .bf16) {
             let start = panels.offset(firstPanel)
-            let end = panels.offset(endPanel - 1) + panels.width(endPanel - 1) * r
-            scratch.widen(w + start, count: end - start)
+            E.widenPanels(w, panels, firstPanel ..< endPanel, into: scratch.weights - start)
             widened = UnsafePointer(scratch.weights - start)
         }
         for rowBlock in block.rowBlocks {

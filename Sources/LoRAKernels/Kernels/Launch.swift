@@ -64,16 +64,6 @@ struct ProgramScratch {
                                    weights: weights))
     }
 
-    /// Widens `source[0 ..< count]` (a multiple of 16) into `weights`.
-    @inline(__always)
-    func widen<E: KernelElement>(_ source: UnsafePointer<E>, count: Int) {
-        var i = 0
-        while i < count {
-            UnsafeMutableRawPointer(weights + i).storeBytes(of: E.load16(source + i), as: SIMD16<Float>.self)
-            i += 16
-        }
-    }
-
     /// Widens `count` elements of `source` into staged row `j`.
     @inline(__always)
     func stage<E: KernelElement>(row j: Int, from source: UnsafePointer<E>, count: Int) {

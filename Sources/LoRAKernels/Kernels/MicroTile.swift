@@ -23,16 +23,16 @@ struct MicroTile<let M: Int, let V: Int> {
     /// `acc[i][v] += Σ_k x[i][k] · w[k][16v ..< 16v + 16]` for `k` in `0 ..< count`, in increasing `k`.
     /// - Parameters:
     ///   - x: each row's fp32 values, `x[i][k]`.
-    ///   - w: vector 0 of row 0; row `k` starts `k · kStride` elements on; vector
-    ///     `v` lies at `(v / 4) · panelStride + (v % 4) · 16` within a row
-    ///     (`V > 4` spans consecutive full panels).
+    ///   - w: the start of a panel row holding `V` vectors (`V > 4`: `V / 4`
+    ///     consecutive full panels, `panelStride` elements apart); row `k`
+    ///     starts `k · kStride` elements on.
     @inline(__always)
     static func accumulate<E: KernelElement>(_ acc: inout Accumulators, x: Rows, w: UnsafePointer<E>,
                                              kStride: Int, panelStride: Int = 0, count: Int) {
         var wk = w
         for k in 0..<count {
             var wv = InlineArray<V, SIMD16<Float>>(repeating: SIMD16<Float>())
-            for v in 0..<V { wv[v] = E.load16(wk + (v / 4) * panelStride + (v % 4) * 16) }
+            for v in 0..<V { wv[v] = E.panelVector(wk + (v / 4) * panelStride, v % 4, of: min(V, 4)) }
             for i in 0..<M {
                 let b = x[i][k]
                 for v in 0..<V { acc[i][v] = acc[i][v].addingProduct(b, wv[v]) }
@@ -51,7 +51,7 @@ struct MicroTile<let M: Int, let V: Int> {
         for k in 0..<count {
             for i in 0..<M {
                 let b = x[i][k]
-                for v in 0..<V { acc[i][v] = acc[i][v].addingProduct(b, E.load16(w[i] + offset + v * 16)) }
+                for v in 0..<V { acc[i][v] = acc[i][v].addingProduct(b, E.panelVector(w[i] + offset, v, of: V)) }
             }
             offset += kStride
         }

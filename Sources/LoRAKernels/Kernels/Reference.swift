@@ -111,8 +111,10 @@ struct Reference<E: KernelElement> {
                     var s = Accumulator16(), m = Accumulator16()
                     for kk in 0..<r {
                         let xv = Double(x[slice * r + kk].widened)
-                        // 16 columns from a multiple of 16: one vector of one panel row.
-                        let wv = E.load16(w.pointer + layout.base + panels.index(column: c, k: kk))
+                        // Columns c ..< c + 16: vector v of panel p's row kk.
+                        let p = c / WeightPanels.columnsPerPanel, width = panels.width(p)
+                        let row = w.pointer + layout.base + panels.offset(p) + kk * width
+                        let wv = E.panelVector(row, c % WeightPanels.columnsPerPanel / 16, of: width / 16)
                         s.add(xv, wv)
                         if magnitudes != nil { m.add(abs(xv), abs(wv)) }
                     }

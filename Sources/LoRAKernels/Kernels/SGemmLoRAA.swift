@@ -57,8 +57,12 @@ enum SGemmLoRAA {
         let k = tile.reduction
         let rows = tile.validRows
         for j in 0..<rows { scratch.rows[j] = launch.physicalRow(tile, j) }
-        let v0 = columns.lowerBound / 16
-        let vectors = cdiv(columns.upperBound, 16) - v0
+        // From the first column of the panel: tiles start on a panel row
+        // (bf16 vectors come in pairs); cells left of `columns` are computed
+        // but not stored.
+        let v0 = columns.lowerBound / WeightPanels.columnsPerPanel * 4
+        let lastPanel = (columns.upperBound - 1) / WeightPanels.columnsPerPanel
+        let vectors = lastPanel * 4 + panels.width(lastPanel) / 16 - v0
         let acc = scratch.accumulators
         acc.initialize(repeating: SIMD16<Float>(), count: rows * vectors)
         var k0 = 0
@@ -67,10 +71,12 @@ enum SGemmLoRAA {
             stageChunk(rows, k0, n, launch, scratch)
             var v = v0
             while v < v0 + vectors {
-                let p = v / 4, first = v % 4
+                let p = v / 4
                 let width = panels.width(p)
-                let count = min(width / 16 - first, v0 + vectors - v)
-                let w = UnsafePointer(weights.pointer + slice.base + panels.offset(p) + k0 * width + first * 16)
+                // The whole panel, even past `columns`: a tile reads all of a
+                // panel row's vectors (bf16 pairs them).
+                let count = width / 16
+                let w = UnsafePointer(weights.pointer + slice.base + panels.offset(p) + k0 * width)
                 let target = Target(acc: acc + (v - v0), accStride: vectors, x: UnsafePointer(scratch.xRows),
                                     kStride: width, count: n)
                 target.rows(count, rows, w)
@@ -79,7 +85,7 @@ enum SGemmLoRAA {
             k0 += n
         }
 
-        store(rows, columns, launch, scratch)
+        store(rows, columns, firstVector: v0, vectors: vectors, launch, scratch)
     }
 
     /// Lone rows of up to four segments of one row each (per-sequence decode)
@@ -97,7 +103,7 @@ enum SGemmLoRAA {
         }
         let columns = plan.segments[segments[0]].sliceWidths[0]
         let k = plan.segments[segments[0]].reduction
-        let panels = WeightPanels(columns: columns, depth: k)
+        let panels = launch.inputs.layouts[plan.segments[segments[0]].slot][0].panels
         let bases = InlineArray<4, UnsafePointer<E>> { j in
             let slot = plan.segments[segments[j]].slot
             return UnsafePointer(launch.inputs.weights[slot]!.pointer + launch.inputs.layouts[slot][0].base)
@@ -125,7 +131,7 @@ enum SGemmLoRAA {
             }
             k0 += n
         }
-        store(rows, 0 ..< columns, launch, scratch)
+        store(rows, 0 ..< columns, firstVector: 0, vectors: vectors, launch, scratch)
     }
 
     @inline(__always)
@@ -154,12 +160,11 @@ enum SGemmLoRAA {
     }
 
     /// The epilogue: round to the dtype and store the cells of `columns`
-    /// (accumulators `acc[j · vectors + c / 16 − columns.lowerBound / 16]`);
-    /// columns at or beyond N_eff are never written.
+    /// (accumulators `acc[j · vectors + c / 16 − firstVector]`); columns at or
+    /// beyond N_eff are never written.
     @inline(__always)
-    static func store<E: KernelElement>(_ rows: Int, _ columns: Range<Int>, _ launch: Launch<E>, _ scratch: ProgramScratch) {
-        let v0 = columns.lowerBound / 16
-        let vectors = cdiv(columns.upperBound, 16) - v0
+    static func store<E: KernelElement>(_ rows: Int, _ columns: Range<Int>, firstVector v0: Int, vectors: Int,
+                                        _ launch: Launch<E>, _ scratch: ProgramScratch) {
         let outStride = launch.outputWidth
         for j in 0..<rows {
             let dst = launch.output + scratch.rows[j] * outStride

@@ -19,9 +19,44 @@ public protocol KernelElement: Sendable {
     static func round16(_ v: SIMD16<Float>) -> SIMD16<Float>
     /// The expands' epilogue on 16 lanes: `p[i] = round(round(v[i]) + p[i])`.
     static func addRounded16(_ v: SIMD16<Float>, to p: UnsafeMutablePointer<Self>)
+    /// Whether weight panels of this dtype pair their vectors (`WeightPanels`).
+    static var pairsPanelVectors: Bool { get }
+    /// Vector `v` (columns `16v ..< 16v + 16`) of the weight panel row at `p`
+    /// holding `vectors` (≤ 4) vectors, widened.
+    static func panelVector(_ p: UnsafePointer<Self>, _ v: Int, of vectors: Int) -> SIMD16<Float>
 }
 
 extension KernelElement {
+    public static var pairsPanelVectors: Bool { false }
+
+    @inline(__always)
+    public static func panelVector(_ p: UnsafePointer<Self>, _ v: Int, of vectors: Int) -> SIMD16<Float> {
+        load16(p + v * 16)
+    }
+
+    /// Widens the rows of `panels`' panels `range` (at `source`, the matrix's
+    /// start) into `dst` in the plain (unpaired) order, at the same offsets.
+    static func widenPanels(_ source: UnsafePointer<Self>, _ panels: WeightPanels, _ range: Range<Int>,
+                            into dst: UnsafeMutablePointer<Float>) {
+        for p in range {
+            let width = panels.width(p), vectors = width / 16
+            for k in 0..<panels.depth {
+                let row = panels.offset(p) + k * width
+                var v = 0
+                // Pairs, then a plain odd last vector (constant arguments fold the layout away).
+                while v + 2 <= vectors {
+                    let pair = source + row + 16 * v
+                    UnsafeMutableRawPointer(dst + row + 16 * v).storeBytes(of: panelVector(pair, 0, of: 2), as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(dst + row + 16 * v + 16).storeBytes(of: panelVector(pair, 1, of: 2), as: SIMD16<Float>.self)
+                    v += 2
+                }
+                if v < vectors {
+                    UnsafeMutableRawPointer(dst + row + 16 * v).storeBytes(of: panelVector(source + row + 16 * v, 0, of: 1),
+                                                                         as: SIMD16<Float>.self)
+                }
+            }
+        }
+    }
     @inline(__always)
     public static func addRounded16(_ v: SIMD16<Float>, to p: UnsafeMutablePointer<Self>) {
         store16(round16(v) + load16(p), to: p)
@@ -88,6 +123,17 @@ extension BFloat16: KernelElement {
     }
     @inline(__always)
     public static func round16(_ v: SIMD16<Float>) -> SIMD16<Float> { v.roundedToBFloat16 }
+    public static var pairsPanelVectors: Bool { true }
+
+    /// One 64-byte load holds vectors `2q` (low halves) and `2q + 1` (high
+    /// halves); an odd last vector is plain.
+    @inline(__always)
+    public static func panelVector(_ p: UnsafePointer<BFloat16>, _ v: Int, of vectors: Int) -> SIMD16<Float> {
+        if vectors % 2 == 1 && v == vectors - 1 { return load16(p + v * 16) }
+        let words = UnsafeRawPointer(p + (v / 2) * 32).loadUnaligned(as: SIMD16<UInt32>.self)
+        return unsafeBitCast(v % 2 == 0 ? words &<< 16 : words & 0xFFFF_0000, to: SIMD16<Float>.self)
+    }
+
     /// Both roundings without the NaN fix-up (see `roundedToBFloat16ForBF16Operands`):
     /// the epilogue's cost at rank 16 is of the order of its 16 FMAs per vector.
     @inline(__always)

@@ -110,7 +110,7 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
             }
             var slotLayout: [WeightSlice] = [], count = 0
             for columns in slices {
-                let panels = WeightPanels(columns: columns.count, depth: depth)
+                let panels = WeightPanels(columns: columns.count, depth: depth, pairedVectors: E.pairsPanelVectors)
                 slotLayout.append(WeightSlice(firstColumn: columns.lowerBound, panels: panels, base: count))
                 count += panels.count
             }

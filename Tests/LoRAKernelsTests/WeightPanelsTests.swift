@@ -1,0 +1,124 @@
+import XCTest
+@testable import LoRAKernels
+
+/// The packed weight layout and the element hooks that read it: what the
+/// packer writes where `index(column:k:)` says is what every microkernel
+/// reads through `panelVector`, in both the plain and the paired (bf16) order.
+final class WeightPanelsTests: XCTestCase {
+    func testEveryElementHasItsOwnSlotInsideTheMatrix() {
+        for paired in [false, true] {
+            for columns in [1, 16, 17, 48, 64, 80, 100, 192, 200] {
+                let panels = WeightPanels(columns: columns, depth: 5, pairedVectors: paired)
+                var seen = Set<Int>()
+                for k in 0..<panels.depth {
+                    for c in 0..<columns {
+                        let i = panels.index(column: c, k: k)
+                        XCTAssertTrue((0..<panels.count).contains(i), "\(columns) \(paired) (\(c), \(k))")
+                        XCTAssertTrue(seen.insert(i).inserted, "\(columns) \(paired) (\(c), \(k)) shares slot \(i)")
+                    }
+                }
+                // Every panel but the last is 64 wide; widths are whole vectors.
+                for p in 0..<panels.panelCount {
+                    XCTAssertEqual(panels.width(p) % 16, 0)
+                    if p < panels.panelCount - 1 { XCTAssertEqual(panels.width(p), 64) }
+                }
+            }
+        }
+    }
+
+    func testPanelVectorsReadWhatThePackerWrote() {
+        check(Float.self)
+        check(Float16.self)
+        check(BFloat16.self)
+    }
+
+    private func value(_ c: Int, _ k: Int) -> Float { Float(c + 1) * Float(sign: .plus, exponent: 8 * k - 12, significand: 1) }
+
+    private func check<E: KernelElement>(_: E.Type) {
+        for columns in [16, 48, 64, 80, 100, 112] {
+            let panels = WeightPanels(columns: columns, depth: 3, pairedVectors: E.pairsPanelVectors)
+            // Column c, row k holds (c + 1)·2⁸ᵏ⁻¹² (exact and normal in every dtype, distinct); padding is 0.
+            var storage = [E](repeating: E(rounding: 0), count: panels.count)
+            for k in 0..<panels.depth {
+                for c in 0..<columns { storage[panels.index(column: c, k: k)] = E(rounding: value(c, k)) }
+            }
+            let widened = UnsafeMutablePointer<Float>.allocate(capacity: panels.count)
+            defer { widened.deallocate() }
+            storage.withUnsafeBufferPointer { buffer in
+                let w = buffer.baseAddress!
+                E.widenPanels(w, panels, 0 ..< panels.panelCount, into: widened)
+                for p in 0..<panels.panelCount {
+                    let vectors = panels.width(p) / 16
+                    for k in 0..<panels.depth {
+                        let row = panels.offset(p) + k * panels.width(p)
+                        for v in 0..<vectors {
+                            let read = E.panelVector(w + row, v, of: vectors)
+                            let plain = Float.load16(widened + row + 16 * v)
+                            for lane in 0..<16 {
+                                let c = p * 64 + v * 16 + lane
+                                let expected: Float = c < columns ? value(c, k) : 0
+                                XCTAssertEqual(read[lane], expected, "\(E.dtype) \(columns) panel \(p) k \(k) column \(c)")
+                                XCTAssertEqual(plain[lane], expected, "widened \(E.dtype) \(columns) column \(c)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The weights of a launch read back canonically: `weight(slot:n:k:)` over
+    /// the panels equals the seeded canonical value, for every layout.
+    func testInputsPackTheCanonicalWeights() {
+        let dims = ModelDims(hidden: 40, out: 100, q: 80, kv: 24, ffn: 48, maxRank: 19)
+        for kernel in [Kernel.sgemmLoRAA(stack: 3), .sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB] {
+            let w = makeWorkload(kernel: kernel, dims: dims, ranks: [19, 0, 4], wi: [0, 1, 2])
+            let inputs = KernelInputs<BFloat16>(workload: w)
+            let values = SeededValues(seed: w.seed)
+            for slot in [0, 2] {
+                let r = [19, 0, 4][slot]
+                let rows = kernel.isShrink ? 3 * r : inputs.outputWidth
+                let depth = kernel.isShrink ? dims.hidden : r
+                let scale = 1 / Float(kernel.isShrink ? dims.hidden : r).squareRoot()
+                for n in 0..<rows {
+                    for k in 0..<depth {
+                        let canonical = values.uniform(.weights, (slot * w.weightRows + n) * w.weightColumns + k) * scale
+                        XCTAssertEqual(inputs.weight(slot: slot, n: n, k: k), BFloat16(canonical), "\(kernel.name) \(slot) (\(n), \(k))")
+                    }
+                }
+            }
+            XCTAssertEqual(inputs.weight(slot: 1, n: 0, k: 0), BFloat16(0))
+        }
+    }
+
+    /// The bf16 expand epilogue without the NaN fix-up equals the reference
+    /// rounding on every value its operands can produce: bf16-representable
+    /// bases, fp32 products including ties, subnormals, infinities and NaNs
+    /// that carry a bf16 payload or are the default NaN.
+    func testBFloat16EpilogueMatchesTheScalarRounding() {
+        var rng = SplitMix64(seed: 7)
+        let specials: [Float] = [0, -0.0, .infinity, -.infinity, .nan, Float(bitPattern: 0x7FC1_0000),
+                                 Float(bitPattern: 0xFFC0_0000), Float(bitPattern: 0x0000_8000),
+                                 Float(bitPattern: 0x3F80_8000), Float(bitPattern: 0x3F81_8000),
+                                 .greatestFiniteMagnitude, Float(bitPattern: 0x7F7F_8000)]
+        for trial in 0..<4000 {
+            var v = SIMD16<Float>(), base = [BFloat16](repeating: BFloat16(0), count: 16)
+            for lane in 0..<16 {
+                let bits = UInt32(truncatingIfNeeded: rng.next())
+                v[lane] = trial % 4 == 0 ? specials[Int(bits % UInt32(specials.count))] : Float(bitPattern: bits & 0xBFFF_FFFF)
+                let b = UInt32(truncatingIfNeeded: rng.next())
+                base[lane] = BFloat16(trial % 3 == 0 ? specials[Int(b % UInt32(specials.count))] : Float(bitPattern: b))
+            }
+            var out = base
+            out.withUnsafeMutableBufferPointer { BFloat16.addRounded16(v, to: $0.baseAddress!) }
+            for lane in 0..<16 {
+                let expected = BFloat16(BFloat16(v[lane]).float + base[lane].float)
+                if expected.float.isNaN {
+                    XCTAssertTrue(out[lane].float.isNaN, "lane \(lane): \(v[lane]) + \(base[lane].float)")
+                } else {
+                    XCTAssertEqual(out[lane].bitPattern, expected.bitPattern, "lane \(lane): \(v[lane]) + \(base[lane].float)")
+                }
+            }
+        }
+    }
+}
