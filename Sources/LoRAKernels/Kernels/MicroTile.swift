@@ -5,7 +5,7 @@
 /// broadcasts each row's `x[k]` against them, so a 4 × 4 tile issues 16 FMAs
 /// for 4 vector loads and 4 broadcasts: the ratio that lets it run at the
 /// FMA peak. `M` and `V` are compile-time, so the accumulators live in
-/// registers (`4 × 4`, `4 × 3`, `8 × 2`, `8 × 1`: 8–16 independent chains
+/// registers (`6 × 4`, `4 × 4`, `4 × 3`, `8 × 2`, `8 × 1`: 8–24 independent chains
 /// cover the FMA latency; `1 × V` is the lone row of per-sequence decode).
 ///
 /// Accumulation order, the contract that keeps both routings bit-identical:
