@@ -172,8 +172,10 @@ enum LaunchExecutor {
         // Waking a second worker costs microseconds: launches with less work
         // than that (bs 1–4 decode) run on the calling thread, as BLAS does.
         let workers = plan.usefulMACs < serialBelow ? 1 : threads
-        return ParallelLoop.run(count: blocks.count, chunk: chunk, threads: workers, isCancelled: isCancelled) { range in
-            ProgramScratch.with(for: blocks) { scratch in
+        let scratchCount = ParallelLoop.workers(count: blocks.count, chunk: chunk, threads: workers)
+        return ProgramScratch.with(for: blocks, workers: scratchCount) { scratches in
+            ParallelLoop.run(count: blocks.count, chunk: chunk, threads: workers, isCancelled: isCancelled) { worker, range in
+                let scratch = scratches[worker]
                 blocks.forEach(in: range) { block in
                     switch kernel {
                     case .sgemmLoRAA where !block.loneRowSegments.isEmpty:

@@ -14,14 +14,28 @@ enum ParallelLoop {
     static func run(count: Int, chunk: Int, threads: Int,
                     isCancelled: () -> Bool = { false },
                     _ body: (Range<Int>) -> Void) -> Bool {
+        run(count: count, chunk: chunk, threads: threads, isCancelled: isCancelled) { _, range in body(range) }
+    }
+
+    /// The workers `run` would use for `count` items in chunks of `chunk`.
+    static func workers(count: Int, chunk: Int, threads: Int) -> Int {
+        max(1, min(threads, cdiv(max(count, 1), max(1, chunk))))
+    }
+
+    /// The same, telling `body` which worker (`0 ..< workers(…)`) runs the
+    /// chunk, so that workers can keep their own scratch memory.
+    @discardableResult
+    static func run(count: Int, chunk: Int, threads: Int,
+                    isCancelled: () -> Bool = { false },
+                    _ body: (_ worker: Int, Range<Int>) -> Void) -> Bool {
         guard count > 0 else { return !isCancelled() }
         let chunk = max(1, chunk)
         let chunks = cdiv(count, chunk)
-        let workers = max(1, min(threads, chunks))
+        let workers = workers(count: count, chunk: chunk, threads: threads)
         if workers == 1 {
             for c in 0..<chunks {
                 if isCancelled() { return false }
-                body(c * chunk ..< min(count, (c + 1) * chunk))
+                body(0, c * chunk ..< min(count, (c + 1) * chunk))
             }
             return true
         }
@@ -30,7 +44,7 @@ enum ParallelLoop {
         var stopped = false
         withoutActuallyEscaping(body) { body in
             withoutActuallyEscaping(isCancelled) { isCancelled in
-                DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
                     while true {
                         lock.lock()
                         if !stopped && isCancelled() { stopped = true }
@@ -39,7 +53,7 @@ enum ParallelLoop {
                         let done = stopped || c >= chunks
                         lock.unlock()
                         if done { return }
-                        body(c * chunk ..< min(count, (c + 1) * chunk))
+                        body(worker, c * chunk ..< min(count, (c + 1) * chunk))
                     }
                 }
             }

@@ -40,28 +40,38 @@ struct ProgramScratch {
     /// accumulators for 16 rows × every column vector, and fp32 room for the
     /// weights one block (expands) or one K chunk (shrink) reads.
     static func with<R>(for blocks: ProgramBlocks, _ body: (ProgramScratch) -> R) -> R {
+        with(for: blocks, workers: 1) { body($0[0]) }
+    }
+
+    /// Scratch for each of `workers` workers, allocated once for a whole launch
+    /// (the expands' weight room is 256 KB: allocated per chunk it was an mmap
+    /// and its page faults every time).
+    static func with<R>(for blocks: ProgramBlocks, workers: Int, _ body: ([ProgramScratch]) -> R) -> R {
         let plan = blocks.plan
         let maxReduction = plan.segments.map(\.reduction).max() ?? 0
         let columns = cdiv(blocks.maxColumns, WeightPanels.columnsPerPanel) * WeightPanels.columnsPerPanel
-        if plan.kernel.isShrink {
-            return with(rowCapacity: SGemmLoRAA.kChunk, accumulatorCapacity: LaunchPlan.blockRows * plan.columnBlocks,
-                        weightCapacity: SGemmLoRAA.kChunk * columns, body)
+        let shrink = plan.kernel.isShrink
+        let scratches = (0..<max(1, workers)).map { _ in
+            shrink
+                ? allocate(rowCapacity: SGemmLoRAA.kChunk, accumulatorCapacity: LaunchPlan.blockRows * plan.columnBlocks,
+                           weightCapacity: SGemmLoRAA.kChunk * columns)
+                : allocate(rowCapacity: max(16, maxReduction), accumulatorCapacity: 0, weightCapacity: columns * maxReduction)
         }
-        return with(rowCapacity: max(16, maxReduction), accumulatorCapacity: 0,
-                    weightCapacity: columns * maxReduction, body)
+        defer { scratches.forEach { $0.deallocate() } }
+        return body(scratches)
     }
 
-    private static func with<R>(rowCapacity: Int, accumulatorCapacity: Int, weightCapacity: Int,
-                                _ body: (ProgramScratch) -> R) -> R {
+    private static func allocate(rowCapacity: Int, accumulatorCapacity: Int, weightCapacity: Int) -> ProgramScratch {
         let blockRows = LaunchPlan.blockRows
-        let x = UnsafeMutablePointer<Float>.allocate(capacity: blockRows * rowCapacity)
-        let xRows = UnsafeMutablePointer<UnsafePointer<Float>>.allocate(capacity: blockRows)
-        let acc = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: max(SGemmLoRAA.accumulatorCount, accumulatorCapacity))
-        let rows = UnsafeMutablePointer<Int>.allocate(capacity: blockRows)
-        let weights = UnsafeMutablePointer<Float>.allocate(capacity: max(16, weightCapacity))
-        defer { x.deallocate(); xRows.deallocate(); acc.deallocate(); rows.deallocate(); weights.deallocate() }
-        return body(ProgramScratch(x: x, rowCapacity: rowCapacity, xRows: xRows, accumulators: acc, rows: rows,
-                                   weights: weights))
+        return ProgramScratch(
+            x: .allocate(capacity: blockRows * rowCapacity), rowCapacity: rowCapacity,
+            xRows: .allocate(capacity: blockRows),
+            accumulators: .allocate(capacity: max(SGemmLoRAA.accumulatorCount, accumulatorCapacity)),
+            rows: .allocate(capacity: blockRows), weights: .allocate(capacity: max(16, weightCapacity)))
+    }
+
+    private func deallocate() {
+        x.deallocate(); xRows.deallocate(); accumulators.deallocate(); rows.deallocate(); weights.deallocate()
     }
 
     /// Widens `count` elements of `source` into staged row `j`.
