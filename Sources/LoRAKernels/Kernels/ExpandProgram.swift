@@ -59,8 +59,19 @@ enum ExpandProgram {
             }
             if launch.bf16Dot && E.dtype == .bf16 {
                 // Opt-in: the same FMA chains in C, rounded with VCVTNEPS2BF16.
+                // The next row block's output lines are prefetched panel by
+                // panel, as the Swift tiles do for their next row group.
+                let nextStart = rowStart + LaunchPlan.blockRows
+                let nextRows = block.rowBlocks.contains(rowBlock + 1) ? min(LaunchPlan.blockRows, seg.length - nextStart) : 0
                 for p in firstPanel..<endPanel {
                     let c = p * WeightPanels.columnsPerPanel
+                    for i in 0..<nextRows {
+                        let row = plan.routing.physicalRow(segment: block.segment, row: nextStart + i)
+                        let line = UnsafeRawPointer(launch.output + (row * launch.outputWidth + slice.firstColumn + c))
+                        for byte in stride(from: 0, to: WeightPanels.columnsPerPanel * MemoryLayout<E>.stride, by: 64) {
+                            lora_prefetch_write(line + byte)
+                        }
+                    }
                     lora_bf16_expand_tile(scratch.x, scratch.rowCapacity, scratch.rows, Int32(rows),
                                           UnsafeRawPointer(w + panels.offset(p)).assumingMemoryBound(to: UInt16.self),
                                           panels.width(p), Int32(r),
