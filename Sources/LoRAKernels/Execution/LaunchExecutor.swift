@@ -44,11 +44,6 @@ struct ProgramBlocks {
     private let starts: [Int]
     /// Blocks in all.
     let count: Int
-    /// The most output columns one block covers.
-    var maxColumns: Int {
-        let tiles = columnTilesPerBlock == 0 ? plan.columnBlocks : min(plan.columnBlocks, columnTilesPerBlock)
-        return tiles * plan.kernel.blocks.n
-    }
     /// Segments of one row packed per lone-row block (`packLoneRows`).
     static let loneRowsPerBlock = 4
 

@@ -32,46 +32,40 @@ struct ProgramScratch {
     let accumulators: UnsafeMutablePointer<SIMD16<Float>>
     /// Physical row of each of the row block's rows.
     let rows: UnsafeMutablePointer<Int>
-    /// bf16/fp16 weight panels widened to fp32 (`widen`).
-    let weights: UnsafeMutablePointer<Float>
 
     /// Runs `body` with scratch for any block of `blocks`: staged x rows of
-    /// `K_eff` for the expands or a K chunk for the shrink, the shrink's
-    /// accumulators for 16 rows × every column vector, and fp32 room for the
-    /// weights one block (expands) or one K chunk (shrink) reads.
+    /// `K_eff` for the expands or a K chunk for the shrink, and the shrink's
+    /// accumulators for 16 rows × every column vector.
     static func with<R>(for blocks: ProgramBlocks, _ body: (ProgramScratch) -> R) -> R {
         with(for: blocks, workers: 1) { body($0[0]) }
     }
 
     /// Scratch for each of `workers` workers, allocated once for a whole launch
-    /// (the expands' weight room is 256 KB: allocated per chunk it was an mmap
-    /// and its page faults every time).
+    /// rather than per chunk of blocks.
     static func with<R>(for blocks: ProgramBlocks, workers: Int, _ body: ([ProgramScratch]) -> R) -> R {
         let plan = blocks.plan
         let maxReduction = plan.segments.map(\.reduction).max() ?? 0
-        let columns = cdiv(blocks.maxColumns, WeightPanels.columnsPerPanel) * WeightPanels.columnsPerPanel
         let shrink = plan.kernel.isShrink
         let scratches = (0..<max(1, workers)).map { _ in
             shrink
-                ? allocate(rowCapacity: SGemmLoRAA.kChunk, accumulatorCapacity: LaunchPlan.blockRows * plan.columnBlocks,
-                           weightCapacity: SGemmLoRAA.kChunk * columns)
-                : allocate(rowCapacity: max(16, maxReduction), accumulatorCapacity: 0, weightCapacity: columns * maxReduction)
+                ? allocate(rowCapacity: SGemmLoRAA.kChunk, accumulatorCapacity: LaunchPlan.blockRows * plan.columnBlocks)
+                : allocate(rowCapacity: max(16, maxReduction), accumulatorCapacity: 0)
         }
         defer { scratches.forEach { $0.deallocate() } }
         return body(scratches)
     }
 
-    private static func allocate(rowCapacity: Int, accumulatorCapacity: Int, weightCapacity: Int) -> ProgramScratch {
+    private static func allocate(rowCapacity: Int, accumulatorCapacity: Int) -> ProgramScratch {
         let blockRows = LaunchPlan.blockRows
         return ProgramScratch(
             x: .allocate(capacity: blockRows * rowCapacity), rowCapacity: rowCapacity,
             xRows: .allocate(capacity: blockRows),
             accumulators: .allocate(capacity: max(SGemmLoRAA.accumulatorCount, accumulatorCapacity)),
-            rows: .allocate(capacity: blockRows), weights: .allocate(capacity: max(16, weightCapacity)))
+            rows: .allocate(capacity: blockRows))
     }
 
     private func deallocate() {
-        x.deallocate(); xRows.deallocate(); accumulators.deallocate(); rows.deallocate(); weights.deallocate()
+        x.deallocate(); xRows.deallocate(); accumulators.deallocate(); rows.deallocate()
     }
 
     /// Widens `count` elements of `source` into staged row `j`.

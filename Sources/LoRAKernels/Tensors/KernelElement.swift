@@ -34,29 +34,6 @@ extension KernelElement {
         load16(p + v * 16)
     }
 
-    /// Widens the rows of `panels`' panels `range` (at `source`, the matrix's
-    /// start) into `dst` in the plain (unpaired) order, at the same offsets.
-    static func widenPanels(_ source: UnsafePointer<Self>, _ panels: WeightPanels, _ range: Range<Int>,
-                            into dst: UnsafeMutablePointer<Float>) {
-        for p in range {
-            let width = panels.width(p), vectors = width / 16
-            for k in 0..<panels.depth {
-                let row = panels.offset(p) + k * width
-                var v = 0
-                // Pairs, then a plain odd last vector (constant arguments fold the layout away).
-                while v + 2 <= vectors {
-                    let pair = source + row + 16 * v
-                    UnsafeMutableRawPointer(dst + row + 16 * v).storeBytes(of: panelVector(pair, 0, of: 2), as: SIMD16<Float>.self)
-                    UnsafeMutableRawPointer(dst + row + 16 * v + 16).storeBytes(of: panelVector(pair, 1, of: 2), as: SIMD16<Float>.self)
-                    v += 2
-                }
-                if v < vectors {
-                    UnsafeMutableRawPointer(dst + row + 16 * v).storeBytes(of: panelVector(source + row + 16 * v, 0, of: 1),
-                                                                         as: SIMD16<Float>.self)
-                }
-            }
-        }
-    }
     @inline(__always)
     public static func addRounded16(_ v: SIMD16<Float>, to p: UnsafeMutablePointer<Self>) {
         store16(round16(v) + load16(p), to: p)
