@@ -240,9 +240,12 @@ enum SGemmLoRAA {
         }
     }
 
-    /// The same blocks on the opt-in C microkernels (`CLoRAKernels`): lane `l`
-    /// adds the bf16 pairs `(32i + 2l, 32i + 2l + 1)` with VDPBF16PS instead of
-    /// `k ≡ l (mod 16)` with FMAs, a different but equally fixed per-cell order.
+    /// A lone program's 4 × 4 blocks on the opt-in C microkernels
+    /// (`CLoRAKernels`), on `A` row-major: lane `l` of a cell's vector adds the
+    /// bf16 pairs `(32i + 2l, 32i + 2l + 1)` with VDPBF16PS and `lanesSum`
+    /// totals the lanes. Another fixed per-cell order than the Swift tiles'
+    /// (so the last bits differ from the Swift path), the same in every block
+    /// shape (so both routings agree).
     static func bf16DotBlocks<E: KernelElement>(_ acc: UnsafeMutablePointer<SIMD16<Float>>, _ x: UnsafePointer<E>,
                                                 _ kStride: Int, _ w: UnsafePointer<E>, _ wStride: Int, _ k: Int,
                                                 _ rows: Int, _ columnBlocks: Int, _ scratch: ProgramScratch) {
