@@ -66,24 +66,14 @@ final class BF16DotMicrokernelTests: XCTestCase {
     /// The C expand runs the Swift expand's FMA chains and rounds to nearest
     /// even in hardware: on finite, normal values the outputs are identical.
     func testCExpandsGiveTheSwiftExpandsBits() throws {
-        let dims = ModelDims(hidden: 64, out: 300, q: 70, kv: 24, ffn: 100, maxRank: 19)
-        for kernel in [Kernel.sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB] {
-            for (mode, lengths) in [(Mode.decode, nil as [Int]?), (.extend, [3, 17, 1, 9, 30, 2, 5])] {
-                let w = makeWorkload(kernel: kernel, dims: dims, ranks: [19, 0, 4, 16], scalings: [0.5, 1, -2, 1.5],
-                                     wi: [0, 1, 2, 3, 0, 3, 2], lengths: lengths, mode: mode)
-                let inputs = KernelInputs<BFloat16>(workload: w)
-                for kind in RoutingKind.allCases {
-                    let plan = LaunchPlan(workload: w, routing: kind)
-                    let outputs = [false, true].map { c -> TensorBuffer<BFloat16> in
-                        let out = TensorBuffer(copying: inputs.base)
-                        let launch = Launch(plan: plan, inputs: inputs, output: out.pointer, bf16Dot: c)
-                        XCTAssertTrue(LaunchExecutor.execute(launch, threads: 2, serialBelow: 0))
-                        return out
-                    }
-                    XCTAssertEqual(memcmp(outputs[0].pointer, outputs[1].pointer, outputs[0].count * 2), 0,
-                                   "\(kernel.name) \(mode) \(kind)")
-                }
+        forEachExpandCase(extendLengths: [3, 17, 1, 9, 30, 2, 5]) { label, inputs, plan in
+            let outputs = [false, true].map { c -> TensorBuffer<BFloat16> in
+                let out = TensorBuffer(copying: inputs.base)
+                let launch = Launch(plan: plan, inputs: inputs, output: out.pointer, bf16Dot: c)
+                XCTAssertTrue(LaunchExecutor.execute(launch, threads: 2, serialBelow: 0))
+                return out
             }
+            XCTAssertEqual(memcmp(outputs[0].pointer, outputs[1].pointer, outputs[0].count * 2), 0, label)
         }
     }
 }

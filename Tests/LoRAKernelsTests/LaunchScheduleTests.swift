@@ -46,25 +46,16 @@ final class LaunchScheduleTests: XCTestCase {
 
     /// Expand blocks of any size give the bits of one program at a time.
     func testExpandBlocksGiveTheLoneProgramsBits() {
-        let dims = ModelDims(hidden: 64, out: 300, q: 70, kv: 24, ffn: 100, maxRank: 19)
-        for kernel in [Kernel.sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB] {
-            for (mode, lengths) in [(Mode.decode, nil as [Int]?), (.extend, [3, 17, 1, 9, 90, 2, 40])] {
-                let w = makeWorkload(kernel: kernel, dims: dims, ranks: [19, 0, 4, 16], scalings: [0.5, 1, -2, 1.5],
-                                     wi: [0, 1, 2, 3, 0, 3, 2], lengths: lengths, mode: mode)
-                let inputs = KernelInputs<BFloat16>(workload: w)
-                for kind in RoutingKind.allCases {
-                    let plan = LaunchPlan(workload: w, routing: kind)
-                    let outputs = [(1, 1), (16, 16), (2, 0)].map { shape -> TensorBuffer<BFloat16> in
-                        let out = TensorBuffer(copying: inputs.base)
-                        let blocks = ProgramBlocks(plan, rowBlocksPerBlock: shape.0, columnTilesPerBlock: shape.1)
-                        XCTAssertTrue(LaunchExecutor.execute(Launch(plan: plan, inputs: inputs, output: out.pointer),
-                                                             threads: 2, serialBelow: 0, blocks: blocks))
-                        return out
-                    }
-                    for other in outputs.dropFirst() {
-                        XCTAssertEqual(memcmp(outputs[0].pointer, other.pointer, other.count * 2), 0, "\(kernel.name) \(mode) \(kind)")
-                    }
-                }
+        forEachExpandCase(extendLengths: [3, 17, 1, 9, 90, 2, 40]) { label, inputs, plan in
+            let outputs = [(1, 1), (16, 16), (2, 0)].map { shape -> TensorBuffer<BFloat16> in
+                let out = TensorBuffer(copying: inputs.base)
+                let blocks = ProgramBlocks(plan, rowBlocksPerBlock: shape.0, columnTilesPerBlock: shape.1)
+                XCTAssertTrue(LaunchExecutor.execute(Launch(plan: plan, inputs: inputs, output: out.pointer),
+                                                     threads: 2, serialBelow: 0, blocks: blocks))
+                return out
+            }
+            for other in outputs.dropFirst() {
+                XCTAssertEqual(memcmp(outputs[0].pointer, other.pointer, other.count * 2), 0, label)
             }
         }
     }
