@@ -5,7 +5,7 @@ import CLoRAKernels
 /// `acc = Σ_{k < K_eff} x[row, xColumn + k] · B[w][c][k]`.
 ///
 /// It runs a `ProgramBlock`, a rectangle of one segment's programs in one
-/// slice: row block by row block, 4-row group by 4-row group, and across
+/// slice: row block by row block, 6- or 4-row group by group, and across
 /// the rectangle's `Bᵀ` panels (up to 16, 1024 columns) for each group. A
 /// panel (`K_eff × 64`, 16 KB fp32 at rank 64) stays in L1/L2 over every row
 /// group, and each output row is touched in runs of up to 4 KB, which the
@@ -73,34 +73,45 @@ enum ExpandProgram {
             // bf16/fp16 panels are read in place: widening them once per
             // block into fp32 scratch measured 5–20 % slower (bs 256, one core).
             rowGroups(Target(epilogue: epilogue, x: UnsafePointer(scratch.xRows), w: w, panels: panels,
-                             endColumn: endColumn, count: r), rowStart, rows, firstPanel, endPanel, block, plan, seg)
+                             endColumn: endColumn, count: r, accumulators: scratch.accumulators),
+                      rowStart, rows, firstPanel, endPanel, block, plan, seg)
         }
     }
 
-    /// The row block's rows in 4-row groups, then one by one, across the block's panels.
+    /// The row block's rows in 6- and 4-row groups, then one by one, across the block's panels.
     @inline(__always)
     static func rowGroups<E: KernelElement>(_ target: Target<E>, _ rowStart: Int, _ rows: Int,
                                                               _ firstPanel: Int, _ endPanel: Int, _ block: ProgramBlock,
                                                               _ plan: LaunchPlan, _ seg: SegmentPlan) {
         var target = target
         var j = 0
-        while j + 4 <= rows {
+        while rows - j >= 4 {
+            // 6-row tiles (10 loads per 24 FMAs) where they fit: 16 rows run
+            // as 6 + 6 + 4. Measured against 4-row groups, one core, bs 256:
+            // +2–4 % at rank 64, up to +8 % at rank 16.
+            let left = rows - j
+            let size = left >= 6 && left != 8 && left != 9 ? 6 : 4
             // The output rows the next group will read and write, so that
             // their lines arrive while this group computes: each row is
             // touched in runs of one 4 KB page, too short for the hardware
             // prefetchers to lock on (measured: gate_up fp32 bs 256
             // spent 2.4 of 3.3 ms in the epilogue, compute alone 0.9).
             target.nextRows = 0
-            for i in 0..<4 {
-                var row = rowStart + j + 4 + i
-                if j + 4 + i >= rows { row += LaunchPlan.blockRows - rows }  // next row block
+            for i in 0..<6 {
+                var row = rowStart + j + size + i
+                if j + size + i >= rows { row += LaunchPlan.blockRows - rows }  // next row block
                 guard row < min(seg.length, block.rowBlocks.upperBound * LaunchPlan.blockRows) else { break }
                 target.next[i] = plan.routing.physicalRow(segment: block.segment, row: row)
                 target.nextRows += 1
             }
-            for p in firstPanel..<endPanel { target.panel(rows: MicroTile<4, 4>.self, MicroTile<4, 3>.self,
-                                                          MicroTile<4, 2>.self, MicroTile<4, 1>.self, j, p) }
-            j += 4
+            if size == 6 {
+                for p in firstPanel..<endPanel { target.panel(rows: MicroTile<6, 4>.self, MicroTile<6, 3>.self,
+                                                              MicroTile<6, 2>.self, MicroTile<6, 1>.self, j, p) }
+            } else {
+                for p in firstPanel..<endPanel { target.panel(rows: MicroTile<4, 4>.self, MicroTile<4, 3>.self,
+                                                              MicroTile<4, 2>.self, MicroTile<4, 1>.self, j, p) }
+            }
+            j += size
         }
         target.nextRows = 0
         while j < rows {
@@ -131,8 +142,10 @@ enum ExpandProgram {
         let endColumn: Int
         /// `K_eff`.
         let count: Int
+        /// Room for one tile's accumulators (24 vectors).
+        let accumulators: UnsafeMutablePointer<SIMD16<Float>>
         /// Physical rows of the next row group (`nextRows` of them), prefetched for the epilogue.
-        var next = InlineArray<4, Int>(repeating: 0)
+        var next = InlineArray<6, Int>(repeating: 0)
         var nextRows = 0
 
         /// Panel `p` holds 64 valid columns.
@@ -172,13 +185,20 @@ enum ExpandProgram {
             var acc = MicroTile<M, V>.zero
             MicroTile<M, V>.accumulate(&acc, x: MicroTile<M, V>.Rows { x[j + $0] }, w: w + panels.offset(p),
                                        kStride: panels.width(p), panelStride: panelStride, count: count)
+            // Through scratch: with 6 rows the compiler kept the accumulators
+            // in registers but also stored them to the stack at every step
+            // when the epilogue read them in place (fp32 fell to 96 GFLOP/s).
+            MicroTile<M, V>.save(acc, to: accumulators, stride: V)
             if columns >= V * 16 {
-                // Whole vectors (all but a slice's last panel): a branch-free
-                // epilogue the compiler unrolls with the accumulators in registers.
-                for i in 0..<M { epilogue.store(acc[i], row: j + i, column: column) }
+                for i in 0..<M {
+                    let dst = epilogue.row(j + i) + column
+                    for v in 0..<V { epilogue.store(accumulators[i * V + v], to: dst + v &* 16) }
+                }
             } else {
                 for i in 0..<M {
-                    for v in 0..<V { epilogue.store(acc[i][v], row: j + i, column: column + v * 16, lanes: columns - v * 16) }
+                    for v in 0..<V {
+                        epilogue.store(accumulators[i * V + v], row: j + i, column: column + v * 16, lanes: columns - v * 16)
+                    }
                 }
             }
         }
@@ -200,15 +220,15 @@ enum ExpandProgram {
             self.scaling = SIMD16(repeating: scaling)
         }
 
-        /// `out = round(round(acc · scaling) + out)` on `V` whole vectors of row `j` from `column`.
+        /// `out = round(round(acc · scaling) + out)` on one whole vector at `p`.
         @inline(__always)
-        func store<let V: Int>(_ acc: InlineArray<V, SIMD16<Float>>, row j: Int, column: Int) {
-            let dst = output + (rows[j] &* outputStride &+ column)
-            for v in 0..<V {
-                let p = dst + v &* 16
-                E.addRounded16(acc[v] * scaling, to: p)
-            }
+        func store(_ acc: SIMD16<Float>, to p: UnsafeMutablePointer<E>) {
+            E.addRounded16(acc * scaling, to: p)
         }
+
+        /// Row `j`'s output at the slice's first column.
+        @inline(__always)
+        func row(_ j: Int) -> UnsafeMutablePointer<E> { output + rows[j] &* outputStride }
 
         /// `out = round(round(acc · scaling) + out)` on the first `lanes` lanes (all when ≥ 16).
         @inline(__always)
