@@ -145,14 +145,18 @@ enum LaunchExecutor {
     ///   (gate_up rank 64: 172 GFLOP/s panel by panel over all rows, 222 in
     ///   1024-column groups).
     /// - The opt-in C shrink: lone programs.
-    static func blocks<E: KernelElement>(_ launch: Launch<E>) -> ProgramBlocks {
+    static func blocks<E: KernelElement>(_ launch: Launch<E>, threads: Int = 1) -> ProgramBlocks {
         let kernel = launch.plan.kernel
         if kernel.isShrink {
             let lone = launch.bf16Dot && E.dtype == .bf16
             return ProgramBlocks(launch.plan, rowBlocksPerBlock: 1, columnTilesPerBlock: lone ? 1 : 0, packLoneRows: !lone)
         }
-        return ProgramBlocks(launch.plan, rowBlocksPerBlock: 16,
-                             columnTilesPerBlock: max(1, 1024 / kernel.blocks.n))
+        let columnTiles = max(1, 1024 / kernel.blocks.n)
+        let blocks = ProgramBlocks(launch.plan, rowBlocksPerBlock: 16, columnTilesPerBlock: columnTiles)
+        // Too few blocks to balance the workers (sgemm_lora_b at bs 256 on one
+        // adapter makes 4): blocks of 4 row blocks instead.
+        guard threads > 1 && blocks.count < 8 * threads else { return blocks }
+        return ProgramBlocks(launch.plan, rowBlocksPerBlock: 4, columnTilesPerBlock: columnTiles)
     }
 
     /// Executes the launch; false when `isCancelled` stopped it part-way.
@@ -161,7 +165,7 @@ enum LaunchExecutor {
                                           blocks: ProgramBlocks? = nil, isCancelled: () -> Bool = { false }) -> Bool {
         let plan = launch.plan
         let kernel = plan.kernel
-        let blocks = blocks ?? Self.blocks(launch)
+        let blocks = blocks ?? Self.blocks(launch, threads: threads)
         // Enough chunks for the workers to balance, few enough to keep the lock cold.
         let chunk = max(1, blocks.count / max(1, threads * 16))
         // Waking a second worker costs microseconds: launches with less work
