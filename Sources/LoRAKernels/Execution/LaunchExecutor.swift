@@ -182,8 +182,8 @@ enum LaunchExecutor {
                     case .sgemmLoRAA:
                         let tile = plan.tile(GridPosition(pid: block.rowBlocks.lowerBound * plan.segments[block.segment].columnTiles
                                                                + block.columnTiles.lowerBound, segment: block.segment))
-                        if block.columnTiles.count == 1 {
-                            SGemmLoRAA.program(tile, launch, scratch)
+                        if launch.bf16Dot && E.dtype == .bf16 {
+                            SGemmLoRAA.program(tile, launch, scratch)  // the opt-in C path: lone programs
                         } else {
                             SGemmLoRAA.rowBlock(tile, launch, scratch)
                         }
