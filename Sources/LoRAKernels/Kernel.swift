@@ -49,6 +49,18 @@ public enum Kernel: Hashable, Sendable {
         }
     }
 
+    /// The output columns of each slice (`n_offs`, KERNELS.md §3): the shrink's
+    /// `stack·R` (an adapter of rank `r` uses the first `stack·r`), `N`, q/k/v,
+    /// gate/up. Slice `i` reads x columns from `i · r`.
+    public func outputSlices(_ dims: ModelDims) -> [Range<Int>] {
+        switch self {
+        case .sgemmLoRAA(let stack): return [0 ..< stack * dims.maxRank]
+        case .sgemmLoRAB: return [0 ..< dims.out]
+        case .qkvLoRAB: return [0 ..< dims.q, dims.q ..< dims.q + dims.kv, dims.q + dims.kv ..< dims.q + 2 * dims.kv]
+        case .gateUpLoRAB: return [0 ..< dims.ffn, dims.ffn ..< 2 * dims.ffn]
+        }
+    }
+
     /// Block sizes, one table for all four kernels (KERNELS.md §3).
     public var blocks: BlockSizes {
         switch self {

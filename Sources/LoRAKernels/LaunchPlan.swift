@@ -90,8 +90,6 @@ public struct LaunchPlan: Hashable, Sendable {
     public let columnBlocks: Int
     /// Output column offset of every slice.
     public let sliceOffsets: [Int]
-    /// x column offset of every slice, per unit of rank (`q·r`).
-    let inputSliceStride: [Int]
 
     public init(workload: Workload, routing kind: RoutingKind) {
         self.init(workload: workload, routing: Routing.make(kind, for: workload.batch))
@@ -107,37 +105,19 @@ public struct LaunchPlan: Hashable, Sendable {
         self.dtype = workload.dtype
         self.rowBlocks = cdiv(routing.maxLength, Self.blockRows)
         let blockN = kernel.blocks.n
-        switch kernel {
-        case .sgemmLoRAA(let stack):
-            columnBlocks = cdiv(stack * dims.maxRank, blockN)
-            sliceOffsets = [0]
-            inputSliceStride = [0]
-        case .sgemmLoRAB:
-            columnBlocks = cdiv(dims.out, blockN)
-            sliceOffsets = [0]
-            inputSliceStride = [0]
-        case .qkvLoRAB:
-            columnBlocks = cdiv(max(dims.q, dims.kv), blockN)
-            sliceOffsets = [0, dims.q, dims.q + dims.kv]
-            inputSliceStride = [0, 1, 2]
-        case .gateUpLoRAB:
-            columnBlocks = cdiv(dims.ffn, blockN)
-            sliceOffsets = [0, dims.ffn]
-            inputSliceStride = [0, 1]
-        }
+        let slices = kernel.outputSlices(dims)
+        let widths = slices.map(\.count)
+        let columnBlocks = cdiv(widths.max() ?? 0, blockN)
+        self.columnBlocks = columnBlocks
+        sliceOffsets = slices.map(\.lowerBound)
         segments = routing.weightIndices.enumerated().map { seg, slot in
             let rank = slot < ranks.count ? ranks[slot] : 0
             let plan: (tiles: Int, reduction: Int, widths: [Int])
-            switch kernel {
-            case .sgemmLoRAA(let stack):
+            if case .sgemmLoRAA(let stack) = kernel {
                 let nEff = min(stack * dims.maxRank, stack * rank)
                 plan = (cdiv(nEff, blockN), dims.hidden, [nEff])
-            case .sgemmLoRAB:
-                plan = (cdiv(dims.out, blockN), min(dims.maxRank, rank), [dims.out])
-            case .qkvLoRAB:
-                plan = (cdiv(max(dims.q, dims.kv), blockN), min(dims.maxRank, rank), [dims.q, dims.kv, dims.kv])
-            case .gateUpLoRAB:
-                plan = (cdiv(dims.ffn, blockN), min(dims.maxRank, rank), [dims.ffn, dims.ffn])
+            } else {
+                plan = (columnBlocks, min(dims.maxRank, rank), widths)
             }
             return SegmentPlan(
                 segment: seg, slot: slot, rank: rank,
@@ -204,7 +184,7 @@ public struct LaunchPlan: Hashable, Sendable {
             columnStart: columnStart,
             validColumns: max(0, min(blockN, seg.sliceWidths[p.slice] - columnStart)),
             outputColumnOffset: sliceOffsets[p.slice],
-            inputColumnOffset: inputSliceStride[p.slice] * seg.rank,
+            inputColumnOffset: p.slice * seg.rank,
             reduction: seg.reduction)
     }
 

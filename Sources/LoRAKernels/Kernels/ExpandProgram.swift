@@ -28,7 +28,7 @@ enum ExpandProgram {
         let endColumn = min(seg.sliceWidths[block.slice], block.columnTiles.upperBound * blockN)
         guard firstColumn < endColumn else { return }
         let r = seg.reduction
-        let inputColumn = plan.inputSliceStride[block.slice] * seg.rank
+        let inputColumn = block.slice * seg.rank  // KERNELS.md §3: slice i reads x from i·r
         let x = launch.inputs.x.pointer
         let xStride = launch.inputs.xRowStride
         let w = UnsafePointer(weights.pointer + slice.base)

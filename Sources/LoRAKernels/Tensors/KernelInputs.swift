@@ -50,16 +50,6 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
     /// evict each other, and a 16-wide load at any valid column stays in its row.
     static var rowPadding: Int { max(16, 64 / MemoryLayout<E>.stride) }
 
-    /// The output column ranges of an expand's slices (`n_offs`, KERNELS.md §3).
-    static func outputSlices(_ kernel: Kernel, _ dims: ModelDims) -> [Range<Int>] {
-        switch kernel {
-        case .sgemmLoRAA(let stack): return [0 ..< stack * dims.maxRank]
-        case .sgemmLoRAB: return [0 ..< dims.out]
-        case .qkvLoRAB: return [0 ..< dims.q, dims.q ..< dims.q + dims.kv, dims.q + dims.kv ..< dims.q + 2 * dims.kv]
-        case .gateUpLoRAB: return [0 ..< dims.ffn, dims.ffn ..< 2 * dims.ffn]
-        }
-    }
-
     /// - Parameter rowMajorShrinkWeights: also keep the shrink's `A` row-major (the opt-in C path).
     init(workload: Workload, threads: Int = ParallelLoop.coreCount, rowMajorShrinkWeights keepRowMajor: Bool = false) {
         self.workload = workload
@@ -103,7 +93,7 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
             if case .sgemmLoRAA(let stack) = kernel {
                 (depth, scale, slices) = (dims.hidden, 1 / Float(dims.hidden).squareRoot(), [0 ..< stack * r])
             } else {
-                (depth, scale, slices) = (r, 1 / Float(r).squareRoot(), Self.outputSlices(kernel, dims))
+                (depth, scale, slices) = (r, 1 / Float(r).squareRoot(), kernel.outputSlices(dims))
             }
             @inline(__always) func canonical(_ n: Int, _ k: Int) -> E {
                 E(rounding: values.uniform(.weights, (slot * weightRows + n) * weightColumns + k) * scale)
