@@ -87,7 +87,7 @@ final class LaunchScheduleTests: XCTestCase {
                                                  threads: 2, serialBelow: 0))
             let lone = TensorBuffer(copying: inputs.base)
             let launch = Launch(plan: plan, inputs: inputs, output: lone.pointer)
-            ProgramScratch.with(for: ProgramBlocks(plan, rowBlocksPerBlock: 1, columnTilesPerBlock: 0)) { scratch in
+            ProgramScratch.with(for: plan) { scratch in
                 plan.forEachComputingTile { tile in
                     guard tile.validColumns > 0 else { return }
                     SGemmLoRAA.program(tile, launch, scratch)

@@ -172,7 +172,7 @@ enum LaunchExecutor {
         // than that (bs 1–4 decode) run on the calling thread, as BLAS does.
         let workers = plan.usefulMACs < serialBelow ? 1 : threads
         let scratchCount = ParallelLoop.workers(count: blocks.count, chunk: chunk, threads: workers)
-        return ProgramScratch.with(for: blocks, workers: scratchCount) { scratches in
+        return ProgramScratch.with(for: plan, workers: scratchCount) { scratches in
             ParallelLoop.run(count: blocks.count, chunk: chunk, threads: workers, isCancelled: isCancelled) { worker, range in
                 let scratch = scratches[worker]
                 blocks.forEach(in: range) { block in

@@ -55,11 +55,8 @@ enum ExpandProgram {
                 for p in firstPanel..<endPanel {
                     let c = p * WeightPanels.columnsPerPanel
                     for i in 0..<nextRows {
-                        let row = plan.routing.physicalRow(segment: block.segment, row: nextStart + i)
-                        let line = UnsafeRawPointer(launch.output + (row * launch.outputWidth + slice.firstColumn + c))
-                        for byte in stride(from: 0, to: WeightPanels.columnsPerPanel * MemoryLayout<E>.stride, by: 64) {
-                            lora_prefetch_write(line + byte)
-                        }
+                        epilogue.prefetch(physicalRow: plan.routing.physicalRow(segment: block.segment, row: nextStart + i),
+                                          column: c, columns: WeightPanels.columnsPerPanel)
                     }
                     lora_bf16_expand_tile(scratch.x, scratch.rowCapacity, scratch.rows, Int32(rows),
                                           UnsafeRawPointer(w + panels.offset(p)).assumingMemoryBound(to: UInt16.self),
@@ -176,12 +173,7 @@ enum ExpandProgram {
         @inline(__always)
         func tile<let M: Int, let V: Int>(_: MicroTile<M, V>.Type, _ j: Int, _ p: Int, _ column: Int, _ columns: Int,
                                           panelStride: Int = 0) {
-            for i in 0..<nextRows {
-                let row = epilogue.output + (next[i] &* epilogue.outputStride &+ column)
-                for byte in stride(from: 0, to: columns * MemoryLayout<E>.stride, by: 64) {
-                    lora_prefetch_write(UnsafeRawPointer(row) + byte)
-                }
-            }
+            for i in 0..<nextRows { epilogue.prefetch(physicalRow: next[i], column: column, columns: columns) }
             var acc = MicroTile<M, V>.zero
             MicroTile<M, V>.accumulate(&acc, x: MicroTile<M, V>.Rows { x[j + $0] }, w: w + panels.offset(p),
                                        kStride: panels.width(p), panelStride: panelStride, count: count)
@@ -224,6 +216,14 @@ enum ExpandProgram {
         @inline(__always)
         func store(_ acc: SIMD16<Float>, to p: UnsafeMutablePointer<E>) {
             E.addRounded16(acc * scaling, to: p)
+        }
+
+        /// Asks for the cache lines of `columns` output cells from `column` of a
+        /// physical row, for writing (PREFETCHW).
+        @inline(__always)
+        func prefetch(physicalRow row: Int, column: Int, columns: Int) {
+            let start = UnsafeRawPointer(output + (row &* outputStride &+ column))
+            for byte in stride(from: 0, to: columns * MemoryLayout<E>.stride, by: 64) { lora_prefetch_write(start + byte) }
         }
 
         /// Row `j`'s output at the slice's first column.

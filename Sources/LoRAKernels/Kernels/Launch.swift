@@ -27,29 +27,29 @@ struct ProgramScratch {
     let rowCapacity: Int
     /// Where each of the row block's fp32 x rows starts (staged or in place).
     let xRows: UnsafeMutablePointer<UnsafePointer<Float>>
-    /// The shrink's cell accumulators: 16 rows × the row block's column vectors
-    /// (`accumulatorCapacity`), or a lone C program's 16 × 16 lane vectors.
+    /// Cell accumulators: the shrink's 16 rows × the row block's column vectors,
+    /// a lone C program's 16 × 16 lane vectors, or one expand tile's.
     let accumulators: UnsafeMutablePointer<SIMD16<Float>>
     /// Physical row of each of the row block's rows.
     let rows: UnsafeMutablePointer<Int>
 
-    /// Runs `body` with scratch for any block of `blocks`: staged x rows of
-    /// `K_eff` for the expands or a K chunk for the shrink, and the shrink's
-    /// accumulators for 16 rows × every column vector.
-    static func with<R>(for blocks: ProgramBlocks, _ body: (ProgramScratch) -> R) -> R {
-        with(for: blocks, workers: 1) { body($0[0]) }
+    /// Runs `body` with scratch for any block of `plan`: staged x rows of
+    /// `K_eff` for the expands or a K chunk for the shrink, the shrink's
+    /// accumulators for 16 rows × every column vector, room for one expand
+    /// tile's.
+    static func with<R>(for plan: LaunchPlan, _ body: (ProgramScratch) -> R) -> R {
+        with(for: plan, workers: 1) { body($0[0]) }
     }
 
     /// Scratch for each of `workers` workers, allocated once for a whole launch
     /// rather than per chunk of blocks.
-    static func with<R>(for blocks: ProgramBlocks, workers: Int, _ body: ([ProgramScratch]) -> R) -> R {
-        let plan = blocks.plan
+    static func with<R>(for plan: LaunchPlan, workers: Int, _ body: ([ProgramScratch]) -> R) -> R {
         let maxReduction = plan.segments.map(\.reduction).max() ?? 0
         let shrink = plan.kernel.isShrink
         let scratches = (0..<max(1, workers)).map { _ in
             shrink
                 ? allocate(rowCapacity: SGemmLoRAA.kChunk, accumulatorCapacity: LaunchPlan.blockRows * plan.columnBlocks)
-                : allocate(rowCapacity: max(16, maxReduction), accumulatorCapacity: 0)
+                : allocate(rowCapacity: max(16, maxReduction), accumulatorCapacity: 6 * 4)  // the largest expand tile
         }
         defer { scratches.forEach { $0.deallocate() } }
         return body(scratches)
