@@ -64,11 +64,7 @@ enum SGemmLoRAA {
         let lastPanel = (columns.upperBound - 1) / WeightPanels.columnsPerPanel
         let vectors = lastPanel * 4 + panels.width(lastPanel) / 16 - v0
         let acc = scratch.accumulators
-        acc.initialize(repeating: SIMD16<Float>(), count: rows * vectors)
-        var k0 = 0
-        while k0 < k {
-            let n = min(kChunk, k - k0)
-            stageChunk(rows, k0, n, launch, scratch)
+        chunks(rows: rows, vectors: vectors, k: k, launch, scratch) { k0, n in
             var v = v0
             while v < v0 + vectors {
                 let p = v / 4
@@ -82,7 +78,6 @@ enum SGemmLoRAA {
                 target.rows(count, rows, w)
                 v += count
             }
-            k0 += n
         }
 
         store(rows, columns, firstVector: v0, vectors: vectors, launch, scratch)
@@ -111,11 +106,7 @@ enum SGemmLoRAA {
         for j in 0..<rows { scratch.rows[j] = plan.routing.physicalRow(segment: segments[j], row: 0) }
         let vectors = cdiv(columns, 16)
         let acc = scratch.accumulators
-        acc.initialize(repeating: SIMD16<Float>(), count: rows * vectors)
-        var k0 = 0
-        while k0 < k {
-            let n = min(kChunk, k - k0)
-            stageChunk(rows, k0, n, launch, scratch)
+        chunks(rows: rows, vectors: vectors, k: k, launch, scratch) { k0, n in
             let x = MicroTile<4, 1>.Rows { scratch.xRows[$0] }
             for p in 0..<panels.panelCount {
                 let width = panels.width(p)
@@ -129,7 +120,6 @@ enum SGemmLoRAA {
                 default: sideBySide(MicroTile<4, 4>.self, a, vectors, x, w, width, n)
                 }
             }
-            k0 += n
         }
         store(rows, 0 ..< columns, firstVector: 0, vectors: vectors, launch, scratch)
     }
@@ -141,6 +131,22 @@ enum SGemmLoRAA {
         var a = MicroTile<4, V>.load(p, stride: stride)
         MicroTile<4, V>.accumulate(&a, x: x, rowWeights: w, kStride: kStride, count: count)
         MicroTile<4, V>.save(a, to: p, stride: stride)
+    }
+
+    /// Zeroes the `rows × vectors` accumulators, then for each K chunk
+    /// `k0 ..< k0 + n` points `scratch.xRows` at its fp32 x (`stageChunk`) and
+    /// calls `body(k0, n)`.
+    @inline(__always)
+    static func chunks<E: KernelElement>(rows: Int, vectors: Int, k: Int, _ launch: Launch<E>, _ scratch: ProgramScratch,
+                                         _ body: (_ k0: Int, _ n: Int) -> Void) {
+        scratch.accumulators.initialize(repeating: SIMD16<Float>(), count: rows * vectors)
+        var k0 = 0
+        while k0 < k {
+            let n = min(kChunk, k - k0)
+            stageChunk(rows, k0, n, launch, scratch)
+            body(k0, n)
+            k0 += n
+        }
     }
 
     /// Points `scratch.xRows` at the fp32 x of K chunk `k0 ..< k0 + n` of rows
