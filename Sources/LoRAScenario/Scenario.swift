@@ -46,15 +46,7 @@ public struct Scenario: Sendable {
     /// - Throws: the first `ScenarioError`, located at its `file:line:col`.
     public static func parse(_ source: String, file: String) throws -> Scenario {
         var steps: [ScenarioStep] = []
-        var lineNumber = 0
-        // A byte-order mark some editors write is not part of the first command.
-        let body = source.hasPrefix("\u{FEFF}") ? Substring(source.unicodeScalars.dropFirst()) : Substring(source)
-        // Split on "\n" as bytes: as Characters, "\r\n" is one grapheme.
-        for rawLine in body.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            lineNumber += 1
-            var line = rawLine
-            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-            let text = String(Substring(line))
+        for (lineNumber, text) in numberedLines(source) {
             let location = SourceLocation(file: file, line: lineNumber)
             guard let (command, tokens) = try Command.parseLocated(text, at: location) else { continue }
             steps.append(ScenarioStep(command: command, location: location.at(column: tokens[0].column), text: text))
@@ -113,14 +105,9 @@ public struct Scenario: Sendable {
         do { try checkText(data, file: file) } catch let e as ScenarioError { return [e] } catch { return [] }
         let source = String(decoding: data, as: UTF8.self)
         var errors: [ScenarioError] = []
-        var lineNumber = 0
-        let body = source.hasPrefix("\u{FEFF}") ? Substring(source.unicodeScalars.dropFirst()) : Substring(source)
-        for rawLine in body.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-            lineNumber += 1
-            var line = rawLine
-            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+        for (lineNumber, text) in numberedLines(source) {
             do {
-                _ = try Command.parseLocated(String(Substring(line)), at: SourceLocation(file: file, line: lineNumber))
+                _ = try Command.parseLocated(text, at: SourceLocation(file: file, line: lineNumber))
             } catch let e as ScenarioError {
                 errors.append(e)
                 if errors.count >= limit { break }
@@ -130,6 +117,17 @@ public struct Scenario: Sendable {
             do { try parse(source, file: file).validate() } catch let e as ScenarioError { errors.append(e) } catch {}
         }
         return errors
+    }
+
+    /// The source's lines with their numbers from 1, as `parse` and
+    /// `diagnose` read them: a byte-order mark some editors write is not part
+    /// of the first command, lines split on "\n" as bytes (as Characters,
+    /// "\r\n" is one grapheme), and a line's trailing "\r" is dropped.
+    static func numberedLines(_ source: String) -> [(number: Int, text: String)] {
+        let body = source.hasPrefix("\u{FEFF}") ? Substring(source.unicodeScalars.dropFirst()) : Substring(source)
+        return body.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated().map { i, raw in
+            (i + 1, String(Substring(raw.last == UInt8(ascii: "\r") ? raw.dropLast() : raw)))
+        }
     }
 
     /// Finds the first NUL byte or invalid UTF-8 sequence, located.
