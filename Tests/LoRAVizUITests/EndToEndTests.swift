@@ -73,6 +73,12 @@ final class EndToEndTests: XCTestCase {
 
     func keys(_ keys: String...) throws { try tmux(["send-keys", "-t", session] + keys) }
     func literal(_ text: String) throws { try tmux(["send-keys", "-t", session, "-l", text]) }
+    /// Types `text` at the `:` prompt and submits it.
+    func command(_ text: String) throws {
+        try keys(":")
+        try literal(text)
+        try keys("Enter")
+    }
 
     override func setUpWithError() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux")
@@ -111,14 +117,10 @@ final class EndToEndTests: XCTestCase {
         try waitFor(":kernel sgemm_lora_a")
         try keys("Enter")
         try waitFor("sgemm_lora_a bf16 decode")
-        try keys(":")
-        try literal("dims hidden=512")
-        try keys("Enter")
+        try command("dims hidden=512")
         try waitFor(" h512 ")
         // A bad command: an error with its column, the state unchanged.
-        try keys(":")
-        try literal("slots 0")
-        try keys("Enter")
+        try command("slots 0")
         text = try waitFor("<prompt>:1:7: error")
         XCTAssertTrue(text.contains("slots 8"))
         // Run the kernels and read the timings from the screen.
@@ -143,15 +145,11 @@ final class EndToEndTests: XCTestCase {
         try waitFor("per-adapter (sorted) grid")
         // The screen as a text file; a second recording writes the first, and one that would overwrite a file is refused.
         let screenFile = scratch.appendingPathComponent("screen.txt").path
-        try keys(":")
-        try literal("output \(screenFile)")
-        try keys("Enter")
+        try command("output \(screenFile)")
         try waitFor("wrote screen to")
         let saved = try String(contentsOfFile: screenFile, encoding: .utf8)
         XCTAssertTrue(saved.contains("per-sequence grid (1x4, 27)"), saved)
-        try keys(":")
-        try literal("record \(screenFile)")
-        try keys("Enter")
+        try command("record \(screenFile)")
         try waitFor("exists; record")
         XCTAssertEqual(try String(contentsOfFile: screenFile, encoding: .utf8), saved, "not overwritten")
         // Help overlay opens and closes.
