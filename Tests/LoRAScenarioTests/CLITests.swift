@@ -3,18 +3,7 @@ import LoRAScenario
 import XCTest
 
 /// `lora-viz run` and `lora-viz replay --headless`, end to end through the built binary.
-final class CLITests: XCTestCase {
-    var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("lora-viz-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
-
+final class CLITests: TemporaryDirectoryTestCase {
     /// The `lora-viz` built beside the test bundle.
     static func binary() throws -> URL {
         let url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lora-viz")

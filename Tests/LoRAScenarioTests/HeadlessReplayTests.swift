@@ -4,18 +4,7 @@ import LoRAKernels
 import XCTest
 
 /// Headless replay: virtual time, real kernels, expectations, files.
-final class HeadlessReplayTests: XCTestCase {
-    var directory: URL!
-
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("lora-viz-replay-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: directory)
-    }
-
+final class HeadlessReplayTests: TemporaryDirectoryTestCase {
     /// A replay on small dims with the real kernels, capturing its output.
     func replay(format: HeadlessReplay.Format = .text) -> (HeadlessReplay, () -> (out: String, err: String)) {
         final class Sink: @unchecked Sendable { var out = "", err = "" }
