@@ -85,6 +85,16 @@ public struct Routing: Hashable, Sendable {
             isWhatIf: batch.mode == .extend)
     }
 
+    /// The sorted routing with `max_len` = the longest segment instead of `S`
+    /// ("tight"): the same segments and exits, far fewer excess exits. The
+    /// host must know that length before the launch, which a captured CUDA
+    /// graph cannot; the calibration data times it, so the cost model prices it.
+    public static func tight(_ batch: Batch) -> Routing {
+        var routing = sorted(batch)
+        routing.maxLength = routing.segmentLengths.max() ?? 0
+        return routing
+    }
+
     /// The routing of a batch of the given kind.
     public static func make(_ kind: RoutingKind, for batch: Batch) -> Routing {
         switch kind {

@@ -7,7 +7,7 @@ final class LaunchPlanSweepTests: XCTestCase {
     static let kernels: [Kernel] = [.sgemmLoRAA(stack: 1), .sgemmLoRAA(stack: 2), .sgemmLoRAA(stack: 3),
                                     .sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB]
 
-    func randomWorkload(_ g: inout SplitMix64) -> Workload {
+    static func randomWorkload(_ g: inout SplitMix64) -> Workload {
         let slots = Int.random(in: 1...12, using: &g)
         let maxRank = [8, 16, 24, 64].randomElement(using: &g)!
         let dims = ModelDims(hidden: Int.random(in: 1...300, using: &g), out: Int.random(in: 1...700, using: &g),
@@ -58,7 +58,7 @@ final class LaunchPlanSweepTests: XCTestCase {
         var g = SplitMix64(seed: 2026)
         var programs = 0
         for _ in 0..<2000 {
-            let w = randomWorkload(&g)
+            let w = Self.randomWorkload(&g)
             for kind in RoutingKind.allCases {
                 let plan = LaunchPlan(workload: w, routing: kind)
                 let counts = plan.fateCounts
@@ -95,7 +95,7 @@ final class LaunchPlanSweepTests: XCTestCase {
     func testRoutingsCoverTheSameOutputCells() {
         var g = SplitMix64(seed: 7)
         for _ in 0..<300 {
-            let w = randomWorkload(&g)
+            let w = Self.randomWorkload(&g)
             var covered: [RoutingKind: [Int: Int]] = [:]
             for kind in RoutingKind.allCases {
                 let plan = LaunchPlan(workload: w, routing: kind)

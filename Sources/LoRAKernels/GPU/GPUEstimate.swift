@@ -1,0 +1,102 @@
+/// The estimated time of one launch on one GPU, with the terms it adds up.
+///
+/// `totalUs = launchFloorUs + max(longest program, exitUs + computeUs, memoryUs)`:
+/// exiting and working programs share the SMs' program slots, while the
+/// memory traffic overlaps with them, so the largest term is paid
+/// (docs/gpu-model.md).
+public struct GPUEstimate: Hashable, Sendable {
+    /// Which term decides the launch's time.
+    public enum Bound: String, Hashable, Sendable, Codable {
+        /// Nothing works; the launch costs its floor.
+        case floor
+        /// Exiting programs cost more than the work.
+        case exits
+        /// The working programs' latency, wave after wave.
+        case compute
+        /// Bytes through L2 and DRAM.
+        case memory
+    }
+
+    /// The profile's `name`.
+    public var gpu: String
+    /// Whether the profile was fitted on this GPU's own measurements.
+    public var calibrated: Bool
+    public var totalUs: Double
+    public var launchFloorUs: Double
+    /// The programs that exit at once, spread over the SMs.
+    public var exitUs: Double
+    /// Working programs: their latency over `waves` of `smCount × residentPerSM`.
+    public var computeUs: Double
+    /// `l2Us + dramUs`.
+    public var memoryUs: Double
+    public var l2Us: Double
+    public var dramUs: Double
+    public var exitingPrograms: Int
+    public var workingPrograms: Int
+    /// `cdiv(working, smCount × residentPerSM)`.
+    public var waves: Int
+    /// Programs one SM keeps in flight for this kernel.
+    public var residentPerSM: Double
+    /// Latency of the longest working program (ns).
+    public var programNs: Double
+    public var tileBytes: Int
+    /// Bytes DRAM supplies after L2 reuse.
+    public var dramBytes: Int
+    public var bound: Bound
+
+    /// The breakdown in a line, as the inspector and the text report print it.
+    public var summary: String {
+        let f = { (v: Double) in v < 10 ? String(format: "%.1f", v) : String(format: "%.0f", v) }
+        return "floor \(f(launchFloorUs)) + max(exits \(f(exitUs)) + compute \(f(computeUs)), memory \(f(memoryUs))) µs; "
+            + "\(waves) wave\(waves == 1 ? "" : "s") of \(workingPrograms) working, \(exitingPrograms) exiting; \(bound.rawValue)-bound"
+    }
+}
+
+extension GPUProfile {
+    /// The estimated time of a launch of `work` for `kernel` (pure; O(1)).
+    public func estimate(_ work: GPUWork, kernel: Kernel) -> GPUEstimate {
+        let cost = programCost(kernel)
+        // Working programs hold one of an SM's `residentPerSM` slots for their
+        // latency; each exiting program costs its SM a fixed time to dispatch
+        // and retire. The launch lasts at least its longest program, and at
+        // least the SM time of all programs spread over the SMs.
+        let slots = Double(smCount) * cost.residentPerSM
+        let exitUs = (Double(work.segmentExits) * cost.segmentExitNs + Double(work.excessExits) * cost.excessExitNs) / Double(smCount) / 1000
+        let latency = cost.latency(permuted: work.permuted)
+        let longest = work.workingPrograms > 0 ? latency.startNs + Double(work.maxKSteps) * latency.stepNs : 0
+        let workingNs = Double(work.workingPrograms) * latency.startNs + Double(work.kSteps) * latency.stepNs
+        let computeUs = workingNs / slots / 1000
+        let unique = Double(work.uniqueBytes), l2 = Double(l2Bytes)
+        let dramBytes = unique <= l2 ? unique * warmDRAMFraction : l2 * warmDRAMFraction + (unique - l2)
+        let dramUs = work.workingPrograms > 0 ? dramBytes / (dramGBps * 1e3) : 0
+        let l2Us = work.workingPrograms > 0 ? Double(work.tileBytes) / (l2GBps * 1e3) : 0
+        let memoryUs = dramUs + l2Us
+        let occupancyUs = exitUs + computeUs
+        let bodyUs = max(longest / 1000, occupancyUs, memoryUs)
+        let bound: GPUEstimate.Bound
+        if bodyUs == 0 { bound = .floor }
+        else if bodyUs == memoryUs { bound = .memory }
+        else if bodyUs == occupancyUs && exitUs > computeUs { bound = .exits }
+        else { bound = .compute }
+        return GPUEstimate(
+            gpu: name, calibrated: calibrated,
+            totalUs: launchFloorUs + bodyUs,
+            launchFloorUs: launchFloorUs, exitUs: exitUs, computeUs: max(computeUs, longest / 1000),
+            memoryUs: memoryUs, l2Us: l2Us, dramUs: dramUs,
+            exitingPrograms: work.segmentExits + work.excessExits, workingPrograms: work.workingPrograms,
+            waves: cdiv(work.workingPrograms, max(1, Int(slots.rounded(.down)))), residentPerSM: cost.residentPerSM,
+            programNs: longest, tileBytes: work.tileBytes, dramBytes: Int(dramBytes), bound: bound)
+    }
+
+    /// The estimated time of a launch plan.
+    public func estimate(_ plan: LaunchPlan) -> GPUEstimate {
+        estimate(plan.gpuWork, kernel: plan.kernel)
+    }
+}
+
+extension LaunchPlan {
+    /// The estimated time of this launch on `gpu`.
+    public func gpuEstimate(on gpu: GPUProfile = .defaultProfile) -> GPUEstimate {
+        gpu.estimate(self)
+    }
+}

@@ -1,0 +1,177 @@
+/// A GPU as the cost model sees it: datasheet figures plus the per-program
+/// costs fitted to measurements (docs/gpu-model.md says where each comes from).
+///
+/// `h200` is calibrated on the real SGLang kernels timed on an H200
+/// (`gpu/results/`); the others are the H200's program costs rescaled by
+/// datasheet ratios (clock, SMs, bandwidth, L2) and say `calibrated == false`
+/// wherever they are shown.
+public struct GPUProfile: Hashable, Sendable {
+    /// What one working program of a kernel costs.
+    ///
+    /// The kernel is compiled twice, with and without the permutation
+    /// (`SORTED_BY_ADAPTER`), and the two differ: on the H200 the shrink's
+    /// K step takes ~480 ns per-sequence and ~370 ns sorted (29.2 against
+    /// 23.2 µs at K 14336, 10.0 against 8.4 at K 4096, one program each).
+    public struct ProgramCost: Hashable, Sendable {
+        /// Latency before and after the K loop: index loads, the epilogue's store (ns).
+        public var startNs: Double
+        /// Latency of one K-loop step: one x tile and one W tile load, one tile product (ns).
+        public var stepNs: Double
+        /// `startNs` of the variant that loads rows through the permutation.
+        public var sortedStartNs: Double
+        /// `stepNs` of the variant that loads rows through the permutation.
+        public var sortedStepNs: Double
+        /// Programs of this kernel one SM keeps in flight at once.
+        public var residentPerSM: Double
+        /// SM time of a program taking a rank-0 or empty-segment exit (ns):
+        /// dispatch, two dependent loads, retire.
+        public var segmentExitNs: Double
+        /// SM time of a program taking the excess exit (ns). On the H200 the
+        /// shrink's cost far more than its rank-0 exits: at bs 512 on one
+        /// adapter 2,016 rank-0 exits leave the launch at its 9.8 µs floor,
+        /// while at bs 128 on 64 adapters 448 excess exits lift it from 10.9 to 16.5 µs.
+        public var excessExitNs: Double
+
+        public init(startNs: Double, stepNs: Double, sortedStartNs: Double, sortedStepNs: Double, residentPerSM: Double,
+                    segmentExitNs: Double, excessExitNs: Double) {
+            self.startNs = startNs
+            self.stepNs = stepNs
+            self.sortedStartNs = sortedStartNs
+            self.sortedStepNs = sortedStepNs
+            self.residentPerSM = residentPerSM
+            self.segmentExitNs = segmentExitNs
+            self.excessExitNs = excessExitNs
+        }
+
+        /// Start and step latency of the variant a launch runs.
+        public func latency(permuted: Bool) -> (startNs: Double, stepNs: Double) {
+            permuted ? (sortedStartNs, sortedStepNs) : (startNs, stepNs)
+        }
+
+        func scaled(_ t: Double) -> ProgramCost {
+            ProgramCost(startNs: startNs * t, stepNs: stepNs * t, sortedStartNs: sortedStartNs * t,
+                        sortedStepNs: sortedStepNs * t, residentPerSM: residentPerSM,
+                        segmentExitNs: segmentExitNs * t, excessExitNs: excessExitNs * t)
+        }
+    }
+
+    /// The name `gpu NAME` takes (`h200`).
+    public var name: String
+    /// The name shown on screen (`H200`).
+    public var displayName: String
+    /// Whether the program costs were fitted on this GPU's own measurements.
+    public var calibrated: Bool
+    /// Where the figures come from, in a line.
+    public var source: String
+    public var smCount: Int
+    /// Boost clock the latencies scale with.
+    public var clockGHz: Double
+    /// DRAM bandwidth, reads plus writes (measured by a device-to-device copy on the H200).
+    public var dramGBps: Double
+    public var l2Bytes: Int
+    /// Bandwidth between L2 and the SMs.
+    public var l2GBps: Double
+    /// The fraction of a launch's distinct bytes that still come from DRAM
+    /// when they fit in L2 (back-to-back calls find most of them there).
+    public var warmDRAMFraction: Double
+    /// What a launch costs with no program at all: the kernel's start and drain.
+    public var launchFloorUs: Double
+    /// Working-program costs, by kernel name (`Kernel.name`).
+    public var programs: [String: ProgramCost]
+
+    public init(name: String, displayName: String, calibrated: Bool, source: String, smCount: Int,
+                clockGHz: Double, dramGBps: Double, l2Bytes: Int, l2GBps: Double, warmDRAMFraction: Double,
+                launchFloorUs: Double,
+                programs: [String: ProgramCost]) {
+        self.name = name
+        self.displayName = displayName
+        self.calibrated = calibrated
+        self.source = source
+        self.smCount = smCount
+        self.clockGHz = clockGHz
+        self.dramGBps = dramGBps
+        self.l2Bytes = l2Bytes
+        self.l2GBps = l2GBps
+        self.warmDRAMFraction = warmDRAMFraction
+        self.launchFloorUs = launchFloorUs
+        self.programs = programs
+    }
+
+    /// The cost of one working program of `kernel`.
+    public func programCost(_ kernel: Kernel) -> ProgramCost {
+        programs[kernel.name] ?? ProgramCost(startNs: 1000, stepNs: 500, sortedStartNs: 1000, sortedStepNs: 500,
+                                             residentPerSM: 8, segmentExitNs: 100, excessExitNs: 100)
+    }
+
+    /// The label shown beside every estimate: `H200 est.` or `L40S est. (uncalibrated)`.
+    public var estimateLabel: String {
+        calibrated ? "\(displayName) est." : "\(displayName) est. (uncalibrated)"
+    }
+}
+
+// MARK: - The profiles
+
+extension GPUProfile {
+    /// Every profile `gpu NAME` accepts, the default first.
+    public static let all: [GPUProfile] = [.h200, .h100, .a100, .l40s, .b200]
+
+    /// The profile used until a `gpu` command picks another.
+    public static let defaultProfile = GPUProfile.h200
+
+    /// Every name `gpu NAME` accepts.
+    public static var names: [String] { all.map(\.name) }
+
+    /// The profile of a name (case-insensitive), if there is one.
+    public static func named(_ name: String) -> GPUProfile? {
+        all.first { $0.name == name.lowercased() }
+    }
+
+    /// Another GPU from its datasheet: the H200's fitted program costs with
+    /// latencies scaled by the clock ratio and L2 bandwidth by SMs × clock.
+    static func rescaled(_ base: GPUProfile, name: String, displayName: String, source: String,
+                         smCount: Int, clockGHz: Double, dramGBps: Double, l2Bytes: Int) -> GPUProfile {
+        let t = base.clockGHz / clockGHz
+        var p = base
+        p.name = name
+        p.displayName = displayName
+        p.calibrated = false
+        p.source = source
+        p.smCount = smCount
+        p.clockGHz = clockGHz
+        p.dramGBps = dramGBps
+        p.l2Bytes = l2Bytes
+        p.l2GBps = base.l2GBps * Double(smCount) / Double(base.smCount) / t
+        p.launchFloorUs *= t
+        p.programs = base.programs.mapValues { $0.scaled(t) }
+        return p
+    }
+
+    /// H100 SXM: 132 SMs, 1.98 GHz, 3.35 TB/s HBM3, 50 MB L2 (NVIDIA datasheet).
+    public static let h100 = rescaled(
+        .h200, name: "h100", displayName: "H100",
+        source: "datasheet (H100 SXM: 132 SMs, 1.98 GHz, 3.35 TB/s, 50 MB L2) over the H200's fitted costs",
+        smCount: 132, clockGHz: 1.98, dramGBps: 3350 * h200CopyEfficiency, l2Bytes: 50 << 20)
+
+    /// A100 SXM 80 GB: 108 SMs, 1.41 GHz, 2.04 TB/s HBM2e, 40 MB L2 (NVIDIA datasheet).
+    public static let a100 = rescaled(
+        .h200, name: "a100", displayName: "A100",
+        source: "datasheet (A100 SXM 80GB: 108 SMs, 1.41 GHz, 2.04 TB/s, 40 MB L2) over the H200's fitted costs",
+        smCount: 108, clockGHz: 1.41, dramGBps: 2039 * h200CopyEfficiency, l2Bytes: 40 << 20)
+
+    /// L40S: 142 SMs, 2.52 GHz, 864 GB/s GDDR6, 96 MB L2 (NVIDIA datasheet).
+    public static let l40s = rescaled(
+        .h200, name: "l40s", displayName: "L40S",
+        source: "datasheet (L40S: 142 SMs, 2.52 GHz, 864 GB/s, 96 MB L2) over the H200's fitted costs",
+        smCount: 142, clockGHz: 2.52, dramGBps: 864 * h200CopyEfficiency, l2Bytes: 96 << 20)
+
+    /// B200: 148 SMs, ~1.97 GHz, 8 TB/s HBM3e, 126 MB L2 (NVIDIA datasheet and Blackwell brief).
+    public static let b200 = rescaled(
+        .h200, name: "b200", displayName: "B200",
+        source: "datasheet (B200: 148 SMs, ~1.97 GHz, 8 TB/s, 126 MB L2) over the H200's fitted costs",
+        smCount: 148, clockGHz: 1.97, dramGBps: 8000 * h200CopyEfficiency, l2Bytes: 126 << 20)
+
+    /// A device-to-device copy on the H200 moves 4.27 of its datasheet 4.8 TB/s
+    /// (gpu/results/h200-sweep.jsonl, meta line);
+    /// the other datasheet figures get the same ratio.
+    static let h200CopyEfficiency = 4267.0 / 4800.0
+}

@@ -1,0 +1,70 @@
+/// What a launch asks of a GPU, in the terms the cost model prices
+/// (docs/gpu-model.md): programs by fate, the K-loop steps of the working
+/// ones, and the bytes they move.
+///
+/// Computed per segment in closed form from the `LaunchPlan`, so a launch of
+/// a million programs costs microseconds to price.
+public struct GPUWork: Hashable, Sendable {
+    /// Programs that leave at step 1 or 2 (rank-0 and empty-segment exits):
+    /// two dependent loads, then return.
+    public var segmentExits: Int
+    /// Programs that take the excess exit: two more loads (`seg_lens`, the
+    /// pid arithmetic) before returning.
+    public var excessExits: Int
+    /// Programs that run their K loop (masked-out, partial, full).
+    public var workingPrograms: Int
+    /// K-loop steps (`cdiv(K_loop, BLOCK_K)`) summed over the working programs.
+    public var kSteps: Int
+    /// The longest K loop of any working program, in steps.
+    public var maxKSteps: Int
+    /// Whether every row load goes through the permutation (sorted routings).
+    public var permuted: Bool
+    /// Bytes the working programs load and store, tile by tile (x rows, weight
+    /// tiles, output tiles; expands read and write the output): what crosses
+    /// between L2 and the SMs.
+    public var tileBytes: Int
+    /// Bytes of distinct data the launch touches: each used adapter's weights
+    /// once, x once, the output once (twice for the expands' read-add-write).
+    /// What DRAM must supply when nothing is in L2.
+    public var uniqueBytes: Int
+
+    /// Programs launched.
+    public var launched: Int { segmentExits + excessExits + workingPrograms }
+}
+
+extension LaunchPlan {
+    /// The launch in the cost model's terms.
+    public var gpuWork: GPUWork {
+        let counts = fateCounts
+        let bytes = dtype.byteCount
+        let blockK = kernel.blocks.k
+        // The expands read the base output and write it back: 2 passes.
+        let outputPasses = kernel.isShrink ? 1 : 2
+        var kSteps = 0, maxKSteps = 0, tileBytes = 0, streamBytes = 0
+        var weightsOfSlot: [Int: Int] = [:]
+        for seg in segments where seg.segmentExit == nil {
+            let steps = cdiv(seg.reduction, blockK)
+            let programs = seg.workingPids * sliceCount
+            kSteps += programs * steps
+            if programs > 0 { maxKSteps = max(maxKSteps, steps) }
+            let width = seg.sliceWidths.reduce(0, +)
+            // x: every working program loads its valid rows × K loop.
+            tileBytes += seg.length * seg.columnTiles * sliceCount * seg.reduction * bytes
+            // W: once per row block per valid column (masked lanes fetch nothing).
+            tileBytes += seg.rowBlocks * width * seg.reduction * bytes
+            // The output cells of the valid rows.
+            tileBytes += seg.length * width * bytes * outputPasses
+            // Distinct x rows (slice i reads its own r columns) and output rows.
+            streamBytes += seg.length * (seg.reduction * sliceCount + width * outputPasses) * bytes
+            weightsOfSlot[seg.slot] = width * seg.reduction * bytes
+        }
+        let unique = weightsOfSlot.values.reduce(0, +) + streamBytes
+        return GPUWork(
+            segmentExits: counts[.rank0Exit] + counts[.emptyExit],
+            excessExits: counts[.excessExit],
+            workingPrograms: counts.working,
+            kSteps: kSteps, maxKSteps: maxKSteps,
+            permuted: routing.permutation != nil,
+            tileBytes: tileBytes, uniqueBytes: unique)
+    }
+}

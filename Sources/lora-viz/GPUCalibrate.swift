@@ -1,0 +1,134 @@
+import ArgumentParser
+import Foundation
+import LoRAKernels
+
+/// Results files read by `gpu-fit` and `gpu-check`, with their split.
+struct MeasurementFiles: ParsableArguments {
+    @Argument(help: ArgumentHelp(
+        "Results files (JSON lines, as gpu/measure_sglang.py writes them). Records without a `set` count as calibration data.",
+        valueName: "file"))
+    var files: [String]
+
+    /// Every case of every file, its work priced once.
+    func cases() throws -> [GPUCalibration.Case] {
+        var all: [GPUCalibration.Case] = []
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+                FileHandle.standardError.write(Data("error: \(file): cannot read the file\n".utf8))
+                throw ExitCode(2)
+            }
+            do {
+                all += try GPUMeasurement.parse(jsonl: text, source: file, defaultSplit: .calib).map(GPUCalibration.Case.init)
+            } catch let e as GPUMeasurementError {
+                FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
+        return all
+    }
+}
+
+/// `lora-viz gpu-check FILE…`: how well a profile predicts measured launches.
+struct GPUCheck: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gpu-check",
+        abstract: "Score a GPU profile's estimates against measured launches.",
+        discussion: """
+            For each split (calibration, held-out) prints the share of cases whose
+            estimated per-sequence ÷ sorted speedup is within ±25 % of the measured
+            one, the share whose direction agrees (> 1.1, < 0.9 or between), and the
+            share of launches estimated within ±20 %, overall and per kernel.
+            """)
+
+    @OptionGroup var measurements: MeasurementFiles
+
+    @Option(help: ArgumentHelp("The profile to score: \(GPUProfile.names.joined(separator: ", ")).", valueName: "name"))
+    var gpu = "h200"
+
+    @Flag(help: "List the cases whose speedup estimate misses by more than 25 %, with both breakdowns.")
+    var misses = false
+
+    func run() throws {
+        guard let profile = GPUProfile.named(gpu) else {
+            FileHandle.standardError.write(Data("error: --gpu: unknown GPU `\(gpu)`; expected one of \(GPUProfile.names.joined(separator: ", "))\n".utf8))
+            throw ExitCode(2)
+        }
+        let cases = try measurements.cases()
+        print("\(profile.estimateLabel) (\(profile.source))")
+        GPUFit.printScores(profile, cases)
+        if misses {
+            for c in cases {
+                let est = GPUCalibration.estimatedSpeedup(profile, c)
+                guard abs(est / c.measurement.speedup - 1) > 0.25 else { continue }
+                let w = c.measurement.workload
+                let p = profile.estimate(c.perSequence.work, kernel: w.kernel).totalUs
+                let s = profile.estimate(c.sorted.work, kernel: w.kernel).totalUs
+                print(String(format: "  miss %@ (%@) %@ %@ S %d slots %d R %d: measured %.1f → %.1f (%.2f×), est. %.1f → %.1f (%.2f×)",
+                             c.measurement.id, c.measurement.split.rawValue, w.kernel.name, w.batch.mode.rawValue, w.batch.totalTokens, w.batch.slotCount,
+                             w.dims.maxRank, c.measurement.perSequenceUs, c.measurement.sortedUs, c.measurement.speedup, p, s, est))
+                print("    per-sequence: " + profile.estimate(c.perSequence.work, kernel: w.kernel).summary)
+                print("    sorted:       " + profile.estimate(c.sorted.work, kernel: w.kernel).summary)
+            }
+        }
+    }
+}
+
+/// `lora-viz gpu-fit FILE…`: fit the H200 profile's program costs.
+struct GPUFit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gpu-fit",
+        abstract: "Fit the h200 profile's program costs to the calibration records of results files.",
+        discussion: """
+            Fits on the records marked `calib` (and those without a `set`), never on
+            `holdout`; prints the fitted constants as the Swift of
+            Sources/LoRAKernels/GPU/GPUProfile+H200.swift and the scores on both splits.
+            """)
+
+    @OptionGroup var measurements: MeasurementFiles
+
+    @Option(help: "Loss evaluations the fit may spend.")
+    var evaluations = 4000
+
+    @Option(help: "Restarts from perturbed parameters (the best fit is kept).")
+    var restarts = 8
+
+    @Option(help: ArgumentHelp("Replace the lines between the BEGIN FITTED and END FITTED markers of <file> (Sources/LoRAKernels/GPU/GPUProfile+H200.swift) with the fit.", valueName: "file"))
+    var write: String?
+
+    func run() throws {
+        let cases = try measurements.cases()
+        let calib = cases.filter { $0.measurement.split == .calib }
+        print("fitting on \(calib.count) calibration cases; loss before \(String(format: "%.4f", GPUCalibration.loss(.h200, calib)))")
+        let fitted = GPUCalibration.fit(.h200, to: calib, evaluations: evaluations, restarts: restarts)
+        print("loss after \(String(format: "%.4f", GPUCalibration.loss(fitted, calib)))")
+        let source = GPUCalibration.swiftSource(fitted)
+        print(source)
+        Self.printScores(fitted, cases)
+        if let write { try Self.replaceFitted(in: write, with: source) }
+    }
+
+    /// Rewrites the fitted block of a profile's source file.
+    static func replaceFitted(in path: String, with source: String) throws {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let begin = text.range(of: "// BEGIN FITTED\n"), let end = text.range(of: "        // END FITTED")
+        else {
+            FileHandle.standardError.write(Data("error: --write: \(path) is unreadable or lacks the BEGIN FITTED / END FITTED markers\n".utf8))
+            throw ExitCode(2)
+        }
+        let updated = text[..<begin.upperBound] + source + "\n" + text[end.lowerBound...]
+        try String(updated).write(toFile: path, atomically: true, encoding: .utf8)
+        print("wrote \(path)")
+    }
+
+    static func printScores(_ profile: GPUProfile, _ cases: [GPUCalibration.Case]) {
+        for split in [GPUMeasurement.Split.calib, .holdout] {
+            let part = cases.filter { $0.measurement.split == split }
+            guard !part.isEmpty else { continue }
+            print("\(split == .calib ? "calibration" : "held-out"): \(GPUCalibration.score(profile, on: part))")
+            for name in Kernel.names {
+                let k = part.filter { $0.measurement.workload.kernel.name == name }
+                if !k.isEmpty { print("  \(name): \(GPUCalibration.score(profile, on: k))") }
+            }
+        }
+    }
+}

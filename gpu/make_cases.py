@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Writes the batches lora-viz's H200 calibration sweep measures.
+
+Deterministic (seed 22386): the same file every run. Each line is one
+launch to time under three routings (per-sequence, sorted, tight) with the
+real SGLang kernels; `set` says whether the GPU cost model may fit on it
+(`calib`) or only be judged on it (`holdout`). Every case of the model
+shape `qwen3-4b` is held out, so the held-out set has a shape the fit never
+saw; of the rest, 40 % are held out at random.
+
+    python3 gpu/make_cases.py > gpu/cases.jsonl
+    python3 gpu/make_cases.py --second > gpu/cases-holdout2.jsonl
+
+`--second` writes a second, wholly held-out set: another seed, ids from
+1000, and three more model shapes (`SECOND_SHAPES`) that the first set has
+not got, so the fit sees none of its shapes' weights or widths.
+"""
+import argparse
+import json
+import random
+
+# Real model shapes (Hugging Face config.json values). `hidden` is the
+# shrink's K; `llama3-8b-down` is the down projection, whose shrink reads
+# the FFN width.
+SHAPES = {
+    "llama3-8b": dict(hidden=4096, out=4096, q=4096, kv=1024, ffn=14336),
+    "llama3-8b-down": dict(hidden=14336, out=4096, q=4096, kv=1024, ffn=14336),
+    "qwen2.5-7b": dict(hidden=3584, out=3584, q=3584, kv=512, ffn=18944),
+    "qwen2.5-1.5b": dict(hidden=1536, out=1536, q=1536, kv=256, ffn=8960),
+    "llama3-70b": dict(hidden=8192, out=8192, q=8192, kv=1024, ffn=28672),
+    "qwen3-4b": dict(hidden=2560, out=2560, q=4096, kv=1024, ffn=9728),
+}
+SECOND_SHAPES = {
+    "mistral-nemo-12b": dict(hidden=5120, out=5120, q=4096, kv=1024, ffn=14336),
+    "phi-3-mini": dict(hidden=3072, out=3072, q=3072, kv=3072, ffn=8192),
+    "gemma-2-9b": dict(hidden=3584, out=3584, q=4096, kv=2048, ffn=14336),
+    "llama3-8b": SHAPES["llama3-8b"],
+    "qwen2.5-1.5b": SHAPES["qwen2.5-1.5b"],
+}
+KERNELS = [("sgemm_lora_a", 1), ("sgemm_lora_a", 2), ("sgemm_lora_a", 3),
+           ("sgemm_lora_b", 0), ("qkv_lora_b", 0), ("gate_up_lora_b", 0)]
+DECODE_BS = [1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024]
+
+
+def case(rng, n, shapes=SHAPES, holdout_only=False):
+    shape = rng.choice(list(shapes))
+    kernel, stack = rng.choice(KERNELS)
+    R = rng.choice([8, 16, 32, 64, 64, 128])
+    mlpb = rng.choice([4, 8, 16, 32, 64, 128])
+    mode = "extend" if rng.random() < 0.3 else "decode"
+    if mode == "decode":
+        bs = rng.choice(DECODE_BS)
+        seqlens = [1] * bs
+    else:
+        bs = rng.choice([1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64])
+        cap = rng.choice([64, 256, 1024, 4096])
+        seqlens = [max(1, int(2 ** rng.uniform(0, 11))) for _ in range(bs)]
+        scale = min(1.0, cap / sum(seqlens))
+        seqlens = [max(1, int(s * scale)) for s in seqlens]
+    # Ranks of the loaded slots: one rank, or a mix below R.
+    mixed = rng.random() < 0.3
+    used = rng.choice([1, 1, 2, 3, 4, 8, 16, 32, 64, 128])
+    used = max(1, min(used, mlpb, bs))
+    base = rng.random() < 0.25 and mlpb > used  # some sequences on the base model
+    ranks = [0] * mlpb
+    loaded = list(range(used))
+    if rng.random() < 0.3:  # idle but loaded slots: empty-segment exits, not rank-0
+        loaded = list(range(min(mlpb - (1 if base else 0), used + rng.choice([1, 4, 16]))))
+    for s in loaded:
+        ranks[s] = rng.choice([R // 4 or 1, R // 2 or 1, R]) if mixed else R
+    for s in range(used):
+        ranks[s] = ranks[s] or R
+    scalings = [round(rng.choice([0.25, 0.5, 1.0, 2.0]), 2) if r else 0.0 for r in ranks]
+    mix = rng.choice(["rr", "random", "skewed"])
+    slots = list(range(used))
+    if mix == "rr":
+        wi = [slots[i % used] for i in range(bs)]
+    elif mix == "random":
+        wi = [rng.choice(slots) for _ in range(bs)]
+    else:
+        weights = [1.0 / (k + 1) ** 1.2 for k in range(used)]
+        wi = rng.choices(slots, weights=weights, k=bs)
+    if base:
+        for i in range(bs):
+            if rng.random() < 0.2:
+                wi[i] = mlpb - 1
+    held = holdout_only or shape == "qwen3-4b" or rng.random() < 0.4
+    return dict(id=n, set="holdout" if held else "calib", shape=shape,
+                kernel=kernel, stack=stack, dims=shapes[shape], mlpb=mlpb, R=R,
+                ranks=ranks, scalings=scalings, mode=mode, seqlens=seqlens, wi=wi, mix=mix)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--second", action="store_true", help="the second, wholly held-out set")
+    a = ap.parse_args()
+    if a.second:
+        rng = random.Random(2)
+        for n in range(1000, 1420):
+            print(json.dumps(case(rng, n, SECOND_SHAPES, holdout_only=True), separators=(",", ":")))
+        return
+    rng = random.Random(22386)
+    for n in range(420):
+        print(json.dumps(case(rng, n), separators=(",", ":")))
+
+
+if __name__ == "__main__":
+    main()
