@@ -35,6 +35,7 @@ enum Usage {
         "dtype": "dtype bf16|fp16|fp32",
         "mode": "mode decode|extend",
         "seed": "seed N",
+        "gpu": "gpu " + GPUProfile.names.joined(separator: "|"),
         "adapter": "adapter NAME rank=N [scaling=F] [slot=N]",
         "seq": "seq NAME [tokens=N] [count=N]",
         "set": "set seq I [adapter=NAME] [tokens=N]",
@@ -143,6 +144,16 @@ struct ArgumentReader {
                 throw error(at: t, "bad number '\(t.value)' for seed: expected a whole number 0…\(UInt64.max)")
             }
             return .seed(seed)
+        case "gpu":
+            try expect(positionals: 1, keys: [])
+            let t = try positional(0, "a GPU name")
+            guard t.kind == .word else { throw error(at: t, "expected a GPU name, found a string; \(usage)") }
+            guard let profile = GPUProfile.named(t.value) else {
+                var message = "unknown GPU '\(t.value)'"
+                if let near = Suggestion.nearest(to: t.value, in: GPUProfile.names) { message += "; did you mean '\(near)'?" }
+                throw error(at: t, message + " (GPUs: \(GPUProfile.names.joined(separator: ", ")))")
+            }
+            return .gpu(profile)
         case "adapter":
             try expect(positionals: 1, keys: ["rank", "scaling", "slot"])
             let name = try self.name(positional(0, "NAME"))

@@ -20,6 +20,8 @@ extension Command: CustomStringConvertible {
             return "mode \(m.rawValue)"
         case .seed(let s):
             return "seed \(s)"
+        case .gpu(let p):
+            return "gpu \(p.name)"
         case let .adapter(name, rank, scaling, slot):
             var parts = ["adapter", name]
             if let r = rank { parts.append("rank=\(r)") }

@@ -23,6 +23,9 @@ public enum Command: Hashable, Sendable {
     case mode(Mode)
     /// `seed N`.
     case seed(UInt64)
+    /// `gpu h200|h100|a100|l40s|b200` (`GPUProfile.names`, any case): the GPU
+    /// whose estimated time the report and the TUI show beside every launch.
+    case gpu(GPUProfile)
 
     // MARK: Batch
     /// `adapter NAME [rank=N] [scaling=F] [slot=N]`: define an adapter or change one.
@@ -119,7 +122,7 @@ public struct ProgramSelection: Hashable, Sendable {
 extension Command {
     /// Every verb of the language, in the order the help lists them.
     public static let verbs = [
-        "slots", "dims", "dtype", "mode", "seed", "adapter", "seq", "set", "remove", "clear", "kernel",
+        "slots", "dims", "dtype", "mode", "seed", "gpu", "adapter", "seq", "set", "remove", "clear", "kernel",
         "run", "title", "narrate", "pause", "sleep", "select", "expect", "output", "record", "stop",
     ]
 
@@ -131,6 +134,7 @@ extension Command {
         case .dtype: return "dtype"
         case .mode: return "mode"
         case .seed: return "seed"
+        case .gpu: return "gpu"
         case .adapter: return "adapter"
         case .seq: return "seq"
         case .setSeq: return "set"
@@ -151,12 +155,15 @@ extension Command {
     }
 
     /// Whether the command changes the workload (and so makes a run stale).
+    ///
+    /// `gpu` does not: the kernels run on the CPU either way, and the
+    /// estimate is computed from the plans whenever the report is made.
     public var changesWorkload: Bool {
         switch self {
         case .slots, .dims, .dtype, .mode, .seed, .adapter, .seq, .setSeq, .removeSeq, .removeAdapter,
              .clear, .kernel:
             return true
-        case .run, .title, .narrate, .pause, .sleep, .select, .expect, .output, .record, .stop:
+        case .gpu, .run, .title, .narrate, .pause, .sleep, .select, .expect, .output, .record, .stop:
             return false
         }
     }

@@ -42,8 +42,11 @@ public enum ReportPath {
         fields += FateKeys.all.map { ("fates.\($0)", .number) }
         fields += [("working", .number), ("valid_rows", .number), ("row_utilisation", .number),
                    ("useful_macs", .number), ("issued_macs", .number), ("mac_utilisation", .number),
-                   ("weight_bytes", .number),
-                   ("time_ms.median", .number), ("time_ms.min", .number), ("time_ms.max", .number),
+                   ("weight_bytes", .number), ("gpu_estimate_us", .number)]
+        fields += RunReport.GPUBreakdown.CodingKeys.allCases.map {
+            ("gpu_breakdown.\($0.rawValue)", $0 == .bound ? .string : .number)
+        }
+        fields += [("time_ms.median", .number), ("time_ms.min", .number), ("time_ms.max", .number),
                    ("max_abs_error_vs_reference", .number), ("gflops", .number)]
         return fields
     }()
@@ -57,6 +60,7 @@ public enum ReportPath {
         for routing in ["per-sequence", "sorted"] {
             paths += routingFields.map { ("\(routing).\($0.0)", $0.1) }
         }
+        paths += [("gpu", .string), ("gpu_calibrated", .bool), ("gpu_speedup", .number)]
         paths += [("max_abs_diff_between_routings", .number), ("bitwise_equal", .bool), ("speedup", .number),
                   ("threads", .number)]
         return paths
@@ -64,6 +68,7 @@ public enum ReportPath {
 
     /// The first component of every path: what an error lists.
     public static let roots = ["kernel", "dtype", "mode", "what_if", "batch", "per-sequence", "sorted",
+                               "gpu", "gpu_calibrated", "gpu_speedup",
                                "max_abs_diff_between_routings", "bitwise_equal", "speedup", "threads"]
 
     static let kinds: [String: Kind] = Dictionary(all.map { ($0.path, $0.kind) }, uniquingKeysWith: { a, _ in a })

@@ -89,6 +89,9 @@ extension RunReport {
                 ("mac_utilisation", .double(r.macUtilisation)),
                 ("weight_bytes", .int(r.weightBytes)),
                 ("what_if", .bool(r.whatIf)),
+                ("gpu_estimate_us", .double(r.gpuEstimateUs)),
+                ("gpu_breakdown", .object(GPUBreakdown.CodingKeys.allCases.map { ($0.rawValue, r.gpuBreakdown.tree($0)) })),
+                ("gpu_summary", .string(r.gpuSummary)),
             ]
             if let t = r.timeMs {
                 members.append(("time_ms", .object([("median", .double(t.median)), ("min", .double(t.min)),
@@ -108,7 +111,12 @@ extension RunReport {
             ("batch", .object([("bs", .int(batch.bs)), ("tokens", .int(batch.tokens)), ("slots", .int(batch.slots)),
                                ("slots_in_use", .int(batch.slotsInUse))])),
             ("routings", .array(routings.map(routing))),
+            ("gpu", .string(gpu)),
+            ("gpu_calibrated", .bool(gpuCalibrated)),
+            ("gpu_speedup", .double(gpuSpeedup)),
+            ("gpu_headline", .string(gpuHeadline)),
         ]
+        if let d = gpuDisagreement { members.append(("gpu_disagreement", .string(d))) }
         if let d = maxAbsDiffBetweenRoutings { members.append(("max_abs_diff_between_routings", .double(d))) }
         if let b = bitwiseEqual { members.append(("bitwise_equal", .bool(b))) }
         if let s = speedup { members.append(("speedup", .double(s))) }
@@ -118,9 +126,13 @@ extension RunReport {
 
     /// The report as one line of JSON, keys in report order.
     ///
-    /// Timing keys (`time_ms`, `max_abs_error_vs_reference`, `gflops`,
+    /// The GPU estimate's keys (`gpu_estimate_us`, `gpu_breakdown`,
+    /// `gpu_summary` per routing; `gpu`, `gpu_calibrated`, `gpu_speedup`,
+    /// `gpu_headline`) are always present. Timing keys (`time_ms`,
+    /// `max_abs_error_vs_reference`, `gflops`, `gpu_disagreement`,
     /// `max_abs_diff_between_routings`, `bitwise_equal`, `speedup`,
-    /// `threads`) are present only after a run of the current workload.
+    /// `threads`) are present only after a run of the current workload
+    /// (`gpu_disagreement` only when the CPU and the estimate disagree).
     public var json: String { tree.serialized }
 
     /// The value at an `expect` path (`sorted.fates.excess_exit`,
@@ -162,6 +174,29 @@ extension RunReport {
             }
             return .list(numbers)
         case .object, .null: return nil
+        }
+    }
+}
+
+extension RunReport.GPUBreakdown {
+    /// The value of one key as the JSON tree holds it; the keys and their
+    /// order are `CodingKeys`'s.
+    func tree(_ key: CodingKeys) -> JSONTree {
+        switch key {
+        case .launchFloorUs: return .double(launchFloorUs)
+        case .exitUs: return .double(exitUs)
+        case .computeUs: return .double(computeUs)
+        case .memoryUs: return .double(memoryUs)
+        case .l2Us: return .double(l2Us)
+        case .dramUs: return .double(dramUs)
+        case .exitingPrograms: return .int(exitingPrograms)
+        case .workingPrograms: return .int(workingPrograms)
+        case .waves: return .int(waves)
+        case .residentPerSM: return .double(residentPerSM)
+        case .programNs: return .double(programNs)
+        case .tileBytes: return .int(tileBytes)
+        case .dramBytes: return .int(dramBytes)
+        case .bound: return .string(bound)
         }
     }
 }

@@ -8,6 +8,9 @@ extension RunReport {
     ///     grid                   [16, 26]               [16, 8]
     ///     launched               416                    128
     ///     …
+    ///     H200 est. 8.9 µs → 7.1 µs, 1.25×
+    ///       per-sequence: floor 3.2 + max(exits 0.3 + compute 5.0, memory 1.1) µs; …
+    ///       sorted:       floor 3.2 + max(…) µs; …
     ///     speedup (per-sequence ÷ sorted median): 2.31×
     public var text: String {
         var lines: [String] = []
@@ -46,6 +49,9 @@ extension RunReport {
         row("useful MACs", routings.map { Self.grouped($0.usefulMacs) })
         row("issued MACs", routings.map { Self.grouped($0.issuedMacs) })
         row("weight bytes loaded", routings.map { Session.formatBytes($0.weightBytes) })
+        // The estimate needs no run; its label says which GPU and whether calibrated.
+        lines.append(gpuHeadline)
+        for r in routings { lines.append(("  " + r.routing + ":")._padded(to: 16) + r.gpuSummary) }
         if hasTimings {
             row("time ms, median [min–max]", routings.map { r in
                 r.timeMs.map { "\(Self.ms($0.median)) [\(Self.ms($0.min))–\(Self.ms($0.max))]" } ?? "–"
@@ -53,6 +59,7 @@ extension RunReport {
             row("GFLOP/s", routings.map { $0.gflops.map { Self.fixed($0, 1) } ?? "–" })
             row("max |Δ| vs fp64", routings.map { $0.maxAbsErrorVsReference.map(Self.scientific) ?? "–" })
             if let speedup { lines.append("speedup (per-sequence ÷ sorted median): \(Self.fixed(speedup, 2))×") }
+            if let gpuDisagreement { lines.append(gpuDisagreement) }
             if let d = maxAbsDiffBetweenRoutings, let b = bitwiseEqual {
                 lines.append("max |Δ| between routings: \(Self.scientific(d)) · bitwise equal: \(b ? "yes" : "no")")
             }

@@ -124,6 +124,9 @@ extension Session {
         case .seed(let s):
             workload.seed = s
 
+        case .gpu(let p):
+            gpu = p
+
         case let .adapter(name, rank, scaling, slot):
             try defineAdapter(name: name, rank: rank, scaling: scaling, slot: slot)
 

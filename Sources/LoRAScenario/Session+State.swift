@@ -2,7 +2,7 @@ import LoRAKernels
 
 extension Session {
     /// Commands that rebuild this state when applied to `Session()`, in an
-    /// order every intermediate state of which is valid: settings, adapters
+    /// order every intermediate state of which is valid: settings (the GPU among them), adapters
     /// (in definition order, with their slots), sequences (runs of equal ones as `count=`), then
     /// title, narration and selection. What a recording writes.
     public var stateCommands: [Command] {
@@ -19,6 +19,7 @@ extension Session {
         if w.dtype != defaults.workload.dtype { commands.append(.dtype(w.dtype)) }
         if w.batch.mode != defaults.workload.batch.mode { commands.append(.mode(w.batch.mode)) }
         if w.seed != defaults.workload.seed { commands.append(.seed(w.seed)) }
+        if gpu.name != defaults.gpu.name { commands.append(.gpu(gpu)) }
         if w.kernel != defaults.workload.kernel { commands.append(.kernel(w.kernel)) }
         for a in w.batch.adapters {
             commands.append(.adapter(name: a.name, rank: a.rank, scaling: a.scaling == 1 ? nil : a.scaling, slot: a.slot))

@@ -49,6 +49,8 @@ public struct Session: Sendable {
     }
     /// True once the workload changed after `lastRun`.
     public var runIsStale: Bool
+    /// The GPU whose estimate is shown beside every launch (`gpu NAME`).
+    public var gpu: GPUProfile
 
     /// The defaults: a 7–8B model (hidden 4096, out 4096, q 4096, kv 1024,
     /// ffn 14336, R 64), 8 slots, bf16, decode, seed 42, `sgemm_lora_b`, an
@@ -60,6 +62,12 @@ public struct Session: Sendable {
         selection = nil
         lastRun = nil
         runIsStale = false
+        gpu = .defaultProfile
+    }
+
+    /// The estimated GPU time of one routing's launch on the session's GPU.
+    public func gpuEstimate(_ routing: RoutingKind) -> GPUEstimate {
+        gpu.estimate(plan(routing))
     }
 
     /// The launch plan of one routing of the current workload.

@@ -15,6 +15,8 @@ final class CommandParsingTests: XCTestCase {
         ("mode extend", .mode(.extend), "mode extend"),
         ("seed 7", .seed(7), "seed 7"),
         ("seed 18446744073709551615", .seed(.max), "seed 18446744073709551615"),
+        ("gpu h200", .gpu(.h200), "gpu h200"),
+        ("gpu L40S", .gpu(.l40s), "gpu l40s"),
         ("adapter sql rank=16 scaling=2 slot=3", .adapter(name: "sql", rank: 16, scaling: 2, slot: 3),
          "adapter sql rank=16 scaling=2 slot=3"),
         ("adapter sql   scaling=0.25", .adapter(name: "sql", rank: nil, scaling: 0.25, slot: nil), "adapter sql scaling=0.25"),

@@ -49,16 +49,17 @@ final class RoundTripTests: XCTestCase {
             return Expectation(path: pick(numberPaths), comparison: pick(Expectation.Comparison.allCases),
                                expected: .path(pick(numberPaths)))
         case 2:
-            return Expectation(path: pick(["bitwise_equal", "what_if"]), comparison: pick([.equal, .notEqual]),
+            return Expectation(path: pick(["bitwise_equal", "what_if", "gpu_calibrated"]), comparison: pick([.equal, .notEqual]),
                                expected: .value(.bool(Bool.random(using: &rng))))
         default:
-            return Expectation(path: pick(["kernel", "dtype", "mode"]), comparison: pick([.equal, .notEqual]),
-                               expected: .value(.string(pick(["bf16", "qkv_lora_b", "a b", "x\"y"]))))
+            return Expectation(path: pick(["kernel", "dtype", "mode", "gpu", "sorted.gpu_breakdown.bound"]),
+                               comparison: pick([.equal, .notEqual]),
+                               expected: .value(.string(pick(["bf16", "qkv_lora_b", "a b", "x\"y", "h200", "exits"]))))
         }
     }
 
     func command() -> Command {
-        switch int(0...21) {
+        switch int(0...22) {
         case 0: return .slots(int(Batch.Limits.slots))
         case 1:
             return .dims(DimsChange(hidden: maybe(self.int(1...65536)), out: maybe(self.int(1...65536)), q: maybe(self.int(1...65536)),
@@ -82,6 +83,7 @@ final class RoundTripTests: XCTestCase {
         case 18: return .expect(expectation())
         case 19: return .output(path: path())
         case 20: return .record(path: path(), force: Bool.random(using: &rng))
+        case 21: return .gpu(pick(GPUProfile.all))
         default: return .stop
         }
     }

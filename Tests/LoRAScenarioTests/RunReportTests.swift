@@ -15,7 +15,8 @@ final class RunReportTests: XCTestCase {
         let s = try defaultSession()
         let report = s.report()
         let object = try JSONSerialization.jsonObject(with: Data(report.json.utf8)) as! [String: Any]
-        XCTAssertEqual(Set(object.keys), ["kernel", "dtype", "mode", "seed", "what_if", "batch", "routings"])
+        XCTAssertEqual(Set(object.keys), ["kernel", "dtype", "mode", "seed", "what_if", "batch", "routings",
+                                          "gpu", "gpu_calibrated", "gpu_speedup", "gpu_headline"])
         XCTAssertEqual(object["kernel"] as? String, "sgemm_lora_b")
         XCTAssertEqual(object["dtype"] as? String, "bf16")
         XCTAssertEqual(object["mode"] as? String, "decode")
