@@ -106,17 +106,23 @@ public struct AppState: Sendable {
     /// Launch plans of the current workload, computed once per change.
     public internal(set) var plans: Plans
 
-    /// Both routings' launch plans of one workload.
+    /// Both routings' launch plans of one workload, and their estimates on the session's GPU.
     public struct Plans: Sendable {
         public let workload: Workload
         public let perSequence: LaunchPlan
         public let sorted: LaunchPlan
+        /// Both launches estimated on `session.gpu` (closed form: microseconds to compute).
+        public let gpu: GPUComparison
 
         init(_ session: Session) {
             workload = session.workload
             perSequence = session.plan(.perSequence)
             sorted = session.plan(.sorted)
+            gpu = session.gpu.compare(perSequence: perSequence, sorted: sorted)
         }
+
+        /// One routing's estimate.
+        public func estimate(_ kind: RoutingKind) -> GPUEstimate { kind == .perSequence ? gpu.perSequence : gpu.sorted }
 
         public subscript(kind: RoutingKind) -> LaunchPlan { kind == .perSequence ? perSequence : sorted }
     }
@@ -225,13 +231,15 @@ public struct AppState: Sendable {
                          fromReplay: Bool = false) -> [AppAction] {
         var actions: [AppAction] = []
         let workloadChanged = next.workload != session.workload
-        let stateChanged = workloadChanged || next.title != session.title || next.narration != session.narration
+        let gpuChanged = next.gpu != session.gpu
+        let stateChanged = workloadChanged || gpuChanged || next.title != session.title || next.narration != session.narration
         if stateChanged && undoable {
             undoStack.append(Snapshot(session: session, recordedLines: recording?.lines))
             if undoStack.count > Self.undoLimit { undoStack.removeFirst() }
             redoStack.removeAll()
         }
         session = next
+        if gpuChanged && !workloadChanged { plans = Plans(session) }
         if workloadChanged {
             plans = Plans(session)
             if let running = run, running.workload != session.workload {

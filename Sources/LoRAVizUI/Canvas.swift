@@ -166,6 +166,7 @@ public struct Canvas: Hashable, Sendable {
         case "█": return "#"
         case "▒": return "+"
         case "ø": return "o"
+        case "µ": return "u"  // µs → us, as the GPU estimates print
         default: return "?"
         }
     }

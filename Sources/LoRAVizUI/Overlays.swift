@@ -12,10 +12,24 @@ public enum RunPanel {
             title = Format.width("run (stale: batch changed, r reruns)") <= area.width - 4 ? "run (stale: batch changed, r reruns)"
                 : "run (stale: r reruns)"
         }
-        canvas.box(area, title: title, glyphs: g)
+        // The GPU estimate needs no run: it is there from the first frame, in
+        // the box's top edge when it fits there (the rows below hold the CPU run).
+        let gpu = state.plans.gpu
+        let sep = g.isASCII ? " - " : " · "
+        let titled = Format.width(title + sep + gpu.headline) <= area.width - 4
+        canvas.box(area, title: titled ? title + sep + gpu.headline : title, glyphs: g)
         let inner = area.inset(1)
         let width = inner.width - 2
         var lines: [PanelText.Line] = []
+        if !titled {
+            lines.append(PanelText.Line(variants: [gpu.headline, gpu.compactHeadline], style: CellStyle(.accent, bold: true), rank: 0))
+        }
+        // The focused grid's estimate term by term (docs/gpu-model.md); Tab shows the other's.
+        let focused = state.plans.estimate(state.focus)
+        let name = state.focus == .sorted ? "sorted" : "per-seq"
+        lines.append(PanelText.Line(
+            variants: ["\(name): " + focused.summary, "\(name): " + focused.compactSummary],
+            style: .dim, rank: session.lastRun == nil ? 1 : 3))
         if let run = state.run {
             let spin = g.spinner[Int(state.now * 10) % g.spinner.count]
             let barWidth = max(4, min(30, width - 16))
@@ -30,7 +44,16 @@ public enum RunPanel {
         if let result = session.lastRun {
             let stale = session.runIsStale
             let body: CellStyle = stale ? .dim : .normal
-            lines += timingLines(result, width: width, glyphs: g).map { PanelText.Line(variants: $0, style: body, rank: 1) }
+            // Where the CPU and the GPU estimate point different ways, the line
+            // saying why outranks the timing table, which shrinks to one line.
+            let why = !stale && result.workload == state.plans.workload ? gpu.explanation(cpuSpeedup: result.speedup) : nil
+            if let why {
+                lines.append(PanelText.Line(why, style: CellStyle(.warning), rank: 0))
+                let times = result.routings.map { "\($0.routing == .sorted ? "sorted" : "per-seq") \(Format.significant($0.time.median)) ms" }
+                lines.append(PanelText.Line("CPU " + times.joined(separator: ", "), style: body, rank: 1))
+            } else {
+                lines += timingLines(result, width: width, glyphs: g).map { PanelText.Line(variants: $0, style: body, rank: 1) }
+            }
             let equal = result.bitwiseEqual ? "bitwise equal: yes" : "bitwise equal: NO"
             lines.append(PanelText.Line(
                 "speedup \(Format.fixed(result.speedup, 2))\(g.times)  max |\(g.delta)| \(Format.scientific(result.maxAbsDiffBetweenRoutings))  \(equal)",
@@ -40,8 +63,7 @@ public enum RunPanel {
                     .replacingOccurrences(of: "·", with: g.isASCII ? "-" : "·"), style: .dim, rank: 3))
         } else if state.run == nil {
             lines.append(PanelText.Line("no run yet: r runs the kernels", style: .dim, rank: 0))
-            lines.append(PanelText.Line("both routings, SIMD on the CPU,", style: .dim, rank: 1))
-            lines.append(PanelText.Line("checked against an fp64 reference", style: .dim, rank: 1))
+            lines.append(PanelText.Line("both routings, SIMD on the CPU, checked against an fp64 reference", style: .dim, rank: 2))
         }
         PanelText(lines: lines).render(in: inner, glyphs: g, into: &canvas)
     }

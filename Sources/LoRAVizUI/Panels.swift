@@ -5,17 +5,26 @@ public enum StatsPanel {
     /// Fates in the order the screen lists them: working first.
     static let order: [ProgramFate] = [.full, .partial, .maskedOut, .excessExit, .emptyExit, .rank0Exit]
 
-    /// Two lines of figures for one plan, fitted to `width`.
-    public static func lines(_ plan: LaunchPlan, glyphs: Glyphs, width: Int) -> [String] {
+    /// Two lines of figures for one plan, fitted to `width`; the first ends
+    /// with the launch's GPU estimate (`H200 est. 18.7 µs`), which is kept
+    /// while anything else gives way.
+    public static func lines(_ plan: LaunchPlan, estimate: GPUEstimate? = nil, profile: GPUProfile = .defaultProfile,
+                             glyphs: Glyphs, width: Int) -> [String] {
         let counts = plan.fateCounts
-        let first = "launched \(Format.count(plan.launched)) · working \(Format.count(counts.working))"
+        let est = estimate.map { "\(profile.estimateLabel) \(formatMicroseconds($0.totalUs))" }
+        let full = "launched \(Format.count(plan.launched)) · working \(Format.count(counts.working))"
             + " · util \(Format.percent(plan.rowUtilisation)) · W \(Format.bytes(plan.weightBytes))"
         let short = "launched \(Format.count(plan.launched))  util \(Format.percent(plan.rowUtilisation))"
             + "  W \(Format.bytes(plan.weightBytes))"
+        var firsts = [full, short]
+        if let est {
+            firsts = [full + " · " + est, short + "  " + est, "launched \(Format.count(plan.launched))  " + est, est]
+        }
+        let first = firsts.first { Format.width($0) <= width } ?? firsts.last!
         let fates = order.map { "\(glyphs.glyph($0))\(Format.count(counts[$0]))" }.joined(separator: " ")
         let spaced = order.map { "\(glyphs.glyph($0)) \(Format.count(counts[$0]))" }.joined(separator: "  ")
         return [
-            Format.width(first) <= width ? first : short,
+            first,
             Format.width(spaced) <= width ? spaced : fates,
         ].map { glyphs.isASCII ? $0.replacingOccurrences(of: "·", with: "-") : $0 }
     }

@@ -120,7 +120,9 @@ public enum Screen {
                                 cellWidth: pane.cellWidth)
             view.render(into: &canvas, area: pane.body)
         }
-        for (i, line) in StatsPanel.lines(plan, glyphs: g, width: pane.frame.width).enumerated() {
+        let estimate = state.plans.estimate(pane.routing)
+        for (i, line) in StatsPanel.lines(plan, estimate: estimate, profile: state.session.gpu, glyphs: g,
+                                          width: pane.frame.width).enumerated() {
             canvas.put(line, x: x0, y: pane.statsRow + i, style: i == 0 ? .normal : .normal, maxWidth: pane.frame.width)
         }
         // Colour the fate glyphs of the counts line.

@@ -108,6 +108,9 @@ final class EndToEndTests: XCTestCase {
         var text = try waitFor("per-sequence grid (1×16, 26)")
         XCTAssertEqual(try tmux(["display", "-p", "-t", session, "#{alternate_on}"]).trimmingCharacters(in: .whitespacesAndNewlines), "1")
         XCTAssertTrue(text.contains("bs 26 tokens 26"))
+        // The GPU estimate is on screen before any run: beside each grid and as the run panel's headline.
+        XCTAssertEqual(text.components(separatedBy: "H200 est. ").count - 1, 3, text)
+        XCTAssertTrue(text.contains("H200 est. ") && text.contains("→"), text)
         // Add a sequence with a key.
         try keys("a")
         try waitFor("bs 27 tokens 27")
@@ -119,6 +122,12 @@ final class EndToEndTests: XCTestCase {
         try waitFor("sgemm_lora_a bf16 decode")
         try command("dims hidden=512")
         try waitFor(" h512 ")
+        // Another GPU: every estimate says it is uncalibrated; then back to the H200.
+        try command("gpu l40s")
+        text = try waitFor("L40S est. (uncalibrated)")
+        XCTAssertFalse(text.contains("H200 est."), text)
+        try command("gpu h200")
+        try waitFor("H200 est.")
         // A bad command: an error with its column, the state unchanged.
         try command("slots 0")
         text = try waitFor("<prompt>:1:7: error")
@@ -127,15 +136,21 @@ final class EndToEndTests: XCTestCase {
         try keys("r")
         text = try waitFor("bitwise equal", timeout: 180)
         let lines = text.split(separator: "\n").map(String.init)
-        for routing in ["per-seq ", "sorted "] {
-            guard let line = lines.first(where: { $0.contains("│ \(routing)") }) else {
-                return XCTFail("no \(routing) timing line:\n\(text)")
+        if let compact = lines.first(where: { $0.contains("│ CPU per-seq ") }) {
+            // The CPU and the GPU estimate disagree: the panel says why and the timings take one line.
+            XCTAssertTrue(text.contains("H200 est."), text)
+            XCTAssertTrue(compact.contains(" ms, sorted "), compact)
+        } else {
+            for routing in ["per-seq ", "sorted "] {
+                guard let line = lines.first(where: { $0.contains("│ \(routing)") }) else {
+                    return XCTFail("no \(routing) timing line:\n\(text)")
+                }
+                let fields = line.components(separatedBy: routing)[1].split(separator: " ")
+                let ms = Double(fields[0]) ?? -1
+                XCTAssertGreaterThan(ms, 0, line)
             }
-            let fields = line.components(separatedBy: routing)[1].split(separator: " ")
-            let ms = Double(fields[0]) ?? -1
-            XCTAssertGreaterThan(ms, 0, line)
+            XCTAssertTrue(text.contains("median ms"), "the timings' heading names the unit:\n\(text)")
         }
-        XCTAssertTrue(text.contains("median ms"), "the timings' heading names the unit:\n\(text)")
         XCTAssertTrue(text.contains("speedup"))
         XCTAssertTrue(text.contains("bitwise equal: yes"), text)
         // Resize below the minimum, then back.
@@ -168,6 +183,7 @@ final class EndToEndTests: XCTestCase {
         let recorded = try String(contentsOfFile: recording, encoding: .utf8)
         XCTAssertTrue(recorded.contains("kernel sgemm_lora_a"), recorded)
         XCTAssertTrue(recorded.contains("dims hidden=512"), recorded)
+        XCTAssertTrue(recorded.contains("gpu l40s"), recorded)
         XCTAssertTrue(recorded.contains("run"), recorded)
     }
 

@@ -27,6 +27,14 @@ public struct GPUComparison: Hashable, Sendable {
         "\(profile.estimateLabel) \(formatMicroseconds(perSequence.totalUs)) → \(formatMicroseconds(sorted.totalUs)), \(formatRatio(speedup))"
     }
 
+    /// The headline for narrow panels: `H200 est. 6.4×: 352→55 µs`.
+    public var compactHeadline: String {
+        let a = formatMicroseconds(perSequence.totalUs), b = formatMicroseconds(sorted.totalUs)
+        // One unit for both when they share it: `352→55 µs`, else `2.35 ms→55 µs`.
+        let first = a.hasSuffix(" µs") && b.hasSuffix(" µs") ? String(a.dropLast(3)) : a
+        return "\(profile.estimateLabel) \(formatRatio(speedup)): \(first)→\(b)"
+    }
+
     /// One line saying why the CPU's ratio and the GPU estimate point different
     /// ways, or nil when they agree in direction.
     ///
@@ -35,19 +43,26 @@ public struct GPUComparison: Hashable, Sendable {
     /// an H200), and the per-sequence launch pays a whole program's latency
     /// for each one-row tile.
     public func disagreement(cpuSpeedup: Double) -> String? {
+        explanation(cpuSpeedup: cpuSpeedup).map {
+            "CPU \(formatRatio(cpuSpeedup)), \(profile.displayName) est. \(formatRatio(speedup)): " + $0
+        }
+    }
+
+    /// `disagreement` without the two ratios in front, for a panel that shows
+    /// them already: "on the CPU exits are free; on an H200 28k exiting programs cost ~16 µs".
+    public func explanation(cpuSpeedup: Double) -> String? {
         let cpu = SpeedupDirection(cpuSpeedup), gpu = SpeedupDirection(speedup)
         guard cpu != gpu else { return nil }
         let name = profile.displayName
-        let cpuPart = "CPU \(formatRatio(cpuSpeedup)), \(name) est. \(formatRatio(speedup))"
         let extraExits = sorted.exitingPrograms - perSequence.exitingPrograms
         if gpu == .slower || (gpu == .even && cpu == .faster), extraExits > 0, sorted.exitUs > 0.5 {
-            return "\(cpuPart): on the CPU exits are free; on an \(name) \(formatCount(sorted.exitingPrograms)) exiting programs cost ~\(formatMicroseconds(sorted.exitUs))"
+            return "on the CPU exits are free; on an \(name) \(formatCount(sorted.exitingPrograms)) exiting programs cost ~\(formatMicroseconds(sorted.exitUs))"
         }
         if gpu == .faster {
-            return "\(cpuPart): on the GPU each per-sequence program pays a full program's latency for one row; "
+            return "on the GPU each per-sequence program pays a full program's latency for one row; "
                 + "\(formatCount(perSequence.workingPrograms)) of them take \(perSequence.waves) wave\(perSequence.waves == 1 ? "" : "s") against \(sorted.waves)"
         }
-        return "\(cpuPart): the CPU does the same arithmetic either way; on the GPU the launch is \(sorted.bound.rawValue)-bound at \(formatMicroseconds(sorted.totalUs))"
+        return "the CPU does the same arithmetic either way; on the GPU the launch is \(sorted.bound.rawValue)-bound at \(formatMicroseconds(sorted.totalUs))"
     }
 }
 

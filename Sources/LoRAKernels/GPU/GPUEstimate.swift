@@ -25,7 +25,8 @@ public struct GPUEstimate: Hashable, Sendable {
     public var launchFloorUs: Double
     /// The programs that exit at once, spread over the SMs.
     public var exitUs: Double
-    /// Working programs: their latency over `waves` of `smCount × residentPerSM`.
+    /// Working programs: their summed latency over `smCount × residentPerSM` slots
+    /// (the waves); the longest program alone is `programNs`.
     public var computeUs: Double
     /// `l2Us + dramUs`.
     public var memoryUs: Double
@@ -47,8 +48,16 @@ public struct GPUEstimate: Hashable, Sendable {
     /// The breakdown in a line, as the inspector and the text report print it.
     public var summary: String {
         let f = { (v: Double) in v < 10 ? String(format: "%.1f", v) : String(format: "%.0f", v) }
-        return "floor \(f(launchFloorUs)) + max(exits \(f(exitUs)) + compute \(f(computeUs)), memory \(f(memoryUs))) µs; "
+        return "floor \(f(launchFloorUs)) + max(longest \(f(programNs / 1000)), exits \(f(exitUs)) + compute \(f(computeUs)), memory \(f(memoryUs))) µs; "
             + "\(waves) wave\(waves == 1 ? "" : "s") of \(workingPrograms) working, \(exitingPrograms) exiting; \(bound.rawValue)-bound"
+    }
+}
+
+extension GPUEstimate {
+    /// The breakdown in a short line for narrow panels: `3.2 + max(1.0, 15 + 0.9, 0.2) µs, exits-bound`.
+    public var compactSummary: String {
+        let f = { (v: Double) in v < 10 ? String(format: "%.1f", v) : String(format: "%.0f", v) }
+        return "\(f(launchFloorUs)) + max(\(f(programNs / 1000)), \(f(exitUs)) + \(f(computeUs)), \(f(memoryUs))) µs, \(bound.rawValue)-bound"
     }
 }
 
@@ -81,7 +90,7 @@ extension GPUProfile {
         return GPUEstimate(
             gpu: name, calibrated: calibrated,
             totalUs: launchFloorUs + bodyUs,
-            launchFloorUs: launchFloorUs, exitUs: exitUs, computeUs: max(computeUs, longest / 1000),
+            launchFloorUs: launchFloorUs, exitUs: exitUs, computeUs: computeUs,
             memoryUs: memoryUs, l2Us: l2Us, dramUs: dramUs,
             exitingPrograms: work.segmentExits + work.excessExits, workingPrograms: work.workingPrograms,
             waves: cdiv(work.workingPrograms, max(1, Int(slots.rounded(.down)))), residentPerSM: cost.residentPerSM,
