@@ -194,6 +194,7 @@ extension RunReport.GPUBreakdown {
         case .waves: return .int(waves)
         case .residentPerSM: return .double(residentPerSM)
         case .programNs: return .double(programNs)
+        case .delayUs: return .double(delayUs)
         case .tileBytes: return .int(tileBytes)
         case .dramBytes: return .int(dramBytes)
         case .bound: return .string(bound)

@@ -75,6 +75,8 @@ public struct RunReport: Codable, Hashable, Sendable {
         public var residentPerSM: Double
         /// Latency of the longest working program (ns).
         public var programNs: Double
+        /// How long excess exits dispatched ahead of it hold the last working program back (µs).
+        public var delayUs: Double
         public var tileBytes: Int
         /// Bytes DRAM supplies after L2 reuse.
         public var dramBytes: Int
@@ -93,6 +95,7 @@ public struct RunReport: Codable, Hashable, Sendable {
             waves = e.waves
             residentPerSM = e.residentPerSM
             programNs = e.programNs
+            delayUs = e.delayUs
             tileBytes = e.tileBytes
             dramBytes = e.dramBytes
             bound = e.bound.rawValue
@@ -103,7 +106,7 @@ public struct RunReport: Codable, Hashable, Sendable {
             case launchFloorUs = "launch_floor_us", exitUs = "exit_us", computeUs = "compute_us"
             case memoryUs = "memory_us", l2Us = "l2_us", dramUs = "dram_us"
             case exitingPrograms = "exiting_programs", workingPrograms = "working_programs", waves
-            case residentPerSM = "resident_per_sm", programNs = "program_ns", tileBytes = "tile_bytes"
+            case residentPerSM = "resident_per_sm", programNs = "program_ns", delayUs = "delay_us", tileBytes = "tile_bytes"
             case dramBytes = "dram_bytes", bound
         }
     }

@@ -65,6 +65,24 @@ final class GPUModelTests: XCTestCase {
         XCTAssertTrue(c.headline.hasPrefix("H200 est. "), c.headline)
     }
 
+    /// Excess exits ahead of working programs hold them back; trailing ones do
+    /// not. The H200 probe (gpu/results/h200-probe-sorted-shrink.jsonl): 64
+    /// rank-16 adapters at bs 128 take 16.3 µs sorted and 8.5 µs tight; one
+    /// adapter takes 8.6 µs either way.
+    func testExitsAheadOfWorkDelayIt() {
+        func times(adapters: Int) -> (sorted: Double, tight: Double) {
+            let batch = Batch(slotCount: 64, adapters: (0..<64).map { Adapter(name: "a\($0)", rank: 16, slot: $0) },
+                              sequences: (0..<128).map { BatchSequence(adapter: "a\($0 % adapters)") })
+            let w = Workload(batch: batch, dims: ModelDims(maxRank: 16), kernel: .sgemmLoRAA(stack: 1))
+            return (GPUProfile.h200.estimate(LaunchPlan(workload: w, routing: .sorted(batch))).totalUs,
+                    GPUProfile.h200.estimate(LaunchPlan(workload: w, routing: .tight(batch))).totalUs)
+        }
+        let many = times(adapters: 64), one = times(adapters: 1)
+        XCTAssertEqual(many.sorted, 16.3, accuracy: 16.3 * 0.2)
+        XCTAssertEqual(many.tight, 8.5, accuracy: 8.5 * 0.2)
+        XCTAssertEqual(one.sorted, one.tight, accuracy: 0.5)
+    }
+
     /// Uncalibrated profiles say so, and a faster memory system never makes a
     /// memory-bound launch slower.
     func testUncalibratedProfilesAreLabelled() {
@@ -94,11 +112,11 @@ final class GPUModelTests: XCTestCase {
         let heldOut = try (Self.cases("h200-sweep.jsonl") + Self.cases("h200-sweep-holdout2.jsonl"))
             .filter { $0.measurement.split == .holdout }
         XCTAssertEqual(heldOut.count, 634)
-        // gpu/RESULTS.md: 82.0 %, 84.2 %, 75.0 % at the committed constants.
+        // gpu/RESULTS.md: 83.6 %, 86.0 %, 83.4 % at the committed constants.
         let score = GPUCalibration.score(.h200, on: heldOut)
-        XCTAssertGreaterThanOrEqual(score.speedupFraction, 0.80, "\(score)")
-        XCTAssertGreaterThanOrEqual(score.directionFraction, 0.82, "\(score)")
-        XCTAssertGreaterThanOrEqual(score.launchFraction, 0.72, "\(score)")
+        XCTAssertGreaterThanOrEqual(score.speedupFraction, 0.82, "\(score)")
+        XCTAssertGreaterThanOrEqual(score.directionFraction, 0.84, "\(score)")
+        XCTAssertGreaterThanOrEqual(score.launchFraction, 0.81, "\(score)")
     }
 
     /// The committed constants are the fit's result on the calibration
@@ -110,7 +128,7 @@ final class GPUModelTests: XCTestCase {
         XCTAssertEqual(calib.count, 602)
         let committed = GPUCalibration.loss(.h200, calib)
         let refitted = GPUCalibration.loss(GPUCalibration.fit(.h200, to: calib, evaluations: 200, restarts: 0), calib)
-        XCTAssertLessThan(committed, 0.16)
+        XCTAssertLessThan(committed, 0.11)
         XCTAssertGreaterThan(refitted, committed * 0.98)
     }
 

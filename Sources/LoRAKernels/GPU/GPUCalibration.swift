@@ -98,14 +98,14 @@ public enum GPUCalibration {
 
     // MARK: Fitting
 
-    /// The parameters the fit moves, in a fixed order: three shared, then seven per kernel.
+    /// The parameters the fit moves, in a fixed order: three shared, then eight per kernel.
     static let kernelNames = Kernel.names
 
     static func parameters(of p: GPUProfile) -> [Double] {
         var v = [p.launchFloorUs, p.l2GBps, p.warmDRAMFraction]
         for name in kernelNames {
             let c = p.programs[name] ?? p.programCost(.sgemmLoRAB)
-            v += [c.startNs, c.stepNs, c.sortedStartNs, c.sortedStepNs, c.residentPerSM, c.segmentExitNs, c.excessExitNs]
+            v += [c.startNs, c.stepNs, c.sortedStartNs, c.sortedStepNs, c.residentPerSM, c.segmentExitNs, c.excessExitNs, c.exitDelayNs]
         }
         return v
     }
@@ -119,10 +119,11 @@ public enum GPUCalibration {
         p.l2GBps = v[1]
         p.warmDRAMFraction = min(1, v[2])
         for (i, name) in kernelNames.enumerated() {
-            let o = 3 + 7 * i
+            let o = 3 + 8 * i
             p.programs[name] = GPUProfile.ProgramCost(
                 startNs: v[o], stepNs: v[o + 1], sortedStartNs: v[o + 2], sortedStepNs: v[o + 3],
-                residentPerSM: min(v[o + 4], 32), segmentExitNs: v[o + 5], excessExitNs: v[o + 6])
+                residentPerSM: min(v[o + 4], 32), segmentExitNs: v[o + 5], excessExitNs: v[o + 6],
+                exitDelayNs: v[o + 7])
         }
         return p
     }
@@ -257,7 +258,7 @@ public enum GPUCalibration {
         s += "        programs: [\n"
         for name in kernelNames {
             let c = p.programs[name]!
-            s += "            \"\(name)\": ProgramCost(startNs: \(g(c.startNs)), stepNs: \(g(c.stepNs)), sortedStartNs: \(g(c.sortedStartNs)), sortedStepNs: \(g(c.sortedStepNs)),\n                residentPerSM: \(g(c.residentPerSM)), segmentExitNs: \(g(c.segmentExitNs)), excessExitNs: \(g(c.excessExitNs))),\n"
+            s += "            \"\(name)\": ProgramCost(startNs: \(g(c.startNs)), stepNs: \(g(c.stepNs)), sortedStartNs: \(g(c.sortedStartNs)), sortedStepNs: \(g(c.sortedStepNs)),\n                residentPerSM: \(g(c.residentPerSM)), segmentExitNs: \(g(c.segmentExitNs)), excessExitNs: \(g(c.excessExitNs)),\n                exitDelayNs: \(g(c.exitDelayNs))),\n"
         }
         return s + "        ])"
     }

@@ -40,6 +40,8 @@ public struct GPUEstimate: Hashable, Sendable {
     public var residentPerSM: Double
     /// Latency of the longest working program (ns).
     public var programNs: Double
+    /// How long excess exits dispatched ahead of it hold the last working program back.
+    public var delayUs: Double
     public var tileBytes: Int
     /// Bytes DRAM supplies after L2 reuse.
     public var dramBytes: Int
@@ -48,7 +50,8 @@ public struct GPUEstimate: Hashable, Sendable {
     /// The breakdown in a line, as the inspector and the text report print it.
     public var summary: String {
         let f = { (v: Double) in v < 10 ? String(format: "%.1f", v) : String(format: "%.0f", v) }
-        return "floor \(f(launchFloorUs)) + max(longest \(f(programNs / 1000)), exits \(f(exitUs)) + compute \(f(computeUs)), memory \(f(memoryUs))) µs; "
+        let held = delayUs >= 0.05 ? " + held \(f(delayUs))" : ""
+        return "floor \(f(launchFloorUs)) + max(longest \(f(programNs / 1000))\(held), exits \(f(exitUs)) + compute \(f(computeUs)), memory \(f(memoryUs))) µs; "
             + "\(waves) wave\(waves == 1 ? "" : "s") of \(workingPrograms) working, \(exitingPrograms) exiting; \(bound.rawValue)-bound"
     }
 }
@@ -57,7 +60,8 @@ extension GPUEstimate {
     /// The breakdown in a short line for narrow panels: `3.2 + max(1.0, 15 + 0.9, 0.2) µs, exits-bound`.
     public var compactSummary: String {
         let f = { (v: Double) in v < 10 ? String(format: "%.1f", v) : String(format: "%.0f", v) }
-        return "\(f(launchFloorUs)) + max(\(f(programNs / 1000)), \(f(exitUs)) + \(f(computeUs)), \(f(memoryUs))) µs, \(bound.rawValue)-bound"
+        let held = delayUs >= 0.05 ? "+\(f(delayUs))" : ""
+        return "\(f(launchFloorUs)) + max(\(f(programNs / 1000))\(held), \(f(exitUs)) + \(f(computeUs)), \(f(memoryUs))) µs, \(bound.rawValue)-bound"
     }
 }
 
@@ -81,10 +85,13 @@ extension GPUProfile {
         let l2Us = work.workingPrograms > 0 ? Double(work.tileBytes) / (l2GBps * 1e3) : 0
         let memoryUs = dramUs + l2Us
         let occupancyUs = exitUs + computeUs
-        let bodyUs = max(longest / 1000, occupancyUs, memoryUs)
+        // Excess exits ahead of the last working program hold it back, by at most its latency.
+        let delayUs = min(longest, Double(work.excessExitsBeforeLastWork) * cost.exitDelayNs / Double(smCount)) / 1000
+        let bodyUs = max(longest / 1000 + delayUs, occupancyUs, memoryUs)
         let bound: GPUEstimate.Bound
         if bodyUs == 0 { bound = .floor }
         else if bodyUs == memoryUs { bound = .memory }
+        else if bodyUs == longest / 1000 + delayUs && delayUs > longest / 2000 { bound = .exits }
         else if bodyUs == occupancyUs && exitUs > computeUs { bound = .exits }
         else { bound = .compute }
         return GPUEstimate(
@@ -94,7 +101,7 @@ extension GPUProfile {
             memoryUs: memoryUs, l2Us: l2Us, dramUs: dramUs,
             exitingPrograms: work.segmentExits + work.excessExits, workingPrograms: work.workingPrograms,
             waves: cdiv(work.workingPrograms, max(1, Int(slots.rounded(.down)))), residentPerSM: cost.residentPerSM,
-            programNs: longest, tileBytes: work.tileBytes, dramBytes: Int(dramBytes), bound: bound)
+            programNs: longest, delayUs: delayUs, tileBytes: work.tileBytes, dramBytes: Int(dramBytes), bound: bound)
     }
 
     /// The estimated time of a launch plan.

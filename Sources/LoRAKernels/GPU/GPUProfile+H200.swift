@@ -11,17 +11,21 @@ extension GPUProfile {
         source: "fitted on the real SGLang kernels timed on one H200 (gpu/results/, CUDA graph of 20 calls)",
         smCount: 132, clockGHz: 1.98, dramGBps: 4267, l2Bytes: 60 << 20,
         // BEGIN FITTED
-        l2GBps: 4523, warmDRAMFraction: 1,
-        launchFloorUs: 3.205,
+        l2GBps: 5832, warmDRAMFraction: 1,
+        launchFloorUs: 2.199,
         programs: [
-            "sgemm_lora_a": ProgramCost(startNs: 0.001, stepNs: 501.5, sortedStartNs: 21.31, sortedStepNs: 412.3,
-                residentPerSM: 1.634, segmentExitNs: 62.59, excessExitNs: 245.7),
-            "sgemm_lora_b": ProgramCost(startNs: 0.001, stepNs: 1190, sortedStartNs: 0.001, sortedStepNs: 1245,
-                residentPerSM: 0.8349, segmentExitNs: 116.3, excessExitNs: 231.7),
-            "qkv_lora_b": ProgramCost(startNs: 266.8, stepNs: 373.5, sortedStartNs: 238.4, sortedStepNs: 405.1,
-                residentPerSM: 1.896, segmentExitNs: 74.57, excessExitNs: 91.74),
-            "gate_up_lora_b": ProgramCost(startNs: 0.001, stepNs: 212, sortedStartNs: 16.56, sortedStepNs: 185,
-                residentPerSM: 0.6918, segmentExitNs: 76.43, excessExitNs: 63.2),
+            "sgemm_lora_a": ProgramCost(startNs: 168.2, stepNs: 541.5, sortedStartNs: 422.3, sortedStepNs: 438.6,
+                residentPerSM: 1.678, segmentExitNs: 58.64, excessExitNs: 223.7,
+                exitDelayNs: 1819),
+            "sgemm_lora_b": ProgramCost(startNs: 0.001, stepNs: 1428, sortedStartNs: 93.53, sortedStepNs: 1443,
+                residentPerSM: 0.9591, segmentExitNs: 124.4, excessExitNs: 240.5,
+                exitDelayNs: 4235),
+            "qkv_lora_b": ProgramCost(startNs: 518, stepNs: 716.7, sortedStartNs: 519.3, sortedStepNs: 788.7,
+                residentPerSM: 3.563, segmentExitNs: 76.4, excessExitNs: 90.97,
+                exitDelayNs: 665.3),
+            "gate_up_lora_b": ProgramCost(startNs: 0.001, stepNs: 333, sortedStartNs: 51.43, sortedStepNs: 289.2,
+                residentPerSM: 1.071, segmentExitNs: 76.29, excessExitNs: 62.87,
+                exitDelayNs: 50.38),
         ])
         // END FITTED
 }

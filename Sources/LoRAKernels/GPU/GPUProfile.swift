@@ -32,8 +32,17 @@ public struct GPUProfile: Hashable, Sendable {
         /// while at bs 128 on 64 adapters 448 excess exits lift it from 10.9 to 16.5 µs.
         public var excessExitNs: Double
 
+        /// How long each excess exit dispatched ahead of a working program
+        /// holds that program back (ns, spread over the SMs; at most one
+        /// program's latency in all). On the H200 a sorted shrink over 64
+        /// rank-16 adapters at bs 128 takes 16.3 µs, and 8.5 µs with a tight
+        /// grid that has no excess exits; the permutation itself costs nothing
+        /// (gpu/results/h200-probe-sorted-shrink.jsonl).
+        public var exitDelayNs: Double
+
         public init(startNs: Double, stepNs: Double, sortedStartNs: Double, sortedStepNs: Double, residentPerSM: Double,
-                    segmentExitNs: Double, excessExitNs: Double) {
+                    segmentExitNs: Double, excessExitNs: Double, exitDelayNs: Double = 0) {
+            self.exitDelayNs = exitDelayNs
             self.startNs = startNs
             self.stepNs = stepNs
             self.sortedStartNs = sortedStartNs
@@ -51,7 +60,7 @@ public struct GPUProfile: Hashable, Sendable {
         func scaled(_ t: Double) -> ProgramCost {
             ProgramCost(startNs: startNs * t, stepNs: stepNs * t, sortedStartNs: sortedStartNs * t,
                         sortedStepNs: sortedStepNs * t, residentPerSM: residentPerSM,
-                        segmentExitNs: segmentExitNs * t, excessExitNs: excessExitNs * t)
+                        segmentExitNs: segmentExitNs * t, excessExitNs: excessExitNs * t, exitDelayNs: exitDelayNs * t)
         }
     }
 

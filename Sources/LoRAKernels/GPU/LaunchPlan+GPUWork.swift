@@ -28,6 +28,11 @@ public struct GPUWork: Hashable, Sendable {
     /// What DRAM must supply when nothing is in L2.
     public var uniqueBytes: Int
 
+    /// Excess exits dispatched before the last working program (segments are
+    /// dispatched in order, pid fastest): they delay the working programs
+    /// behind them. A sorted launch's trailing exits delay nothing.
+    public var excessExitsBeforeLastWork: Int = 0
+
     /// Programs launched.
     public var launched: Int { segmentExits + excessExits + workingPrograms }
 }
@@ -59,12 +64,19 @@ extension LaunchPlan {
             weightsOfSlot[seg.slot] = width * seg.reduction * bytes
         }
         let unique = weightsOfSlot.values.reduce(0, +) + streamBytes
+        // Excess exits of the segments before the last one that works.
+        var before = 0
+        if let last = segments.lastIndex(where: { $0.segmentExit == nil && $0.workingPids > 0 }) {
+            for seg in segments[..<last] where seg.segmentExit == nil {
+                before += (pidCount - seg.workingPids) * sliceCount
+            }
+        }
         return GPUWork(
             segmentExits: counts[.rank0Exit] + counts[.emptyExit],
             excessExits: counts[.excessExit],
             workingPrograms: counts.working,
             kSteps: kSteps, maxKSteps: maxKSteps,
             permuted: routing.permutation != nil,
-            tileBytes: tileBytes, uniqueBytes: unique)
+            tileBytes: tileBytes, uniqueBytes: unique, excessExitsBeforeLastWork: before)
     }
 }
