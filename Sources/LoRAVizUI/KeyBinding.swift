@@ -98,6 +98,8 @@ extension KeyBinding {
                    effect: .command { s, _ in s.nextDTypeCommand() }),
         KeyBinding(keys: [.char("m")], group: .batch, summary: "toggle decode / extend", commandShape: "mode M",
                    effect: .command { s, _ in s.toggleModeCommand() }),
+        KeyBinding(keys: [.char("g")], group: .batch, summary: "next GPU for the estimates", commandShape: "gpu NAME",
+                   effect: .command { s, _ in s.nextGPUCommand() }),
         // Run and history.
         KeyBinding(keys: [.char("r")], group: .run, summary: "run kernels, both routings",
                    commandShape: "run", hint: "r run", effect: .command { _, _ in .success(.run(reps: nil)) }),
@@ -232,6 +234,12 @@ extension AppState {
         let current = session.workload.kernel
         let index = kernels.firstIndex { $0.name == current.name } ?? 0
         return .success(.kernel(kernels[(index + 1) % kernels.count]))
+    }
+
+    func nextGPUCommand() -> Result<Command, KeyRefusal> {
+        let all = GPUProfile.all
+        let index = all.firstIndex { $0.name == session.gpu.name } ?? 0
+        return .success(.gpu(all[(index + 1) % all.count]))
     }
 
     func nextStackCommand() -> Result<Command, KeyRefusal> {

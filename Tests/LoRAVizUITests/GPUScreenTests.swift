@@ -82,5 +82,12 @@ final class GPUScreenTests: XCTestCase {
         _ = state.handle(.key(.char("u")))
         XCTAssertEqual(state.session.gpu.name, "h200")
         XCTAssertTrue(Screen.render(state).text.contains("H200 est. "))
+        // g steps through every profile and back.
+        var seen: [String] = []
+        for _ in GPUProfile.all {
+            _ = state.handle(.key(.char("g")))
+            seen.append(state.session.gpu.name)
+        }
+        XCTAssertEqual(seen, GPUProfile.names.dropFirst() + ["h200"])
     }
 }
