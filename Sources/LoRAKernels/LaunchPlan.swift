@@ -83,6 +83,8 @@ public struct LaunchPlan: Hashable, Sendable {
     public let kernel: Kernel
     public let routing: Routing
     public let dtype: DType
+    /// `R`: the weight buffers' largest rank, the row length of the expands' B weights.
+    public let maxRank: Int
     public let segments: [SegmentPlan]
     /// `cdiv(max_len, 16)`.
     public let rowBlocks: Int
@@ -103,6 +105,7 @@ public struct LaunchPlan: Hashable, Sendable {
         self.kernel = kernel
         self.routing = routing
         self.dtype = workload.dtype
+        self.maxRank = dims.maxRank
         self.rowBlocks = cdiv(routing.maxLength, Self.blockRows)
         let blockN = kernel.blocks.n
         let slices = kernel.outputSlices(dims)

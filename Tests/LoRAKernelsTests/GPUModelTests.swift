@@ -112,11 +112,11 @@ final class GPUModelTests: XCTestCase {
         let heldOut = try (Self.cases("h200-sweep.jsonl") + Self.cases("h200-sweep-holdout2.jsonl"))
             .filter { $0.measurement.split == .holdout }
         XCTAssertEqual(heldOut.count, 634)
-        // gpu/RESULTS.md: 83.6 %, 86.0 %, 83.4 % at the committed constants.
+        // gpu/RESULTS.md: 84.4 %, 85.3 %, 84.2 % at the committed constants.
         let score = GPUCalibration.score(.h200, on: heldOut)
         XCTAssertGreaterThanOrEqual(score.speedupFraction, 0.82, "\(score)")
         XCTAssertGreaterThanOrEqual(score.directionFraction, 0.84, "\(score)")
-        XCTAssertGreaterThanOrEqual(score.launchFraction, 0.81, "\(score)")
+        XCTAssertGreaterThanOrEqual(score.launchFraction, 0.82, "\(score)")
     }
 
     /// The committed constants are the fit's result on the calibration
@@ -128,7 +128,7 @@ final class GPUModelTests: XCTestCase {
         XCTAssertEqual(calib.count, 602)
         let committed = GPUCalibration.loss(.h200, calib)
         let refitted = GPUCalibration.loss(GPUCalibration.fit(.h200, to: calib, evaluations: 200, restarts: 0), calib)
-        XCTAssertLessThan(committed, 0.11)
+        XCTAssertLessThan(committed, 0.10)
         XCTAssertGreaterThan(refitted, committed * 0.98)
     }
 

@@ -82,7 +82,7 @@ extension GPUProfile {
         let unique = Double(work.uniqueBytes), l2 = Double(l2Bytes)
         let dramBytes = unique <= l2 ? unique * warmDRAMFraction : l2 * warmDRAMFraction + (unique - l2)
         let dramUs = work.workingPrograms > 0 ? dramBytes / (dramGBps * 1e3) : 0
-        let l2Us = work.workingPrograms > 0 ? Double(work.tileBytes) / (l2GBps * 1e3) : 0
+        let l2Us = work.workingPrograms > 0 ? Double(work.tileBytes + work.overfetchBytes) / (l2GBps * 1e3) : 0
         let memoryUs = dramUs + l2Us
         let occupancyUs = exitUs + computeUs
         // Excess exits ahead of the last working program hold it back, by at most its latency.

@@ -23,6 +23,13 @@ public struct GPUWork: Hashable, Sendable {
     /// tiles, output tiles; expands read and write the output): what crosses
     /// between L2 and the SMs.
     public var tileBytes: Int
+    /// Bytes the expands' weight loads fetch beyond the tile: a K step reads
+    /// `BLOCK_K` = 16 elements (32 bytes) of each weight row, but rows are `R`
+    /// elements long and the loads come in 128-byte lines, so at R ≥ 64 each
+    /// step fetches 4× what it uses. Per-sequence gate_up on the H200 costs
+    /// 264, 429 and 1,360 ns per program and SM at rank 16, 32 and 64 (1, 2, 4
+    /// steps): linear in these bytes, not in the steps.
+    public var overfetchBytes: Int = 0
     /// Bytes of distinct data the launch touches: each used adapter's weights
     /// once, x once, the output once (twice for the expands' read-add-write).
     /// What DRAM must supply when nothing is in L2.
@@ -45,7 +52,10 @@ extension LaunchPlan {
         let blockK = kernel.blocks.k
         // The expands read the base output and write it back: 2 passes.
         let outputPasses = kernel.isShrink ? 1 : 2
-        var kSteps = 0, maxKSteps = 0, tileBytes = 0, streamBytes = 0
+        var kSteps = 0, maxKSteps = 0, tileBytes = 0, streamBytes = 0, overfetch = 0
+        // 128-byte lines over rows of R elements; what one K step uses of a row.
+        let rowFetch = min(128, maxRank * bytes), stepUse = blockK * bytes
+        let extraPerRowStep = kernel.isShrink ? 0 : max(0, rowFetch - stepUse)
         var weightsOfSlot: [Int: Int] = [:]
         for seg in segments where seg.segmentExit == nil {
             let steps = cdiv(seg.reduction, blockK)
@@ -57,6 +67,7 @@ extension LaunchPlan {
             tileBytes += seg.length * seg.columnTiles * sliceCount * seg.reduction * bytes
             // W: once per row block per valid column (masked lanes fetch nothing).
             tileBytes += seg.rowBlocks * width * seg.reduction * bytes
+            overfetch += seg.rowBlocks * width * steps * extraPerRowStep
             // The output cells of the valid rows.
             tileBytes += seg.length * width * bytes * outputPasses
             // Distinct x rows (slice i reads its own r columns) and output rows.
@@ -77,6 +88,6 @@ extension LaunchPlan {
             workingPrograms: counts.working,
             kSteps: kSteps, maxKSteps: maxKSteps,
             permuted: routing.permutation != nil,
-            tileBytes: tileBytes, uniqueBytes: unique, excessExitsBeforeLastWork: before)
+            tileBytes: tileBytes, overfetchBytes: overfetch, uniqueBytes: unique, excessExitsBeforeLastWork: before)
     }
 }
