@@ -16,20 +16,19 @@ public enum RunPanel {
         // the box's top edge when it fits there (the rows below hold the CPU run).
         let gpu = state.plans.gpu
         let sep = g.isASCII ? " - " : " · "
-        let titled = Format.width(title + sep + gpu.headline) <= area.width - 4
-        canvas.box(area, title: titled ? title + sep + gpu.headline : title, glyphs: g)
+        // The model writes `→`; in ASCII it reads `->`, as every arrow of the screen does.
+        let headline = gpu.headline.replacingOccurrences(of: "→", with: g.arrow)
+        let compactHeadline = gpu.compactHeadline.replacingOccurrences(of: "→", with: g.arrow)
+        let titled = Format.width(title + sep + headline) <= area.width - 4
+        canvas.box(area, title: titled ? title + sep + headline : title, glyphs: g)
         let inner = area.inset(1)
         let width = inner.width - 2
         var lines: [PanelText.Line] = []
         if !titled {
-            lines.append(PanelText.Line(variants: [gpu.headline, gpu.compactHeadline], style: CellStyle(.accent, bold: true), rank: 0))
+            lines.append(PanelText.Line(variants: [headline, compactHeadline], style: CellStyle(.accent, bold: true), rank: 0))
         }
-        // The focused grid's estimate term by term (docs/gpu-model.md); Tab shows the other's.
-        let focused = state.plans.estimate(state.focus)
-        let name = state.focus == .sorted ? "sorted" : "per-seq"
-        lines.append(PanelText.Line(
-            variants: ["\(name): " + focused.summary, "\(name): " + focused.compactSummary],
-            style: .dim, rank: session.lastRun == nil ? 1 : 3))
+        // Both launches' estimates term by term; after a run they give way to the timings.
+        lines += breakdownLines(gpu, focus: state.focus, width: width, glyphs: g, rank: session.lastRun == nil ? 1 : 3)
         if let run = state.run {
             let spin = g.spinner[Int(state.now * 10) % g.spinner.count]
             let barWidth = max(4, min(30, width - 16))
@@ -63,9 +62,38 @@ public enum RunPanel {
                     .replacingOccurrences(of: "·", with: g.isASCII ? "-" : "·"), style: .dim, rank: 3))
         } else if state.run == nil {
             lines.append(PanelText.Line("no run yet: r runs the kernels", style: .dim, rank: 0))
-            lines.append(PanelText.Line("both routings, SIMD on the CPU, checked against an fp64 reference", style: .dim, rank: 2))
+            lines.append(PanelText.Line(variants: ["both routings, SIMD on the CPU, checked against fp64",
+                                                   "both routings, SIMD, vs fp64"], style: .dim, rank: 2))
         }
         PanelText(lines: lines).render(in: inner, glyphs: g, into: &canvas)
+    }
+
+    /// Both routings' GPU estimates term by term (docs/gpu-model.md), under a
+    /// heading that names the terms: `per-seq 2.2 + max(0.3, 0.0 + 1.1, 0.4) compute-bound`.
+    ///
+    /// Where a routing's terms do not fit on one row, one line says what
+    /// bounds each launch instead (`bound: compute → exits`). The focused
+    /// grid's line is kept longest; the heading gives way first.
+    static func breakdownLines(_ gpu: GPUComparison, focus: RoutingKind, width: Int, glyphs g: Glyphs,
+                               rank: Int) -> [PanelText.Line] {
+        let estimates = [(RoutingKind.perSequence, "per-seq", gpu.perSequence), (.sorted, "sorted ", gpu.sorted)]
+        // `compactSummary` is the model's own wording; shorter forms drop its unit (the heading
+        // has it), then the "-bound".
+        let variants = estimates.map { kind, name, e -> (RoutingKind, [String]) in
+            let terms = name + " " + e.compactSummary
+            let unitless = terms.replacingOccurrences(of: " µs, ", with: " ")
+            return (kind, [terms, unitless, unitless.replacingOccurrences(of: "-bound", with: "")])
+        }
+        guard variants.allSatisfy({ Format.width($0.1.last!) <= width }) else {
+            let a = gpu.perSequence.bound.rawValue, b = gpu.sorted.bound.rawValue
+            return [PanelText.Line(variants: ["per-seq \(a)-bound, sorted \(b)-bound", "bound: \(a) \(g.arrow) \(b)"],
+                                   style: .dim, rank: rank)]
+        }
+        var lines = [PanelText.Line("µs: floor+max(longest+held, exits+compute, memory)", style: .dim, rank: rank + 1)]
+        for (kind, texts) in variants {
+            lines.append(PanelText.Line(variants: texts, style: .dim, rank: kind == focus ? rank : rank + 1))
+        }
+        return lines
     }
 
     /// Each routing's timing, as a table with a heading when `width` allows,

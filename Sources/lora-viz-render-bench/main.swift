@@ -44,6 +44,14 @@ for (bs, slots) in [(512, 64), (4096, 512)] {
     var planSeconds = 0.0
     var state: AppState!
     planSeconds = seconds { state = AppState(session: s, width: 200, height: 60, glyphs: .unicode) }
+    // The GPU estimate of both routings, which the plans carry: closed forms over the segments.
+    let plans = state.plans
+    var estimateSamples: [Double] = []
+    for _ in 0..<200 {
+        estimateSamples.append(seconds { _ = s.gpu.compare(perSequence: plans.perSequence, sorted: plans.sorted) })
+    }
+    print("bs \(bs) x mlpb \(slots): GPU estimate of both routings \(String(format: "%.1f", median(estimateSamples) * 1e6)) µs "
+          + "(median of 200; computed once per change, with the plans)")
     for (w, h) in [(120, 40), (200, 60)] {
         state.width = w
         state.height = h

@@ -110,7 +110,12 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(text.contains("bs 26 tokens 26"))
         // The GPU estimate is on screen before any run: beside each grid and as the run panel's headline.
         XCTAssertEqual(text.components(separatedBy: "H200 est. ").count - 1, 3, text)
-        XCTAssertTrue(text.contains("H200 est. ") && text.contains("→"), text)
+        let headline = text.split(separator: "\n").first { $0.contains("┌ run · H200 est. ") }
+        XCTAssertTrue(headline.map { $0.contains(" µs → ") && $0.contains("×") } ?? false, text)
+        // Both launches' breakdowns under the heading that names their terms.
+        XCTAssertTrue(text.contains("│ µs: floor+max(longest+held, exits+compute, memory)"), text)
+        XCTAssertTrue(text.contains("│ per-seq ") && text.contains("│ sorted  "), text)
+        XCTAssertTrue(text.contains("no run yet"), text)
         // Add a sequence with a key.
         try keys("a")
         try waitFor("bs 27 tokens 27")

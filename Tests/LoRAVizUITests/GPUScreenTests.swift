@@ -23,20 +23,51 @@ final class GPUScreenTests: XCTestCase {
         XCTAssertTrue(text.contains(c.headline), text)
         XCTAssertTrue(text.contains("launched 448  util 6.3%  W 896 KiB  H200 est. \(formatMicroseconds(c.perSequence.totalUs))"), text)
         XCTAssertTrue(text.contains("launched 28672  util 6.3%  W 896 KiB  H200 est. \(formatMicroseconds(c.sorted.totalUs))"), text)
-        // The focused grid's breakdown, term by term.
-        XCTAssertTrue(text.contains("per-seq: " + c.perSequence.compactSummary.prefix(20)), text)
-        XCTAssertTrue(text.contains("\(c.perSequence.bound.rawValue)-bound"), text)
+        // Both launches' breakdowns, term by term, under a heading that names the terms.
+        XCTAssertTrue(text.contains("µs: floor+max(longest+held, exits+compute, memory)"), text)
+        let lines = text.split(separator: "\n").map(String.init)
+        for (name, e) in [("per-seq ", c.perSequence), ("sorted  ", c.sorted)] {
+            let line = lines.first { $0.contains("│ " + name + e.compactSummary.prefix(20)) }
+            XCTAssertNotNil(line, "no \(name)breakdown:\n\(text)")
+            XCTAssertTrue(line?.contains(" \(e.bound.rawValue)") ?? false, line ?? text)
+        }
+    }
+
+    /// Where a routing's terms do not fit the run panel on one row (80×24), one
+    /// line says what bounds each launch; nothing wraps into a half-read formula.
+    func testBreakdownDegradesToTheBoundsOnANarrowPanel() throws {
+        let session = try Self.gateUpBS1()
+        let c = GPUProfile.h200.compare(perSequence: session.plan(.perSequence), sorted: session.plan(.sorted))
+        let text = screen(session, 80, 24)
+        XCTAssertTrue(text.contains("bound: \(c.perSequence.bound.rawValue) → \(c.sorted.bound.rawValue)"), text)
+        XCTAssertFalse(text.contains("max("), text)
+        XCTAssertTrue(text.contains(c.compactHeadline), text)
+        // ASCII (the golden files): the same line with ASCII stand-ins, µs as us.
+        let ascii = Screen.render(AppState(session: session, width: 120, height: 40, glyphs: .ascii)).text
+        XCTAssertTrue(ascii.contains("us: floor+max(longest+held, exits+compute, memory)"), ascii)
+        XCTAssertTrue(ascii.unicodeScalars.allSatisfy(\.isASCII), ascii)
     }
 
     func testSmallScreensKeepTheHeadlineAndEveryEstimateFits() throws {
-        let session = try Self.gateUpBS1()
-        for (w, h) in [(80, 24), (100, 30), (120, 40), (200, 60)] {
-            let text = screen(session, w, h)
-            XCTAssertTrue(text.contains("H200 est. "), "\(w)×\(h):\n\(text)")
-            XCTAssertEqual(text.split(separator: "\n", omittingEmptySubsequences: false).count - (text.hasSuffix("\n") ? 1 : 0), h)
-            for line in text.split(separator: "\n") { XCTAssertLessThanOrEqual(Format.width(String(line)), w) }
-            // Both grids keep their own estimate.
-            XCTAssertGreaterThanOrEqual(text.components(separatedBy: "H200 est. ").count - 1, 3, "\(w)×\(h):\n\(text)")
+        let sessions = [try Self.gateUpBS1(), try ScreenSnapshotTests.defaultSession, try ScreenSnapshotTests.bigSession,
+                        try ScreenSnapshotTests.qkvSession]
+        for session in sessions {
+            let c = GPUProfile.h200.compare(perSequence: session.plan(.perSequence), sorted: session.plan(.sorted))
+            for (w, h) in [(80, 24), (100, 30), (120, 40), (200, 60)] {
+                let text = screen(session, w, h)
+                XCTAssertTrue(text.contains("H200 est. "), "\(w)×\(h):\n\(text)")
+                XCTAssertEqual(text.split(separator: "\n", omittingEmptySubsequences: false).count - (text.hasSuffix("\n") ? 1 : 0), h)
+                for line in text.split(separator: "\n") { XCTAssertLessThanOrEqual(Format.width(String(line)), w) }
+                // Both grids keep their own estimate, whole (not cut at the pane's edge), and the
+                // run panel its headline, in full from 120 columns.
+                for e in [c.perSequence, c.sorted] {
+                    let figure = "H200 est. \(formatMicroseconds(e.totalUs))"
+                    XCTAssertTrue(text.contains(figure + " ") || text.contains(figure + "\n") || text.contains(figure + "│"),
+                                  "\(w)×\(h): \(figure) whole:\n\(text)")
+                }
+                XCTAssertTrue(text.contains(w >= 120 ? c.headline : c.compactHeadline) || text.contains(c.headline), "\(w)×\(h):\n\(text)")
+                XCTAssertGreaterThanOrEqual(text.components(separatedBy: "H200 est. ").count - 1, 3, "\(w)×\(h):\n\(text)")
+            }
         }
     }
 
