@@ -1,4 +1,4 @@
-/// One of the four multi-LoRA segmented GEMM kernels (KERNELS.md §3).
+/// One of the four multi-LoRA segmented GEMM kernels (docs/kernels.md §3).
 public enum Kernel: Hashable, Sendable {
     /// The shrink `x · Aᵀ`; `stack` is 1 (plain), 2 (gate_up) or 3 (qkv).
     case sgemmLoRAA(stack: Int)
@@ -49,7 +49,7 @@ public enum Kernel: Hashable, Sendable {
         }
     }
 
-    /// The output columns of each slice (`n_offs`, KERNELS.md §3): the shrink's
+    /// The output columns of each slice (`n_offs`, docs/kernels.md §3): the shrink's
     /// `stack·R` (an adapter of rank `r` uses the first `stack·r`), `N`, q/k/v,
     /// gate/up. Slice `i` reads x columns from `i · r`.
     public func outputSlices(_ dims: ModelDims) -> [Range<Int>] {
@@ -61,7 +61,7 @@ public enum Kernel: Hashable, Sendable {
         }
     }
 
-    /// Block sizes, one table for all four kernels (KERNELS.md §3).
+    /// Block sizes, one table for all four kernels (docs/kernels.md §3).
     public var blocks: BlockSizes {
         switch self {
         case .sgemmLoRAA: return BlockSizes(s: 16, n: 16, k: 256)

@@ -15,7 +15,7 @@ public struct GridPosition: Hashable, Sendable {
 }
 
 /// What one segment of a routing means to one kernel: the values every
-/// program of that segment computes in steps 1–4 of KERNELS.md §3.
+/// program of that segment computes in steps 1–4 of docs/kernels.md §3.
 public struct SegmentPlan: Hashable, Sendable {
     /// The segment's index (`seg`).
     public var segment: Int

@@ -1,4 +1,4 @@
-/// How one program of a launch ends (KERNELS.md §3, "The fate of every program").
+/// How one program of a launch ends (docs/kernels.md §3, "The fate of every program").
 ///
 /// The first three leave before touching memory; the last three run the K loop.
 public enum ProgramFate: String, CaseIterable, Hashable, Sendable, Codable {

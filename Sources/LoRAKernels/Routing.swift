@@ -14,7 +14,7 @@ public enum RoutingKind: String, CaseIterable, Hashable, Sendable, Codable {
     }
 }
 
-/// The "batch info" a kernel launch receives (KERNELS.md §2).
+/// The "batch info" a kernel launch receives (docs/kernels.md §2).
 public struct Routing: Hashable, Sendable {
     public var kind: RoutingKind
     /// `seg_lens`: token rows of every segment.

@@ -2,7 +2,7 @@ import XCTest
 @testable import LoRAKernels
 
 /// Closed-form counts held against enumeration, and fates held against the
-/// literal program of KERNELS.md §3, over thousands of random batches.
+/// literal program of docs/kernels.md §3, over thousands of random batches.
 final class LaunchPlanSweepTests: XCTestCase {
     static let kernels: [Kernel] = [.sgemmLoRAA(stack: 1), .sgemmLoRAA(stack: 2), .sgemmLoRAA(stack: 3),
                                     .sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB]
@@ -29,7 +29,7 @@ final class LaunchPlanSweepTests: XCTestCase {
                         kernel: Self.kernels.randomElement(using: &g)!)
     }
 
-    /// The program of KERNELS.md §3 steps 1–5, written out literally from the routing.
+    /// The program of docs/kernels.md §3 steps 1–5, written out literally from the routing.
     func literalFate(_ w: Workload, _ r: Routing, pid: Int, slice: Int, seg: Int) -> ProgramFate {
         let slot = r.weightIndices[seg]
         let rank = w.batch.slotRanks[slot]

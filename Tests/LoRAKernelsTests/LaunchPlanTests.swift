@@ -1,7 +1,7 @@
 import XCTest
 @testable import LoRAKernels
 
-/// Plans worked out by hand from KERNELS.md §3, for all four kernels and both routings.
+/// Plans worked out by hand from docs/kernels.md §3, for all four kernels and both routings.
 final class LaunchPlanTests: XCTestCase {
     /// Builds a workload whose sequences are given as adapter names in batch order.
     func workload(slots: Int = 8, adapters: [(String, Int)], sequences: [String],

@@ -28,7 +28,7 @@ enum ExpandProgram {
         let endColumn = min(seg.sliceWidths[block.slice], block.columnTiles.upperBound * blockN)
         guard firstColumn < endColumn else { return }
         let r = seg.reduction
-        let inputColumn = block.slice * seg.rank  // KERNELS.md §3: slice i reads x from i·r
+        let inputColumn = block.slice * seg.rank  // docs/kernels.md §3: slice i reads x from i·r
         let x = launch.inputs.x.pointer
         let xStride = launch.inputs.xRowStride
         let w = UnsafePointer(weights.pointer + slice.base)
@@ -196,7 +196,7 @@ enum ExpandProgram {
         }
     }
 
-    /// KERNELS.md §3 step 7 for the expands, on one 16-wide column vector of one row.
+    /// docs/kernels.md §3 step 7 for the expands, on one 16-wide column vector of one row.
     struct Epilogue<E: KernelElement> {
         /// The output at the slice's first column.
         let output: UnsafeMutablePointer<E>

@@ -11,7 +11,7 @@ struct Launch<E: KernelElement> {
     var inputWidth: Int { inputs.inputWidth }
 
     /// The physical token row of row `j` of a tile: `seg_indptr[seg] + j`, or
-    /// through `perm` in the sorted routing (KERNELS.md §3 step 5).
+    /// through `perm` in the sorted routing (docs/kernels.md §3 step 5).
     @inline(__always)
     func physicalRow(_ tile: ProgramTile, _ j: Int) -> Int {
         plan.routing.physicalRow(segment: tile.position.segment, row: tile.rowStart + j)

@@ -25,7 +25,7 @@ enum SGemmLoRAA {
     /// other; the whole K (no chunks) 8 % slower.
     static let kChunk = blockK
 
-    /// One program (steps 5–7 of KERNELS.md §3; steps 1–4 are the plan's).
+    /// One program (steps 5–7 of docs/kernels.md §3; steps 1–4 are the plan's).
     ///
     /// The executor runs `rowBlock` instead (the same cells, the same bits);
     /// this lone form is what the row-block schedule is tested against, and

@@ -1,6 +1,6 @@
 /// The seeded tensors one workload runs on, rounded to its dtype.
 ///
-/// Values (canonical layouts, KERNELS.md §1):
+/// Values (canonical layouts, docs/kernels.md §1):
 /// - `x (S, inputWidth)`: uniform in `[-1, 1)`;
 /// - weights of every slot with rank `r > 0`: uniform in `[-1, 1)` divided by
 ///   `√K_eff` (`K` for the shrink's A, `r` for the expands' B), so outputs stay
@@ -88,7 +88,7 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
         for (slot, rank) in ranks.enumerated() {
             guard rank > 0 else { weights.append(nil); layouts.append([]); rowMajor.append(nil); continue }
             let r = min(rank, dims.maxRank)
-            // The canonical W[slot][n][k] (KERNELS.md §1), scaled so outputs stay near unit size.
+            // The canonical W[slot][n][k] (docs/kernels.md §1), scaled so outputs stay near unit size.
             let depth: Int, scale: Float, slices: [Range<Int>]
             if case .sgemmLoRAA(let stack) = kernel {
                 (depth, scale, slices) = (dims.hidden, 1 / Float(dims.hidden).squareRoot(), [0 ..< stack * r])
