@@ -82,7 +82,7 @@ public func formatMicroseconds(_ us: Double) -> String {
 
 /// `6.4×`, `0.18×`.
 public func formatRatio(_ r: Double) -> String {
-    r >= 10 ? String(format: "%.1f×", r) : r >= 1 ? String(format: "%.2f×", r) : String(format: "%.2f×", r)
+    String(format: r >= 10 ? "%.1f×" : "%.2f×", r)
 }
 
 /// `448`, `28k`, `1.2M`.

@@ -48,8 +48,11 @@ public struct GPUWork: Hashable, Sendable {
 
 extension LaunchPlan {
     /// The launch in the cost model's terms.
+    ///
+    /// One pass over the segments: the exit and working counts are those of
+    /// `fateCounts` (a test holds them against enumeration), summed here
+    /// rather than by a second pass.
     public var gpuWork: GPUWork {
-        let counts = fateCounts
         let bytes = dtype.byteCount
         let blockK = kernel.blocks.k
         // The expands read the base output and write it back: 2 passes.
@@ -59,9 +62,18 @@ extension LaunchPlan {
         let rowFetch = min(128, maxRank * bytes), stepUse = blockK * bytes
         let extraPerRowStep = kernel.isShrink ? 0 : max(0, rowFetch - stepUse)
         var weightsOfSlot: [Int: Int] = [:]
-        for seg in segments where seg.segmentExit == nil {
+        var segmentExits = 0, excessExits = 0, working = 0, excessBeforeLastWork = 0
+        for seg in segments {
+            guard seg.segmentExit == nil else {
+                segmentExits += pidCount * sliceCount
+                continue
+            }
+            // The excess exits of the segments before the last one that works.
+            if seg.workingPids > 0 { excessBeforeLastWork = excessExits }
+            excessExits += (pidCount - seg.workingPids) * sliceCount
             let steps = cdiv(seg.reduction, blockK)
             let programs = seg.workingPids * sliceCount
+            working += programs
             kSteps += programs * steps
             if programs > 0 { maxKSteps = max(maxKSteps, steps) }
             let width = seg.sliceWidths.reduce(0, +)
@@ -77,19 +89,12 @@ extension LaunchPlan {
             weightsOfSlot[seg.slot] = width * seg.reduction * bytes
         }
         let unique = weightsOfSlot.values.reduce(0, +) + streamBytes
-        // Excess exits of the segments before the last one that works.
-        var before = 0
-        if let last = segments.lastIndex(where: { $0.segmentExit == nil && $0.workingPids > 0 }) {
-            for seg in segments[..<last] where seg.segmentExit == nil {
-                before += (pidCount - seg.workingPids) * sliceCount
-            }
-        }
         return GPUWork(
-            segmentExits: counts[.rank0Exit] + counts[.emptyExit],
-            excessExits: counts[.excessExit],
-            workingPrograms: counts.working,
+            segmentExits: segmentExits,
+            excessExits: excessExits,
+            workingPrograms: working,
             kSteps: kSteps, maxKSteps: maxKSteps,
             permuted: routing.permutation != nil,
-            tileBytes: tileBytes, overfetchBytes: overfetch, uniqueBytes: unique, excessExitsBeforeLastWork: before)
+            tileBytes: tileBytes, overfetchBytes: overfetch, uniqueBytes: unique, excessExitsBeforeLastWork: excessBeforeLastWork)
     }
 }
