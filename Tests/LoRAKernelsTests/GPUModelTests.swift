@@ -87,6 +87,7 @@ final class GPUModelTests: XCTestCase {
     /// memory-bound launch slower.
     func testUncalibratedProfilesAreLabelled() {
         for p in GPUProfile.all {
+            XCTAssertEqual(Set(p.programs.keys), Set(Kernel.names), p.name)
             XCTAssertEqual(GPUProfile.named(p.name.uppercased())?.name, p.name)
             XCTAssertEqual(p.estimateLabel.contains("uncalibrated"), !p.calibrated)
         }

@@ -4,9 +4,9 @@ import Foundation
 /// profile predicts them (`lora-viz gpu-fit`, `lora-viz gpu-check`).
 ///
 /// The fit minimises, over the `calib` records, the squared log error of every
-/// measured launch plus twice that of every measured speedup (the speedup is
-/// what the tool is asked to get right), by Nelder–Mead over the logarithms
-/// of the parameters, so each stays positive.
+/// measured launch plus `speedupWeight` times that of every measured speedup
+/// (the speedup is what the tool is asked to get right), by Levenberg–Marquardt
+/// over the logarithms of the parameters, so each stays positive.
 public enum GPUCalibration {
     /// One measured launch with its work priced once.
     public struct Sample: Hashable, Sendable {
@@ -104,7 +104,7 @@ public enum GPUCalibration {
     static func parameters(of p: GPUProfile) -> [Double] {
         var v = [p.launchFloorUs, p.l2GBps, p.warmDRAMFraction]
         for name in kernelNames {
-            let c = p.programs[name] ?? p.programCost(.sgemmLoRAB)
+            let c = p.programs[name]!
             v += [c.startNs, c.stepNs, c.sortedStartNs, c.sortedStepNs, c.residentPerSM, c.segmentExitNs, c.excessExitNs, c.exitDelayNs]
         }
         return v

@@ -41,7 +41,7 @@ public struct GPUProfile: Hashable, Sendable {
         public var exitDelayNs: Double
 
         public init(startNs: Double, stepNs: Double, sortedStartNs: Double, sortedStepNs: Double, residentPerSM: Double,
-                    segmentExitNs: Double, excessExitNs: Double, exitDelayNs: Double = 0) {
+                    segmentExitNs: Double, excessExitNs: Double, exitDelayNs: Double) {
             self.exitDelayNs = exitDelayNs
             self.startNs = startNs
             self.stepNs = stepNs
@@ -108,8 +108,9 @@ public struct GPUProfile: Hashable, Sendable {
 
     /// The cost of one working program of `kernel`.
     public func programCost(_ kernel: Kernel) -> ProgramCost {
-        programs[kernel.name] ?? ProgramCost(startNs: 1000, stepNs: 500, sortedStartNs: 1000, sortedStepNs: 500,
-                                             residentPerSM: 8, segmentExitNs: 100, excessExitNs: 100)
+        // Every profile holds all four kernels (GPUModelTests checks each).
+        guard let cost = programs[kernel.name] else { preconditionFailure("\(name) has no costs for \(kernel.name)") }
+        return cost
     }
 
     /// The label shown beside every estimate: `H200 est.` or `L40S est. (uncalibrated)`.
