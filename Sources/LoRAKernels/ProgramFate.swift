@@ -1,25 +1,33 @@
-/// How one program of a launch ends (docs/kernels.md §3, "The fate of every program").
+/// How one program of a launch ends (docs/kernels.md §3 and
+/// docs/strategies.md, "Fates"): exactly one of nine.
 ///
-/// The first three leave before touching memory; the last three run the K loop.
+/// The first six leave without running the K loop; the last three run it.
 public enum ProgramFate: String, CaseIterable, Hashable, Sendable, Codable {
     /// The segment's slot has rank 0 (base model or unused slot).
     case rank0Exit = "rank0_exit"
-    /// The segment holds no tokens (sorted routing, unused slot).
+    /// vLLM: the group's LoRA id is -1 (base-model tokens, or an unused group).
+    case noLoRAExit = "no_lora_exit"
+    /// The segment holds no tokens (sorted routing's unused slot, a graph's padding).
     case emptyExit = "empty_exit"
-    /// `pid_s · 16 ≥ len`: the grid was sized for `max_len`, the segment is shorter.
+    /// The row tile starts past the segment's tokens: the grid was sized for more rows.
     case excessExit = "excess_exit"
-    /// Runs its K loop, but every column of its tile is invalid (qkv k/v tiles past `Nkv`).
+    /// vLLM expand: the column tile starts past this slice's width; returns before the K loop.
+    case columnExit = "column_exit"
+    /// vLLM split-K: the split's K range starts past K; it skips the loop but
+    /// still adds a zero tile to the output.
+    case splitIdle = "split_idle"
+    /// Runs its K loop, but every column of its tile is invalid.
     case maskedOut = "masked_out"
-    /// Works with some of its 16 rows invalid.
+    /// Works with some of its rows invalid.
     case partial
-    /// Works with all 16 rows valid.
+    /// Works with all its rows valid.
     case full
 
     /// Whether the program passes the early exits and runs its K loop.
     public var runsKLoop: Bool {
         switch self {
-        case .rank0Exit, .emptyExit, .excessExit: return false
         case .maskedOut, .partial, .full: return true
+        default: return false
         }
     }
 
@@ -27,8 +35,11 @@ public enum ProgramFate: String, CaseIterable, Hashable, Sendable, Codable {
     public var label: String {
         switch self {
         case .rank0Exit: return "rank-0 exit"
+        case .noLoRAExit: return "no-LoRA exit"
         case .emptyExit: return "empty-segment exit"
         case .excessExit: return "excess exit"
+        case .columnExit: return "column exit"
+        case .splitIdle: return "idle split"
         case .maskedOut: return "masked-out"
         case .partial: return "partial"
         case .full: return "full"
@@ -42,11 +53,14 @@ extension ProgramFate {
     public var ordinal: Int {
         switch self {
         case .rank0Exit: return 0
-        case .emptyExit: return 1
-        case .excessExit: return 2
-        case .maskedOut: return 3
-        case .partial: return 4
-        case .full: return 5
+        case .noLoRAExit: return 1
+        case .emptyExit: return 2
+        case .excessExit: return 3
+        case .columnExit: return 4
+        case .splitIdle: return 5
+        case .maskedOut: return 6
+        case .partial: return 7
+        case .full: return 8
         }
     }
 }
@@ -56,7 +70,7 @@ extension ProgramFate {
 /// Kept in one SIMD vector because the zoomed grid views add up thousands of
 /// blocks per frame.
 public struct FateCounts: Hashable, Sendable {
-    @usableFromInline var counts = SIMD8<Int>()
+    @usableFromInline var counts = SIMD16<Int>()
 
     public init() {}
 
@@ -72,17 +86,20 @@ public struct FateCounts: Hashable, Sendable {
     /// Programs that run their K loop (masked-out, partial, full).
     public var working: Int { self[.maskedOut] + self[.partial] + self[.full] }
 
+    /// Programs that leave without a K loop (every exit and idle split).
+    public var exiting: Int { total - working }
+
     /// The fate with the most programs (ties go to the later, working fates).
     public var dominant: ProgramFate {
         var best = 0
-        for i in 1..<6 where counts[i] >= counts[best] { best = i }
+        for i in 1..<ProgramFate.allCases.count where counts[i] >= counts[best] { best = i }
         return ProgramFate.allCases[best]
     }
 
     /// The only fate present, if exactly one is.
     public var single: ProgramFate? {
         var found: Int?
-        for i in 0..<6 where counts[i] > 0 {
+        for i in 0..<ProgramFate.allCases.count where counts[i] > 0 {
             if found != nil { return nil }
             found = i
         }

@@ -1,22 +1,6 @@
-/// Which way a batch is cut into segments for a launch.
-public enum RoutingKind: String, CaseIterable, Hashable, Sendable, Codable {
-    /// One segment per sequence (before SGLang PR 22386).
-    case perSequence = "per-sequence"
-    /// Tokens sorted by adapter, one segment per slot (the change).
-    case sorted
-
-    /// A short title for the grid views.
-    public var title: String {
-        switch self {
-        case .perSequence: return "per-sequence"
-        case .sorted: return "per-adapter (sorted)"
-        }
-    }
-}
-
 /// The "batch info" a kernel launch receives (docs/kernels.md §2).
 public struct Routing: Hashable, Sendable {
-    public var kind: RoutingKind
+    public var kind: Strategy
     /// `seg_lens`: token rows of every segment.
     public var segmentLengths: [Int]
     /// `seg_indptr`: exclusive prefix sum of `seg_lens`, `numSegments + 1` long.
@@ -59,12 +43,7 @@ public struct Routing: Hashable, Sendable {
     /// every token carries its sequence's slot and the sort runs over tokens:
     /// a what-if SGLang does not do.
     public static func sorted(_ batch: Batch) -> Routing {
-        // Slot of every physical token row.
-        var tokenSlots: [Int] = []
-        tokenSlots.reserveCapacity(batch.totalTokens)
-        for (slot, length) in zip(batch.weightIndices, batch.sequenceLengths) {
-            tokenSlots.append(contentsOf: repeatElement(slot, count: length))
-        }
+        let tokenSlots = tokenSlots(batch)
         // A counting sort is a stable argsort on small integer keys.
         var lengths = [Int](repeating: 0, count: batch.slotCount)
         for slot in tokenSlots { lengths[slot] += 1 }
@@ -91,16 +70,19 @@ public struct Routing: Hashable, Sendable {
     /// graph cannot; the calibration data times it, so the cost model prices it.
     public static func tight(_ batch: Batch) -> Routing {
         var routing = sorted(batch)
+        routing.kind = .tight
         routing.maxLength = routing.segmentLengths.max() ?? 0
         return routing
     }
 
-    /// The routing of a batch of the given kind.
-    public static func make(_ kind: RoutingKind, for batch: Batch) -> Routing {
-        switch kind {
-        case .perSequence: return perSequence(batch)
-        case .sorted: return sorted(batch)
+    /// Every token's slot, in batch order.
+    static func tokenSlots(_ batch: Batch) -> [Int] {
+        var tokenSlots: [Int] = []
+        tokenSlots.reserveCapacity(batch.totalTokens)
+        for (slot, length) in zip(batch.weightIndices, batch.sequenceLengths) {
+            tokenSlots.append(contentsOf: repeatElement(slot, count: length))
         }
+        return tokenSlots
     }
 }
 

@@ -42,12 +42,14 @@ enum Usage {
         "remove": "remove seq I | remove adapter NAME",
         "clear": "clear",
         "kernel": "kernel sgemm_lora_a|sgemm_lora_b|qkv_lora_b|gate_up_lora_b [stack=1|2|3]",
+        "strategies": "strategies " + Strategy.names.joined(separator: "|") + "… [chunk="
+            + StrategyOptions.chunks.map(String.init).joined(separator: "|") + "] [graph_segments=N] [specialize=true|false]",
         "run": "run [reps=N]",
         "title": "title \"TEXT\"",
         "narrate": "narrate \"TEXT\"",
         "pause": "pause",
         "sleep": "sleep DURATION (1.5s, 200ms)",
-        "select": "select per-sequence|sorted X Y [Z]",
+        "select": "select " + Strategy.names.joined(separator: "|") + " X Y [Z]",
         "expect": "expect PATH ==|!=|<|<=|>|>= VALUE",
         "output": "output FILE",
         "record": "record FILE [force=true]",
@@ -222,11 +224,28 @@ struct ArgumentReader {
         case "sleep":
             try expect(positionals: 1, keys: [])
             return .sleep(seconds: try duration(positional(0, "a duration")))
-        case "select":
-            let r = try positional(0, "per-sequence or sorted")
-            guard r.kind == .word, let routing = RoutingKind(rawValue: r.value) else {
-                throw error(at: r, "unknown routing '\(r.spelling)'; expected per-sequence or sorted")
+        case "strategies":
+            try expect(positionals: Int.max, keys: ["chunk", "graph_segments", "specialize"])
+            guard !positionals.isEmpty else { throw error(at: nil, "missing a strategy name; \(usage)") }
+            var chosen: [Strategy] = []
+            for t in positionals {
+                let strategy = try strategy(t)
+                if chosen.contains(strategy) { throw error(at: t, "'\(t.value)' is named twice") }
+                chosen.append(strategy)
             }
+            var choice = StrategyChoice(chosen)
+            if let t = key("chunk") {
+                let c = try int(t, "chunk", StrategyOptions.chunks.first!...StrategyOptions.chunks.last!)
+                guard StrategyOptions.chunks.contains(c) else {
+                    throw error(at: t, "chunk=\(c) is not a csgmv chunk size (\(StrategyOptions.chunks.map(String.init).joined(separator: ", ")))", value: true)
+                }
+                choice.chunk = c
+            }
+            choice.graphSegments = try key("graph_segments").map { try int($0, "graph_segments", 1...StrategyOptions.graphSegmentLimit) }
+            choice.specialize = try key("specialize").map { try bool($0, "specialize") }
+            return .strategies(choice)
+        case "select":
+            let routing = try strategy(positional(0, "a strategy name"))
             guard positionals.count <= 4 else { throw error(at: positionals[4], "unexpected argument '\(positionals[4].spelling)'; \(usage)") }
             try expect(positionals: positionals.count, keys: [])
             let axis = 0...Int(Int32.max)
@@ -322,6 +341,16 @@ struct ArgumentReader {
     }
 
     // MARK: Values
+
+    /// A strategy's name (`Strategy.names`).
+    func strategy(_ t: Token) throws -> Strategy {
+        guard t.kind == .word, let s = Strategy(name: t.value) else {
+            var message = "unknown strategy '\(t.spelling)'"
+            if let near = Suggestion.nearest(to: t.value, in: Strategy.names) { message += "; did you mean '\(near)'?" }
+            throw error(at: t, message + " (strategies: \(Strategy.names.joined(separator: ", ")))")
+        }
+        return s
+    }
 
     private func label(_ t: Token, _ what: String) -> String {
         t.kind == .pair ? "\(t.key)=" : what

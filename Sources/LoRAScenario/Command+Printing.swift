@@ -44,6 +44,12 @@ extension Command: CustomStringConvertible {
             return "remove adapter \(name)"
         case .clear:
             return "clear"
+        case .strategies(let c):
+            var line = "strategies " + c.strategies.map(\.name).joined(separator: " ")
+            if let chunk = c.chunk { line += " chunk=\(chunk)" }
+            if let n = c.graphSegments { line += " graph_segments=\(n)" }
+            if let b = c.specialize { line += " specialize=\(b)" }
+            return line
         case .kernel(let k):
             if case .sgemmLoRAA(let stack) = k, stack != 1 { return "kernel \(k.name) stack=\(stack)" }
             return "kernel \(k.name)"

@@ -44,7 +44,11 @@ public enum Command: Hashable, Sendable {
     case clear
     /// `kernel sgemm_lora_a|sgemm_lora_b|qkv_lora_b|gate_up_lora_b [stack=1|2|3]`.
     case kernel(Kernel)
-    /// `run [reps=N]`: time both routings on the SIMD kernels.
+    /// `strategies NAME… [chunk=16|32|64|128] [graph_segments=N] [specialize=true|false]`:
+    /// which strategies are planned, drawn, run and reported, in that order
+    /// (default `per-sequence sorted`). A key not given keeps its value.
+    case strategies(StrategyChoice)
+    /// `run [reps=N]`: time the chosen strategies on the SIMD kernels.
     case run(reps: Int?)
 
     // MARK: Script
@@ -56,11 +60,11 @@ public enum Command: Hashable, Sendable {
     case pause
     /// `sleep 1.5s` / `sleep 200ms`.
     case sleep(seconds: Double)
-    /// `select per-sequence|sorted X Y [Z]`: move the inspector to a program.
+    /// `select STRATEGY X Y [Z]`: move the inspector to a program of a chosen strategy.
     ///
     /// The grid's axes in order: 2-D grids `X`=pid `Y`=segment; 3-D grids
     /// `X`=pid `Y`=slice `Z`=segment. The session checks them against the plan.
-    case select(routing: RoutingKind, x: Int, y: Int, z: Int?)
+    case select(routing: Strategy, x: Int, y: Int, z: Int?)
     /// `expect PATH OP VALUE`.
     case expect(Expectation)
     /// `output FILE`: write the current screen as text.
@@ -108,12 +112,36 @@ public struct DimsChange: Hashable, Sendable {
     }
 }
 
+/// What a `strategies` command sets; `nil` keeps the current option.
+public struct StrategyChoice: Hashable, Sendable {
+    public var strategies: [Strategy]
+    public var chunk: Int?
+    public var graphSegments: Int?
+    public var specialize: Bool?
+
+    public init(_ strategies: [Strategy], chunk: Int? = nil, graphSegments: Int? = nil, specialize: Bool? = nil) {
+        self.strategies = strategies
+        self.chunk = chunk
+        self.graphSegments = graphSegments
+        self.specialize = specialize
+    }
+
+    /// `options` with this choice's keys applied.
+    func applied(to options: StrategyOptions) -> StrategyOptions {
+        var o = options
+        if let chunk { o.chunk = chunk }
+        if let graphSegments { o.graphSegments = graphSegments }
+        if let specialize { o.specializeActiveLoRAs = specialize }
+        return o
+    }
+}
+
 /// A program of one routing's launch grid, as the inspector shows it.
 public struct ProgramSelection: Hashable, Sendable {
-    public var routing: RoutingKind
+    public var routing: Strategy
     public var position: GridPosition
 
-    public init(routing: RoutingKind, position: GridPosition) {
+    public init(routing: Strategy, position: GridPosition) {
         self.routing = routing
         self.position = position
     }
@@ -123,7 +151,7 @@ extension Command {
     /// Every verb of the language, in the order the help lists them.
     public static let verbs = [
         "slots", "dims", "dtype", "mode", "seed", "gpu", "adapter", "seq", "set", "remove", "clear", "kernel",
-        "run", "title", "narrate", "pause", "sleep", "select", "expect", "output", "record", "stop",
+        "strategies", "run", "title", "narrate", "pause", "sleep", "select", "expect", "output", "record", "stop",
     ]
 
     /// The verb that starts the command's line.
@@ -141,6 +169,7 @@ extension Command {
         case .removeSeq, .removeAdapter: return "remove"
         case .clear: return "clear"
         case .kernel: return "kernel"
+        case .strategies: return "strategies"
         case .run: return "run"
         case .title: return "title"
         case .narrate: return "narrate"
@@ -163,7 +192,7 @@ extension Command {
         case .slots, .dims, .dtype, .mode, .seed, .adapter, .seq, .setSeq, .removeSeq, .removeAdapter,
              .clear, .kernel:
             return true
-        case .gpu, .run, .title, .narrate, .pause, .sleep, .select, .expect, .output, .record, .stop:
+        case .gpu, .strategies, .run, .title, .narrate, .pause, .sleep, .select, .expect, .output, .record, .stop:
             return false
         }
     }

@@ -44,8 +44,9 @@ public struct HeadlessReplay {
     /// How long steps linger; `.reading` makes `virtualSeconds` the TUI replay's
     /// length (without its waits for keys and kernels).
     public var pacing: PlaybackPacing = .immediate
-    /// Runs both routings: `KernelRunner.run` in the CLI.
-    public var execute: (_ workload: Workload, _ reps: Int, _ runIndex: Int) throws -> KernelRunResult
+    /// Runs the chosen strategies: `KernelRunner.run` in the CLI. `options`
+    /// holds the reps and strategies (`Session.runOptions`); the driver may set threads and tensors.
+    public var execute: (_ workload: Workload, _ options: KernelRunOptions, _ runIndex: Int) throws -> KernelRunResult
     /// Draws the screen as text for `output FILE` (the UI's `Screen` + `Canvas.text`).
     public var renderScreen: (_ session: Session, _ width: Int, _ height: Int) -> String
     /// Standard output and standard error.
@@ -53,7 +54,7 @@ public struct HeadlessReplay {
     public var standardError: (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
     public var clock: PlaybackClock = VirtualClock()
 
-    public init(execute: @escaping (Workload, Int, Int) throws -> KernelRunResult,
+    public init(execute: @escaping (Workload, KernelRunOptions, Int) throws -> KernelRunResult,
                 renderScreen: @escaping (Session, Int, Int) -> String) {
         self.execute = execute
         self.renderScreen = renderScreen
@@ -88,7 +89,7 @@ public struct HeadlessReplay {
                     }
                 case .run(let reps):
                     summary.runs += 1
-                    let result = try execute(player.session.workload, reps, summary.runs)
+                    let result = try execute(player.session.workload, player.session.runOptions(reps: reps), summary.runs)
                     player.session.lastRun = result
                     player.runFinished(now: clock.now())
                     let report = player.session.report()

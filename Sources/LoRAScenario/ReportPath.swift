@@ -1,3 +1,5 @@
+import LoRAKernels
+
 /// A value a `RunReport` holds at a path, as `expect` compares it.
 public enum ReportValue: Hashable, Sendable, CustomStringConvertible {
     case number(Double)
@@ -38,7 +40,9 @@ public enum ReportPath {
     /// The keys of one routing's entry.
     static let routingFields: [(String, Kind)] = {
         var fields: [(String, Kind)] = [("grid", .list), ("grid.x", .number), ("grid.y", .number), ("grid.z", .number),
-                                        ("launched", .number)]
+                                        ("axes", .number)]
+        fields += RunReport.Blocks.CodingKeys.allCases.map { ("blocks.\($0.rawValue)", .number) }
+        fields += [("launched", .number)]
         fields += FateKeys.all.map { ("fates.\($0)", .number) }
         fields += [("working", .number), ("valid_rows", .number), ("row_utilisation", .number),
                    ("useful_macs", .number), ("issued_macs", .number), ("mac_utilisation", .number),
@@ -46,8 +50,10 @@ public enum ReportPath {
         fields += RunReport.GPUBreakdown.CodingKeys.allCases.map {
             ("gpu_breakdown.\($0.rawValue)", $0 == .bound ? .string : .number)
         }
+        fields += [("gpu_calibrated", .bool), ("gpu_speedup_vs_first", .number)]
         fields += [("time_ms.median", .number), ("time_ms.min", .number), ("time_ms.max", .number),
-                   ("max_abs_error_vs_reference", .number), ("gflops", .number)]
+                   ("max_abs_error_vs_reference", .number), ("gflops", .number), ("speedup_vs_first", .number),
+                   ("max_abs_diff_vs_first", .number), ("bitwise_equal_to_first", .bool)]
         return fields
     }()
 
@@ -57,7 +63,7 @@ public enum ReportPath {
                                        ("what_if", .bool),
                                        ("batch.bs", .number), ("batch.tokens", .number), ("batch.slots", .number),
                                        ("batch.slots_in_use", .number)]
-        for routing in ["per-sequence", "sorted"] {
+        for routing in Strategy.names {
             paths += routingFields.map { ("\(routing).\($0.0)", $0.1) }
         }
         paths += [("gpu", .string), ("gpu_calibrated", .bool), ("gpu_speedup", .number)]
@@ -67,7 +73,7 @@ public enum ReportPath {
     }()
 
     /// The first component of every path: what an error lists.
-    public static let roots = ["kernel", "dtype", "mode", "what_if", "batch", "per-sequence", "sorted",
+    public static let roots = ["kernel", "dtype", "mode", "what_if", "batch"] + Strategy.names + [
                                "gpu", "gpu_calibrated", "gpu_speedup",
                                "max_abs_diff_between_routings", "bitwise_equal", "speedup", "threads"]
 
@@ -86,9 +92,9 @@ public enum ReportPath {
     }
 }
 
-/// The six fate keys, in `ProgramFate` order.
+/// The nine fate keys, in `ProgramFate` order.
 enum FateKeys {
-    static let all = ["rank0_exit", "empty_exit", "excess_exit", "masked_out", "partial", "full"]
+    static let all = ProgramFate.allCases.map(\.rawValue)
 }
 
 /// "Did you mean …?": the nearest candidate by edit distance, when close enough.

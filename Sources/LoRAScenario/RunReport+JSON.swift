@@ -79,6 +79,9 @@ extension RunReport {
             var members: [(String, JSONTree)] = [
                 ("routing", .string(r.routing)),
                 ("grid", .array(r.grid.map { .int($0) })),
+                ("axes", .int(r.axes)),
+                ("blocks", .object([("m", .int(r.blocks.m)), ("n", .int(r.blocks.n)), ("k", .int(r.blocks.k)),
+                                    ("split_k", .int(r.blocks.splitK))])),
                 ("launched", .int(r.launched)),
                 ("fates", .object(r.fates.all.map { ($0.fate.rawValue, .int($0.count)) })),
                 ("working", .int(r.working)),
@@ -92,6 +95,8 @@ extension RunReport {
                 ("gpu_estimate_us", .double(r.gpuEstimateUs)),
                 ("gpu_breakdown", .object(GPUBreakdown.CodingKeys.allCases.map { ($0.rawValue, r.gpuBreakdown.tree($0)) })),
                 ("gpu_summary", .string(r.gpuSummary)),
+                ("gpu_calibrated", .bool(r.gpuCalibrated)),
+                ("gpu_speedup_vs_first", .double(r.gpuSpeedupVsFirst)),
             ]
             if let t = r.timeMs {
                 members.append(("time_ms", .object([("median", .double(t.median)), ("min", .double(t.min)),
@@ -99,6 +104,9 @@ extension RunReport {
             }
             if let e = opt(r.maxAbsErrorVsReference) { members.append(("max_abs_error_vs_reference", e)) }
             if let g = opt(r.gflops) { members.append(("gflops", g)) }
+            if let v = opt(r.speedupVsFirst) { members.append(("speedup_vs_first", v)) }
+            if let v = opt(r.maxAbsDiffVsFirst) { members.append(("max_abs_diff_vs_first", v)) }
+            if let b = r.bitwiseEqualToFirst { members.append(("bitwise_equal_to_first", .bool(b))) }
             return .object(members)
         }
         var members: [(String, JSONTree)] = [("kernel", .string(kernel))]
@@ -113,9 +121,9 @@ extension RunReport {
             ("routings", .array(routings.map(routing))),
             ("gpu", .string(gpu)),
             ("gpu_calibrated", .bool(gpuCalibrated)),
-            ("gpu_speedup", .double(gpuSpeedup)),
-            ("gpu_headline", .string(gpuHeadline)),
         ]
+        if let g = gpuSpeedup { members.append(("gpu_speedup", .double(g))) }
+        members.append(("gpu_headline", .string(gpuHeadline)))
         if let d = gpuDisagreement { members.append(("gpu_disagreement", .string(d))) }
         if let d = maxAbsDiffBetweenRoutings { members.append(("max_abs_diff_between_routings", .double(d))) }
         if let b = bitwiseEqual { members.append(("bitwise_equal", .bool(b))) }
@@ -127,9 +135,11 @@ extension RunReport {
     /// The report as one line of JSON, keys in report order.
     ///
     /// The GPU estimate's keys (`gpu_estimate_us`, `gpu_breakdown`,
-    /// `gpu_summary` per routing; `gpu`, `gpu_calibrated`, `gpu_speedup`,
-    /// `gpu_headline`) are always present. Timing keys (`time_ms`,
-    /// `max_abs_error_vs_reference`, `gflops`, `gpu_disagreement`,
+    /// `gpu_summary`, `gpu_calibrated`, `gpu_speedup_vs_first` per strategy;
+    /// `gpu`, `gpu_calibrated`, `gpu_headline`) are always present;
+    /// `gpu_speedup` when per-sequence and sorted are both chosen. Timing keys (`time_ms`,
+    /// `max_abs_error_vs_reference`, `gflops`, `speedup_vs_first`,
+    /// `max_abs_diff_vs_first`, `bitwise_equal_to_first`, `gpu_disagreement`,
     /// `max_abs_diff_between_routings`, `bitwise_equal`, `speedup`,
     /// `threads`) are present only after a run of the current workload
     /// (`gpu_disagreement` only when the CPU and the estimate disagree).
@@ -144,9 +154,10 @@ extension RunReport {
         var parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard !parts.isEmpty else { return nil }
         var node = tree
-        if let index = RoutingKind.allCases.firstIndex(where: { $0.rawValue == parts[0] }) {
-            guard case .array(let entries)? = node["routings"], index < entries.count else { return nil }
-            node = entries[index]
+        if Strategy(name: parts[0]) != nil {
+            guard case .array(let entries)? = node["routings"],
+                  let entry = entries.first(where: { $0["routing"] == .string(parts[0]) }) else { return nil }
+            node = entry
             parts.removeFirst()
             if parts.count == 2, parts[0] == "grid", let axis = ["x", "y", "z"].firstIndex(of: parts[1]) {
                 guard case .array(let g)? = node["grid"], axis < g.count, case .int(let n) = g[axis] else { return nil }

@@ -27,28 +27,54 @@ public struct RunReport: Codable, Hashable, Sendable {
         }
     }
 
-    /// Programs per fate, keyed as `ProgramFate`'s raw values.
+    /// Programs per fate, keyed as `ProgramFate`'s raw values: all nine, always.
     public struct Fates: Codable, Hashable, Sendable {
-        public var rank0Exit, emptyExit, excessExit, maskedOut, partial, full: Int
+        /// Counts in `ProgramFate.allCases` order.
+        public var counts: [Int]
 
         init(_ c: FateCounts) {
-            rank0Exit = c[.rank0Exit]
-            emptyExit = c[.emptyExit]
-            excessExit = c[.excessExit]
-            maskedOut = c[.maskedOut]
-            partial = c[.partial]
-            full = c[.full]
+            counts = ProgramFate.allCases.map { c[$0] }
         }
 
-        enum CodingKeys: String, CodingKey {
-            case rank0Exit = "rank0_exit", emptyExit = "empty_exit", excessExit = "excess_exit"
-            case maskedOut = "masked_out", partial, full
-        }
+        public subscript(fate: ProgramFate) -> Int { counts[fate.ordinal] }
 
         /// The counts in `ProgramFate` order.
         public var all: [(fate: ProgramFate, count: Int)] {
-            [(.rank0Exit, rank0Exit), (.emptyExit, emptyExit), (.excessExit, excessExit),
-             (.maskedOut, maskedOut), (.partial, partial), (.full, full)]
+            ProgramFate.allCases.map { ($0, counts[$0.ordinal]) }
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: FateKey.self)
+            counts = try ProgramFate.allCases.map { try c.decodeIfPresent(Int.self, forKey: FateKey($0)) ?? 0 }
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: FateKey.self)
+            for (fate, n) in all { try c.encode(n, forKey: FateKey(fate)) }
+        }
+
+        struct FateKey: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(_ fate: ProgramFate) { stringValue = fate.rawValue }
+            init?(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+    }
+
+    /// A strategy's block sizes (`LaunchBlocks`).
+    public struct Blocks: Codable, Hashable, Sendable {
+        public var m, n, k, splitK: Int
+
+        init(_ b: LaunchBlocks) {
+            m = b.m
+            n = b.n
+            k = b.k
+            splitK = b.splitK
+        }
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case m, n, k, splitK = "split_k"
         }
     }
 
@@ -111,12 +137,16 @@ public struct RunReport: Codable, Hashable, Sendable {
         }
     }
 
-    /// One routing's launch, its GPU estimate and, after a run, its measurements.
+    /// One strategy's launch, its GPU estimate and, after a run, its measurements.
     public struct RoutingEntry: Codable, Hashable, Sendable {
-        /// `per-sequence` or `sorted`.
+        /// The strategy's name (`per-sequence`, `sorted`, `tight`, `csgmv`, …).
         public var routing: String
         /// The grid padded to `[x, y, z]`.
         public var grid: [Int]
+        /// The block sizes it launches with.
+        public var blocks: Blocks
+        /// How many axes the grid is launched with (2 or 3; `grid` pads to three).
+        public var axes: Int
         public var launched: Int
         public var fates: Fates
         /// Programs that run their K loop.
@@ -136,18 +166,31 @@ public struct RunReport: Codable, Hashable, Sendable {
         public var gpuBreakdown: GPUBreakdown
         /// The breakdown in a line (`GPUEstimate.summary`), as the text report prints it.
         public var gpuSummary: String
+        /// Whether the estimate rests on measurements of this strategy's kernels.
+        public var gpuCalibrated: Bool
+        /// The first strategy's estimate ÷ this one's.
+        public var gpuSpeedupVsFirst: Double
         public var timeMs: Timing?
         public var maxAbsErrorVsReference: Double?
         public var gflops: Double?
+        /// The first strategy's median CPU time ÷ this one's.
+        public var speedupVsFirst: Double?
+        /// Max over valid cells of `|out − out of the first strategy|`.
+        public var maxAbsDiffVsFirst: Double?
+        /// Whether every cell holds the first strategy's bits.
+        public var bitwiseEqualToFirst: Bool?
 
         enum CodingKeys: String, CodingKey {
-            case routing, grid, launched, fates, working
+            case routing, grid, axes, blocks, launched, fates, working
             case validRows = "valid_rows", rowUtilisation = "row_utilisation"
             case usefulMacs = "useful_macs", issuedMacs = "issued_macs", macUtilisation = "mac_utilisation"
             case weightBytes = "weight_bytes", whatIf = "what_if"
             case gpuEstimateUs = "gpu_estimate_us", gpuBreakdown = "gpu_breakdown", gpuSummary = "gpu_summary"
+            case gpuCalibrated = "gpu_calibrated", gpuSpeedupVsFirst = "gpu_speedup_vs_first"
             case timeMs = "time_ms"
             case maxAbsErrorVsReference = "max_abs_error_vs_reference", gflops
+            case speedupVsFirst = "speedup_vs_first", maxAbsDiffVsFirst = "max_abs_diff_vs_first"
+            case bitwiseEqualToFirst = "bitwise_equal_to_first"
         }
     }
 
@@ -161,15 +204,17 @@ public struct RunReport: Codable, Hashable, Sendable {
     /// Whether the sorted routing is a what-if beyond SGLang (extend mode).
     public var whatIf: Bool
     public var batch: BatchSummary
-    /// Per-sequence first, then sorted.
+    /// One entry per chosen strategy, in the order chosen.
     public var routings: [RoutingEntry]
     /// The name of the GPU the estimates are for (`GPUProfile.name`: `h200`).
     public var gpu: String
     /// Whether that GPU's profile was fitted on its own measurements.
     public var gpuCalibrated: Bool
-    /// Estimated per-sequence time ÷ estimated sorted time (`GPUComparison.speedup`).
-    public var gpuSpeedup: Double
-    /// `H200 est. 352 µs → 55 µs, 6.4×` (`GPUComparison.headline`).
+    /// Estimated per-sequence time ÷ estimated sorted time (`GPUComparison.speedup`),
+    /// when both are chosen.
+    public var gpuSpeedup: Double?
+    /// `H200 est. 352 µs → 55 µs, 6.4×` (`GPUComparison.headline`), or each
+    /// strategy's estimate when per-sequence and sorted are not both chosen.
     public var gpuHeadline: String
     /// Why the CPU's measured speedup and the GPU estimate point different
     /// ways (`GPUComparison.disagreement`); only after a run, when they do.
@@ -191,62 +236,87 @@ public struct RunReport: Codable, Hashable, Sendable {
         case speedup, threads
     }
 
-    /// The report of a workload's two plans, their estimates on `gpu` and,
-    /// if given, a run of that workload.
-    ///
-    /// - Precondition: `run`, when given, ran `workload`.
+    /// The report of a workload's per-sequence and sorted plans (tests, old callers).
     public init(workload: Workload, perSequence: LaunchPlan, sorted: LaunchPlan, run: KernelRunResult?,
                 gpu profile: GPUProfile = .defaultProfile) {
+        self.init(workload: workload, plans: [perSequence, sorted], run: run, gpu: profile)
+    }
+
+    /// The report of a workload's plans (one per chosen strategy, in order),
+    /// their estimates on `gpu` and, if given, a run of those strategies.
+    ///
+    /// - Precondition: `run`, when given, ran `workload` with these strategies.
+    public init(workload: Workload, plans: [LaunchPlan], run: KernelRunResult?, gpu profile: GPUProfile = .defaultProfile) {
         kernel = workload.kernel.name
         if case .sgemmLoRAA(let s) = workload.kernel { stack = s } else { stack = nil }
         dtype = workload.dtype.rawValue
         mode = workload.batch.mode.rawValue
         seed = workload.seed
-        whatIf = sorted.routing.isWhatIf
+        whatIf = plans.contains { $0.routing.isWhatIf }
         batch = BatchSummary(bs: workload.batch.sequences.count, tokens: workload.batch.totalTokens,
                              slots: workload.batch.slotCount, slotsInUse: workload.batch.slotsInUse)
-        let runs = run.map { [$0.perSequence, $0.sorted] }
-        let comparison = profile.compare(perSequence: perSequence, sorted: sorted)
-        let estimates = [comparison.perSequence, comparison.sorted]
-        routings = [perSequence, sorted].enumerated().map { i, plan in
+        let estimates = plans.map { profile.estimate($0) }
+        let firstRun = run?.routings.first
+        routings = plans.enumerated().map { i, plan in
             let counts = plan.fateCounts
-            let measured = runs?[i]
+            let measured = run?.run(plan.strategy)
+            let estimate = estimates[i]
             return RoutingEntry(
-                routing: plan.routing.kind.rawValue, grid: plan.grid3, launched: plan.launched,
+                routing: plan.strategy.name, grid: plan.grid3, blocks: Blocks(plan.blocks), axes: plan.grid.count,
+                launched: plan.launched,
                 fates: Fates(counts), working: counts.working, validRows: plan.validRows,
                 rowUtilisation: plan.rowUtilisation, usefulMacs: plan.usefulMACs, issuedMacs: plan.issuedMACs,
                 macUtilisation: plan.issuedMACs == 0 ? 0 : Double(plan.usefulMACs) / Double(plan.issuedMACs),
                 weightBytes: plan.weightBytes, whatIf: plan.routing.isWhatIf,
-                gpuEstimateUs: estimates[i].totalUs, gpuBreakdown: GPUBreakdown(estimates[i]),
-                gpuSummary: estimates[i].summary,
+                gpuEstimateUs: estimate.totalUs, gpuBreakdown: GPUBreakdown(estimate),
+                gpuSummary: estimate.summary, gpuCalibrated: profile.isCalibrated(for: plan.strategy),
+                gpuSpeedupVsFirst: estimates[0].totalUs / estimate.totalUs,
                 timeMs: measured.map { Timing(median: $0.time.median, min: $0.time.min, max: $0.time.max) },
                 maxAbsErrorVsReference: measured?.maxAbsErrorVsReference,
-                gflops: measured?.gflops)
+                gflops: measured?.gflops,
+                speedupVsFirst: measured.flatMap { m in
+                    firstRun.map { m.time.median > 0 ? $0.time.median / m.time.median : 0 }
+                },
+                maxAbsDiffVsFirst: measured?.maxAbsDiffVsFirst, bitwiseEqualToFirst: measured?.bitwiseEqualToFirst)
         }
         gpu = profile.name
         gpuCalibrated = profile.calibrated
-        gpuSpeedup = comparison.speedup
-        gpuHeadline = comparison.headline
-        gpuDisagreement = run.flatMap { comparison.disagreement(cpuSpeedup: $0.speedup) }
+        let index = { (s: Strategy) in plans.firstIndex { $0.strategy == s } }
+        if let a = index(.perSequence), let b = index(.sorted) {
+            let comparison = GPUComparison(profile: profile, perSequence: estimates[a], sorted: estimates[b])
+            gpuSpeedup = comparison.speedup
+            gpuHeadline = comparison.headline
+            gpuDisagreement = run.flatMap { comparison.disagreement(cpuSpeedup: $0.speedup) }
+        } else {
+            gpuSpeedup = nil
+            gpuHeadline = profile.estimateLabel + " " + zip(plans, estimates).map {
+                "\($0.strategy.name) \(formatMicroseconds($1.totalUs))"
+                    + (profile.calibrated && !profile.isCalibrated(for: $0.strategy) ? " (uncalibrated)" : "")
+            }.joined(separator: " · ")
+            gpuDisagreement = nil
+        }
         maxAbsDiffBetweenRoutings = run?.maxAbsDiffBetweenRoutings
-        bitwiseEqual = run?.bitwiseEqual
-        speedup = run?.speedup
+        bitwiseEqual = run.flatMap { $0.routings.count >= 2 ? $0.bitwiseEqual : nil }
+        speedup = run.flatMap { $0.routings.count >= 2 ? $0.speedup : nil }
         threads = run?.threads
     }
 
-    /// The per-sequence routing's entry.
-    public var perSequence: RoutingEntry { routings[0] }
-    /// The sorted routing's entry.
-    public var sorted: RoutingEntry { routings[1] }
+    /// The entry of a strategy, if it was chosen.
+    public func entry(_ strategy: Strategy) -> RoutingEntry? { routings.first { $0.routing == strategy.name } }
+
+    /// The per-sequence entry (the first when per-sequence is not chosen).
+    public var perSequence: RoutingEntry { entry(.perSequence) ?? routings[0] }
+    /// The sorted entry (the last when sorted is not chosen).
+    public var sorted: RoutingEntry { entry(.sorted) ?? routings[routings.count - 1] }
 
     /// Whether the report holds a run's timings.
-    public var hasTimings: Bool { speedup != nil }
+    public var hasTimings: Bool { threads != nil }
 }
 
 extension Session {
-    /// The report of the current state: both plans and their estimates on
+    /// The report of the current state: every chosen strategy's plan and its estimate on
     /// `gpu` always, timings when `lastRun` ran the current workload.
     public func report() -> RunReport {
-        RunReport(workload: workload, perSequence: plan(.perSequence), sorted: plan(.sorted), run: freshRun, gpu: gpu)
+        RunReport(workload: workload, plans: plans, run: freshRun, gpu: gpu)
     }
 }

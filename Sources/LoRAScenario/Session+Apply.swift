@@ -85,6 +85,17 @@ extension Session {
     private mutating func applyChecked(_ command: Command) throws -> SessionEffect {
         var next = self
         let effect = try next.perform(command)
+        if next.workload != workload || next.strategies != strategies || next.strategyOptions != strategyOptions {
+            do {
+                try next.strategyOptions.validate(next.strategies, for: next.workload.batch)
+            } catch let e as StrategyError {
+                throw ApplyFailure(e.message)
+            }
+        }
+        if next.strategies != strategies || next.strategyOptions != strategyOptions {
+            next.runIsStale = next.lastRun != nil
+            if let s = next.selection, !next.fits(s) { next.selection = nil }
+        }
         if next.workload != workload {
             try Self.checkLimits(next.workload)
             next.runIsStale = next.lastRun != nil
@@ -164,6 +175,11 @@ extension Session {
 
         case .kernel(let k):
             workload.kernel = k
+
+        case .strategies(let choice):
+            strategies = choice.strategies
+            strategyOptions = choice.applied(to: strategyOptions)
+            if let s = selection, !strategies.contains(s.routing) { selection = nil }
 
         case .run(let reps):
             guard !workload.batch.sequences.isEmpty else {
@@ -249,7 +265,12 @@ extension Session {
         }
     }
 
-    private func select(routing: RoutingKind, x: Int, y: Int, z: Int?) throws -> ProgramSelection {
+    private func select(routing: Strategy, x: Int, y: Int, z: Int?) throws -> ProgramSelection {
+        guard strategies.contains(routing) else {
+            throw ApplyFailure(
+                "\(routing.name) is not among the chosen strategies (\(strategies.map(\.name).joined(separator: " "))); "
+                    + "strategies … \(routing.name) adds it", at: .positional(0))
+        }
         let plan = plan(routing)
         let grid = plan.grid
         let axisNames = grid.count == 2 ? ["pid", "segment"] : ["pid", "slice", "segment"]
@@ -277,6 +298,7 @@ extension Session {
     }
 
     private func fits(_ s: ProgramSelection) -> Bool {
+        guard strategies.contains(s.routing) else { return false }
         let p = plan(s.routing)
         return s.position.pid < p.pidCount && s.position.slice < p.sliceCount && s.position.segment < p.segments.count
     }

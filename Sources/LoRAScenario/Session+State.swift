@@ -21,6 +21,12 @@ extension Session {
         if w.seed != defaults.workload.seed { commands.append(.seed(w.seed)) }
         if gpu.name != defaults.gpu.name { commands.append(.gpu(gpu)) }
         if w.kernel != defaults.workload.kernel { commands.append(.kernel(w.kernel)) }
+        if strategies != defaults.strategies || strategyOptions != defaults.strategyOptions {
+            let o = strategyOptions, d = defaults.strategyOptions
+            commands.append(.strategies(StrategyChoice(
+                strategies, chunk: o.chunk != d.chunk ? o.chunk : nil, graphSegments: o.graphSegments,
+                specialize: o.specializeActiveLoRAs != d.specializeActiveLoRAs ? o.specializeActiveLoRAs : nil)))
+        }
         for a in w.batch.adapters {
             commands.append(.adapter(name: a.name, rank: a.rank, scaling: a.scaling == 1 ? nil : a.scaling, slot: a.slot))
         }

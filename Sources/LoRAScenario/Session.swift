@@ -6,7 +6,7 @@ import LoRAKernels
 /// driver (TUI, headless replay, `lora-viz run`) carries it out.
 public enum SessionEffect: Hashable, Sendable {
     case none
-    /// Time both routings: `KernelRunner.run` with `reps`, then set `lastRun`.
+    /// Time the chosen strategies: `KernelRunner.run` with `session.runOptions(reps:)`, then set `lastRun`.
     case run(reps: Int)
     /// Wait for a key in the TUI; nothing headless.
     case pause
@@ -51,6 +51,10 @@ public struct Session: Sendable {
     public var runIsStale: Bool
     /// The GPU whose estimate is shown beside every launch (`gpu NAME`).
     public var gpu: GPUProfile
+    /// The strategies planned, drawn, run and reported, in order (`strategies NAME…`).
+    public var strategies: [Strategy]
+    /// csgmv's chunk, csgmv-graph's buffer, vLLM's specialisation.
+    public var strategyOptions: StrategyOptions
 
     /// The defaults: a 7–8B model (hidden 4096, out 4096, q 4096, kv 1024,
     /// ffn 14336, R 64), 8 slots, bf16, decode, seed 42, `sgemm_lora_b`, an
@@ -63,21 +67,33 @@ public struct Session: Sendable {
         lastRun = nil
         runIsStale = false
         gpu = .defaultProfile
+        strategies = Strategy.defaults
+        strategyOptions = StrategyOptions()
     }
 
     /// The estimated GPU time of one routing's launch on the session's GPU.
-    public func gpuEstimate(_ routing: RoutingKind) -> GPUEstimate {
+    public func gpuEstimate(_ routing: Strategy) -> GPUEstimate {
         gpu.estimate(plan(routing))
     }
 
-    /// The launch plan of one routing of the current workload.
-    public func plan(_ routing: RoutingKind) -> LaunchPlan {
-        LaunchPlan(workload: workload, routing: routing)
+    /// The launch plan of one strategy for the current workload.
+    public func plan(_ strategy: Strategy) -> LaunchPlan {
+        LaunchPlan(workload: workload, strategy: strategy, options: strategyOptions)
     }
 
-    /// The last run, when it ran the current workload.
+    /// The plans of the chosen strategies, in order.
+    public var plans: [LaunchPlan] { strategies.map(plan) }
+
+    /// How a driver runs `.run(reps:)`: the chosen strategies, on every core.
+    public func runOptions(reps: Int, threads: Int? = nil, keepTensors: Bool = false) -> KernelRunOptions {
+        KernelRunOptions(reps: reps, threads: threads, keepTensors: keepTensors,
+                         strategies: strategies, strategyOptions: strategyOptions)
+    }
+
+    /// The last run, when it ran the current workload and strategies.
     public var freshRun: KernelRunResult? {
-        guard let run = lastRun, !runIsStale, run.workload == workload else { return nil }
+        guard let run = lastRun, !runIsStale, run.workload == workload,
+              run.routings.map(\.routing) == strategies, run.strategyOptions == strategyOptions else { return nil }
         return run
     }
 }

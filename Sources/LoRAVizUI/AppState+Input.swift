@@ -49,7 +49,7 @@ extension AppState {
         case .redo:
             return redo()
         case .switchGrid:
-            let other: RoutingKind = focus == .perSequence ? .sorted : .perSequence
+            let other: Strategy = focus == .perSequence ? .sorted : .perSequence
             let plan = plans[other]
             guard let p = cursor(other) else {
                 status = StatusMessage(text: "the \(other.rawValue) grid is empty", isError: true)
@@ -190,7 +190,7 @@ extension AppState {
     }
 
     /// The origin a pane draws from (clamped to the grid).
-    func origin(_ kind: RoutingKind) -> GridCell {
+    func origin(_ kind: Strategy) -> GridCell {
         origins[kind] ?? GridCell(column: 0, row: 0)
     }
 }

@@ -23,7 +23,7 @@ public enum AppEvent: Sendable {
 public enum AppAction: Sendable {
     case quit
     /// Run both routings of a workload in the background; report with `.runProgress`/`.runFinished`.
-    case startRun(Workload, reps: Int)
+    case startRun(Workload, options: KernelRunOptions)
     /// Ask the running run to stop (its result would be stale).
     case cancelRun
     /// Write the current screen as text (`output FILE`).
@@ -86,12 +86,12 @@ public struct AppState: Sendable {
     public var height: Int
     public var glyphs: Glyphs
     /// The grid the cursor moves in.
-    public internal(set) var focus: RoutingKind = .perSequence
+    public internal(set) var focus: Strategy = .perSequence
     /// The program under the cursor in each grid (the session's selection is the focused one).
-    public internal(set) var cursors: [RoutingKind: GridPosition] = [:]
+    public internal(set) var cursors: [Strategy: GridPosition] = [:]
     public var zoom: ZoomSetting = .fit
     /// The first cell each grid shows when it does not fit.
-    public internal(set) var origins: [RoutingKind: GridCell] = [:]
+    public internal(set) var origins: [Strategy: GridCell] = [:]
     public var showHelp = false
     public internal(set) var prompt: PromptState?
     public internal(set) var promptHistory: [String] = []
@@ -122,9 +122,9 @@ public struct AppState: Sendable {
         }
 
         /// One routing's estimate.
-        public func estimate(_ kind: RoutingKind) -> GPUEstimate { kind == .perSequence ? gpu.perSequence : gpu.sorted }
+        public func estimate(_ kind: Strategy) -> GPUEstimate { kind == .perSequence ? gpu.perSequence : gpu.sorted }
 
-        public subscript(kind: RoutingKind) -> LaunchPlan { kind == .perSequence ? perSequence : sorted }
+        public subscript(kind: Strategy) -> LaunchPlan { kind == .perSequence ? perSequence : sorted }
     }
 
     /// A value undo/redo returns to: the session and what was recorded up to it.
@@ -263,7 +263,7 @@ public struct AppState: Sendable {
             if run != nil { actions.append(.cancelRun) }
             run = RunProgress(workload: session.workload, fraction: 0, reps: reps)
             status = StatusMessage(text: "running \(session.workload.kernel.name) on both routings\(glyphs.ellipsis)", isError: false)
-            actions.append(.startRun(session.workload, reps: reps))
+            actions.append(.startRun(session.workload, options: session.runOptions(reps: reps)))
         case .output(let path):
             actions.append(.writeScreen(path: path))
         case .record(let path, let force):
@@ -315,7 +315,7 @@ public struct AppState: Sendable {
             focus = s.routing
             cursors[s.routing] = s.position
         }
-        for kind in RoutingKind.allCases {
+        for kind in Strategy.allCases {
             if let p = cursors[kind], !fits(p, plans[kind]) { cursors[kind] = nil }
         }
         scrollToCursor()
@@ -326,7 +326,7 @@ public struct AppState: Sendable {
     }
 
     /// The program under the cursor of a grid, if the grid has any program.
-    public func cursor(_ kind: RoutingKind) -> GridPosition? {
+    public func cursor(_ kind: Strategy) -> GridPosition? {
         let plan = plans[kind]
         guard plan.pidCount > 0 && plan.viewRowCount > 0 else { return nil }
         if let p = cursors[kind], fits(p, plan) { return p }

@@ -19,11 +19,17 @@ public enum ColorRole: UInt8, CaseIterable, Sendable {
     case maskedOut
     case partial
     case full
+    case noLoRAExit
+    case columnExit
+    case splitIdle
 
     /// The role that draws a fate.
     public init(_ fate: ProgramFate) {
         switch fate {
         case .rank0Exit: self = .rank0Exit
+        case .noLoRAExit: self = .noLoRAExit
+        case .columnExit: self = .columnExit
+        case .splitIdle: self = .splitIdle
         case .emptyExit: self = .emptyExit
         case .excessExit: self = .excessExit
         case .maskedOut: self = .maskedOut

@@ -30,7 +30,7 @@ public struct Glyphs: Sendable {
     public static let unicode = Glyphs(
         isASCII: false,
         box: Box(horizontal: "─", vertical: "│", topLeft: "┌", topRight: "┐", bottomLeft: "└", bottomRight: "┘"),
-        fateGlyphs: ["ø", "·", "×", "░", "▒", "█"],
+        fateGlyphs: ["ø", "∅", "·", "×", "¦", "÷", "░", "▒", "█"],
         mixRamp: ["▁", "▂", "▃", "▄", "▅", "▆", "▇"],
         ellipsis: "…", times: "×", separator: " │ ", arrow: "→", delta: "Δ",
         spinner: ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"],
@@ -40,7 +40,7 @@ public struct Glyphs: Sendable {
     public static let ascii = Glyphs(
         isASCII: true,
         box: Box(horizontal: "-", vertical: "|", topLeft: "+", topRight: "+", bottomLeft: "+", bottomRight: "+"),
-        fateGlyphs: ["o", ".", "x", "-", "+", "#"],
+        fateGlyphs: ["o", "_", ".", "x", "!", "/", "-", "+", "#"],
         mixRamp: ["1", "2", "3", "4", "5", "6", "7", "8", "9"],
         ellipsis: "~", times: "x", separator: " | ", arrow: "->", delta: "d",
         spinner: ["|", "/", "-", "\\"],

@@ -97,33 +97,70 @@ public struct GridView {
         }
     }
 
+    /// How a strategy's segments are named in row labels: by sequence
+    /// (`12 tulu`), by slot (`s3 tulu`), by chunk of a slot (`s3/1 tulu`,
+    /// `pad` for a graph's padding) or by vLLM's LoRA group (`g2 tulu`, `g0 -1`).
+    enum RowNaming {
+        case sequence, slot, chunk, group
+        init(_ strategy: Strategy) {
+            switch strategy {
+            case .perSequence: self = .sequence
+            case .csgmv, .csgmvGraph: self = .chunk
+            case .vllm: self = .group
+            default: self = .slot
+            }
+        }
+        /// The prefix of a zoomed label's segment range (`s0-3`).
+        var prefix: String {
+            switch self {
+            case .sequence: return ""
+            case .slot: return "s"
+            case .chunk: return "c"
+            case .group: return "g"
+            }
+        }
+    }
+
     /// The label of one view row: `12 tulu` (per-sequence), `s3 tulu` (sorted), plus the slice.
     public static func rowLabel(_ plan: LaunchPlan, batch: Batch, row: Int) -> String {
         let r = plan.viewRow(row)
-        let slot = plan.segments[r.segment].slot
-        let base: String
-        switch plan.routing.kind {
-        case .perSequence:
+        let seg = plan.segments[r.segment]
+        let slot = seg.slot
+        let name = { batch.adapter(inSlot: slot)?.name ?? "-" }
+        switch RowNaming(plan.strategy) {
+        case .sequence:
             let name = r.segment < batch.sequences.count ? batch.sequences[r.segment].adapter : "?"
-            base = "\(r.segment) \(name)"
-        case .sorted:
-            base = "s\(slot) \(batch.adapter(inSlot: slot)?.name ?? "-")"
+            return "\(r.segment) \(name)"
+        case .slot:
+            return "s\(slot) \(name())"
+        case .chunk:
+            if seg.length == 0 { return "pad" }
+            // The chunk's index within its slot: segments of one slot are consecutive.
+            var chunk = 0
+            while r.segment - chunk > 0 && plan.segments[r.segment - chunk - 1].slot == slot
+                    && plan.segments[r.segment - chunk - 1].length > 0 { chunk += 1 }
+            return "s\(slot)/\(chunk) \(name())"
+        case .group:
+            return slot < 0 ? "g\(r.segment) -1" : "g\(r.segment) \(name())"
         }
-        return base
     }
 
     /// The natural label width: the longest row label, plus the slice name.
     public static func naturalLabelWidth(_ plan: LaunchPlan, batch: Batch) -> Int {
-        var longest = 0
-        switch plan.routing.kind {
-        case .perSequence:
+        let names = batch.adapters.reduce(2) { max($0, Format.width($1.name)) }
+        let segments = String(max(0, plan.segments.count - 1)).count
+        let longest: Int
+        switch RowNaming(plan.strategy) {
+        case .sequence:
             let digits = String(max(0, batch.sequences.count - 1)).count
-            let name = batch.sequences.reduce(0) { max($0, Format.width($1.adapter)) }
-            longest = digits + 1 + name
-        case .sorted:
-            let digits = String(max(0, plan.segments.count - 1)).count
-            let name = batch.adapters.reduce(1) { max($0, Format.width($1.name)) }
-            longest = 1 + digits + 1 + name
+            longest = digits + 1 + batch.sequences.reduce(0) { max($0, Format.width($1.adapter)) }
+        case .slot:
+            longest = 1 + segments + 1 + names
+        case .chunk:
+            let chunks = plan.segments.reduce(0) { max($0, $1.length > 0 ? 1 : 0) }
+            longest = 1 + String(max(0, batch.slotCount - 1)).count + 1 + String(max(1, plan.segments.count - chunks)).count + 1 + names
+        case .group:
+            longest = 1 + segments + 1 + names
         }
         return longest + (plan.sliceCount > 1 ? 2 : 0) + 1
     }
@@ -140,7 +177,7 @@ public struct GridView {
         }
         let last = min(plan.viewRowCount, first + scale.y) - 1
         let a = plan.viewRow(first), b = plan.viewRow(last)
-        let prefix = plan.routing.kind == .sorted ? "s" : ""
+        let prefix = RowNaming(plan.strategy).prefix
         let text: String
         if a.segment != b.segment {
             text = "\(prefix)\(a.segment)-\(b.segment)"

@@ -74,12 +74,12 @@ public enum RunPanel {
     /// Where a routing's terms do not fit on one row, one line says what
     /// bounds each launch instead (`bound: compute → exits`). The focused
     /// grid's line is kept longest; the heading gives way first.
-    static func breakdownLines(_ gpu: GPUComparison, focus: RoutingKind, width: Int, glyphs g: Glyphs,
+    static func breakdownLines(_ gpu: GPUComparison, focus: Strategy, width: Int, glyphs g: Glyphs,
                                rank: Int) -> [PanelText.Line] {
-        let estimates = [(RoutingKind.perSequence, "per-seq", gpu.perSequence), (.sorted, "sorted ", gpu.sorted)]
+        let estimates = [(Strategy.perSequence, "per-seq", gpu.perSequence), (.sorted, "sorted ", gpu.sorted)]
         // `compactSummary` is the model's own wording; shorter forms drop its unit (the heading
         // has it), then the "-bound".
-        let variants = estimates.map { kind, name, e -> (RoutingKind, [String]) in
+        let variants = estimates.map { kind, name, e -> (Strategy, [String]) in
             let terms = name + " " + e.compactSummary
             let unitless = terms.replacingOccurrences(of: " µs, ", with: " ")
             return (kind, [terms, unitless, unitless.replacingOccurrences(of: "-bound", with: "")])

@@ -3,7 +3,10 @@ import LoRAKernels
 /// The figures under a grid: launched, per-fate counts, valid-row utilisation, weight bytes.
 public enum StatsPanel {
     /// Fates in the order the screen lists them: working first.
-    static let order: [ProgramFate] = [.full, .partial, .maskedOut, .excessExit, .emptyExit, .rank0Exit]
+    static let order: [ProgramFate] = [.full, .partial, .maskedOut, .splitIdle, .columnExit, .excessExit, .emptyExit,
+                                       .noLoRAExit, .rank0Exit]
+    /// The fates SGLang's triton kernels can give, listed always; the others when present.
+    static let tritonFates: Set<ProgramFate> = [.full, .partial, .maskedOut, .excessExit, .emptyExit, .rank0Exit]
 
     /// Two lines of figures for one plan, fitted to `width`; the first ends
     /// with the launch's GPU estimate (`H200 est. 18.7 µs`), which is kept
@@ -21,8 +24,9 @@ public enum StatsPanel {
             firsts = [full + " · " + est, short + "  " + est, "launched \(Format.count(plan.launched))  " + est, est]
         }
         let first = firsts.first { Format.width($0) <= width } ?? firsts.last!
-        let fates = order.map { "\(glyphs.glyph($0))\(Format.count(counts[$0]))" }.joined(separator: " ")
-        let spaced = order.map { "\(glyphs.glyph($0)) \(Format.count(counts[$0]))" }.joined(separator: "  ")
+        let shown = order.filter { tritonFates.contains($0) || counts[$0] > 0 }
+        let fates = shown.map { "\(glyphs.glyph($0))\(Format.count(counts[$0]))" }.joined(separator: " ")
+        let spaced = shown.map { "\(glyphs.glyph($0)) \(Format.count(counts[$0]))" }.joined(separator: "  ")
         return [
             first,
             Format.width(spaced) <= width ? spaced : fates,
@@ -85,13 +89,20 @@ extension Substring {
 
 /// The legend: one glyph (and colour) per fate, and the zoomed-cell ramp.
 public enum Legend {
-    /// Draws the legend on one row, choosing long or short labels to fit.
-    public static func render(into canvas: inout Canvas, x: Int, y: Int, width: Int, glyphs: Glyphs, zoomed: Bool) {
-        let long: [(ProgramFate, String)] = StatsPanel.order.map { ($0, $0.label) }
-        let short: [(ProgramFate, String)] = [
-            (.full, "full"), (.partial, "partial"), (.maskedOut, "masked"),
-            (.excessExit, "excess"), (.emptyExit, "empty"), (.rank0Exit, "rank-0"),
-        ]
+    /// Short labels for narrow screens.
+    static let shortLabels: [ProgramFate: String] = [
+        .full: "full", .partial: "partial", .maskedOut: "masked", .splitIdle: "idle", .columnExit: "column",
+        .excessExit: "excess", .emptyExit: "empty", .noLoRAExit: "no-LoRA", .rank0Exit: "rank-0",
+    ]
+
+    /// Draws the legend on one row, choosing long or short labels to fit:
+    /// the six fates of SGLang's triton kernels, and the others `extra` holds
+    /// (those the shown strategies can give).
+    public static func render(into canvas: inout Canvas, x: Int, y: Int, width: Int, glyphs: Glyphs, zoomed: Bool,
+                              extra: Set<ProgramFate> = []) {
+        let fates = StatsPanel.order.filter { StatsPanel.tritonFates.contains($0) || extra.contains($0) }
+        let long: [(ProgramFate, String)] = fates.map { ($0, $0.label) }
+        let short: [(ProgramFate, String)] = fates.map { ($0, shortLabels[$0]!) }
         let ramp = zoomed ? "  \(glyphs.mixRampText) mixed cell: share working" : ""
         let shortRamp = zoomed ? " \(glyphs.mixRampText) mix" : ""
         func itemsWidth(_ items: [(ProgramFate, String)], _ sep: Int) -> Int {
@@ -120,7 +131,7 @@ public enum InspectorPanel {
         let adapter = batch.adapter(inSlot: seg.slot)
         let who = adapter.map { "\"\($0.name)\"" } ?? "unused"
         var lines: [String] = []
-        let routingName = plan.routing.kind == .sorted ? "sorted" : "per-sequence"
+        let routingName = plan.strategy.name
         lines.append("\(routingName) pid \(p.pid)\(slice) seg \(p.segment) \(glyphs.arrow) slot \(seg.slot) \(who) rank \(seg.rank)"
             + (seg.rank > 0 ? " scaling \(Format.fixed(Double(seg.scaling), 3).trimmedZeros)" : ""))
         let indptr = plan.routing.segmentStarts[p.segment]
@@ -135,11 +146,21 @@ public enum InspectorPanel {
         case .emptyExit:
             lines.append("empty-segment exit: seg_lens[\(p.segment)] = 0, no token uses slot \(seg.slot); returns at step 2.")
             lines.append("The sorted grid keeps one segment per slot (mlpb \(plan.segments.count)), busy or not.")
+        case .noLoRAExit:
+            let why = seg.length == 0 ? "an unused group (no tokens)" : "the group of \(seg.length) base-model tokens"
+            lines.append("no-LoRA exit: lora_ids[\(p.segment)] = -1, \(why); returns at its first load.")
+            lines.append("vLLM's z axis holds max_loras + 1 = \(plan.segments.count) groups, busy or not.")
+        case .columnExit:
+            lines.append("column exit: pid_n\(glyphs.times)\(plan.blocks.n) = \(tile.columnTile * plan.blocks.n) >= this slice's width \(seg.sliceWidths[p.slice]); returns before the K loop.")
+            lines.append("vLLM sizes n by the widest slice; a narrower (k/v) slice leaves its last tiles idle.")
+        case .splitIdle:
+            lines.append("idle split: its K range starts at \(tile.split * plan.blocks.k), past K = \(seg.reduction); skips the loop, still adds a zero tile.")
+            lines.append("SPLIT_K \(plan.blocks.splitK) splits of BLOCK_K \(plan.blocks.k): only \(min(plan.blocks.splitK, cdiv(seg.reduction, plan.blocks.k))) reach into K.")
         case .excessExit:
             lines.append("excess exit: pid_s\(glyphs.times)16 = \(pidS * 16) >= len \(seg.length) (pid_s = pid \(p.pid) / \(seg.columnTiles) tiles)")
             lines.append("The grid has \(plan.rowBlocks) row blocks for max_len \(plan.routing.maxLength); this segment needs \(seg.rowBlocks).")
         case .maskedOut, .partial, .full:
-            let n = plan.kernel.blocks.n
+            let n = plan.blocks.n
             let wTile = tile.validColumns * tile.reduction * plan.dtype.byteCount
             switch tile.fate {
             case .maskedOut:

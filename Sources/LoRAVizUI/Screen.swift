@@ -28,7 +28,10 @@ public enum Screen {
             canvas[layout.separatorColumn, y] = Cell(g.box.vertical, .dim)
         }
         Legend.render(into: &canvas, x: 0, y: layout.legendRow, width: layout.width, glyphs: g,
-                      zoomed: layout.scale != .one)
+                      zoomed: layout.scale != .one,
+                      extra: Set(layout.panes.flatMap { pane in
+                          ProgramFate.allCases.filter { state.plans[pane.routing].fateCounts[$0] > 0 }
+                      }))
         canvas.put(StatsPanel.ratios(perSequence: state.plans.perSequence, sorted: state.plans.sorted, glyphs: g,
                                      width: layout.width),
                    x: 0, y: layout.ratioRow, style: CellStyle(.accent), maxWidth: layout.width)

@@ -10,7 +10,7 @@ public struct ScreenLayout {
 
     /// One grid pane: title row, labelled cells, two stats rows.
     public struct Pane {
-        public var routing: RoutingKind
+        public var routing: Strategy
         public var frame: Rect
         public var titleRow: Int
         /// The labels and cells.
@@ -84,7 +84,7 @@ public struct ScreenLayout {
         // draws, room for its figures, the spare columns at the screen's edge); grids that do not
         // share the width in proportion to what they draw. Either way no empty band in the middle.
         let batch0 = state.session.workload.batch
-        let kinds = RoutingKind.allCases
+        let kinds = Strategy.allCases
         let rowsZoomed = kinds.contains { state.plans[$0].viewRowCount > gridRows }
         let labels = kinds.map { kind -> Int in
             let plan = state.plans[kind]
@@ -111,8 +111,8 @@ public struct ScreenLayout {
         leftWidth = min(max(leftWidth, minimumPane), room - minimumPane)
         separatorColumn = leftWidth
         let frames = [
-            (RoutingKind.perSequence, Rect(x: 0, y: gridTop, width: leftWidth, height: paneHeight)),
-            (RoutingKind.sorted, Rect(x: leftWidth + 1, y: gridTop, width: width - leftWidth - 1, height: paneHeight)),
+            (Strategy.perSequence, Rect(x: 0, y: gridTop, width: leftWidth, height: paneHeight)),
+            (Strategy.sorted, Rect(x: leftWidth + 1, y: gridTop, width: width - leftWidth - 1, height: paneHeight)),
         ]
         let batch = state.session.workload.batch
         // Labels shrink (never below the row number) before the grid has to zoom out.

@@ -92,25 +92,26 @@ final class NcursesTerminal {
         case .none:
             // Monochrome: glyphs tell fates apart; attributes mark the rest.
             extraAttrs = [.dim: dim, .title: bold, .accent: bold, .error: bold, .warning: bold, .rank0Exit: dim,
-                          .emptyExit: dim, .excessExit: dim, .full: bold]
+                          .emptyExit: dim, .excessExit: dim, .noLoRAExit: dim, .columnExit: dim, .splitIdle: dim, .full: bold]
         case .eight:
             let table: [(ColorRole, Int16)] = [
                 (.dim, Int16(COLOR_WHITE)), (.accent, Int16(COLOR_CYAN)), (.title, Int16(COLOR_CYAN)),
                 (.good, Int16(COLOR_GREEN)), (.warning, Int16(COLOR_YELLOW)), (.error, Int16(COLOR_RED)),
                 (.cursor, Int16(COLOR_WHITE)), (.rank0Exit, Int16(COLOR_WHITE)), (.emptyExit, Int16(COLOR_BLUE)),
                 (.excessExit, Int16(COLOR_RED)), (.maskedOut, Int16(COLOR_MAGENTA)), (.partial, Int16(COLOR_YELLOW)),
-                (.full, Int16(COLOR_GREEN)),
+                (.full, Int16(COLOR_GREEN)), (.noLoRAExit, Int16(COLOR_WHITE)), (.columnExit, Int16(COLOR_RED)),
+                (.splitIdle, Int16(COLOR_CYAN)),
             ]
             for (i, (role, fg)) in table.enumerated() {
                 init_pair(Int16(i + 1), fg, -1)
                 pairs[role] = Int16(i + 1)
             }
-            extraAttrs = [.dim: dim, .rank0Exit: dim, .title: bold]
+            extraAttrs = [.dim: dim, .rank0Exit: dim, .noLoRAExit: dim, .title: bold]
         case .full256:
             let table: [(ColorRole, Int16)] = [
                 (.dim, 244), (.accent, 39), (.title, 75), (.good, 78), (.warning, 214), (.error, 203),
                 (.cursor, 255), (.rank0Exit, 240), (.emptyExit, 67), (.excessExit, 167), (.maskedOut, 134),
-                (.partial, 221), (.full, 71),
+                (.partial, 221), (.full, 71), (.noLoRAExit, 246), (.columnExit, 173), (.splitIdle, 110),
             ]
             for (i, (role, fg)) in table.enumerated() {
                 init_pair(Int16(i + 1), fg, -1)

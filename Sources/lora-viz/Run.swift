@@ -85,8 +85,10 @@ enum HeadlessCLI {
             let scenario = try loadScenario(file)
             let runCount = scenario.steps.filter { if case .run = $0.command { return true } else { return false } }.count
             var replay = HeadlessReplay(
-                execute: { workload, reps, index in
-                    let options = KernelRunOptions(reps: reps, threads: threads, keepTensors: dump != nil)
+                execute: { workload, options, index in
+                    var options = options
+                    options.threads = threads ?? options.threads
+                    options.keepTensors = dump != nil
                     let result = try KernelRunner.run(workload, options: options)
                     if let dump {
                         try result.writeDump(to: runCount > 1 ? "\(dump)/run-\(index)" : dump)

@@ -58,11 +58,11 @@ final class BackgroundRun: @unchecked Sendable {
     var isDone: Bool { lock.withLock { _result != nil } }
 
     /// Starts the kernels of both routings on a worker thread.
-    static func start(_ workload: Workload, reps: Int) -> BackgroundRun {
+    static func start(_ workload: Workload, options: KernelRunOptions) -> BackgroundRun {
         let run = BackgroundRun()
         let thread = Thread {
             do {
-                let result = try KernelRunner.run(workload, options: KernelRunOptions(reps: reps),
+                let result = try KernelRunner.run(workload, options: options,
                                                   progress: { run.setProgress($0) },
                                                   isCancelled: { run.isCancelled })
                 run.finish(.success(result))
@@ -161,9 +161,9 @@ struct TerminalApp {
         switch action {
         case .quit:
             break
-        case .startRun(let workload, let reps):
+        case .startRun(let workload, let options):
             background?.cancel()
-            background = BackgroundRun.start(workload, reps: reps)
+            background = BackgroundRun.start(workload, options: options)
         case .cancelRun:
             background?.cancel()
             background = nil

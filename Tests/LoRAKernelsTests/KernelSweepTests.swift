@@ -67,8 +67,8 @@ final class KernelSweepTests: XCTestCase {
         for kernel in allKernels(stack: 3) {
             workload.kernel = kernel
             let inputs = KernelInputs<Float>(workload: workload)
-            for kind in RoutingKind.allCases {
-                let plan = LaunchPlan(workload: workload, routing: kind)
+            for kind in Strategy.allCases {
+                let plan = LaunchPlan.execution(workload: workload, strategy: kind)
                 let outputs = [1, 3].map { threads -> TensorBuffer<Float> in
                     let out = TensorBuffer(copying: inputs.base)
                     let launch = Launch(plan: plan, inputs: inputs, output: out.pointer)

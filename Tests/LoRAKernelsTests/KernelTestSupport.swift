@@ -33,8 +33,8 @@ func forEachExpandCase(extendLengths: [Int],
             let w = makeWorkload(kernel: kernel, dims: dims, ranks: [19, 0, 4, 16], scalings: [0.5, 1, -2, 1.5],
                                  wi: [0, 1, 2, 3, 0, 3, 2], lengths: lengths, mode: mode)
             let inputs = KernelInputs<BFloat16>(workload: w)
-            for kind in RoutingKind.allCases {
-                try body("\(kernel.name) \(mode) \(kind)", inputs, LaunchPlan(workload: w, routing: kind))
+            for kind in Strategy.allCases {
+                try body("\(kernel.name) \(mode) \(kind)", inputs, LaunchPlan.execution(workload: w, strategy: kind))
             }
         }
     }

@@ -59,7 +59,7 @@ final class LaunchPlanSweepTests: XCTestCase {
         var programs = 0
         for _ in 0..<2000 {
             let w = Self.randomWorkload(&g)
-            for kind in RoutingKind.allCases {
+            for kind in Strategy.allCases where kind.isTriton {
                 let plan = LaunchPlan(workload: w, routing: kind)
                 let counts = plan.fateCounts
                 XCTAssertEqual(counts, plan.enumeratedFateCounts(), "\(w)")
@@ -96,8 +96,8 @@ final class LaunchPlanSweepTests: XCTestCase {
         var g = SplitMix64(seed: 7)
         for _ in 0..<300 {
             let w = Self.randomWorkload(&g)
-            var covered: [RoutingKind: [Int: Int]] = [:]
-            for kind in RoutingKind.allCases {
+            var covered: [Strategy: [Int: Int]] = [:]
+            for kind in Strategy.allCases where kind.isTriton {
                 let plan = LaunchPlan(workload: w, routing: kind)
                 var cells: [Int: Int] = [:]
                 plan.forEachComputingTile { t in
@@ -113,6 +113,7 @@ final class LaunchPlanSweepTests: XCTestCase {
                 covered[kind] = cells
             }
             XCTAssertEqual(covered[.perSequence], covered[.sorted])
+            XCTAssertEqual(covered[.tight], covered[.sorted])
         }
     }
 }

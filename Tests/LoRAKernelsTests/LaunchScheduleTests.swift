@@ -14,8 +14,8 @@ final class LaunchScheduleTests: XCTestCase {
             for (mode, lengths) in [(Mode.decode, nil as [Int]?), (.extend, [3, 17, 1, 9, 90, 2, 40])] {
                 let w = makeWorkload(kernel: kernel, dims: dims, ranks: [19, 0, 4, 16], wi: [0, 1, 2, 3, 0, 3, 2],
                                      lengths: lengths, mode: mode)
-                for kind in RoutingKind.allCases {
-                    let plan = LaunchPlan(workload: w, routing: kind)
+                for kind in Strategy.allCases {
+                    let plan = LaunchPlan.execution(workload: w, strategy: kind)
                     var expected: [GridPosition] = []
                     for seg in plan.segments where seg.workingPids > 0 {
                         for slice in 0..<plan.sliceCount {
@@ -80,8 +80,8 @@ final class LaunchScheduleTests: XCTestCase {
         var w = workload
         w.dtype = E.dtype
         let inputs = KernelInputs<E>(workload: w)
-        for kind in RoutingKind.allCases {
-            let plan = LaunchPlan(workload: w, routing: kind)
+        for kind in Strategy.allCases {
+            let plan = LaunchPlan.execution(workload: w, strategy: kind)
             let scheduled = TensorBuffer(copying: inputs.base)
             XCTAssertTrue(LaunchExecutor.execute(Launch(plan: plan, inputs: inputs, output: scheduled.pointer),
                                                  threads: 2, serialBelow: 0))

@@ -14,7 +14,7 @@ final class CommandErrorTests: XCTestCase {
         assertError("sedd 4", "t.lora:3:1: error: unknown verb 'sedd'; did you mean 'seed'?")
         assertError("  adaptor a rank=4", "t.lora:3:3: error: unknown verb 'adaptor'; did you mean 'adapter'?")
         assertError("frobnicate",
-                    "t.lora:3:1: error: unknown verb 'frobnicate' (verbs: slots, dims, dtype, mode, seed, gpu, adapter, seq, set, remove, clear, kernel, run, title, narrate, pause, sleep, select, expect, output, record, stop)")
+                    "t.lora:3:1: error: unknown verb 'frobnicate' (verbs: slots, dims, dtype, mode, seed, gpu, adapter, seq, set, remove, clear, kernel, strategies, run, title, narrate, pause, sleep, select, expect, output, record, stop)")
     }
 
     func testLineMustStartWithAVerb() {
@@ -91,7 +91,11 @@ final class CommandErrorTests: XCTestCase {
         assertError("mode prefill", "t.lora:3:6: error: unknown mode 'prefill'; expected decode or extend")
         assertError("kernel sgemm_lora_c", "t.lora:3:8: error: unknown kernel 'sgemm_lora_c'; did you mean 'sgemm_lora_a'? (kernels: sgemm_lora_a, sgemm_lora_b, qkv_lora_b, gate_up_lora_b)")
         assertError("kernel qkv_lora_b stack=3", "t.lora:3:19: error: stack= applies only to sgemm_lora_a (the shrink), not qkv_lora_b")
-        assertError("select diagonal 1 2", "t.lora:3:8: error: unknown routing 'diagonal'; expected per-sequence or sorted")
+        assertError("select diagonal 1 2", "t.lora:3:8: error: unknown strategy 'diagonal' (strategies: per-sequence, sorted, tight, csgmv, csgmv-graph, vllm)")
+        assertError("select tigth 1 2", "t.lora:3:8: error: unknown strategy 'tigth'; did you mean 'tight'? (strategies: per-sequence, sorted, tight, csgmv, csgmv-graph, vllm)")
+        assertError("strategies sorted sorted", "t.lora:3:19: error: 'sorted' is named twice")
+        assertError("strategies csgmv chunk=48", "t.lora:3:24: error: chunk=48 is not a csgmv chunk size (16, 32, 64, 128)")
+        assertError("strategies", "t.lora:3:11: error: missing a strategy name; usage: strategies per-sequence|sorted|tight|csgmv|csgmv-graph|vllm… [chunk=16|32|64|128] [graph_segments=N] [specialize=true|false]")
         assertError("record a.lora force=yes", "t.lora:3:21: error: bad value 'yes' for force=: expected true or false")
         assertError("remove sequence 1", "t.lora:3:8: error: 'remove' takes 'seq I' or 'adapter NAME', found 'sequence'")
         assertError("set adapter 1", "t.lora:3:5: error: 'set' changes a sequence: expected 'seq', found 'adapter'; usage: set seq I [adapter=NAME] [tokens=N]")
@@ -106,12 +110,12 @@ final class CommandErrorTests: XCTestCase {
 
     func testExpectErrors() {
         assertError("expect sorted.fate.excess_exit == 56",
-                    "t.lora:3:8: error: unknown report path 'sorted.fate.excess_exit'; did you mean 'sorted.fates.excess_exit'? (roots: kernel, dtype, mode, what_if, batch, per-sequence, sorted, gpu, gpu_calibrated, gpu_speedup, max_abs_diff_between_routings, bitwise_equal, speedup, threads)")
+                    "t.lora:3:8: error: unknown report path 'sorted.fate.excess_exit'; did you mean 'sorted.fates.excess_exit'? (roots: kernel, dtype, mode, what_if, batch, per-sequence, sorted, tight, csgmv, csgmv-graph, vllm, gpu, gpu_calibrated, gpu_speedup, max_abs_diff_between_routings, bitwise_equal, speedup, threads)")
         assertError("expect speedup => 1", "t.lora:3:16: error: unknown operator '=>'; expected ==, !=, <, <=, > or >=")
         assertError("expect bitwise_equal < true", "t.lora:3:22: error: < compares numbers; bitwise_equal is a boolean (true or false): use == or !=")
         assertError("expect bitwise_equal == 1", "t.lora:3:25: error: bitwise_equal holds a boolean (true or false), but 1 is a number")
         assertError("expect sorted.launched < per-sequence.lunched",
-                    "t.lora:3:26: error: unknown report path 'per-sequence.lunched'; did you mean 'per-sequence.launched'? (roots: kernel, dtype, mode, what_if, batch, per-sequence, sorted, gpu, gpu_calibrated, gpu_speedup, max_abs_diff_between_routings, bitwise_equal, speedup, threads)")
+                    "t.lora:3:26: error: unknown report path 'per-sequence.lunched'; did you mean 'per-sequence.launched'? (roots: kernel, dtype, mode, what_if, batch, per-sequence, sorted, tight, csgmv, csgmv-graph, vllm, gpu, gpu_calibrated, gpu_speedup, max_abs_diff_between_routings, bitwise_equal, speedup, threads)")
         assertError("expect speedup", "t.lora:3:15: error: missing an operator (==, !=, <, <=, >, >=); usage: expect PATH ==|!=|<|<=|>|>= VALUE")
         assertError("expect speedup > 1 2", "t.lora:3:20: error: unexpected argument '2'; usage: expect PATH ==|!=|<|<=|>|>= VALUE")
         assertError("expect speedup>1", "t.lora:3:8: error: write spaces around the operator: expect PATH OP VALUE")

@@ -10,7 +10,11 @@ final class HeadlessReplayTests: TemporaryDirectoryTestCase {
         final class Sink: @unchecked Sendable { var out = "", err = "" }
         let sink = Sink()
         var r = HeadlessReplay(
-            execute: { w, reps, _ in try KernelRunner.run(w, options: KernelRunOptions(reps: reps, threads: 1)) },
+            execute: { w, options, _ in
+                var options = options
+                options.threads = 1
+                return try KernelRunner.run(w, options: options)
+            },
             renderScreen: { session, width, height in "screen \(width)x\(height): bs \(session.workload.batch.sequences.count)\n" })
         r.format = format
         r.standardOutput = { sink.out += $0 }

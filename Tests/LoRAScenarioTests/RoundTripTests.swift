@@ -59,7 +59,7 @@ final class RoundTripTests: XCTestCase {
     }
 
     func command() -> Command {
-        switch int(0...22) {
+        switch int(0...23) {
         case 0: return .slots(int(Batch.Limits.slots))
         case 1:
             return .dims(DimsChange(hidden: maybe(self.int(1...65536)), out: maybe(self.int(1...65536)), q: maybe(self.int(1...65536)),
@@ -79,11 +79,17 @@ final class RoundTripTests: XCTestCase {
         case 14: return .narrate(text())
         case 15: return .pause
         case 16: return .sleep(seconds: seconds())
-        case 17: return .select(routing: pick(RoutingKind.allCases), x: int(0...100_000), y: int(0...600), z: maybe(self.int(0...4096)))
+        case 17: return .select(routing: pick(Strategy.allCases), x: int(0...100_000), y: int(0...600), z: maybe(self.int(0...4096)))
         case 18: return .expect(expectation())
         case 19: return .output(path: path())
         case 20: return .record(path: path(), force: Bool.random(using: &rng))
         case 21: return .gpu(pick(GPUProfile.all))
+        case 22:
+            let chosen = Strategy.allCases.filter { _ in Bool.random(using: &rng) }
+            return .strategies(StrategyChoice(
+                chosen.isEmpty ? [pick(Strategy.allCases)] : chosen.shuffled(using: &rng),
+                chunk: maybe(pick(StrategyOptions.chunks)), graphSegments: maybe(self.int(1...100_000)),
+                specialize: maybe(Bool.random(using: &rng))))
         default: return .stop
         }
     }

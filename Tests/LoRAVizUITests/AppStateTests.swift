@@ -156,9 +156,10 @@ final class AppStateTests: XCTestCase {
     func testRunStartsInTheBackgroundAndABatchChangeCancelsIt() throws {
         var s = try state("dims hidden=64 out=64 q=64 kv=16 ffn=64 rank=16\nadapter a rank=8\nseq a count=3")
         let actions = s.handle(.key(.char("r")))
-        guard case .startRun(let workload, let reps)? = actions.first else { return XCTFail("no run started: \(actions)") }
+        guard case .startRun(let workload, let options)? = actions.first else { return XCTFail("no run started: \(actions)") }
         XCTAssertEqual(workload, s.session.workload)
-        XCTAssertEqual(reps, 5)
+        XCTAssertEqual(options.reps, 5)
+        XCTAssertEqual(options.strategies, s.session.strategies)
         _ = s.handle(.runProgress(0.5))
         XCTAssertTrue(Screen.render(s).text.contains("50.0%"))
         // Keys keep working; a change of batch cancels the run.
@@ -346,7 +347,7 @@ final class AppStateTests: XCTestCase {
         XCTAssertEqual(s.replay?.player.isPaused, true, "and the replay stays paused")
         key(" ")
         tick(0.01)
-        guard case .startRun(let workload, reps: 1)? = actions.first else { return XCTFail("run starts the kernels: \(actions)") }
+        guard case .startRun(let workload, let options)? = actions.first, options.reps == 1 else { return XCTFail("run starts the kernels: \(actions)") }
         XCTAssertTrue(titleRow().contains("running kernels"), titleRow())
         tick(100)
         XCTAssertEqual(s.replay?.stepsApplied, 9, "the replay waits for the kernels")

@@ -80,7 +80,7 @@ final class GPUScreenTests: XCTestCase {
     /// A CPU run at ~1× where the H200 estimate is ~0.2×: the panel says why.
     func testDisagreementLineAfterARun() throws {
         var session = try Self.gateUpBS1()
-        let run = { (kind: RoutingKind, ms: [Double]) in
+        let run = { (kind: Strategy, ms: [Double]) in
             RoutingRun(routing: kind, time: TimingSummary(samples: ms), maxAbsErrorVsReference: 7e-3, gflops: 0.6)
         }
         session.lastRun = KernelRunResult(

@@ -26,7 +26,7 @@ final class GridTallyTests: XCTestCase {
 
     func testBlockTallyMatchesFateOfEveryProgram() {
         for workload in Self.workloads() {
-            for kind in RoutingKind.allCases {
+            for kind in Strategy.allCases {
                 let plan = LaunchPlan(workload: workload, routing: kind)
                 for row in 0..<plan.viewRowCount {
                     let r = plan.viewRow(row)
@@ -53,7 +53,7 @@ final class GridTallyTests: XCTestCase {
         var batch = Batch(slotCount: 512, adapters: (0..<512).map { Adapter(name: "l\($0)", rank: 16, slot: $0) })
         batch.sequences = (0..<4096).map { BatchSequence(adapter: "l\($0 % 512)") }
         let w = Workload(batch: batch)
-        let plans = RoutingKind.allCases.map { LaunchPlan(workload: w, routing: $0) }
+        let plans = Strategy.allCases.map { LaunchPlan(workload: w, routing: $0) }
         let scale = GridScale.fit(plans, columns: 60, rows: 30)
         for plan in plans {
             let cells = scale.cells(plan)

@@ -28,7 +28,7 @@ final class RobustnessTests: XCTestCase {
                 _ = s.submit("set seq 3 tokens=40")
                 for key in [Key.end, .pageDown, .tab, .end, .pageDown, .char("z"), .char("l"), .char("Z"), .char("Z")] {
                     _ = s.handle(.key(key))
-                    for kind in RoutingKind.allCases {
+                    for kind in Strategy.allCases {
                         let p = s.cursor(kind)!
                         let plan = s.plans[kind]
                         XCTAssertLessThan(p.pid, plan.pidCount)

@@ -39,7 +39,7 @@ final class ScreenSnapshotTests: XCTestCase {
     /// a long narration, the cursor on a partial program of the sorted grid.
     func replayText(_ w: Int, _ h: Int) throws -> String {
         var session = try Self.defaultSession
-        let run = { (kind: RoutingKind, ms: [Double], gflops: Double) in
+        let run = { (kind: Strategy, ms: [Double], gflops: Double) in
             RoutingRun(routing: kind, time: TimingSummary(samples: ms), maxAbsErrorVsReference: 1.4e-5, gflops: gflops)
         }
         session.lastRun = KernelRunResult(

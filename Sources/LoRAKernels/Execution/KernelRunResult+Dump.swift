@@ -173,7 +173,7 @@ struct DumpManifest: Codable {
             ? "out[t, c] = round(sum_k x[t, k] * A[w, c, k]) for c < stack*rank[w], w the slot of token t; other cells never written"
             : "out[t, n] = round(round(scaling[w] * sum_{k<rank[w]} x[t, q*rank[w] + k] * B[w, n, k]) + base[t, n]) for n in slice q"
         routings = r.routings.map { run in
-            let routing = Routing.make(run.routing, for: w.batch)
+            let routing = LaunchPlan(workload: w, strategy: run.routing).routing
             return RoutingEntry(routing: run.routing.rawValue, numSegments: routing.segmentCount,
                                 maxLen: routing.maxLength, whatIf: routing.isWhatIf,
                                 medianMs: run.time.median, maxAbsErrorVsReference: run.maxAbsErrorVsReference)

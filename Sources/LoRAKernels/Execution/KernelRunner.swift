@@ -23,7 +23,7 @@ public struct TimingSummary: Hashable, Sendable, Codable {
 
 /// One routing's launches of a workload.
 public struct RoutingRun: Sendable {
-    public var routing: RoutingKind
+    public var routing: Strategy
     public var time: TimingSummary
     /// Max over valid cells of `|out − ref|` against the fp64 reference (see `Reference`).
     public var maxAbsErrorVsReference: Double
@@ -31,15 +31,24 @@ public struct RoutingRun: Sendable {
     public var gflops: Double
     /// Valid cells over the tolerance `Reference` derives (0 unless asked for).
     public var toleranceViolations: Int
+    /// Max over valid cells of `|out − out of the first strategy run|`.
+    public var maxAbsDiffVsFirst: Double
+    /// Whether every cell holds the bits of the first strategy's output.
+    public var bitwiseEqualToFirst: Bool
 
-    public init(routing: RoutingKind, time: TimingSummary, maxAbsErrorVsReference: Double, gflops: Double,
-                toleranceViolations: Int = 0) {
+    public init(routing: Strategy, time: TimingSummary, maxAbsErrorVsReference: Double, gflops: Double,
+                toleranceViolations: Int = 0, maxAbsDiffVsFirst: Double = 0, bitwiseEqualToFirst: Bool = true) {
         self.routing = routing
         self.time = time
         self.maxAbsErrorVsReference = maxAbsErrorVsReference
         self.gflops = gflops
         self.toleranceViolations = toleranceViolations
+        self.maxAbsDiffVsFirst = maxAbsDiffVsFirst
+        self.bitwiseEqualToFirst = bitwiseEqualToFirst
     }
+
+    /// The strategy run (`routing`, named as the JSON names it).
+    public var strategy: Strategy { routing }
 }
 
 /// How `KernelRunner.run` measures.
@@ -53,6 +62,10 @@ public struct KernelRunOptions: Sendable {
     /// Also check every valid cell against its derived tolerance (slower: a
     /// second fp64 pass for `Σ|x|·|w|`); fills `RoutingRun.toleranceViolations`.
     public var checkTolerances: Bool = false
+    /// The strategies run, in order (the first is what the others are compared with).
+    public var strategies: [Strategy] = Strategy.defaults
+    /// The settings of csgmv and vLLM.
+    public var strategyOptions = StrategyOptions()
     /// Opt-in: run bf16 launches on the C AVX512_BF16 microkernels
     /// (`CLoRAKernels`) where the CPU has them: the shrink dots bf16 pairs with
     /// VDPBF16PS (another fixed per-cell order), the expands keep the Swift FMA
@@ -61,7 +74,10 @@ public struct KernelRunOptions: Sendable {
     public var bf16DotMicrokernel: Bool = false
 
     public init(reps: Int = 5, threads: Int? = nil, keepTensors: Bool = false, checkTolerances: Bool = false,
-                bf16DotMicrokernel: Bool = false) {
+                bf16DotMicrokernel: Bool = false, strategies: [Strategy] = Strategy.defaults,
+                strategyOptions: StrategyOptions = StrategyOptions()) {
+        self.strategies = strategies.isEmpty ? Strategy.defaults : strategies
+        self.strategyOptions = strategyOptions
         self.reps = max(1, reps)
         self.threads = max(1, threads ?? ParallelLoop.coreCount)
         self.keepTensors = keepTensors
@@ -76,40 +92,57 @@ public struct KernelRunOptions: Sendable {
     public static var coreCount: Int { ParallelLoop.coreCount }
 }
 
-/// Both routings of one workload, timed and checked.
+/// Every chosen strategy's launches of one workload, timed and checked.
 public struct KernelRunResult: Sendable {
     public var workload: Workload
-    public var perSequence: RoutingRun
-    public var sorted: RoutingRun
-    public var routings: [RoutingRun] { [perSequence, sorted] }
-    /// Max over valid cells of `|out_per-sequence − out_sorted|`.
+    /// One run per strategy, in the order chosen.
+    public var routings: [RoutingRun]
+    /// Max over valid cells of `|out_per-sequence − out_sorted|` when both
+    /// ran, else between the first two strategies (0 with one).
     public var maxAbsDiffBetweenRoutings: Double
-    /// Whether the two outputs hold the same bits in every cell.
+    /// Whether per-sequence and sorted (else the first two) hold the same bits in every cell.
     public var bitwiseEqual: Bool
-    /// `perSequence.time.median / sorted.time.median` (0 when the sorted median is 0).
-    public var speedup: Double {
-        sorted.time.median > 0 ? perSequence.time.median / sorted.time.median : 0
-    }
     public var threads: Int
+    /// The csgmv and vLLM settings the strategies ran with.
+    public var strategyOptions = StrategyOptions()
     /// Cells the shrink must never write (`column ≥ N_eff`, rank-0 rows) that
-    /// do not hold their initial NaN, over both routings (0 for the expands).
+    /// do not hold their initial NaN, over every strategy (0 for the expands).
     public var clobberedCells: Int
     /// The tensors, when the run was asked to keep them.
     var tensors: KernelTensors?
 
+    /// The run of a strategy, if it was chosen.
+    public func run(_ strategy: Strategy) -> RoutingRun? { routings.first { $0.routing == strategy } }
+
+    /// The two runs `speedup` and `bitwiseEqual` compare: per-sequence and
+    /// sorted when both ran, else the first two.
+    public var pair: (RoutingRun, RoutingRun)? {
+        if let a = run(.perSequence), let b = run(.sorted) { return (a, b) }
+        return routings.count >= 2 ? (routings[0], routings[1]) : nil
+    }
+
+    /// The per-sequence run, or the first.
+    public var perSequence: RoutingRun { pair?.0 ?? routings[0] }
+    /// The sorted run, or the second (the first with one strategy).
+    public var sorted: RoutingRun { pair?.1 ?? routings[0] }
+
+    /// `perSequence.time.median / sorted.time.median` (0 when the sorted median is 0).
+    public var speedup: Double {
+        sorted.time.median > 0 ? perSequence.time.median / sorted.time.median : 0
+    }
+
     /// A result from its parts (for reports and tests; `writeDump` needs a real run's tensors).
     public init(workload: Workload, perSequence: RoutingRun, sorted: RoutingRun, maxAbsDiffBetweenRoutings: Double,
                 bitwiseEqual: Bool, threads: Int, clobberedCells: Int = 0) {
-        self.init(workload: workload, perSequence: perSequence, sorted: sorted,
+        self.init(workload: workload, routings: [perSequence, sorted],
                   maxAbsDiffBetweenRoutings: maxAbsDiffBetweenRoutings, bitwiseEqual: bitwiseEqual,
                   threads: threads, clobberedCells: clobberedCells, tensors: nil)
     }
 
-    init(workload: Workload, perSequence: RoutingRun, sorted: RoutingRun, maxAbsDiffBetweenRoutings: Double,
+    init(workload: Workload, routings: [RoutingRun], maxAbsDiffBetweenRoutings: Double,
          bitwiseEqual: Bool, threads: Int, clobberedCells: Int, tensors: KernelTensors?) {
         self.workload = workload
-        self.perSequence = perSequence
-        self.sorted = sorted
+        self.routings = routings
         self.maxAbsDiffBetweenRoutings = maxAbsDiffBetweenRoutings
         self.bitwiseEqual = bitwiseEqual
         self.threads = threads
@@ -156,7 +189,10 @@ public enum KernelRunner {
         let inputs = KernelInputs<E>(workload: workload, threads: threads,
                                      rowMajorShrinkWeights: bf16Dot && E.dtype == .bf16)
         if isCancelled() { throw KernelRunCancelled() }
-        let plans = RoutingKind.allCases.map { LaunchPlan(workload: workload, routing: $0) }
+        // Each strategy's working programs, as 16-row microkernel passes over its own segments.
+        let plans = options.strategies.map {
+            LaunchPlan.execution(workload: workload, strategy: $0, options: options.strategyOptions)
+        }
         let outputs = plans.map { _ in TensorBuffer(copying: inputs.base) }
         var samples: [[Double]] = plans.map { _ in [] }
         let steps = Double(plans.count * (options.reps + 1) + 2)
@@ -175,27 +211,37 @@ public enum KernelRunner {
                 progress(done / steps)
             }
         }
+        // per-sequence vs sorted when both ran, else the first two.
+        let pairIndices: (Int, Int) = {
+            if let a = options.strategies.firstIndex(of: .perSequence), let b = options.strategies.firstIndex(of: .sorted) { return (a, b) }
+            return (0, min(1, plans.count - 1))
+        }()
         guard let comparison = OutputComparison.compare(outputs, inputs: inputs, tolerances: options.checkTolerances,
                                                         keepReference: options.keepTensors, threads: threads,
-                                                        isCancelled: isCancelled)
+                                                        pair: pairIndices, isCancelled: isCancelled)
         else { throw KernelRunCancelled() }
-        let bitwise = outputs[0].count == outputs[1].count
-            && memcmp(outputs[0].pointer, outputs[1].pointer, outputs[0].count * MemoryLayout<E>.stride) == 0
+        func same(_ a: Int, _ b: Int) -> Bool {
+            memcmp(outputs[a].pointer, outputs[b].pointer, outputs[a].count * MemoryLayout<E>.stride) == 0
+        }
         let runs = plans.indices.map { i -> RoutingRun in
             let time = TimingSummary(samples: samples[i])
-            return RoutingRun(routing: plans[i].routing.kind, time: time,
+            return RoutingRun(routing: options.strategies[i], time: time,
                               maxAbsErrorVsReference: comparison.maxAbsError[i],
                               gflops: time.median > 0 ? 2 * Double(plans[i].usefulMACs) / (time.median * 1e6) : 0,
-                              toleranceViolations: comparison.toleranceViolations[i])
+                              toleranceViolations: comparison.toleranceViolations[i],
+                              maxAbsDiffVsFirst: comparison.maxAbsDifferenceVsFirst[i], bitwiseEqualToFirst: same(0, i))
         }
         let tensors = options.keepTensors
             ? KernelTensors(TypedKernelTensors(inputs: inputs, plans: plans, outputs: outputs,
                                                reference: comparison.reference ?? TensorBuffer(count: 0, repeating: 0)))
             : nil
         progress(1)
-        return KernelRunResult(
-            workload: workload, perSequence: runs[0], sorted: runs[1],
-            maxAbsDiffBetweenRoutings: comparison.maxAbsDifference, bitwiseEqual: bitwise,
+        var result = KernelRunResult(
+            workload: workload, routings: runs,
+            maxAbsDiffBetweenRoutings: comparison.maxAbsDifference,
+            bitwiseEqual: same(pairIndices.0, pairIndices.1),
             threads: threads, clobberedCells: comparison.clobberedCells.reduce(0, +), tensors: tensors)
+        result.strategyOptions = options.strategyOptions
+        return result
     }
 }

@@ -164,6 +164,7 @@ enum LaunchExecutor {
     static func execute<E: KernelElement>(_ launch: Launch<E>, threads: Int, serialBelow: Int = serialMACs,
                                           blocks: ProgramBlocks? = nil, isCancelled: () -> Bool = { false }) -> Bool {
         let plan = launch.plan
+        precondition(plan.isExecutable, "the executor runs LaunchPlan.execution plans, not \(plan.strategy)'s grid")
         let kernel = plan.kernel
         let blocks = blocks ?? Self.blocks(launch, threads: threads)
         // Enough chunks for the workers to balance, few enough to keep the lock cold.

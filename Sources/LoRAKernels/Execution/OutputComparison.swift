@@ -7,8 +7,10 @@ struct OutputComparison {
     var toleranceViolations: [Int]
     /// Max |Δ| / tolerance per output (0 when not asked for).
     var worstToleranceRatio: [Double]
-    /// Max |out₀ − out₁| over valid cells (0 with fewer than two outputs).
+    /// Max |out_a − out_b| over valid cells for the compared `pair` (0 with fewer than two outputs).
     var maxAbsDifference: Double
+    /// Max |out_o − out₀| over valid cells, per output.
+    var maxAbsDifferenceVsFirst: [Double]
     /// Cells that must keep their initial value (shrink, never written) but do not, per output.
     var clobberedCells: [Int]
     /// The reference, `(S, outputWidth)` row-major, when asked to keep it.
@@ -17,7 +19,7 @@ struct OutputComparison {
     /// Compares `outputs` (each `(S, outputWidth)`) row by row, in parallel.
     static func compare<E: KernelElement>(_ outputs: [TensorBuffer<E>], inputs: KernelInputs<E>,
                                           tolerances: Bool, keepReference: Bool, threads: Int,
-                                          isCancelled: () -> Bool = { false }) -> OutputComparison? {
+                                          pair: (Int, Int) = (0, 1), isCancelled: () -> Bool = { false }) -> OutputComparison? {
         let reference = Reference(inputs)
         let width = inputs.outputWidth
         let rows = inputs.rows
@@ -30,7 +32,8 @@ struct OutputComparison {
             var local = OutputComparison(maxAbsError: Array(repeating: 0, count: n),
                                          toleranceViolations: Array(repeating: 0, count: n),
                                          worstToleranceRatio: Array(repeating: 0, count: n),
-                                         maxAbsDifference: 0, clobberedCells: Array(repeating: 0, count: n),
+                                         maxAbsDifference: 0, maxAbsDifferenceVsFirst: Array(repeating: 0, count: n),
+                                         clobberedCells: Array(repeating: 0, count: n),
                                          reference: nil)
             let values = UnsafeMutablePointer<Double>.allocate(capacity: width)
             let magnitudes = tolerances ? UnsafeMutablePointer<Double>.allocate(capacity: width) : nil
@@ -59,12 +62,21 @@ struct OutputComparison {
                         for c in valid..<width where !out[c].widened.isNaN { local.clobberedCells[o] += 1 }
                     }
                 }
-                if n >= 2 {
-                    let a = outputs[0].pointer + row * width, b = outputs[1].pointer + row * width
+                func difference(_ i: Int, _ j: Int) -> Double {
+                    let a = outputs[i].pointer + row * width, b = outputs[j].pointer + row * width
+                    var worst = 0.0
                     for c in 0..<valid {
                         let d = abs(Double(a[c].widened) - Double(b[c].widened))
-                        if !(d <= local.maxAbsDifference) { local.maxAbsDifference = d.isNaN ? .infinity : d }
+                        if !(d <= worst) { worst = d.isNaN ? .infinity : d }
                     }
+                    return worst
+                }
+                for o in 1..<max(1, n) {
+                    local.maxAbsDifferenceVsFirst[o] = max(local.maxAbsDifferenceVsFirst[o], difference(0, o))
+                }
+                if n >= 2 && pair.0 != pair.1 {
+                    local.maxAbsDifference = max(local.maxAbsDifference,
+                                                 pair.0 == 0 ? local.maxAbsDifferenceVsFirst[pair.1] : difference(pair.0, pair.1))
                 }
             }
             lock.withLock { partials.items.append(local) }
@@ -73,7 +85,8 @@ struct OutputComparison {
         var result = OutputComparison(maxAbsError: Array(repeating: 0, count: n),
                                       toleranceViolations: Array(repeating: 0, count: n),
                                       worstToleranceRatio: Array(repeating: 0, count: n),
-                                      maxAbsDifference: 0, clobberedCells: Array(repeating: 0, count: n),
+                                      maxAbsDifference: 0, maxAbsDifferenceVsFirst: Array(repeating: 0, count: n),
+                                         clobberedCells: Array(repeating: 0, count: n),
                                       reference: nil)
         for p in partials.items {
             for o in 0..<n {
@@ -81,6 +94,7 @@ struct OutputComparison {
                 result.toleranceViolations[o] += p.toleranceViolations[o]
                 result.worstToleranceRatio[o] = max(result.worstToleranceRatio[o], p.worstToleranceRatio[o])
                 result.clobberedCells[o] += p.clobberedCells[o]
+                result.maxAbsDifferenceVsFirst[o] = max(result.maxAbsDifferenceVsFirst[o], p.maxAbsDifferenceVsFirst[o])
             }
             result.maxAbsDifference = max(result.maxAbsDifference, p.maxAbsDifference)
         }

@@ -117,6 +117,21 @@ public struct GPUProfile: Hashable, Sendable {
     public var estimateLabel: String {
         calibrated ? "\(displayName) est." : "\(displayName) est. (uncalibrated)"
     }
+
+    /// The strategies whose kernels the calibration data timed: SGLang
+    /// `triton`'s (per-sequence, sorted and tight routings). csgmv and vLLM
+    /// are priced with the same per-program costs, an extrapolation.
+    public static let measuredStrategies: Set<Strategy> = [.perSequence, .sorted, .tight]
+
+    /// Whether this profile's estimate of `strategy` rests on measurements of its kernels.
+    public func isCalibrated(for strategy: Strategy) -> Bool {
+        calibrated && Self.measuredStrategies.contains(strategy)
+    }
+
+    /// `estimateLabel` for one strategy: `H200 est. (uncalibrated for vllm)`.
+    public func estimateLabel(for strategy: Strategy) -> String {
+        calibrated && !isCalibrated(for: strategy) ? "\(displayName) est. (uncalibrated for \(strategy.name))" : estimateLabel
+    }
 }
 
 // MARK: - The profiles

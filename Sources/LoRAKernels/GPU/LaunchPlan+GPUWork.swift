@@ -47,14 +47,17 @@ public struct GPUWork: Hashable, Sendable {
 }
 
 extension LaunchPlan {
-    /// The launch in the cost model's terms.
+    /// The launch in the cost model's terms (the strategy's `ProgramMap` says how).
+    public var gpuWork: GPUWork { map.gpuWork(self) }
+
+    /// A row-by-column grid's work (triton, csgmv).
     ///
     /// One pass over the segments: the exit and working counts are those of
     /// `fateCounts` (a test holds them against enumeration), summed here
     /// rather than by a second pass.
-    public var gpuWork: GPUWork {
+    var rowColumnGPUWork: GPUWork {
         let bytes = dtype.byteCount
-        let blockK = kernel.blocks.k
+        let blockK = blocks.k
         // The expands read the base output and write it back: 2 passes.
         let outputPasses = kernel.isShrink ? 1 : 2
         var kSteps = 0, maxKSteps = 0, tileBytes = 0, streamBytes = 0, overfetch = 0
@@ -85,7 +88,7 @@ extension LaunchPlan {
             // The output cells of the valid rows.
             tileBytes += seg.length * width * bytes * outputPasses
             // Distinct x rows (slice i reads its own r columns) and output rows.
-            streamBytes += seg.length * (seg.reduction * sliceCount + width * outputPasses) * bytes
+            streamBytes += seg.length * (seg.reduction * kernel.sliceCount + width * outputPasses) * bytes
             weightsOfSlot[seg.slot] = width * seg.reduction * bytes
         }
         let unique = weightsOfSlot.values.reduce(0, +) + streamBytes
