@@ -5,13 +5,14 @@ import LoRAKernels
 /// Results files read by `gpu-fit` and `gpu-check`, with their split.
 struct MeasurementFiles: ParsableArguments {
     @Argument(help: ArgumentHelp(
-        "Results files (JSON lines, as gpu/measure_sglang.py writes them). Records without a `set` count as calibration data.",
+        "Results files (JSON lines, as gpu/measure_sglang.py and gpu/measure_strategies.py write them). Records without a `set` count as calibration data.",
         valueName: "file"))
     var files: [String]
 
-    /// Every case of every file, its work priced once.
-    func cases() throws -> [GPUCalibration.Case] {
-        var all: [GPUCalibration.Case] = []
+    /// Every triton case and every csgmv/vLLM launch of every file, priced once;
+    /// a strategy launch carries the sorted time of its batch when a file holds it.
+    func load() throws -> (cases: [GPUCalibration.Case], strategies: [GPUCalibration.StrategySample]) {
+        var all: [GPUCalibration.Case] = [], measured: [StrategyMeasurement] = []
         for file in files {
             guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
                 FileHandle.standardError.write(Data("error: \(file): cannot read the file\n".utf8))
@@ -19,12 +20,19 @@ struct MeasurementFiles: ParsableArguments {
             }
             do {
                 all += try GPUMeasurement.parse(jsonl: text, source: file, defaultSplit: .calib).map(GPUCalibration.Case.init)
+                measured += try StrategyMeasurement.parse(jsonl: text, source: file, defaultSplit: .calib)
             } catch let e as GPUMeasurementError {
                 FileHandle.standardError.write(Data("error: \(e)\n".utf8))
                 throw ExitCode(2)
             }
         }
-        return all
+        var sorted: [String: Double] = [:]
+        for c in all { sorted[c.measurement.id] = c.measurement.sortedUs }
+        let samples = measured.flatMap { m in
+            GPUCalibration.samples(m, sortedUs: sorted[m.id].flatMap { _ in
+                all.first { $0.measurement.id == m.id && $0.measurement.workload == m.workload }?.measurement.sortedUs })
+        }
+        return (all, samples)
     }
 }
 
@@ -53,9 +61,10 @@ struct GPUCheck: ParsableCommand {
             FileHandle.standardError.write(Data("error: --gpu: unknown GPU `\(gpu)`; expected one of \(GPUProfile.names.joined(separator: ", "))\n".utf8))
             throw ExitCode(2)
         }
-        let cases = try measurements.cases()
+        let (cases, strategies) = try measurements.load()
         print("\(profile.estimateLabel) (\(profile.source))")
         GPUFit.printScores(profile, cases)
+        GPUFit.printStrategyScores(profile, strategies)
         if misses {
             for c in cases {
                 let est = GPUCalibration.estimatedSpeedup(profile, c)
@@ -92,18 +101,34 @@ struct GPUFit: ParsableCommand {
     @Option(help: "Restarts from perturbed parameters (the best fit is kept).")
     var restarts = 8
 
+    @Option(help: ArgumentHelp("What to fit: `all`, `triton` (SGLang triton's kernels and the shared terms) or `strategies` (csgmv's and vLLM's kernels, the rest kept).", valueName: "part"))
+    var part = "all"
+
     @Option(help: ArgumentHelp("Replace the lines between the BEGIN FITTED and END FITTED markers of <file> (Sources/LoRAKernels/GPU/GPUProfile+H200.swift) with the fit.", valueName: "file"))
     var write: String?
 
     func run() throws {
-        let cases = try measurements.cases()
+        guard ["all", "triton", "strategies"].contains(part) else {
+            FileHandle.standardError.write(Data("error: --part: `\(part)` is not one of all, triton, strategies\n".utf8))
+            throw ExitCode(2)
+        }
+        let (cases, strategies) = try measurements.load()
         let calib = cases.filter { $0.measurement.split == .calib }
-        print("fitting on \(calib.count) calibration cases; loss before \(String(format: "%.4f", GPUCalibration.loss(.h200, calib)))")
-        let fitted = GPUCalibration.fit(.h200, to: calib, evaluations: evaluations, restarts: restarts)
-        print("loss after \(String(format: "%.4f", GPUCalibration.loss(fitted, calib)))")
+        var fitted = GPUProfile.h200
+        if part != "strategies" {
+            print("fitting on \(calib.count) calibration cases; loss before \(String(format: "%.4f", GPUCalibration.loss(.h200, calib)))")
+            fitted = GPUCalibration.fit(.h200, to: calib, evaluations: evaluations, restarts: restarts)
+            print("loss after \(String(format: "%.4f", GPUCalibration.loss(fitted, calib)))")
+        }
+        if part != "triton" {
+            let samples = strategies.filter { $0.split == .calib }
+            print("fitting csgmv and vLLM costs on \(samples.count) calibration launches")
+            fitted = GPUCalibration.fitFamilies(fitted, to: samples, evaluations: evaluations / 2, restarts: restarts / 2)
+        }
         let source = GPUCalibration.swiftSource(fitted)
         print(source)
         Self.printScores(fitted, cases)
+        Self.printStrategyScores(fitted, strategies)
         if let write { try Self.replaceFitted(in: write, with: source) }
     }
 
@@ -118,6 +143,24 @@ struct GPUFit: ParsableCommand {
         let updated = text[..<begin.upperBound] + source + "\n" + text[end.lowerBound...]
         try String(updated).write(toFile: path, atomically: true, encoding: .utf8)
         print("wrote \(path)")
+    }
+
+    /// Per split and strategy: launches within ±20 % and the speedup against sorted.
+    static func printStrategyScores(_ profile: GPUProfile, _ samples: [GPUCalibration.StrategySample]) {
+        for split in [GPUMeasurement.Split.calib, .holdout] {
+            let part = samples.filter { $0.split == split }
+            guard !part.isEmpty else { continue }
+            print("\(split == .calib ? "calibration" : "held-out"), against sorted:")
+            let cards = GPUCalibration.score(profile, on: part)
+            for s in Strategy.allCases {
+                guard let card = cards[s] else { continue }
+                print("  \(s.name): \(card)")
+                for name in Kernel.names {
+                    let k = part.filter { $0.strategy == s && $0.kernel.name == name }
+                    if let c = GPUCalibration.score(profile, on: k)[s] { print("    \(name): \(c)") }
+                }
+            }
+        }
     }
 
     static func printScores(_ profile: GPUProfile, _ cases: [GPUCalibration.Case]) {

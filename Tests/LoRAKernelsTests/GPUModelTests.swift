@@ -87,7 +87,7 @@ final class GPUModelTests: XCTestCase {
     /// memory-bound launch slower.
     func testUncalibratedProfilesAreLabelled() {
         for p in GPUProfile.all {
-            XCTAssertEqual(Set(p.programs.keys), Set(Kernel.names), p.name)
+            XCTAssertEqual(Set(p.programs.keys), Set(GPUProfile.costKeys), p.name)
             XCTAssertEqual(GPUProfile.named(p.name.uppercased())?.name, p.name)
             XCTAssertEqual(p.estimateLabel.contains("uncalibrated"), !p.calibrated)
         }
@@ -104,6 +104,39 @@ final class GPUModelTests: XCTestCase {
     static func cases(_ file: String) throws -> [GPUCalibration.Case] {
         let text = try String(contentsOf: results.appendingPathComponent(file), encoding: .utf8)
         return try GPUMeasurement.parse(jsonl: text, source: file, defaultSplit: .calib).map(GPUCalibration.Case.init)
+    }
+
+    /// csgmv's and vLLM's kernels, timed on the H200 on the same batches
+    /// (gpu/results/h200-strategies*.jsonl): the committed costs predict the
+    /// held-out launches and their speedup against sorted as gpu/RESULTS.md says.
+    func testStrategyHeldOutAccuracy() throws {
+        func load(_ file: String) throws -> String {
+            try String(contentsOf: Self.results.appendingPathComponent(file), encoding: .utf8)
+        }
+        let triton = try Self.cases("h200-sweep.jsonl") + Self.cases("h200-sweep-holdout2.jsonl")
+        let sortedUs = Dictionary(triton.map { ($0.measurement.id, $0.measurement.sortedUs) }, uniquingKeysWith: { a, _ in a })
+        var measured: [StrategyMeasurement] = []
+        for file in ["h200-strategies.jsonl", "h200-strategies-holdout2.jsonl"] {
+            measured += try StrategyMeasurement.parse(jsonl: load(file), source: file, defaultSplit: .calib)
+            // The triton parser skips these lines rather than failing on them.
+            XCTAssertTrue(try GPUMeasurement.parse(jsonl: load(file), source: file, defaultSplit: .calib).isEmpty)
+        }
+        XCTAssertEqual(measured.count, 840)
+        let samples = measured.flatMap { GPUCalibration.samples($0, sortedUs: sortedUs[$0.id]) }
+        let heldOut = samples.filter { $0.split == .holdout }
+        let cards = GPUCalibration.score(.h200, on: heldOut)
+        let bars: [(Strategy, launch: Double, speedup: Double, direction: Double)] = [
+            (.csgmv, 0.72, 0.70, 0.64), (.csgmvGraph, 0.80, 0.75, 0.67), (.vllm, 0.66, 0.68, 0.80),
+        ]
+        for (s, launch, speedup, direction) in bars {
+            let card = try XCTUnwrap(cards[s], s.name)
+            XCTAssertGreaterThan(card.launches, 600, s.name)
+            XCTAssertGreaterThanOrEqual(card.launchFraction, launch, "\(s.name): \(card)")
+            XCTAssertGreaterThanOrEqual(card.speedupFraction, speedup, "\(s.name): \(card)")
+            XCTAssertGreaterThanOrEqual(card.directionFraction, direction, "\(s.name): \(card)")
+        }
+        // A launch of nothing (vLLM with every token on a rank-0 slot) is priced at 0.
+        XCTAssertTrue(samples.allSatisfy { GPUProfile.h200.estimate($0.work, kernel: $0.kernel, family: $0.strategy.kernelFamily).totalUs > 0 })
     }
 
     /// The committed H200 profile still predicts the held-out measurements as

@@ -174,9 +174,15 @@ public enum GPUCalibration {
 
     static func descend(_ base: GPUProfile, from start: [Double], _ cases: [Case], _ evaluations: Int)
         -> (profile: GPUProfile, cost: Double) {
+        let (x, c) = descend(from: start, evaluations: evaluations) { x in residuals(profile(base, x.map { exp($0) }), cases) }
+        return (profile(base, x.map { exp($0) }), c)
+    }
+
+    /// Levenberg–Marquardt from `start` on `res`'s sum of squares; returns the
+    /// best point and its cost.
+    static func descend(from start: [Double], evaluations: Int, _ res: ([Double]) -> [Double]) -> ([Double], Double) {
         var x = start
         let n = x.count
-        func res(_ x: [Double]) -> [Double] { residuals(profile(base, x.map { exp($0) }), cases) }
         func cost(_ r: [Double]) -> Double { r.reduce(0) { $0 + $1 * $1 } }
         var r = res(x), c = cost(r), lambda = 1e-2, used = 1
         while used + n + 1 < evaluations {
@@ -223,7 +229,7 @@ public enum GPUCalibration {
             }
             if !improved { break }
         }
-        return (profile(base, x.map { exp($0) }), c)
+        return (x, c)
     }
 
     /// Solves `a · x = b` by Gaussian elimination with partial pivoting.
@@ -256,11 +262,118 @@ public enum GPUCalibration {
         var s = "        l2GBps: \(g(p.l2GBps)), warmDRAMFraction: \(g(p.warmDRAMFraction)),\n"
         s += "        launchFloorUs: \(g(p.launchFloorUs)),\n"
         s += "        programs: [\n"
-        for name in kernelNames {
+        for name in GPUProfile.costKeys {
             let c = p.programs[name]!
             s += "            \"\(name)\": ProgramCost(startNs: \(g(c.startNs)), stepNs: \(g(c.stepNs)), sortedStartNs: \(g(c.sortedStartNs)), sortedStepNs: \(g(c.sortedStepNs)),\n                residentPerSM: \(g(c.residentPerSM)), segmentExitNs: \(g(c.segmentExitNs)), excessExitNs: \(g(c.excessExitNs)),\n                exitDelayNs: \(g(c.exitDelayNs))),\n"
         }
         return s + "        ])"
+    }
+}
+
+// MARK: - csgmv and vLLM
+
+extension GPUCalibration {
+    /// One measured launch of a csgmv or vLLM strategy, with the same batch's
+    /// measured sorted launch when the triton results hold it.
+    public struct StrategySample: Hashable, Sendable {
+        public var id: String
+        public var split: GPUMeasurement.Split
+        public var kernel: Kernel
+        public var strategy: Strategy
+        public var work: GPUWork
+        public var measuredUs: Double
+        /// The sorted launch's work and measured time, for the speedup against it.
+        public var sortedWork: GPUWork
+        public var sortedUs: Double?
+
+        /// `programs` key of the costs this launch is priced with.
+        var costKey: String { GPUProfile.costKey(family: strategy.kernelFamily, kernel: kernel.name) }
+    }
+
+    /// Every timed strategy of a measurement, priced with the default options
+    /// the measuring script launches with (chunk 16, a graph of bs segments,
+    /// no vLLM specialisation).
+    public static func samples(_ m: StrategyMeasurement, sortedUs: Double?) -> [StrategySample] {
+        let sortedWork = LaunchPlan(workload: m.workload, strategy: .sorted).gpuWork
+        // A launch of nothing (vLLM with no LoRA token) has no kernel to price: 0.1 µs of graph replay.
+        return m.times.keys.sorted().filter { LaunchPlan(workload: m.workload, strategy: $0).launched > 0 }.map { s in
+            StrategySample(id: m.id, split: m.split, kernel: m.workload.kernel, strategy: s,
+                           work: LaunchPlan(workload: m.workload, strategy: s).gpuWork, measuredUs: m.times[s]!,
+                           sortedWork: sortedWork, sortedUs: sortedUs)
+        }
+    }
+
+    /// `base` with the csgmv and vLLM program costs fitted to `samples` (the
+    /// triton costs and the shared terms kept): one Levenberg–Marquardt fit of
+    /// the eight costs of each family's kernel over the log error of its launches.
+    public static func fitFamilies(_ base: GPUProfile, to samples: [StrategySample], evaluations: Int = 2000,
+                                   restarts: Int = 4) -> GPUProfile {
+        var p = base
+        for key in GPUProfile.costKeys {
+            let mine = samples.filter { $0.costKey == key }
+            guard !mine.isEmpty else { continue }
+            func cost(_ v: [Double]) -> GPUProfile.ProgramCost {
+                let v = v.map { min(max(exp($0), 1e-3), 1e7) }
+                return GPUProfile.ProgramCost(startNs: v[0], stepNs: v[1], sortedStartNs: v[2], sortedStepNs: v[3],
+                                              residentPerSM: min(v[4], 32), segmentExitNs: v[5], excessExitNs: v[6],
+                                              exitDelayNs: v[7])
+            }
+            func residuals(_ v: [Double]) -> [Double] {
+                var q = p
+                q.programs[key] = cost(v)
+                return mine.map { log(q.estimate($0.work, kernel: $0.kernel, family: $0.strategy.kernelFamily).totalUs / $0.measuredUs) }
+            }
+            func point(_ c: GPUProfile.ProgramCost) -> [Double] {
+                [c.startNs, c.stepNs, c.sortedStartNs, c.sortedStepNs, c.residentPerSM, c.segmentExitNs,
+                 c.excessExitNs, c.exitDelayNs].map { log($0) }
+            }
+            // From the profile's current costs and from the same kernel's triton
+            // costs (so a fit does not depend on the last one), then restarts
+            // around the best: the loss has kinks at every max() of the model.
+            var best = descend(from: point(p.programs[key]!), evaluations: evaluations, residuals)
+            let fromTriton = descend(from: point(p.programs[GPUProfile.costKey(family: "triton", kernel: mine[0].kernel.name)]!),
+                                     evaluations: evaluations, residuals)
+            if fromTriton.1 < best.1 { best = fromTriton }
+            var rng = SplitMix64(seed: 22386)
+            for i in 0..<restarts {
+                let spread = 1.0
+                let trial = descend(from: best.0.map { $0 + Double.random(in: -spread...spread, using: &rng) },
+                                    evaluations: evaluations, residuals)
+                if trial.1 < best.1 { best = trial }
+            }
+            p.programs[key] = cost(best.0)
+        }
+        return p
+    }
+
+    /// How well `profile` predicts each strategy's launches, and its speedup
+    /// against the sorted launch of the same batch (sorted ÷ strategy).
+    public static func score(_ profile: GPUProfile, on samples: [StrategySample]) -> [Strategy: Scorecard] {
+        var cards: [Strategy: Scorecard] = [:]
+        var launchErrors: [Strategy: [Double]] = [:], speedupErrors: [Strategy: [Double]] = [:]
+        for s in samples {
+            var card = cards[s.strategy] ?? Scorecard()
+            let est = profile.estimate(s.work, kernel: s.kernel, family: s.strategy.kernelFamily).totalUs
+            let e = abs(est / s.measuredUs - 1)
+            launchErrors[s.strategy, default: []].append(e)
+            card.launches += 1
+            if e <= 0.2 { card.launchesWithin20 += 1 }
+            if let sortedUs = s.sortedUs {
+                let measured = sortedUs / s.measuredUs
+                let estimated = profile.estimate(s.sortedWork, kernel: s.kernel).totalUs / est
+                let se = abs(estimated / measured - 1)
+                speedupErrors[s.strategy, default: []].append(se)
+                card.cases += 1
+                if se <= 0.25 { card.speedupsWithin25 += 1 }
+                if SpeedupDirection(estimated) == SpeedupDirection(measured) { card.directionsAgree += 1 }
+            }
+            cards[s.strategy] = card
+        }
+        for k in cards.keys {
+            cards[k]!.medianLaunchError = median(launchErrors[k] ?? [])
+            cards[k]!.medianSpeedupError = median(speedupErrors[k] ?? [])
+        }
+        return cards
     }
 }
 

@@ -66,9 +66,10 @@ extension GPUEstimate {
 }
 
 extension GPUProfile {
-    /// The estimated time of a launch of `work` for `kernel` (pure; O(1)).
-    public func estimate(_ work: GPUWork, kernel: Kernel) -> GPUEstimate {
-        let cost = programCost(kernel)
+    /// The estimated time of a launch of `work` for `kernel` of a kernel
+    /// family (`Strategy.kernelFamily`; pure; O(1)).
+    public func estimate(_ work: GPUWork, kernel: Kernel, family: String = "triton") -> GPUEstimate {
+        let cost = programCost(kernel, family: family)
         // Working programs hold one of an SM's `residentPerSM` slots for their
         // latency; each exiting program costs its SM a fixed time to dispatch
         // and retire. The launch lasts at least its longest program, and at
@@ -84,6 +85,7 @@ extension GPUProfile {
         let dramUs = work.workingPrograms > 0 ? dramBytes / (dramGBps * 1e3) : 0
         let l2Us = work.workingPrograms > 0 ? Double(work.tileBytes + work.overfetchBytes) / (l2GBps * 1e3) : 0
         let memoryUs = dramUs + l2Us
+        let floorUs = launchFloorUs * Double(work.kernelLaunches)
         let occupancyUs = exitUs + computeUs
         // Excess exits ahead of the last working program hold it back, by at most its latency.
         let delayUs = min(longest, Double(work.excessExitsBeforeLastWork) * cost.exitDelayNs / Double(smCount)) / 1000
@@ -96,8 +98,8 @@ extension GPUProfile {
         else { bound = .compute }
         return GPUEstimate(
             gpu: name, calibrated: calibrated,
-            totalUs: launchFloorUs + bodyUs,
-            launchFloorUs: launchFloorUs, exitUs: exitUs, computeUs: computeUs,
+            totalUs: floorUs + bodyUs,
+            launchFloorUs: floorUs, exitUs: exitUs, computeUs: computeUs,
             memoryUs: memoryUs, l2Us: l2Us, dramUs: dramUs,
             exitingPrograms: work.segmentExits + work.excessExits, workingPrograms: work.workingPrograms,
             waves: cdiv(work.workingPrograms, max(1, Int(slots.rounded(.down)))), residentPerSM: cost.residentPerSM,
@@ -106,7 +108,7 @@ extension GPUProfile {
 
     /// The estimated time of a launch plan.
     public func estimate(_ plan: LaunchPlan) -> GPUEstimate {
-        estimate(plan.gpuWork, kernel: plan.kernel)
+        estimate(plan.gpuWork, kernel: plan.kernel, family: plan.strategy.kernelFamily)
     }
 }
 

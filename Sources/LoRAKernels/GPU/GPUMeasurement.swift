@@ -35,12 +35,28 @@ public struct GPUMeasurement: Hashable, Sendable {
             }
             if let type = object["type"] as? String, type != "case" { continue }
             if object["error"] != nil || object["kernel"] == nil { continue }
+            // Lines of gpu/measure_strategies.py (csgmv, vLLM): `StrategyMeasurement` reads them.
+            if object["g20_perseq"] == nil && StrategyMeasurement.keys.contains(where: { object[$0.key] != nil }) { continue }
             records.append(try record(object, location: where_, defaultSplit: defaultSplit))
         }
         return records
     }
 
     static func record(_ o: [String: Any], location: String, defaultSplit: Split) throws -> GPUMeasurement {
+        func fail(_ why: String) -> GPUMeasurementError { GPUMeasurementError(location: location, reason: why) }
+        func double(_ key: String) throws -> Double {
+            guard let v = o[key] as? NSNumber, v.doubleValue > 0 else { throw fail("`\(key)` is missing or not a positive number") }
+            return v.doubleValue
+        }
+        let (id, split, workload) = try header(o, location: location, defaultSplit: defaultSplit)
+        return GPUMeasurement(
+            id: id, split: split, workload: workload,
+            perSequenceUs: try double("g20_perseq"), sortedUs: try double("g20_sorted"),
+            tightUs: (o["g20_tight"] as? NSNumber)?.doubleValue)
+    }
+
+    /// The id, split and workload of a results line: the fields every measuring script writes.
+    static func header(_ o: [String: Any], location: String, defaultSplit: Split) throws -> (String, Split, Workload) {
         func fail(_ why: String) -> GPUMeasurementError { GPUMeasurementError(location: location, reason: why) }
         func int(_ key: String, in d: [String: Any]) throws -> Int {
             guard let v = d[key] as? NSNumber else { throw fail("`\(key)` is missing or not a number") }
@@ -49,10 +65,6 @@ public struct GPUMeasurement: Hashable, Sendable {
         func ints(_ key: String) throws -> [Int] {
             guard let v = o[key] as? [NSNumber] else { throw fail("`\(key)` is missing or not a list of numbers") }
             return v.map(\.intValue)
-        }
-        func double(_ key: String) throws -> Double {
-            guard let v = o[key] as? NSNumber, v.doubleValue > 0 else { throw fail("`\(key)` is missing or not a positive number") }
-            return v.doubleValue
         }
         guard let name = o["kernel"] as? String else { throw fail("`kernel` is not a string") }
         let stack = (o["stack"] as? NSNumber)?.intValue ?? 1
@@ -83,11 +95,58 @@ public struct GPUMeasurement: Hashable, Sendable {
         let batch = Batch(slotCount: mlpb, adapters: adapters, sequences: sequences, mode: mode)
         let id = (o["id"] as? NSNumber).map { "\($0)" } ?? location
         let split = (o["set"] as? String).flatMap(Split.init(rawValue:)) ?? defaultSplit
-        return GPUMeasurement(
-            id: id, split: split,
-            workload: Workload(batch: batch, dims: dims, dtype: .bf16, kernel: kernel),
-            perSequenceUs: try double("g20_perseq"), sortedUs: try double("g20_sorted"),
-            tightUs: (o["g20_tight"] as? NSNumber)?.doubleValue)
+        return (id, split, Workload(batch: batch, dims: dims, dtype: .bf16, kernel: kernel))
+    }
+}
+
+/// One batch timed on a real GPU under SGLang's csgmv and vLLM's kernels (a
+/// line of `gpu/measure_strategies.py`'s output, same case fields and method
+/// as `GPUMeasurement`).
+public struct StrategyMeasurement: Hashable, Sendable {
+    public var id: String
+    public var split: GPUMeasurement.Split
+    public var workload: Workload
+    /// Measured µs per call of each strategy timed.
+    public var times: [Strategy: Double]
+
+    /// The time keys, with the output check that must hold for a time to count.
+    static let keys: [(key: String, strategy: Strategy, check: String)] = [
+        ("g20_csgmv", .csgmv, "maxdiff_csgmv"), ("g20_csgmv_graph", .csgmvGraph, "maxdiff_csgmv_graph"),
+        ("g20_vllm", .vllm, "maxdiff_vllm"),
+    ]
+
+    /// A launch whose output is further than this from the float32 reference
+    /// did not compute the batch (outputs are O(1); bf16 rounding gives < 0.04
+    /// in gpu/results/h200-strategies*.jsonl): its time is not counted.
+    public static let outputTolerance = 0.1
+
+    /// Parses the strategy lines of a results file; other lines are skipped.
+    ///
+    /// - Throws: `GPUMeasurementError` naming the line and the field.
+    public static func parse(jsonl text: String, source: String, defaultSplit: GPUMeasurement.Split) throws -> [StrategyMeasurement] {
+        var records: [StrategyMeasurement] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.isEmpty else { continue }
+            let location = "\(source):\(index + 1)"
+            guard let o = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any] else {
+                throw GPUMeasurementError(location: location, reason: "not a JSON object")
+            }
+            if let type = o["type"] as? String, type != "case" { continue }
+            guard o["error"] == nil, o["kernel"] != nil, keys.contains(where: { o[$0.key] != nil }) else { continue }
+            let (id, split, workload) = try GPUMeasurement.header(o, location: location, defaultSplit: defaultSplit)
+            var times: [Strategy: Double] = [:]
+            for k in keys {
+                guard let v = o[k.key] else { continue }
+                guard let us = (v as? NSNumber)?.doubleValue, us > 0 else {
+                    throw GPUMeasurementError(location: location, reason: "`\(k.key)` is not a positive number")
+                }
+                if let d = (o[k.check] as? NSNumber)?.doubleValue, !(d <= outputTolerance) { continue }
+                times[k.strategy] = us
+            }
+            records.append(StrategyMeasurement(id: id, split: split, workload: workload, times: times))
+        }
+        return records
     }
 }
 

@@ -107,10 +107,22 @@ public struct GPUProfile: Hashable, Sendable {
     }
 
     /// The cost of one working program of `kernel`.
-    public func programCost(_ kernel: Kernel) -> ProgramCost {
-        // Every profile holds all four kernels (GPUModelTests checks each).
-        guard let cost = programs[kernel.name] else { preconditionFailure("\(name) has no costs for \(kernel.name)") }
+    public func programCost(_ kernel: Kernel, family: String = "triton") -> ProgramCost {
+        // Every profile holds every family's four kernels (GPUModelTests checks each).
+        let key = Self.costKey(family: family, kernel: kernel.name)
+        guard let cost = programs[key] else { preconditionFailure("\(name) has no costs for \(key)") }
         return cost
+    }
+
+    /// The key of a family's kernel in `programs`: `sgemm_lora_a` for SGLang
+    /// `triton`'s, `csgmv/sgemm_lora_a`, `vllm/qkv_lora_b`.
+    public static func costKey(family: String, kernel: String) -> String {
+        family == "triton" ? kernel : family + "/" + kernel
+    }
+
+    /// Every key `programs` holds, in the order the fitted source lists them.
+    public static let costKeys: [String] = ["triton", "csgmv", "vllm"].flatMap { family in
+        Kernel.names.map { costKey(family: family, kernel: $0) }
     }
 
     /// The label shown beside every estimate: `H200 est.` or `L40S est. (uncalibrated)`.
@@ -118,10 +130,10 @@ public struct GPUProfile: Hashable, Sendable {
         calibrated ? "\(displayName) est." : "\(displayName) est. (uncalibrated)"
     }
 
-    /// The strategies whose kernels the calibration data timed: SGLang
-    /// `triton`'s (per-sequence, sorted and tight routings). csgmv and vLLM
-    /// are priced with the same per-program costs, an extrapolation.
-    public static let measuredStrategies: Set<Strategy> = [.perSequence, .sorted, .tight]
+    /// The strategies whose kernels the calibration data timed on the H200:
+    /// SGLang `triton`'s (per-sequence, sorted and tight routings), SGLang's
+    /// csgmv (eager and in a graph) and vLLM's (gpu/results/).
+    public static let measuredStrategies: Set<Strategy> = Set(Strategy.allCases)
 
     /// Whether this profile's estimate of `strategy` rests on measurements of its kernels.
     public func isCalibrated(for strategy: Strategy) -> Bool {

@@ -42,6 +42,13 @@ public struct GPUWork: Hashable, Sendable {
     /// behind them. A sorted launch's trailing exits delay nothing.
     public var excessExitsBeforeLastWork: Int = 0
 
+    /// Kernels the host launches, each paying the launch floor: vLLM's
+    /// `lora_shrink` zeroes its fp32 output before the kernel (a memset; its
+    /// smallest shrink takes 3.7 µs on the H200 against csgmv's 5.2 and the
+    /// triton floor of 2.0), so 2; 0 when the host launches nothing (vLLM
+    /// with no LoRA token: 0.1 µs per call); else 1.
+    public var kernelLaunches: Int = 1
+
     /// Programs launched.
     public var launched: Int { segmentExits + excessExits + workingPrograms }
 }

@@ -18,6 +18,7 @@ enum CSGMVStrategy: StrategyDescriptor {
     static let name = "csgmv"
     static let title = "csgmv (chunked SGMV)"
     static let summary = "SGLang csgmv, eager: sorted tokens cut into chunks per slot, flattened expand grids"
+    static let kernelFamily = "csgmv"
 
     static func layout(_ workload: Workload, _ options: StrategyOptions) -> StrategyLayout {
         let chunk = chunkSize(workload.batch, maximum: options.chunk)
@@ -90,6 +91,7 @@ enum CSGMVGraphStrategy: StrategyDescriptor {
     static let name = "csgmv-graph"
     static let title = "csgmv under a CUDA graph"
     static let summary = "SGLang csgmv in a captured CUDA graph: a fixed segment buffer, padded segments exit empty"
+    static let kernelFamily = "csgmv"
 
     static func layout(_ workload: Workload, _ options: StrategyOptions) -> StrategyLayout {
         let batch = workload.batch

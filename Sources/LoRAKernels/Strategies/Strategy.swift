@@ -60,6 +60,10 @@ public struct Strategy: Hashable, Sendable, CustomStringConvertible, Comparable 
     /// One line: what it launches and whose kernel it is.
     public var summary: String { descriptor.summary }
 
+    /// Whose kernels it launches (`triton`, `csgmv`, `vllm`): strategies of
+    /// one family share their kernels' program costs.
+    public var kernelFamily: String { descriptor.kernelFamily }
+
     /// Whether the strategy's row tiles are SGLang `triton`'s 16-row blocks
     /// over segments of its routing (per-sequence, sorted, tight).
     public var isTriton: Bool { descriptor.isTriton }
@@ -156,6 +160,9 @@ protocol StrategyDescriptor: Sendable {
     static var title: String { get }
     static var summary: String { get }
     static var isTriton: Bool { get }
+    /// Whose kernels it launches: `triton` (SGLang's four), `csgmv` or `vllm`:
+    /// the cost model fits one set of program costs per family and kernel.
+    static var kernelFamily: String { get }
     /// The routing, grid and program map for a workload.
     static func layout(_ workload: Workload, _ options: StrategyOptions) -> StrategyLayout
     /// The routing whose segments the CPU executor runs in 16-row passes:
@@ -165,6 +172,7 @@ protocol StrategyDescriptor: Sendable {
 
 extension StrategyDescriptor {
     static var isTriton: Bool { false }
+    static var kernelFamily: String { "triton" }
 }
 
 /// How a strategy's grid positions map to fates and tiles, and the fate

@@ -23,6 +23,7 @@ enum VLLMStrategy: StrategyDescriptor {
     static let name = "vllm"
     static let title = "vLLM lora_shrink/expand"
     static let summary = "vLLM: stable sort by LoRA id, max_loras + 1 groups on z, adapters padded to R, split-K shrink"
+    static let kernelFamily = "vllm"
 
     /// `GROUP_SIZE_M`: m tiles per group of the shrink's axis-0 order.
     static let groupSizeM = 8
@@ -345,7 +346,7 @@ extension LaunchPlan {
             streamBytes += seg.length * (seg.reduction * sliceCount + width * outputPasses) * bytes
             weightsOfSlot[seg.slot] = width * seg.reduction * bytes
         }
-        return GPUWork(
+        var work = GPUWork(
             segmentExits: counts[.noLoRAExit] + counts[.rank0Exit] + counts[.emptyExit],
             excessExits: counts[.excessExit] + counts[.columnExit],
             workingPrograms: counts.working + counts[.splitIdle],
@@ -353,6 +354,8 @@ extension LaunchPlan {
             tileBytes: tileBytes, overfetchBytes: 0,
             uniqueBytes: weightsOfSlot.values.reduce(0, +) + streamBytes,
             excessExitsBeforeLastWork: excessBeforeLastWork)
+        work.kernelLaunches = segments.isEmpty ? 0 : kernel.isShrink ? 2 : 1
+        return work
     }
 }
 
