@@ -49,13 +49,14 @@ extension AppState {
         case .redo:
             return redo()
         case .switchGrid:
-            let other: Strategy = focus == .perSequence ? .sorted : .perSequence
-            let plan = plans[other]
-            guard let p = cursor(other) else {
-                status = StatusMessage(text: "the \(other.rawValue) grid is empty", isError: true)
+            guard let other = panes.first(where: { $0 != focus }) else {
+                status = StatusMessage(text: "one pane: only \(focus.name) is chosen (strategies \(focus.name) NAME shows two)",
+                                       isError: true)
                 return []
             }
-            return perform(Self.selectCommand(plan, pid: p.pid, row: plan.viewRow(of: p)))
+            return focusPane(other)
+        case .cycleStrategy:
+            return cycleStrategy()
         case .zoomIn, .zoomOut:
             let current = ScreenLayout(self).scale
             let factor = action == .zoomIn
@@ -71,6 +72,48 @@ extension AppState {
             return replayControl(action)
         }
         return []
+    }
+
+    /// Moves the focus to the pane showing `kind` with a `select` of its
+    /// cursor (so a recording replays it); an empty grid takes the focus alone.
+    mutating func focusPane(_ kind: Strategy) -> [AppAction] {
+        let plan = plans[kind]
+        guard let p = cursor(kind) else {
+            focus = kind
+            status = StatusMessage(text: "the \(kind.name) grid is empty", isError: true)
+            return []
+        }
+        return perform(Self.selectCommand(plan, pid: p.pid, row: plan.viewRow(of: p)))
+    }
+
+    /// The strategy the focused pane shows next: the chosen one after it (in
+    /// `session.strategies` order, wrapping) that the other pane does not show.
+    var nextPaneStrategy: Strategy? {
+        let other = panes.first { $0 != focus }
+        let candidates = plans.strategies.filter { $0 != other }
+        guard candidates.count > 1, let i = candidates.firstIndex(of: focus) else { return nil }
+        return candidates[(i + 1) % candidates.count]
+    }
+
+    /// Shows the next chosen strategy in the focused pane and focuses it.
+    mutating func cycleStrategy() -> [AppAction] {
+        guard let next = nextPaneStrategy else {
+            let chosen = plans.strategies.map(\.name).joined(separator: " ")
+            status = StatusMessage(text: "every chosen strategy is shown (\(chosen)): strategies \(chosen) NAME adds one",
+                                   isError: true)
+            return []
+        }
+        var shown = panes
+        shown[panes.firstIndex(of: focus) ?? 0] = next
+        panes = shown
+        let actions = focusPane(next)
+        if status?.isError != true {
+            let side = panes.count == 1 ? "the pane" : panes[0] == next ? "left pane" : "right pane"
+            let long = "\(side): \(next.name), \(next.summary)"
+            // Room for the undo counter and REC mark at the status line's right end.
+            status = StatusMessage(text: Format.width(long) <= width - 20 ? long : "\(side): \(next.name)", isError: false)
+        }
+        return actions
     }
 
     mutating func quit() -> [AppAction] {

@@ -22,7 +22,7 @@ public enum AppEvent: Sendable {
 /// What the update asks the host to do (bubbletea's `Cmd`): every side effect.
 public enum AppAction: Sendable {
     case quit
-    /// Run both routings of a workload in the background; report with `.runProgress`/`.runFinished`.
+    /// Run the chosen strategies on a workload in the background; report with `.runProgress`/`.runFinished`.
     case startRun(Workload, options: KernelRunOptions)
     /// Ask the running run to stop (its result would be stale).
     case cancelRun
@@ -60,6 +60,14 @@ public struct RunProgress: Hashable, Sendable {
     public var workload: Workload
     public var fraction: Double
     public var reps: Int
+    /// The strategies it runs, in order, and their settings.
+    public var strategies: [Strategy]
+    public var strategyOptions: StrategyOptions
+
+    /// Whether the run's result will belong to the session's workload and strategies.
+    func matches(_ session: Session) -> Bool {
+        workload == session.workload && strategies == session.strategies && strategyOptions == session.strategyOptions
+    }
 }
 
 /// Commands being recorded into a scenario file.
@@ -85,8 +93,12 @@ public struct AppState: Sendable {
     public var width: Int
     public var height: Int
     public var glyphs: Glyphs
-    /// The grid the cursor moves in.
+    /// The grid the cursor moves in: always one of `panes`.
     public internal(set) var focus: Strategy = .perSequence
+    /// The strategies the panes show, left to right: two distinct chosen
+    /// strategies (`session.strategies`), or one when only one is chosen.
+    /// Kept across changes of the workload; refitted when `strategies` changes.
+    public internal(set) var panes: [Strategy] = Strategy.defaults
     /// The program under the cursor in each grid (the session's selection is the focused one).
     public internal(set) var cursors: [Strategy: GridPosition] = [:]
     public var zoom: ZoomSetting = .fit
@@ -106,25 +118,47 @@ public struct AppState: Sendable {
     /// Launch plans of the current workload, computed once per change.
     public internal(set) var plans: Plans
 
-    /// Both routings' launch plans of one workload, and their estimates on the session's GPU.
+    /// The launch plan of every chosen strategy for one workload, and its
+    /// estimate on the session's GPU: what the panes, the ratios, the strip
+    /// and the run panel read.
     public struct Plans: Sendable {
         public let workload: Workload
-        public let perSequence: LaunchPlan
-        public let sorted: LaunchPlan
-        /// Both launches estimated on `session.gpu` (closed form: microseconds to compute).
-        public let gpu: GPUComparison
+        /// The chosen strategies, in order (`session.strategies`).
+        public let strategies: [Strategy]
+        /// The GPU the estimates are for.
+        public let profile: GPUProfile
+        let options: StrategyOptions
+        let plans: [Strategy: LaunchPlan]
+        let estimates: [Strategy: GPUEstimate]
 
         init(_ session: Session) {
             workload = session.workload
-            perSequence = session.plan(.perSequence)
-            sorted = session.plan(.sorted)
-            gpu = session.gpu.compare(perSequence: perSequence, sorted: sorted)
+            strategies = session.strategies.isEmpty ? Strategy.defaults : session.strategies
+            profile = session.gpu
+            options = session.strategyOptions
+            var plans: [Strategy: LaunchPlan] = [:], estimates: [Strategy: GPUEstimate] = [:]
+            // Closed forms over the segments: ~250 µs a strategy at bs 4096 × mlpb 512, once per change.
+            for s in strategies where plans[s] == nil {
+                let plan = session.plan(s)
+                plans[s] = plan
+                estimates[s] = session.gpu.estimate(plan)
+            }
+            self.plans = plans
+            self.estimates = estimates
         }
 
-        /// One routing's estimate.
-        public func estimate(_ kind: Strategy) -> GPUEstimate { kind == .perSequence ? gpu.perSequence : gpu.sorted }
+        /// A strategy's plan: computed with the others for a chosen one, on demand otherwise.
+        public subscript(kind: Strategy) -> LaunchPlan {
+            plans[kind] ?? LaunchPlan(workload: workload, strategy: kind, options: options)
+        }
 
-        public subscript(kind: Strategy) -> LaunchPlan { kind == .perSequence ? perSequence : sorted }
+        /// A strategy's estimate on `profile`.
+        public func estimate(_ kind: Strategy) -> GPUEstimate { estimates[kind] ?? profile.estimate(self[kind]) }
+
+        /// The per-sequence plan (the render bench compares it with `sorted`).
+        public var perSequence: LaunchPlan { self[.perSequence] }
+        /// The sorted plan.
+        public var sorted: LaunchPlan { self[.sorted] }
     }
 
     /// A value undo/redo returns to: the session and what was recorded up to it.
@@ -142,10 +176,37 @@ public struct AppState: Sendable {
         self.height = height
         self.glyphs = glyphs
         plans = Plans(session)
-        if let s = session.selection {
-            focus = s.routing
-            cursors[s.routing] = s.position
+        panes = Self.defaultPanes(plans.strategies)
+        focus = panes[0]
+        adoptSelection(changed: true)
+    }
+
+    /// The panes a list of chosen strategies opens with: the first two.
+    static func defaultPanes(_ chosen: [Strategy]) -> [Strategy] {
+        Array((chosen.isEmpty ? Strategy.defaults : chosen).prefix(2))
+    }
+
+    /// The panes after `strategies` changed from `old` to `chosen`: the first
+    /// two again, unless the panes had been chosen by hand (cycled, or a
+    /// `select` brought a strategy in); then each pane whose strategy is still
+    /// chosen keeps it and the others take the first chosen ones not shown.
+    static func refit(_ panes: [Strategy], from old: [Strategy], to chosen: [Strategy]) -> [Strategy] {
+        let fresh = defaultPanes(chosen)
+        guard panes != defaultPanes(old) else { return fresh }
+        var kept: [Strategy?] = panes.map { chosen.contains($0) ? $0 : nil }
+        while kept.count < fresh.count { kept.append(nil) }
+        for i in kept.indices where kept[i] == nil {
+            kept[i] = chosen.first { !kept.contains($0) }
         }
+        let result = kept.compactMap { $0 }.prefix(fresh.count)
+        return result.count == fresh.count ? Array(result) : fresh
+    }
+
+    /// Makes `panes` the panes, keeping the focus on the same side.
+    mutating func setPanes(_ next: [Strategy]) {
+        let side = panes.firstIndex(of: focus) ?? 0
+        panes = next
+        if !panes.contains(focus) { focus = panes[min(side, panes.count - 1)] }
     }
 
     /// The app on `Scenario.defaultSource`'s batch.
@@ -154,6 +215,16 @@ public struct AppState: Sendable {
         let scenario = try Scenario.parse(Scenario.defaultSource, file: "<default>")
         for step in scenario.steps { _ = try session.apply(step) }
         return session
+    }
+
+    /// The screen `output FILE` writes: the session in the panes shown now,
+    /// in ASCII, zoomed to fit, without prompt, help or status.
+    public var outputText: String {
+        var s = AppState(session: session, width: width, height: height, glyphs: .ascii)
+        s.panes = panes
+        s.focus = focus
+        s.cursors = cursors
+        return Screen.render(s).text
     }
 
     /// Whether the app asked to quit.
@@ -182,9 +253,14 @@ public struct AppState: Sendable {
         case .runFinished(let result):
             let ranCurrent = result.workload == session.workload
             session.lastRun = result
+            // A result of other strategies than those chosen now is as stale as one of another batch.
+            let sameStrategies = result.routings.map(\.routing) == session.strategies
+                && result.strategyOptions == session.strategyOptions
+            if !sameStrategies { session.runIsStale = true }
             run = nil
-            status = StatusMessage(text: ranCurrent ? "run finished: speedup \(Format.fixed(result.speedup, 2))\(glyphs.times)"
-                                   : "run finished on an older batch: marked stale", isError: false)
+            status = StatusMessage(text: !ranCurrent ? "run finished on an older batch: marked stale"
+                                   : !sameStrategies ? "run finished on other strategies: marked stale"
+                                   : "run finished: " + RunPanel.finishedSummary(result, glyphs: glyphs), isError: false)
             // Playback goes on after the timings have been on screen a moment.
             replay?.player.runFinished(now: now)
             return []
@@ -232,24 +308,28 @@ public struct AppState: Sendable {
         var actions: [AppAction] = []
         let workloadChanged = next.workload != session.workload
         let gpuChanged = next.gpu != session.gpu
-        let stateChanged = workloadChanged || gpuChanged || next.title != session.title || next.narration != session.narration
+        let strategiesChanged = next.strategies != session.strategies || next.strategyOptions != session.strategyOptions
+        let stateChanged = workloadChanged || gpuChanged || strategiesChanged || next.title != session.title
+            || next.narration != session.narration
+        // The panes follow a new selection (a `strategies` change refits them by its own rules).
+        var selectionChanged = next.selection != session.selection
+        if case .select = command { selectionChanged = true }
         if stateChanged && undoable {
             undoStack.append(Snapshot(session: session, recordedLines: recording?.lines))
             if undoStack.count > Self.undoLimit { undoStack.removeFirst() }
             redoStack.removeAll()
         }
+        let oldStrategies = plans.strategies
         session = next
-        if gpuChanged && !workloadChanged { plans = Plans(session) }
-        if workloadChanged {
-            plans = Plans(session)
-            if let running = run, running.workload != session.workload {
-                run = nil
-                actions.append(.cancelRun)
-                status = StatusMessage(text: "run cancelled: the batch changed", isError: false)
-            }
+        if workloadChanged || gpuChanged || strategiesChanged { plans = Plans(session) }
+        if strategiesChanged { setPanes(Self.refit(panes, from: oldStrategies, to: plans.strategies)) }
+        if let running = run, !running.matches(session) {
+            run = nil
+            actions.append(.cancelRun)
+            status = StatusMessage(text: "run cancelled: the \(workloadChanged ? "batch" : "strategies") changed", isError: false)
         }
         record(command)
-        adoptSelection()
+        adoptSelection(changed: selectionChanged)
         switch effect {
         case .none, .sleep, .pause:
             break
@@ -261,8 +341,10 @@ public struct AppState: Sendable {
             }
         case .run(let reps):
             if run != nil { actions.append(.cancelRun) }
-            run = RunProgress(workload: session.workload, fraction: 0, reps: reps)
-            status = StatusMessage(text: "running \(session.workload.kernel.name) on both routings\(glyphs.ellipsis)", isError: false)
+            run = RunProgress(workload: session.workload, fraction: 0, reps: reps, strategies: session.strategies,
+                              strategyOptions: session.strategyOptions)
+            status = StatusMessage(text: "running \(session.workload.kernel.name) on \(RunPanel.strategiesPhrase(session.strategies))\(glyphs.ellipsis)",
+                                   isError: false)
             actions.append(.startRun(session.workload, options: session.runOptions(reps: reps)))
         case .output(let path):
             actions.append(.writeScreen(path: path))
@@ -309,15 +391,21 @@ public struct AppState: Sendable {
         recording = r
     }
 
-    /// Follows the session's selection (after `select` or a batch change that cleared it).
-    mutating func adoptSelection() {
-        if let s = session.selection {
+    /// Follows the session's selection when it `changed` (a `select`, or a
+    /// change that moved or cleared it): the focus goes to its strategy, which
+    /// takes the right pane if no pane shows it (the left keeps the reference).
+    /// Cursors of strategies no longer chosen, or outside their grid, go.
+    mutating func adoptSelection(changed: Bool) {
+        if changed, let s = session.selection, plans.strategies.contains(s.routing) {
+            if !panes.contains(s.routing) {
+                var next = panes
+                next[next.count - 1] = s.routing
+                panes = next
+            }
             focus = s.routing
             cursors[s.routing] = s.position
         }
-        for kind in Strategy.allCases {
-            if let p = cursors[kind], !fits(p, plans[kind]) { cursors[kind] = nil }
-        }
+        for (kind, p) in cursors where !plans.strategies.contains(kind) || !fits(p, plans[kind]) { cursors[kind] = nil }
         scrollToCursor()
     }
 
@@ -362,14 +450,16 @@ public struct AppState: Sendable {
         var restored = snapshot.session
         // A run belongs to the batch it ran; keep the newest result, marked stale if it does not match.
         if let last = session.lastRun { restored.lastRun = last }
+        let oldStrategies = plans.strategies
         session = restored
         plans = Plans(session)
+        if plans.strategies != oldStrategies { setPanes(Self.refit(panes, from: oldStrategies, to: plans.strategies)) }
         if let lines = snapshot.recordedLines, recording != nil { recording?.lines = lines }
-        if let running = run, running.workload != session.workload {
+        if let running = run, !running.matches(session) {
             run = nil
             actions.append(.cancelRun)
         }
-        adoptSelection()
+        adoptSelection(changed: true)
         status = StatusMessage(text: verb, isError: false)
         return actions
     }

@@ -109,6 +109,17 @@ enum Format {
         return lines
     }
 
+    /// `text` without the words that do not fit in `width` columns, dropped
+    /// from the end: a title shortened never ends in half a word.
+    static func fitWords(_ text: String, width: Int) -> String {
+        guard Self.width(text) > width else { return text }
+        var words = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        while !words.isEmpty && Self.width(words.joined(separator: " ")) > width { words.removeLast() }
+        var fitted = words.joined(separator: " ")
+        while fitted.last == " " { fitted.removeLast() }
+        return fitted
+    }
+
     /// `s` padded with spaces or cut to exactly `width` columns.
     static func pad(_ s: String, _ width: Int) -> String {
         let n = s.unicodeScalars.count

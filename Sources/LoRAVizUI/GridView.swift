@@ -81,11 +81,23 @@ public struct GridView {
         self.cellWidth = max(1, cellWidth)
     }
 
-    /// `grid (1×16, 26)` or `grid (2×16, 3, 8)`: (rowBlocks×columnBlocks[, slices], segments).
+    /// The grid as launched, axis 0 by its factors: `grid (1×16, 26)` (row
+    /// blocks × column tiles, segments), `grid (2×16, 3, 8)` with slices,
+    /// `grid (16, 22)` for csgmv, `grid (64×2×1, 3, 9)` for vLLM's shrink
+    /// (splits × m tiles × n tiles, slices, groups); `grid (0, 0, 0)` when
+    /// vLLM launches nothing.
     public static func dimensionsTitle(_ plan: LaunchPlan, times: String) -> String {
-        let axis0 = "\(plan.rowBlocks)\(times)\(plan.columnBlocks)"
-        let rest = plan.sliceCount > 1 ? ", \(plan.sliceCount), \(plan.segments.count)" : ", \(plan.segments.count)"
-        return "grid (\(axis0)\(rest))"
+        let grid = plan.grid
+        if plan.segments.isEmpty && grid.count == 3 { return "grid (0, 0, 0)" }
+        let axis0 = plan.pidFactors.map(String.init).joined(separator: times)
+        return "grid (" + ([axis0] + grid.dropFirst().map(String.init)).joined(separator: ", ") + ")"
+    }
+
+    /// The block sizes: `blocks 16×256×16` (BLOCK_M × BLOCK_N × BLOCK_K), with
+    /// ` split 64` where programs split K (vLLM's shrink).
+    public static func blocksTitle(_ plan: LaunchPlan, times: String) -> String {
+        let b = plan.blocks
+        return "blocks \(b.m)\(times)\(b.n)\(times)\(b.k)" + (b.splitK > 1 ? " split \(b.splitK)" : "")
     }
 
     /// The short name of a slice of a 3-D grid (`q`, `k`, `v`; `g`, `u`), empty for 2-D grids.
@@ -135,14 +147,19 @@ public struct GridView {
             return "s\(slot) \(name())"
         case .chunk:
             if seg.length == 0 { return "pad" }
-            // The chunk's index within its slot: segments of one slot are consecutive.
-            var chunk = 0
-            while r.segment - chunk > 0 && plan.segments[r.segment - chunk - 1].slot == slot
-                    && plan.segments[r.segment - chunk - 1].length > 0 { chunk += 1 }
-            return "s\(slot)/\(chunk) \(name())"
+            return "s\(slot)/\(chunkIndex(plan, segment: r.segment)) \(name())"
         case .group:
             return slot < 0 ? "g\(r.segment) -1" : "g\(r.segment) \(name())"
         }
+    }
+
+    /// A csgmv segment's chunk index within its slot: a slot's chunks are consecutive segments.
+    static func chunkIndex(_ plan: LaunchPlan, segment: Int) -> Int {
+        let slot = plan.segments[segment].slot
+        var chunk = 0
+        while segment - chunk > 0 && plan.segments[segment - chunk - 1].slot == slot
+                && plan.segments[segment - chunk - 1].length > 0 { chunk += 1 }
+        return chunk
     }
 
     /// The natural label width: the longest row label, plus the slice name.

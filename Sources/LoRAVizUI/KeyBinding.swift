@@ -10,6 +10,8 @@ public enum UIAction: Hashable, Sendable {
     case undo
     case redo
     case switchGrid
+    /// The focused pane shows the next chosen strategy the other pane does not.
+    case cycleStrategy
     case zoomIn
     case zoomOut
     case zoomFit
@@ -49,6 +51,8 @@ public struct KeyBinding: Sendable {
     public var effect: Effect
     /// Whether the key acts only while a scenario replays.
     public var replayOnly = false
+    /// Whether the hint is worth its room now (nil: always): a key that can do nothing stays out of the line.
+    public var hintApplies: (@Sendable (AppState) -> Bool)?
 }
 
 /// Why a key has no command to give right now (shown in the status line).
@@ -69,8 +73,10 @@ extension KeyBinding {
         move([.pageDown], "cursor down a page", dx: 0, dy: Int.max / 4),
         move([.home], "first program of the row", dx: Int.min / 4, dy: 0),
         move([.end], "last program of the row", dx: Int.max / 4, dy: 0),
-        KeyBinding(keys: [.tab, .backTab], group: .move, summary: "other grid (per-seq/sorted)", hint: "Tab grid",
-                   effect: .ui(.switchGrid)),
+        KeyBinding(keys: [.tab, .backTab], group: .move, summary: "focus the other pane", hint: "Tab grid",
+                   effect: .ui(.switchGrid), hintApplies: { $0.panes.count > 1 }),
+        KeyBinding(keys: [.char("s")], group: .move, summary: "next chosen strategy", hint: "s strategy",
+                   effect: .ui(.cycleStrategy), hintApplies: { $0.nextPaneStrategy != nil }),
         // Build the batch.
         KeyBinding(keys: [.char("a")], group: .batch, summary: "add sequence, same adapter",
                    commandShape: "seq NAME", hint: "a add seq", effect: .command { s, _ in s.addSequenceCommand() }),
@@ -101,7 +107,7 @@ extension KeyBinding {
         KeyBinding(keys: [.char("g")], group: .batch, summary: "next GPU for the estimates", commandShape: "gpu NAME",
                    effect: .command { s, _ in s.nextGPUCommand() }),
         // Run and history.
-        KeyBinding(keys: [.char("r")], group: .run, summary: "run kernels, both routings",
+        KeyBinding(keys: [.char("r")], group: .run, summary: "run kernels, every strategy",
                    commandShape: "run", hint: "r run", effect: .command { _, _ in .success(.run(reps: nil)) }),
         KeyBinding(keys: [.char("u")], group: .run, summary: "undo the last change", hint: "u undo", effect: .ui(.undo)),
         KeyBinding(keys: [.ctrl("r")], group: .run, summary: "redo", effect: .ui(.redo)),
@@ -111,7 +117,7 @@ extension KeyBinding {
         KeyBinding(keys: [.char("z")], group: .view, summary: "zoom in (fewer per cell)", hint: "z/Z zoom",
                    effect: .ui(.zoomIn)),
         KeyBinding(keys: [.char("Z")], group: .view, summary: "zoom out", effect: .ui(.zoomOut)),
-        KeyBinding(keys: [.char("=")], group: .view, summary: "zoom to fit both grids", effect: .ui(.zoomFit)),
+        KeyBinding(keys: [.char("=")], group: .view, summary: "zoom to fit the grids", effect: .ui(.zoomFit)),
         KeyBinding(keys: [.char("?"), .f1], group: .view, summary: "this help", hint: "? help", effect: .ui(.help)),
         KeyBinding(keys: [.escape], group: .view, summary: "close help / prompt", effect: .ui(.closeOverlay)),
         KeyBinding(keys: [.char("q"), .ctrl("c")], group: .view, summary: "quit (saves a recording)",
@@ -127,7 +133,7 @@ extension KeyBinding {
     ]
 
     static func move(_ keys: [Key], _ summary: String, hint: String? = nil, dx: Int, dy: Int) -> KeyBinding {
-        KeyBinding(keys: keys, group: .move, summary: summary, commandShape: "select ROUTING X Y [Z]", hint: hint,
+        KeyBinding(keys: keys, group: .move, summary: summary, commandShape: "select STRATEGY X Y [Z]", hint: hint,
                    effect: .command { s, _ in s.moveCommand(dx: dx, dy: dy) })
     }
 
@@ -147,14 +153,26 @@ extension AppState {
         return p.segment
     }
 
-    /// The adapter of the focused program: the sequence's adapter or the slot's.
+    /// The adapter of the focused program: the sequence's adapter, or the slot
+    /// (vLLM: the LoRA id) of its segment; the first adapter where the segment
+    /// has none (a graph's padding, vLLM's -1 group).
     var selectedAdapter: Adapter? {
         let batch = session.workload.batch
         if let i = selectedSequence { return batch.adapter(named: batch.sequences[i].adapter) }
-        if focus == .sorted, let p = cursor(.sorted) {
-            return batch.adapter(inSlot: plans.sorted.segments[p.segment].slot)
+        if focus != .perSequence, let p = cursor(focus) {
+            let seg = plans[focus].segments[p.segment]
+            let padding = seg.length == 0 && focus == .csgmvGraph
+            if seg.slot >= 0, !padding, let a = batch.adapter(inSlot: seg.slot) { return a }
         }
         return batch.adapters.sorted { $0.slot < $1.slot }.first
+    }
+
+    /// Why a sequence key cannot act, and how to reach the per-sequence grid.
+    var sequenceRefusal: KeyRefusal {
+        let reach = panes.contains(.perSequence) ? "Tab switches grids"
+            : plans.strategies.contains(.perSequence) ? "s shows it"
+            : "strategies per-sequence \(plans.strategies.map(\.name).joined(separator: " ")) adds it"
+        return KeyRefusal("select a sequence in the per-sequence grid first (\(reach))")
     }
 
     func addSequenceCommand() -> Result<Command, KeyRefusal> {
@@ -165,16 +183,12 @@ extension AppState {
     }
 
     func removeSequenceCommand() -> Result<Command, KeyRefusal> {
-        guard let i = selectedSequence else {
-            return .failure(KeyRefusal("select a sequence in the per-sequence grid first (Tab switches grids)"))
-        }
+        guard let i = selectedSequence else { return .failure(sequenceRefusal) }
         return .success(.removeSeq(index: i))
     }
 
     func cycleAdapterCommand() -> Result<Command, KeyRefusal> {
-        guard let i = selectedSequence else {
-            return .failure(KeyRefusal("select a sequence in the per-sequence grid first (Tab switches grids)"))
-        }
+        guard let i = selectedSequence else { return .failure(sequenceRefusal) }
         let adapters = session.workload.batch.adapters.sorted { $0.slot < $1.slot }
         guard adapters.count > 1 else { return .failure(KeyRefusal("only one adapter: add another with A")) }
         let current = session.workload.batch.sequences[i].adapter
@@ -186,9 +200,7 @@ extension AppState {
         guard session.workload.batch.mode == .extend else {
             return .failure(KeyRefusal("tokens matter in extend mode only (m toggles the mode)"))
         }
-        guard let i = selectedSequence else {
-            return .failure(KeyRefusal("select a sequence in the per-sequence grid first"))
-        }
+        guard let i = selectedSequence else { return .failure(sequenceRefusal) }
         let tokens = session.workload.batch.sequences[i].tokens
         let next = halve ? max(1, tokens / 2) : tokens * 2
         return .success(.setSeq(index: i, adapter: nil, tokens: next))
@@ -273,11 +285,12 @@ extension AppState {
         return .success(Self.selectCommand(plan, pid: pid, row: row))
     }
 
-    /// `select ROUTING X Y [Z]` for a program given by pid and view row.
+    /// `select STRATEGY X Y [Z]` for a program given by pid and view row: Z
+    /// whenever the grid has three axes (vLLM's always has, one slice or not).
     static func selectCommand(_ plan: LaunchPlan, pid: Int, row: Int) -> Command {
         let r = plan.viewRow(row)
-        return plan.sliceCount > 1
-            ? .select(routing: plan.routing.kind, x: pid, y: r.slice, z: r.segment)
-            : .select(routing: plan.routing.kind, x: pid, y: r.segment, z: nil)
+        return plan.grid.count == 3
+            ? .select(routing: plan.strategy, x: pid, y: r.slice, z: r.segment)
+            : .select(routing: plan.strategy, x: pid, y: r.segment, z: nil)
     }
 }

@@ -2,7 +2,8 @@ import LoRAKernels
 import LoRAScenario
 
 /// The whole screen as a pure function of the state (ratatui's `draw`):
-/// top bar, the two grids side by side, legend and ratios, inspector and run
+/// top bar, two chosen strategies' grids side by side (one when one is
+/// chosen), legend, ratios and the strip of the others, inspector and run
 /// panels, narration, status or prompt, key hints, and the help overlay.
 public enum Screen {
     /// Draws the state into a canvas of the state's size.
@@ -24,17 +25,30 @@ public enum Screen {
         }
         renderTopBar(state, layout, into: &canvas)
         for pane in layout.panes { renderPane(state, layout, pane, into: &canvas) }
-        for y in layout.panes[0].frame.y..<layout.panes[0].frame.maxY {
-            canvas[layout.separatorColumn, y] = Cell(g.box.vertical, .dim)
+        if let column = layout.separatorColumn {
+            for y in layout.panes[0].frame.y..<layout.panes[0].frame.maxY {
+                canvas[column, y] = Cell(g.box.vertical, .dim)
+            }
         }
         Legend.render(into: &canvas, x: 0, y: layout.legendRow, width: layout.width, glyphs: g,
                       zoomed: layout.scale != .one,
                       extra: Set(layout.panes.flatMap { pane in
                           ProgramFate.allCases.filter { state.plans[pane.routing].fateCounts[$0] > 0 }
                       }))
-        canvas.put(StatsPanel.ratios(perSequence: state.plans.perSequence, sorted: state.plans.sorted, glyphs: g,
-                                     width: layout.width),
-                   x: 0, y: layout.ratioRow, style: CellStyle(.accent), maxWidth: layout.width)
+        let shown = state.panes.map { state.plans[$0] }
+        var ratios = shown.count == 2
+            ? StatsPanel.ratios(shown[0], shown[1], glyphs: g, width: layout.width)
+            : StatsPanel.alone(shown[0], glyphs: g, width: layout.width)
+        let hidden = state.plans.strategies.filter { !state.panes.contains($0) }
+        if let row = layout.stripRow {
+            canvas.put(StatsPanel.strip(hidden, state.plans, glyphs: g, width: layout.width),
+                       x: 0, y: row, style: .dim, maxWidth: layout.width)
+        } else if !hidden.isEmpty {
+            // No row to spare: the strip follows the ratios where the line has room for it.
+            let strip = StatsPanel.strip(hidden, state.plans, glyphs: g, width: layout.width - Format.width(ratios) - 2)
+            if !strip.isEmpty { ratios += "  " + strip }
+        }
+        canvas.put(ratios, x: 0, y: layout.ratioRow, style: CellStyle(.accent), maxWidth: layout.width)
         renderInspector(state, layout, into: &canvas)
         RunPanel.render(state, area: layout.runPanel, into: &canvas)
         if let area = layout.narration { NarrationPanel.render(state, area: area, into: &canvas) }
@@ -95,22 +109,36 @@ public enum Screen {
         let focused = state.focus == pane.routing
         let marker = focused ? (g.isASCII ? "> " : "▶ ") : "  "
         let dims = GridView.dimensionsTitle(plan, times: g.times)
+        let blocks = GridView.blocksTitle(plan, times: g.times)
         let whatIf = plan.routing.isWhatIf ? " what-if" : ""
         let scale = layout.scale.text(times: g.times)
-        let shortName = pane.routing == .sorted ? "sorted" : "per-seq"
-        // The longest title that leaves room for the zoom level, which is always shown.
+        let name = pane.routing.name, shortName = pane.routing.shortName
+        let bare = dims.replacingOccurrences(of: "grid ", with: "")
+        // The longest title that leaves room for the zoom level, which is always
+        // shown; words give way whole, never cut.
         let variants = [
-            (marker + pane.routing.title + " " + dims + whatIf, "zoom " + scale),
+            (marker + name + "  " + dims + "  " + blocks + (whatIf.isEmpty ? "" : " " + whatIf), "zoom " + scale),
+            (marker + name + " " + dims + " " + blocks + whatIf, "zoom " + scale),
+            (marker + name + " " + dims + whatIf, "zoom " + scale),
             (marker + shortName + " " + dims + whatIf, "zoom " + scale),
-            (marker + shortName + " " + dims.replacingOccurrences(of: "grid ", with: "") + whatIf, scale),
+            (marker + shortName + " " + bare + whatIf, scale),
         ]
-        let (title, zoom) = variants.first { Format.width($0.0) + Format.width($0.1) + 2 <= pane.frame.width } ?? variants[2]
+        let room = { (zoom: String) in pane.frame.width - Format.width(zoom) - 2 }
+        var (title, zoom) = variants.first { Format.width($0.0) <= room($0.1) } ?? variants[variants.count - 1]
+        title = Format.fitWords(title, width: room(zoom))
         let x0 = pane.frame.x
-        canvas.put(title, x: x0, y: pane.titleRow, style: focused ? .accent : .title, maxWidth: pane.frame.width)
+        let end = canvas.put(title, x: x0, y: pane.titleRow, style: focused ? .accent : .title, maxWidth: pane.frame.width)
+        // A wide pane says what the strategy launches, when the whole line fits.
+        let summary = "  " + pane.routing.summary
+        if title == variants[0].0, Format.width(title + summary) <= room(zoom) {
+            canvas.put(summary, x: end, y: pane.titleRow, style: .dim)
+        }
         let zx = pane.frame.maxX - Format.width(zoom) - 1
         canvas.put(zoom, x: max(zx, x0 + Format.width(title) + 1), y: pane.titleRow, style: .dim)
         if plan.viewRowCount == 0 || plan.pidCount == 0 {
-            let why = plan.segments.isEmpty ? "no segments: the batch is empty (a adds a sequence)"
+            let tokens = state.session.workload.batch.totalTokens
+            let why = plan.strategy == .vllm && tokens > 0 ? "nothing launched: no token uses a LoRA adapter (vLLM skips the launch)"
+                : plan.segments.isEmpty ? "no segments: the batch is empty (a adds a sequence)"
                 : "no programs: max_len is 0 (the batch has no tokens)"
             canvas.put(why, x: x0 + 1, y: pane.body.y, style: .dim, maxWidth: pane.frame.width - 1)
         } else {
@@ -204,7 +232,9 @@ public enum Screen {
             return
         }
         let replaying = state.replay != nil
-        let hints = KeyBinding.table.filter { $0.hint != nil && ($0.replayOnly == replaying || !$0.replayOnly) }
+        let hints = KeyBinding.table.filter {
+            $0.hint != nil && ($0.replayOnly == replaying || !$0.replayOnly) && ($0.hintApplies?(state) ?? true)
+        }
         var ordered = hints.filter(\.replayOnly) + hints.filter { !$0.replayOnly }
         if !replaying { ordered = hints }
         var x = 0

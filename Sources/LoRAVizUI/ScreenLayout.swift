@@ -32,12 +32,16 @@ public struct ScreenLayout {
     public var isTooSmall: Bool
     public var topRow = 0
     public var panes: [Pane] = []
-    public var separatorColumn = 0
+    /// The column between two panes (nil with one).
+    public var separatorColumn: Int?
     public var scale = GridScale.one
     /// Rows of cells a pane shows.
     public var gridRows = 0
     public var legendRow = 0
     public var ratioRow = 0
+    /// The row of the strip naming the chosen strategies no pane shows, when
+    /// there are some and the screen has a row to spare (nil otherwise).
+    public var stripRow: Int?
     public var inspector = Rect(x: 0, y: 0, width: 0, height: 0)
     public var runPanel = Rect(x: 0, y: 0, width: 0, height: 0)
     public var narration: Rect?
@@ -70,51 +74,70 @@ public struct ScreenLayout {
         }
         // Four lines of inspector and timings below 44 rows, six above; three when a
         // long narration needs the room on a short screen.
-        let panelHeight = height >= 44 ? 8 : (height < 30 && narrationRows > 2 ? 5 : 6)
+        var panelHeight = height >= 44 ? 8 : (height < 30 && narrationRows > 2 ? 5 : 6)
+        // Strategies chosen but in no pane: from 36 rows up the run panel gets a row for a third
+        // timing and the strip a row of its own (from 30 up) — unless the grids would have to zoom
+        // out for it (their rows fit without those rows, not with them).
+        let hidden = state.plans.strategies.count > state.panes.count
+        let rowsNeeded = state.panes.map { state.plans[$0].viewRowCount }.max() ?? 0
+        // Grid rows left below the legend, ratios, top bar, title and two stats rows.
+        let rowsLeft = bottom - panelHeight - 2 - 1 - 3
+        let spare = { (taken: Int) in rowsLeft - taken >= rowsNeeded }
+        let roomy = spare(2) || !spare(0)
+        let extraPanelRow = state.plans.strategies.count > 2 && (36..<44).contains(height) && roomy
+        if extraPanelRow { panelHeight += 1 }
         let runWidth = min(58, width * 9 / 20)
         inspector = Rect(x: 0, y: bottom - panelHeight, width: width - runWidth, height: panelHeight)
         runPanel = Rect(x: width - runWidth, y: bottom - panelHeight, width: runWidth, height: panelHeight)
         bottom -= panelHeight
         ratioRow = bottom - 1
         legendRow = bottom - 2
+        if hidden && height >= 30 && (roomy || spare(1)) {
+            stripRow = legendRow - 1
+        }
         let gridTop = 1
-        let paneHeight = legendRow - gridTop
+        let paneHeight = (stripRow ?? legendRow) - gridTop
         gridRows = max(1, paneHeight - 3)
         // Grids that fit across side by side sit next to each other (the left one as wide as it
         // draws, room for its figures, the spare columns at the screen's edge); grids that do not
         // share the width in proportion to what they draw. Either way no empty band in the middle.
-        let batch0 = state.session.workload.batch
-        let kinds = Strategy.allCases
-        let rowsZoomed = kinds.contains { state.plans[$0].viewRowCount > gridRows }
-        let labels = kinds.map { kind -> Int in
-            let plan = state.plans[kind]
-            let natural = GridView.naturalLabelWidth(plan, batch: batch0)
-            return rowsZoomed ? max(natural, 2 * String(max(0, plan.segments.count - 1)).count + 3) : natural
-        }
-        let pids = kinds.map { max(1, state.plans[$0].pidCount) }
-        let room = width - 1
-        let minimumPane = 36
-        // The widths each grid draws at: two columns a program, one, then zoomed out further and further.
-        func needs(cell: Int, zoom: Int) -> [Int] {
-            (0..<2).map { max(minimumPane, labels[$0] + cell * cdiv(pids[$0], zoom) + 1) }
-        }
-        var candidates = [needs(cell: 2, zoom: 1)]
-        var zoom = 1
-        while zoom <= pids.max()! {
-            candidates.append(needs(cell: 1, zoom: zoom))
-            zoom += 1
-        }
-        var leftWidth = room / 2
-        if let fit = candidates.first(where: { $0[0] + $0[1] <= room }) {
-            leftWidth = max(fit[0], min(Self.figuresWidth, room - fit[1]))
-        }
-        leftWidth = min(max(leftWidth, minimumPane), room - minimumPane)
-        separatorColumn = leftWidth
-        let frames = [
-            (Strategy.perSequence, Rect(x: 0, y: gridTop, width: leftWidth, height: paneHeight)),
-            (Strategy.sorted, Rect(x: leftWidth + 1, y: gridTop, width: width - leftWidth - 1, height: paneHeight)),
-        ]
+        // One chosen strategy takes the whole width.
         let batch = state.session.workload.batch
+        let kinds = state.panes
+        var frames: [(Strategy, Rect)]
+        if kinds.count == 1 {
+            frames = [(kinds[0], Rect(x: 0, y: gridTop, width: width, height: paneHeight))]
+        } else {
+            let rowsZoomed = kinds.contains { state.plans[$0].viewRowCount > gridRows }
+            let labels = kinds.map { kind -> Int in
+                let plan = state.plans[kind]
+                let natural = GridView.naturalLabelWidth(plan, batch: batch)
+                return rowsZoomed ? max(natural, 2 * String(max(0, plan.segments.count - 1)).count + 3) : natural
+            }
+            let pids = kinds.map { max(1, state.plans[$0].pidCount) }
+            let room = width - 1
+            let minimumPane = 36
+            // The widths each grid draws at: two columns a program, one, then zoomed out further and further.
+            func needs(cell: Int, zoom: Int) -> [Int] {
+                (0..<2).map { max(minimumPane, labels[$0] + cell * cdiv(pids[$0], zoom) + 1) }
+            }
+            var candidates = [needs(cell: 2, zoom: 1)]
+            var zoom = 1
+            while zoom <= pids.max()! {
+                candidates.append(needs(cell: 1, zoom: zoom))
+                zoom += 1
+            }
+            var leftWidth = room / 2
+            if let fit = candidates.first(where: { $0[0] + $0[1] <= room }) {
+                leftWidth = max(fit[0], min(Self.figuresWidth, room - fit[1]))
+            }
+            leftWidth = min(max(leftWidth, minimumPane), room - minimumPane)
+            separatorColumn = leftWidth
+            frames = [
+                (kinds[0], Rect(x: 0, y: gridTop, width: leftWidth, height: paneHeight)),
+                (kinds[1], Rect(x: leftWidth + 1, y: gridTop, width: width - leftWidth - 1, height: paneHeight)),
+            ]
+        }
         // Labels shrink (never below the row number) before the grid has to zoom out.
         var labelWidths: [Int] = []
         for (kind, frame) in frames {

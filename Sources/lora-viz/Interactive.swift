@@ -7,7 +7,7 @@ import LoRAVizUI
 struct Interactive: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interactive",
-        abstract: "Open the interactive view (the default): both grids side by side, live kernels.",
+        abstract: "Open the interactive view (the default): two strategies' grids side by side, live kernels.",
         discussion: """
             Opens on a default decode batch (26 sequences on 3 adapters plus the base model), or on the batch a \
             command file builds. Press ? inside for every key; every key is a command of the scenario language, \

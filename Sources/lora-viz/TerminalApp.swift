@@ -57,7 +57,7 @@ final class BackgroundRun: @unchecked Sendable {
 
     var isDone: Bool { lock.withLock { _result != nil } }
 
-    /// Starts the kernels of both routings on a worker thread.
+    /// Starts the kernels of the chosen strategies on a worker thread.
     static func start(_ workload: Workload, options: KernelRunOptions) -> BackgroundRun {
         let run = BackgroundRun()
         let thread = Thread {
@@ -168,8 +168,7 @@ struct TerminalApp {
             background?.cancel()
             background = nil
         case .writeScreen(let path):
-            let text = Screen.render(AppState(session: state.session, width: state.width, height: state.height,
-                                              glyphs: .ascii)).text
+            let text = state.outputText
             report(HeadlessReplay.self, write: text, to: path, force: true, what: "screen")
         case .checkRecordingTarget(let path, let force):
             if !force && FileManager.default.fileExists(atPath: path) {

@@ -84,6 +84,135 @@ final class AppStateTests: XCTestCase {
         XCTAssertEqual(s.status?.isError, true)
     }
 
+    // MARK: Panes
+
+    /// The hint line (the last row) of a state's screen.
+    func hintLine(_ s: AppState) -> String {
+        Screen.render(s).text.split(separator: "\n").first { $0.hasPrefix("hjkl move") }.map(String.init) ?? ""
+    }
+
+    func testSKeyCyclesTheFocusedPaneThroughTheChosenStrategiesNotInTheOtherPane() throws {
+        var s = try state()
+        XCTAssertEqual(s.panes, [.perSequence, .sorted], "the default session shows SGLang triton's two routings")
+        XCTAssertFalse(hintLine(s).contains("s strategy"), "with two strategies both are shown: no hint")
+        _ = s.handle(.key(.char("s")))
+        XCTAssertEqual(s.status?.isError, true, "nothing to cycle to")
+        XCTAssertEqual(s.panes, [.perSequence, .sorted])
+        _ = s.submit("strategies sorted csgmv vllm")
+        XCTAssertEqual(s.panes, [.sorted, .csgmv], "the first two chosen")
+        XCTAssertEqual(s.focus, .sorted)
+        XCTAssertTrue(hintLine(s).contains("s strategy"), hintLine(s))
+        XCTAssertTrue(HelpOverlay.lines(columnWidth: 80, glyphs: .ascii, withCommands: false)
+            .contains { $0.0.hasPrefix("s ") && $0.0.contains("next chosen strategy") })
+        // The focused (left) pane steps over csgmv, which the right pane shows.
+        _ = s.handle(.key(.char("s")))
+        XCTAssertEqual(s.panes, [.vllm, .csgmv])
+        XCTAssertEqual(s.focus, .vllm)
+        XCTAssertEqual(s.session.selection?.routing, .vllm, "the cursor moved by a select command")
+        XCTAssertEqual(s.session.selection?.position, GridPosition(pid: 0, slice: 0, segment: 0))
+        _ = s.handle(.key(.char("s")))
+        XCTAssertEqual(s.panes, [.sorted, .csgmv], "and round again")
+        // Tab, then the right pane cycles.
+        _ = s.handle(.key(.tab))
+        XCTAssertEqual(s.focus, .csgmv)
+        _ = s.handle(.key(.char("s")))
+        XCTAssertEqual(s.panes, [.sorted, .vllm])
+        XCTAssertEqual(s.focus, .vllm)
+        // vLLM's grid is 3-D even for sgemm_lora_b: its select names all three axes.
+        XCTAssertEqual(command(.char("j"), s), .select(routing: .vllm, x: 0, y: 0, z: 1))
+        _ = s.handle(.key(.char("j")))
+        XCTAssertEqual(s.session.selection, ProgramSelection(routing: .vllm, position: GridPosition(pid: 0, slice: 0, segment: 1)))
+        // The choice survives changes of the workload.
+        _ = s.handle(.key(.char("a")))
+        _ = s.submit("kernel qkv_lora_b")
+        XCTAssertEqual(s.panes, [.sorted, .vllm])
+        XCTAssertEqual(s.focus, .vllm)
+        let screen = Screen.render(s).text
+        XCTAssertTrue(screen.contains("  sorted  grid (2x64, 3, 8)"), screen)
+        XCTAssertTrue(screen.contains("> vllm grid (1x64, 3, 9)"), screen)
+        XCTAssertTrue(screen.contains("sorted -> vllm: launched"), "the ratios name both, left to right:\n\(screen)")
+        XCTAssertTrue(screen.contains("also chosen (s shows): csgmv launched "), screen)
+    }
+
+    func testStrategiesCommandRefitsThePanesAndUndoes() throws {
+        var s = try state()
+        _ = s.submit("strategies sorted csgmv vllm")
+        XCTAssertEqual(s.panes, [.sorted, .csgmv])
+        _ = s.handle(.key(.tab))
+        _ = s.handle(.key(.char("s")))
+        XCTAssertEqual(s.panes, [.sorted, .vllm], "chosen by hand")
+        // A pane whose strategy is still chosen keeps it; the others take the first chosen not shown.
+        _ = s.submit("strategies tight sorted vllm")
+        XCTAssertEqual(s.panes, [.sorted, .vllm])
+        _ = s.submit("strategies tight csgmv vllm")
+        XCTAssertEqual(s.panes, [.tight, .vllm])
+        XCTAssertEqual(s.focus, .vllm)
+        _ = s.submit("strategies csgmv-graph csgmv")
+        XCTAssertEqual(s.panes, [.csgmvGraph, .csgmv])
+        XCTAssertTrue(s.panes.contains(s.focus))
+        // Panes left as they opened follow the new order.
+        _ = s.submit("strategies vllm sorted per-sequence")
+        XCTAssertEqual(s.panes, [.vllm, .sorted])
+        // One strategy: one pane, the whole width; Tab has no other pane.
+        _ = s.submit("strategies csgmv")
+        XCTAssertEqual(s.panes, [.csgmv])
+        XCTAssertEqual(s.focus, .csgmv)
+        let layout = ScreenLayout(s)
+        XCTAssertEqual(layout.panes.count, 1)
+        XCTAssertEqual(layout.panes[0].frame.width, s.width)
+        XCTAssertNil(layout.separatorColumn)
+        _ = s.handle(.key(.tab))
+        XCTAssertEqual(s.status?.isError, true)
+        XCTAssertTrue(Screen.render(s).text.contains("csgmv: launched "), Screen.render(s).text)
+        // `strategies` is a step of undo: back to two panes.
+        _ = s.handle(.key(.char("u")))
+        XCTAssertEqual(s.session.strategies, [.vllm, .sorted, .perSequence])
+        XCTAssertEqual(s.panes, [.vllm, .sorted])
+        // A select of a strategy no pane shows brings it into the right pane.
+        _ = s.submit("select per-sequence 3 4")
+        XCTAssertEqual(s.panes, [.vllm, .perSequence])
+        XCTAssertEqual(s.focus, .perSequence)
+        XCTAssertEqual(s.plans.strategies, s.session.strategies, "one plan per chosen strategy")
+        for kind in s.session.strategies { XCTAssertEqual(s.plans[kind], s.session.plan(kind)) }
+    }
+
+    func testRecordingAfterCyclingReplaysTheSelectedStrategy() throws {
+        var s = try state()
+        _ = s.submit("strategies sorted csgmv vllm")
+        _ = s.submit("record /tmp/never-written-panes.lora")
+        _ = s.handle(.key(.char("s")))
+        _ = s.handle(.key(.char("l")))
+        let actions = s.submit("stop")
+        guard case .saveRecording(_, let text, _)? = actions.first else { return XCTFail("\(actions)") }
+        XCTAssertTrue(text.contains("strategies sorted csgmv vllm"), text)
+        XCTAssertTrue(text.contains("select vllm 1 0 0"), text)
+        var replayed = AppState(session: Session(), width: 120, height: 40, glyphs: .ascii)
+        for step in try Scenario.parse(text, file: "rec.lora").steps { _ = replayed.submit(step.text) }
+        XCTAssertEqual(replayed.session.selection, s.session.selection)
+        XCTAssertEqual(replayed.focus, .vllm)
+        XCTAssertTrue(replayed.panes.contains(.vllm), "the recording shows the strategy it selected")
+    }
+
+    func testRunOfOtherStrategiesIsStaleAndAChangeCancelsIt() throws {
+        var s = try state("dims hidden=64 out=64 q=64 kv=16 ffn=64 rank=16\nadapter a rank=8\nseq a count=3\nstrategies sorted vllm")
+        let actions = s.handle(.key(.char("r")))
+        guard case .startRun(let workload, let options)? = actions.first else { return XCTFail("\(actions)") }
+        XCTAssertEqual(options.strategies, [.sorted, .vllm])
+        let cancelled = s.submit("strategies sorted csgmv")
+        XCTAssertTrue(cancelled.contains { if case .cancelRun = $0 { return true }; return false })
+        XCTAssertNil(s.run)
+        _ = s.handle(.runFinished(try KernelRunner.run(workload, options: options)))
+        XCTAssertTrue(Screen.render(s).text.contains("stale"), "a run of other strategies is stale")
+        _ = s.submit("strategies sorted csgmv vllm")
+        _ = s.handle(.key(.char("r")))
+        _ = s.handle(.runFinished(try KernelRunner.run(s.session.workload, options: s.session.runOptions(reps: 1, threads: 1))))
+        let text = Screen.render(s).text
+        XCTAssertFalse(text.contains("stale"), text)
+        for name in ["sorted ", "csgmv ", "vllm "] { XCTAssertTrue(text.contains("| \(name)"), "\(name)in the timings:\n\(text)") }
+        XCTAssertTrue(text.contains("|d| vs sorted"), text)
+        XCTAssertTrue(text.contains("sorted->csgmv "), text)
+    }
+
     // MARK: Prompt
 
     func testPromptAppliesAnyCommandAndShowsErrorsWithTheColumn() throws {
@@ -381,5 +510,52 @@ final class AppStateTests: XCTestCase {
         let unused = InspectorPanel.story(plan, batch: s.session.workload.batch, dims: s.session.workload.dims,
                                           position: GridPosition(pid: 0, segment: 6), block: nil, glyphs: .ascii)
         XCTAssertTrue(unused[1].hasPrefix("rank-0 exit: slot 6 holds no adapter"), unused[1])
+    }
+
+    /// Each strategy's story in its own terms, on the default batch with 60 more "sql" sequences.
+    func testInspectorTellsEachStrategysStoryInItsOwnTerms() throws {
+        let session = try ScreenSnapshotTests.session(Scenario.defaultSource + "\nseq sql count=60\nkernel sgemm_lora_a\n"
+            + "strategies tight csgmv csgmv-graph vllm chunk=32\n")
+        let batch = session.workload.batch, dims = session.workload.dims
+        func story(_ kind: Strategy, _ p: GridPosition) -> [String] {
+            InspectorPanel.story(session.plan(kind), batch: batch, dims: dims, position: p, block: nil, glyphs: .ascii)
+        }
+        // csgmv: 68 "sql" tokens in chunks of 32 (chunk=32, 64 or more tokens in the batch); the third holds four.
+        let chunk = story(.csgmv, GridPosition(pid: 0, segment: 2))
+        XCTAssertTrue(chunk[0].contains("seg 2 -> chunk 2 of slot 0 \"sql\""), chunk[0])
+        XCTAssertTrue(chunk[2].hasPrefix("chunk 2 of slot 0: sorted tokens 64..67 - BLOCK_M = chunk 32"), chunk[2])
+        // csgmv-graph: segments past the live ones are the graph's padding.
+        let graph = session.plan(.csgmvGraph)
+        let pad = story(.csgmvGraph, GridPosition(pid: 0, segment: graph.segments.count - 1))
+        XCTAssertTrue(pad[0].hasSuffix("graph padding (no tokens)"), pad[0])
+        XCTAssertTrue(pad[1].hasPrefix("graph padding: seg_lens[\(graph.segments.count - 1)] = 0"), pad[1])
+        // tight: max_len is the longest segment.
+        let tight = story(.tight, GridPosition(pid: 0, segment: 0))
+        XCTAssertTrue(tight.last!.contains("max_len 68 = the longest segment"), tight.last!)
+        // vLLM's shrink: group 0 is the base model (-1); a working split covers one BLOCK_K of K and adds atomically.
+        XCTAssertTrue(story(.vllm, GridPosition(pid: 0, segment: 0))[0].hasSuffix("group 0 -> lora_id -1 (no LoRA)"))
+        let split = story(.vllm, GridPosition(pid: 3, segment: 1))
+        XCTAssertTrue(split[0].contains("group 1 -> lora_id 0 \"sql\" rank 16"), split[0])
+        XCTAssertTrue(split[2].hasPrefix("pid 3 -> (split 3, pid_m 0, pid_n 0) - K 768..1023 of 4096"), split[2])
+        XCTAssertTrue(split[4].contains("added atomically"), split[4])
+        let idle = story(.vllm, GridPosition(pid: 20, segment: 1))
+        XCTAssertTrue(idle[1].hasPrefix("idle split: pid 20 -> (split 20, pid_m 0, pid_n 0)"), idle[1])
+    }
+
+    /// The inspector decodes a vLLM pid itself for programs whose tile does not carry it (excess exits):
+    /// it must agree with the plan's own decoding wherever the tile does.
+    func testVLLMPidDecodingAgreesWithThePlansTiles() throws {
+        for kernel in ["sgemm_lora_a stack=3", "qkv_lora_b"] {
+            let session = try ScreenSnapshotTests.session(Scenario.defaultSource + "\nseq sql count=300\nkernel \(kernel)\nstrategies vllm\n")
+            let plan = session.plan(.vllm)
+            for seg in 0..<plan.segments.count {
+                for pid in 0..<plan.pidCount {
+                    let t = plan.tile(GridPosition(pid: pid, slice: 0, segment: seg))
+                    guard t.fate.runsKLoop || t.fate == .splitIdle else { continue }
+                    let d = InspectorPanel.vllmDecode(plan, pid: pid)
+                    XCTAssertEqual([d.split, d.m, d.n], [t.split, t.rowBlock, t.columnTile], "\(kernel) pid \(pid) seg \(seg)")
+                }
+            }
+        }
     }
 }

@@ -162,7 +162,7 @@ final class EndToEndTests: XCTestCase {
         try tmux(["resize-window", "-t", session, "-x", "70", "-y", "20"])
         try waitFor("terminal too small: 70×20")
         try tmux(["resize-window", "-t", session, "-x", "120", "-y", "40"])
-        try waitFor("per-adapter (sorted) grid")
+        try waitFor("sorted  grid (")
         // The screen as a text file; a second recording writes the first, and one that would overwrite a file is refused.
         let screenFile = scratch.appendingPathComponent("screen.txt").path
         try command("output \(screenFile)")
@@ -177,6 +177,25 @@ final class EndToEndTests: XCTestCase {
         try waitFor("Build the batch")
         try keys("Escape")
         try waitFor("hjkl move")
+        // Other strategies side by side: the panes show the first two chosen, each titled with its
+        // grid and blocks; with only two chosen, s has nothing else to show and says so.
+        try command("strategies sorted vllm")
+        text = try waitFor("vllm  grid (")
+        XCTAssertTrue(text.contains("sorted → vllm: launched "), text)
+        XCTAssertTrue(text.contains(" blocks 32×16×256 split 64"), text)
+        try keys("s")
+        try waitFor("every chosen strategy is shown (sorted vllm)")
+        // A third: Tab focuses the right pane, s shows csgmv there and vLLM goes to the strip.
+        try command("strategies sorted vllm csgmv")
+        try waitFor("also chosen (s shows): csgmv ")
+        XCTAssertTrue(try screen().contains("s strategy"), "the hint appears once s can cycle")
+        try keys("Tab")
+        try waitFor("┌ inspector: vllm pid ")
+        try keys("s")
+        text = try waitFor("▶ csgmv")
+        XCTAssertTrue(text.contains("sorted → csgmv: launched "), text)
+        XCTAssertTrue(text.contains("also chosen (s shows): vllm "), text)
+        XCTAssertTrue(text.contains("csgmv pid 0 seg 0 → chunk 0 of slot 0"), text)
         // Quit: the terminal comes back as it was.
         try keys("q")
         text = try waitFor("END-42")

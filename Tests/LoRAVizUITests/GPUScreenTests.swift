@@ -108,7 +108,7 @@ final class GPUScreenTests: XCTestCase {
         for ch in "gpu b200" { _ = state.handle(.key(.char(ch))) }
         _ = state.handle(.key(.enter))
         XCTAssertEqual(state.session.gpu.name, "b200")
-        XCTAssertEqual(state.plans.gpu.profile.name, "b200")
+        XCTAssertEqual(state.plans.profile.name, "b200")
         XCTAssertTrue(Screen.render(state).text.contains("B200 est. (uncalibrated)"))
         _ = state.handle(.key(.char("u")))
         XCTAssertEqual(state.session.gpu.name, "h200")

@@ -6,14 +6,18 @@ import XCTest
 /// Every screen the keys can reach renders: empty batches, every kernel and
 /// mode, tiny and odd sizes, and a long deterministic run of random keys.
 final class RobustnessTests: XCTestCase {
-    func testEmptyBatchRendersAtEverySize() {
+    func testEmptyBatchRendersAtEverySize() throws {
+        var vllm = Session()
+        _ = try vllm.execute("strategies vllm csgmv-graph tight")
         for (w, h) in [(80, 24), (81, 25), (120, 40), (200, 60), (79, 24), (1, 1)] {
-            let state = AppState(session: Session(), width: w, height: h, glyphs: .ascii)
-            let text = Screen.render(state).text
-            XCTAssertEqual(text.split(separator: "\n", omittingEmptySubsequences: false).count, h + 1)
-            if w >= 80 && h >= 24 {
-                XCTAssertTrue(text.contains("the batch is empty"), text)
-                XCTAssertTrue(text.contains("no program to inspect"), text)
+            for session in [Session(), vllm] {
+                let state = AppState(session: session, width: w, height: h, glyphs: .ascii)
+                let text = Screen.render(state).text
+                XCTAssertEqual(text.split(separator: "\n", omittingEmptySubsequences: false).count, h + 1)
+                if w >= 80 && h >= 24 {
+                    XCTAssertTrue(text.contains("the batch is empty"), text)
+                    XCTAssertTrue(text.contains("no program to inspect"), text)
+                }
             }
         }
     }
@@ -28,7 +32,7 @@ final class RobustnessTests: XCTestCase {
                 _ = s.submit("set seq 3 tokens=40")
                 for key in [Key.end, .pageDown, .tab, .end, .pageDown, .char("z"), .char("l"), .char("Z"), .char("Z")] {
                     _ = s.handle(.key(key))
-                    for kind in Strategy.allCases {
+                    for kind in s.panes {
                         let p = s.cursor(kind)!
                         let plan = s.plans[kind]
                         XCTAssertLessThan(p.pid, plan.pidCount)
@@ -44,19 +48,27 @@ final class RobustnessTests: XCTestCase {
     }
 
     func testThousandsOfRandomKeysNeverBreakTheState() throws {
-        var rng = SplitMix64(seed: 42)
         var keys = KeyBinding.table.flatMap(\.keys).filter { $0 != .char("q") && $0 != .ctrl("c") && $0 != .char("r") }
         keys += [.char(":"), .escape, .enter, .char("s"), .char("1"), .backspace]
-        var s = AppState(session: try AppState.defaultSession(), width: 100, height: 30, glyphs: .unicode)
-        for i in 0..<3000 {
-            let key = keys[Int(rng.next() % UInt64(keys.count))]
-            let actions = s.handle(.key(key))
-            for action in actions {
-                if case .quit = action { XCTFail("quit without q") }
+        for strategies in ["per-sequence sorted", "sorted csgmv vllm csgmv-graph tight"] {
+            var rng = SplitMix64(seed: 42)
+            var session = try AppState.defaultSession()
+            _ = try session.execute("strategies \(strategies)")
+            var s = AppState(session: session, width: 100, height: 30, glyphs: .unicode)
+            for i in 0..<3000 {
+                let key = keys[Int(rng.next() % UInt64(keys.count))]
+                let actions = s.handle(.key(key))
+                for action in actions {
+                    if case .quit = action { XCTFail("quit without q") }
+                }
+                if i % 97 == 0 { _ = s.handle(.resize(width: 60 + Int(rng.next() % 160), height: 15 + Int(rng.next() % 50))) }
+                XCTAssertEqual(s.plans.workload, s.session.workload)
+                // The panes show distinct chosen strategies, the focus one of them.
+                XCTAssertEqual(s.panes.count, min(2, s.session.strategies.count))
+                XCTAssertEqual(Set(s.panes).count, s.panes.count)
+                XCTAssertTrue(s.panes.allSatisfy(s.session.strategies.contains) && s.panes.contains(s.focus), "\(s.panes) \(s.focus)")
+                _ = Screen.render(s)
             }
-            if i % 97 == 0 { _ = s.handle(.resize(width: 60 + Int(rng.next() % 160), height: 15 + Int(rng.next() % 50))) }
-            XCTAssertEqual(s.plans.workload, s.session.workload)
-            _ = Screen.render(s)
         }
     }
 }

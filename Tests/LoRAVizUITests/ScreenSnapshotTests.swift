@@ -28,6 +28,18 @@ final class ScreenSnapshotTests: XCTestCase {
         get throws { try session(Scenario.defaultSource + "\nkernel qkv_lora_b\n") }
     }
 
+    /// The default batch on three strategies: sorted and csgmv in the panes, vLLM in the strip.
+    static var strategiesSession: Session {
+        get throws { try session(Scenario.defaultSource + "\nstrategies sorted csgmv vllm\n") }
+    }
+
+    /// `strategiesSession` after Tab and `s`: sorted beside vLLM, the cursor on vLLM's group 1 (slot 0).
+    func strategiesText(_ w: Int, _ h: Int, keys: [Key]) throws -> String {
+        var state = AppState(session: try Self.strategiesSession, width: w, height: h, glyphs: .ascii)
+        for key in keys { _ = state.handle(.key(key)) }
+        return Screen.render(state).text
+    }
+
     func text(_ session: Session, _ w: Int, _ h: Int, help: Bool = false) -> String {
         var state = AppState(session: session, width: w, height: h, glyphs: .ascii)
         state.showHelp = help
@@ -71,6 +83,13 @@ final class ScreenSnapshotTests: XCTestCase {
     func testQKV80x24() throws { assertSnapshot(text(try Self.qkvSession, 80, 24)) }
     func testQKV120x40() throws { assertSnapshot(text(try Self.qkvSession, 120, 40)) }
     func testQKV200x60() throws { assertSnapshot(text(try Self.qkvSession, 200, 60)) }
+    func testStrategies80x24() throws { assertSnapshot(text(try Self.strategiesSession, 80, 24)) }
+    func testStrategies120x40() throws { assertSnapshot(text(try Self.strategiesSession, 120, 40)) }
+    func testStrategiesVLLM120x40() throws { assertSnapshot(try strategiesText(120, 40, keys: [.tab, .char("s"), .char("j")])) }
+    func testStrategiesVLLM200x60() throws { assertSnapshot(try strategiesText(200, 60, keys: [.tab, .char("s"), .char("j")])) }
+    func testOneStrategy80x24() throws {
+        assertSnapshot(text(try Self.session(Scenario.defaultSource + "\nstrategies vllm\nkernel qkv_lora_b\n"), 80, 24))
+    }
     func testHelp80x24() throws { assertSnapshot(text(try Self.defaultSession, 80, 24, help: true)) }
     func testHelp120x40() throws { assertSnapshot(text(try Self.defaultSession, 120, 40, help: true)) }
     func testHelp200x60() throws { assertSnapshot(text(try Self.defaultSession, 200, 60, help: true)) }
