@@ -9,28 +9,35 @@ public enum Kernel: Hashable, Sendable {
     /// The fused gate/up expand: two slices of width `Nout`.
     case gateUpLoRAB
 
-    /// The kernel's name as SGLang and the command language spell it.
-    public var name: String {
+    /// The kernel's description (`KernelShapes/`), one file per kernel.
+    var shape: any KernelShape.Type {
         switch self {
-        case .sgemmLoRAA: return "sgemm_lora_a"
-        case .sgemmLoRAB: return "sgemm_lora_b"
-        case .qkvLoRAB: return "qkv_lora_b"
-        case .gateUpLoRAB: return "gate_up_lora_b"
+        case .sgemmLoRAA: return SGemmLoRAAShape.self
+        case .sgemmLoRAB: return SGemmLoRABShape.self
+        case .qkvLoRAB: return QKVLoRABShape.self
+        case .gateUpLoRAB: return GateUpLoRABShape.self
         }
     }
 
+    /// Every kernel with its default stack, in the order the language lists them.
+    static let all: [Kernel] = [.sgemmLoRAA(stack: 1), .sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB]
+
+    /// `stack_num` of the shrink (1, 2 or 3); 1 for the expands.
+    public var stack: Int {
+        if case .sgemmLoRAA(let stack) = self { return stack }
+        return 1
+    }
+
+    /// The kernel's name as SGLang and the command language spell it.
+    public var name: String { shape.name }
+
     /// Every kernel name the command language accepts.
-    public static let names = ["sgemm_lora_a", "sgemm_lora_b", "qkv_lora_b", "gate_up_lora_b"]
+    public static let names = all.map(\.name)
 
     /// The kernel for a name, with `stack` applied to the shrink.
     public init?(name: String, stack: Int = 1) {
-        switch name {
-        case "sgemm_lora_a": self = .sgemmLoRAA(stack: stack)
-        case "sgemm_lora_b": self = .sgemmLoRAB
-        case "qkv_lora_b": self = .qkvLoRAB
-        case "gate_up_lora_b": self = .gateUpLoRAB
-        default: return nil
-        }
+        guard let k = Self.all.first(where: { $0.name == name }) else { return nil }
+        self = k.isShrink ? .sgemmLoRAA(stack: stack) : k
     }
 
     /// Whether this is the shrink (no scaling, no add in the epilogue).
@@ -39,37 +46,31 @@ public enum Kernel: Hashable, Sendable {
         return false
     }
 
-    /// `stack_num` for the shrink; the number of slices for the expands.
-    public var sliceCount: Int {
-        switch self {
-        case .sgemmLoRAA: return 1
-        case .sgemmLoRAB: return 1
-        case .qkvLoRAB: return 3
-        case .gateUpLoRAB: return 2
-        }
+    /// Slices on the grids' axis 1: 1 for the shrink and `sgemm_lora_b`, 3 and 2 for the fused expands.
+    public var sliceCount: Int { shape.sliceCount(stack: stack) }
+
+    /// The short name of a slice (`q`, `k`, `v`; `g`, `u`), empty for one-slice kernels.
+    public func sliceName(_ slice: Int) -> String {
+        let names = shape.sliceNames
+        return slice < names.count ? names[slice] : ""
     }
 
     /// The output columns of each slice (`n_offs`, docs/kernels.md §3): the shrink's
     /// `stack·R` (an adapter of rank `r` uses the first `stack·r`), `N`, q/k/v,
     /// gate/up. Slice `i` reads x columns from `i · r`.
-    public func outputSlices(_ dims: ModelDims) -> [Range<Int>] {
-        switch self {
-        case .sgemmLoRAA(let stack): return [0 ..< stack * dims.maxRank]
-        case .sgemmLoRAB: return [0 ..< dims.out]
-        case .qkvLoRAB: return [0 ..< dims.q, dims.q ..< dims.q + dims.kv, dims.q + dims.kv ..< dims.q + 2 * dims.kv]
-        case .gateUpLoRAB: return [0 ..< dims.ffn, dims.ffn ..< 2 * dims.ffn]
-        }
-    }
+    public func outputSlices(_ dims: ModelDims) -> [Range<Int>] { shape.outputSlices(dims, stack: stack) }
 
-    /// Block sizes, one table for all four kernels (docs/kernels.md §3).
-    public var blocks: BlockSizes {
-        switch self {
-        case .sgemmLoRAA: return BlockSizes(s: 16, n: 16, k: 256)
-        case .sgemmLoRAB: return BlockSizes(s: 16, n: 256, k: 16)
-        case .qkvLoRAB: return BlockSizes(s: 16, n: 64, k: 16)
-        case .gateUpLoRAB: return BlockSizes(s: 16, n: 64, k: 16)
-        }
-    }
+    /// `K`: the width of an x row (before rank clamping).
+    public func inputWidth(_ dims: ModelDims) -> Int { shape.inputWidth(dims, stack: stack) }
+
+    /// Columns of each slot's weight matrix (`K` of W): hidden for the shrink, `R` for the expands.
+    public func weightColumns(_ dims: ModelDims) -> Int { shape.weightColumns(dims) }
+
+    /// Block sizes in SGLang's `triton` backend (docs/kernels.md §3).
+    public var blocks: BlockSizes { shape.blocks }
+
+    /// What one output cell holds, as the dump's manifest states it.
+    public var math: String { shape.math }
 }
 
 /// The tile shape of one program: `BLOCK_S × BLOCK_N`, stepping K by `BLOCK_K`.

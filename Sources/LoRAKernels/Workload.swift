@@ -18,37 +18,16 @@ public struct Workload: Hashable, Sendable {
     }
 
     /// `K`: the reduction length of the kernel's x rows (before rank clamping).
-    public var inputWidth: Int {
-        switch kernel {
-        case .sgemmLoRAA: return dims.hidden
-        case .sgemmLoRAB: return dims.maxRank
-        case .qkvLoRAB: return 3 * dims.maxRank
-        case .gateUpLoRAB: return 2 * dims.maxRank
-        }
-    }
+    public var inputWidth: Int { kernel.inputWidth(dims) }
 
     /// Columns of the output tensor.
-    public var outputWidth: Int {
-        switch kernel {
-        case .sgemmLoRAA(let stack): return stack * dims.maxRank
-        case .sgemmLoRAB: return dims.out
-        case .qkvLoRAB: return dims.q + 2 * dims.kv
-        case .gateUpLoRAB: return 2 * dims.ffn
-        }
-    }
+    public var outputWidth: Int { kernel.outputSlices(dims).last?.upperBound ?? 0 }
 
-    /// Rows of each slot's weight matrix (`N` of W).
-    public var weightRows: Int {
-        switch kernel {
-        case .sgemmLoRAA(let stack): return stack * dims.maxRank
-        default: return outputWidth
-        }
-    }
+    /// Rows of each slot's weight matrix (`N` of W): the output's columns.
+    public var weightRows: Int { outputWidth }
 
     /// Columns of each slot's weight matrix (`K` of W).
-    public var weightColumns: Int {
-        kernel.isShrink ? dims.hidden : dims.maxRank
-    }
+    public var weightColumns: Int { kernel.weightColumns(dims) }
 
     /// Bytes of every tensor the kernels read and write, in the dtype, plus
     /// the fp64 reference: what the memory cap is checked against.

@@ -37,25 +37,10 @@ public enum ReportPath {
         case number, bool, string, list
     }
 
-    /// The keys of one routing's entry.
-    static let routingFields: [(String, Kind)] = {
-        var fields: [(String, Kind)] = [("grid", .list), ("grid.x", .number), ("grid.y", .number), ("grid.z", .number),
-                                        ("axes", .number)]
-        fields += RunReport.Blocks.CodingKeys.allCases.map { ("blocks.\($0.rawValue)", .number) }
-        fields += [("launched", .number)]
-        fields += FateKeys.all.map { ("fates.\($0)", .number) }
-        fields += [("working", .number), ("valid_rows", .number), ("row_utilisation", .number),
-                   ("useful_macs", .number), ("issued_macs", .number), ("mac_utilisation", .number),
-                   ("weight_bytes", .number), ("gpu_estimate_us", .number)]
-        fields += RunReport.GPUBreakdown.CodingKeys.allCases.map {
-            ("gpu_breakdown.\($0.rawValue)", $0 == .bound ? .string : .number)
-        }
-        fields += [("gpu_calibrated", .bool), ("gpu_speedup_vs_first", .number)]
-        fields += [("time_ms.median", .number), ("time_ms.min", .number), ("time_ms.max", .number),
-                   ("max_abs_error_vs_reference", .number), ("gflops", .number), ("speedup_vs_first", .number),
-                   ("max_abs_diff_vs_first", .number), ("bitwise_equal_to_first", .bool)]
-        return fields
-    }()
+    /// The keys of one strategy's entry (`RunReport.entryFields`), and the grid's axes as `grid.x|y|z`.
+    static let routingFields: [(String, Kind)] = RunReport.entryFields.flatMap { f -> [(String, Kind)] in
+        f.path == "grid" ? [("grid", .list), ("grid.x", .number), ("grid.y", .number), ("grid.z", .number)] : [(f.path, f.kind)]
+    }
 
     /// Every path with its kind, in report order.
     public static let all: [(path: String, kind: Kind)] = {

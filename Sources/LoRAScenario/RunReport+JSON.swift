@@ -74,41 +74,6 @@ enum JSONTree: Hashable, Sendable {
 
 extension RunReport {
     var tree: JSONTree {
-        func opt(_ d: Double?) -> JSONTree? { d.map { .double($0) } }
-        func routing(_ r: RoutingEntry) -> JSONTree {
-            var members: [(String, JSONTree)] = [
-                ("routing", .string(r.routing)),
-                ("grid", .array(r.grid.map { .int($0) })),
-                ("axes", .int(r.axes)),
-                ("blocks", .object([("m", .int(r.blocks.m)), ("n", .int(r.blocks.n)), ("k", .int(r.blocks.k)),
-                                    ("split_k", .int(r.blocks.splitK))])),
-                ("launched", .int(r.launched)),
-                ("fates", .object(r.fates.all.map { ($0.fate.rawValue, .int($0.count)) })),
-                ("working", .int(r.working)),
-                ("valid_rows", .int(r.validRows)),
-                ("row_utilisation", .double(r.rowUtilisation)),
-                ("useful_macs", .int(r.usefulMacs)),
-                ("issued_macs", .int(r.issuedMacs)),
-                ("mac_utilisation", .double(r.macUtilisation)),
-                ("weight_bytes", .int(r.weightBytes)),
-                ("what_if", .bool(r.whatIf)),
-                ("gpu_estimate_us", .double(r.gpuEstimateUs)),
-                ("gpu_breakdown", .object(GPUBreakdown.CodingKeys.allCases.map { ($0.rawValue, r.gpuBreakdown.tree($0)) })),
-                ("gpu_summary", .string(r.gpuSummary)),
-                ("gpu_calibrated", .bool(r.gpuCalibrated)),
-                ("gpu_speedup_vs_first", .double(r.gpuSpeedupVsFirst)),
-            ]
-            if let t = r.timeMs {
-                members.append(("time_ms", .object([("median", .double(t.median)), ("min", .double(t.min)),
-                                                    ("max", .double(t.max))])))
-            }
-            if let e = opt(r.maxAbsErrorVsReference) { members.append(("max_abs_error_vs_reference", e)) }
-            if let g = opt(r.gflops) { members.append(("gflops", g)) }
-            if let v = opt(r.speedupVsFirst) { members.append(("speedup_vs_first", v)) }
-            if let v = opt(r.maxAbsDiffVsFirst) { members.append(("max_abs_diff_vs_first", v)) }
-            if let b = r.bitwiseEqualToFirst { members.append(("bitwise_equal_to_first", .bool(b))) }
-            return .object(members)
-        }
         var members: [(String, JSONTree)] = [("kernel", .string(kernel))]
         if let stack { members.append(("stack", .int(stack))) }
         members += [
@@ -118,7 +83,7 @@ extension RunReport {
             ("what_if", .bool(whatIf)),
             ("batch", .object([("bs", .int(batch.bs)), ("tokens", .int(batch.tokens)), ("slots", .int(batch.slots)),
                                ("slots_in_use", .int(batch.slotsInUse))])),
-            ("routings", .array(routings.map(routing))),
+            ("routings", .array(routings.map(Self.entryTree))),
             ("gpu", .string(gpu)),
             ("gpu_calibrated", .bool(gpuCalibrated)),
         ]

@@ -30,53 +30,20 @@ extension RunReport {
             lines.append(line)
         }
         row("", routings.map { $0.routing + ($0.whatIf ? " (what-if)" : "") })
-        row("grid", routings.map { entry in
-            "[" + entry.grid.prefix(entry.axes).map(String.init).joined(separator: ", ") + "]"
-        })
-        let triton = Set(Strategy.allCases.filter(\.isTriton).map(\.name))
-        if routings.contains(where: { !triton.contains($0.routing) }) {
-            row("blocks m×n×k", routings.map { b in
-                "\(b.blocks.m)×\(b.blocks.n)×\(b.blocks.k)" + (b.blocks.splitK > 1 ? " split \(b.blocks.splitK)" : "")
-            })
+        // Every row comes from `entryFields`: the plan's, then the estimate's lines, then the run's.
+        func rows(timed: Bool) {
+            for f in Self.entryFields where f.timed == timed {
+                guard let r = f.row, r.shown(self) else { continue }
+                row(r.label(self), routings.map(r.cell))
+            }
         }
-        row("launched", routings.map { "\($0.launched)" })
-        // The six fates of SGLang's triton kernels always; vLLM's own when any program has them.
-        let tritonFates: Set<ProgramFate> = [.rank0Exit, .emptyExit, .excessExit, .maskedOut, .partial, .full]
-        for (i, fate) in ProgramFate.allCases.enumerated()
-        where tritonFates.contains(fate) || routings.contains(where: { $0.fates.all[i].count > 0 }) {
-            row("  " + fate.rawValue, routings.map { entry in
-                let n = entry.fates.all[i].count
-                return "\(n)" + (entry.launched > 0 && n > 0 ? " (\(Self.percent(Double(n) / Double(entry.launched))))" : "")
-            })
-        }
-        row("working programs", routings.map { "\($0.working)" })
-        row("row utilisation", routings.map { Self.percent($0.rowUtilisation) })
-        row("MAC utilisation", routings.map { Self.percent($0.macUtilisation) })
-        row("useful MACs", routings.map { Self.grouped($0.usefulMacs) })
-        row("issued MACs", routings.map { Self.grouped($0.issuedMacs) })
-        row("weight bytes loaded", routings.map { Session.formatBytes($0.weightBytes) })
+        rows(timed: false)
         // The estimate needs no run; its label says which GPU and whether calibrated.
         lines.append(gpuHeadline)
         for r in routings { lines.append(("  " + r.routing + ":")._padded(to: 16) + r.gpuSummary) }
-        let compared = routings.count > 2 || gpuSpeedup == nil
-        if compared && routings.count > 1 {
-            row("GPU est. vs \(routings[0].routing)", routings.map {
-                Self.fixed($0.gpuSpeedupVsFirst, 2) + "×" + ($0.gpuCalibrated || !gpuCalibrated ? "" : " (uncalibrated)")
-            })
-        }
         if hasTimings {
-            row("time ms, median [min–max]", routings.map { r in
-                r.timeMs.map { "\(Self.ms($0.median)) [\(Self.ms($0.min))–\(Self.ms($0.max))]" } ?? "–"
-            })
-            row("GFLOP/s", routings.map { $0.gflops.map { Self.fixed($0, 1) } ?? "–" })
-            row("max |Δ| vs fp64", routings.map { $0.maxAbsErrorVsReference.map(Self.scientific) ?? "–" })
-            if compared && routings.count > 1 {
-                row("CPU time vs \(routings[0].routing)", routings.map { $0.speedupVsFirst.map { Self.fixed($0, 2) + "×" } ?? "–" })
-                row("max |Δ| vs \(routings[0].routing)", routings.map { r in
-                    r.maxAbsDiffVsFirst.map { Self.scientific($0) + (r.bitwiseEqualToFirst == true ? " (bitwise)" : "") } ?? "–"
-                })
-            }
-            if let speedup { lines.append("speedup (per-sequence ÷ sorted median): \(Self.fixed(speedup, 2))×") }
+            rows(timed: true)
+        if let speedup { lines.append("speedup (per-sequence ÷ sorted median): \(Self.fixed(speedup, 2))×") }
             if let gpuDisagreement { lines.append(gpuDisagreement) }
             if let d = maxAbsDiffBetweenRoutings, let b = bitwiseEqual {
                 lines.append("max |Δ| between routings: \(Self.scientific(d)) · bitwise equal: \(b ? "yes" : "no")")

@@ -101,13 +101,7 @@ public struct GridView {
     }
 
     /// The short name of a slice of a 3-D grid (`q`, `k`, `v`; `g`, `u`), empty for 2-D grids.
-    public static func sliceName(_ kernel: Kernel, _ slice: Int) -> String {
-        switch kernel {
-        case .qkvLoRAB: return ["q", "k", "v"][slice]
-        case .gateUpLoRAB: return ["g", "u"][slice]
-        default: return ""
-        }
-    }
+    public static func sliceName(_ kernel: Kernel, _ slice: Int) -> String { kernel.sliceName(slice) }
 
     /// How a strategy's segments are named in row labels: by sequence
     /// (`12 tulu`), by slot (`s3 tulu`), by chunk of a slot (`s3/1 tulu`,

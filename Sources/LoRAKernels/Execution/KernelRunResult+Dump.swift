@@ -150,7 +150,7 @@ struct DumpManifest: Codable {
     init(_ r: KernelRunResult, files: [String: FileEntry]) {
         let w = r.workload
         kernel = w.kernel.name
-        if case .sgemmLoRAA(let s) = w.kernel { stack = s } else { stack = w.kernel.sliceCount }
+        stack = w.kernel.isShrink ? w.kernel.stack : w.kernel.sliceCount
         dtype = w.dtype.rawValue
         mode = w.batch.mode.rawValue
         seed = w.seed
@@ -164,16 +164,11 @@ struct DumpManifest: Codable {
         let s = w.batch.totalTokens
         shapes = ["x": [s, w.inputWidth], "weights": [w.batch.slotCount, w.weightRows, w.weightColumns],
                   "output": [s, w.outputWidth]]
-        switch w.kernel {
-        case .qkvLoRAB: outputColumnOffsets = [0, w.dims.q, w.dims.q + w.dims.kv, w.dims.q + 2 * w.dims.kv]
-        case .gateUpLoRAB: outputColumnOffsets = [0, w.dims.ffn, 2 * w.dims.ffn]
-        default: outputColumnOffsets = [0, w.outputWidth]
-        }
-        math = w.kernel.isShrink
-            ? "out[t, c] = round(sum_k x[t, k] * A[w, c, k]) for c < stack*rank[w], w the slot of token t; other cells never written"
-            : "out[t, n] = round(round(scaling[w] * sum_{k<rank[w]} x[t, q*rank[w] + k] * B[w, n, k]) + base[t, n]) for n in slice q"
+        let slices = w.kernel.outputSlices(w.dims)
+        outputColumnOffsets = slices.map(\.lowerBound) + [slices.last?.upperBound ?? 0]
+        math = w.kernel.math
         routings = r.routings.map { run in
-            let routing = LaunchPlan(workload: w, strategy: run.routing).routing
+            let routing = LaunchPlan(workload: w, strategy: run.routing, options: r.strategyOptions).routing
             return RoutingEntry(routing: run.routing.rawValue, numSegments: routing.segmentCount,
                                 maxLen: routing.maxLength, whatIf: routing.isWhatIf,
                                 medianMs: run.time.median, maxAbsErrorVsReference: run.maxAbsErrorVsReference)
