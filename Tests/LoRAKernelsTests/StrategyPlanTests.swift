@@ -192,26 +192,25 @@ final class StrategyPlanTests: XCTestCase {
     /// vLLM's shrink (its own per-slice layout) cover the same cells as sorted.
     func testStrategiesCoverTheSameOutputCells() {
         var g = SplitMix64(seed: 64)
-        for _ in 0..<40 {
+        for _ in 0..<60 {
             let w = LaunchPlanSweepTests.randomWorkload(&g)
-            func cells(_ strategy: Strategy) -> [Int: Int] {
+            func cells(_ strategy: Strategy) -> [UInt8] {
                 let plan = LaunchPlan(workload: w, strategy: strategy)
-                var cells: [Int: Int] = [:]
+                var writes = [UInt8](repeating: 0, count: w.batch.totalTokens * w.outputWidth)
                 plan.forEachComputingTile { t in
                     guard t.split == 0 else { return }  // split-K: each split adds to the same cells
                     for row in t.rowStart..<(t.rowStart + t.validRows) {
-                        let physical = plan.routing.physicalRow(segment: t.position.segment, row: row)
-                        for col in t.columnStart..<(t.columnStart + t.validColumns) {
-                            cells[physical * w.outputWidth + t.outputColumnOffset + col, default: 0] += 1
-                        }
+                        let base = plan.routing.physicalRow(segment: t.position.segment, row: row) * w.outputWidth
+                            + t.outputColumnOffset + t.columnStart
+                        for cell in base..<(base + t.validColumns) { writes[cell] &+= 1 }
                     }
                 }
-                return cells
+                return writes
             }
             let sorted = cells(.sorted)
             for strategy in [Strategy.csgmv, .csgmvGraph] + (w.kernel.isShrink ? [] : [.vllm]) {
                 let c = cells(strategy)
-                XCTAssertTrue(c.values.allSatisfy { $0 == 1 }, "\(strategy): each valid cell once")
+                XCTAssertTrue(c.allSatisfy { $0 <= 1 }, "\(strategy): each valid cell once")
                 XCTAssertEqual(c, sorted, "\(strategy)")
             }
         }

@@ -13,6 +13,8 @@ final class HeadlessReplayTests: TemporaryDirectoryTestCase {
             execute: { w, options, _ in
                 var options = options
                 options.threads = 1
+                // One timed launch: the replay checks what the run decides (bits, errors), not its speed.
+                options.reps = 1
                 return try KernelRunner.run(w, options: options)
             },
             renderScreen: { session, width, height in "screen \(width)x\(height): bs \(session.workload.batch.sequences.count)\n" })
