@@ -149,6 +149,14 @@ struct ArgumentReader {
         case "gpu":
             try expect(positionals: 1, keys: [])
             let t = try positional(0, "a GPU name")
+            // A path (a `/`, or ending .json): a profile file of `lora-viz calibrate`.
+            if t.value.contains("/") || t.value.lowercased().hasSuffix(".json") {
+                do {
+                    return .gpu(try GPUProfile.load(path: t.value))
+                } catch let e as GPUBenchError {
+                    throw error(at: t, e.message)
+                }
+            }
             guard t.kind == .word else { throw error(at: t, "expected a GPU name, found a string; \(usage)") }
             guard let profile = GPUProfile.named(t.value) else {
                 var message = "unknown GPU '\(t.value)'"

@@ -21,7 +21,7 @@ extension Command: CustomStringConvertible {
         case .seed(let s):
             return "seed \(s)"
         case .gpu(let p):
-            return "gpu \(p.name)"
+            return "gpu \(GPUProfile.named(p.name) == nil ? Printer.word(p.name) : p.name)"
         case let .adapter(name, rank, scaling, slot):
             var parts = ["adapter", name]
             if let r = rank { parts.append("rank=\(r)") }

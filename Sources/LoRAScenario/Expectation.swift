@@ -68,8 +68,11 @@ public struct Expectation: Hashable, Sendable, CustomStringConvertible {
         case .path(let p): expectedValue = report.value(at: p)
         }
         func missing(_ p: String) -> Outcome {
-            Outcome(held: false, actual: actual, expected: expectedValue,
-                    message: "expect \(self) failed: \(p) has no value yet (it needs a `run` after the last change of the batch)")
+            let needs = p.hasSuffix("gpu_measured_us") || p.hasSuffix("gpu_estimate_error")
+                ? "it needs a `--gpu-results` file measured on this batch"
+                : "it needs a `run` after the last change of the batch"
+            return Outcome(held: false, actual: actual, expected: expectedValue,
+                           message: "expect \(self) failed: \(p) has no value yet (\(needs))")
         }
         guard let a = actual else { return missing(path) }
         guard let e = expectedValue else {

@@ -53,6 +53,9 @@ public struct HeadlessReplay {
     public var standardOutput: (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) }
     public var standardError: (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }
     public var clock: PlaybackClock = VirtualClock()
+    /// Measured GPU times to show beside the estimates (`run --gpu-results`);
+    /// check them first with `Scenario.checkGPUResults`.
+    public var gpuResults: [GPUBenchResults] = []
 
     public init(execute: @escaping (Workload, KernelRunOptions, Int) throws -> KernelRunResult,
                 renderScreen: @escaping (Session, Int, Int) -> String) {
@@ -69,6 +72,7 @@ public struct HeadlessReplay {
         try scenario.validate()
         var summary = Summary()
         var player = ScenarioPlayer(scenario, pacing: pacing, speed: speed)
+        player.session.gpuResults = gpuResults
         let start = clock.now()
         var recording: (path: String, force: Bool, location: SourceLocation)?
         var info: (String) -> Void { format == .text ? standardOutput : standardError }

@@ -90,6 +90,7 @@ extension RunReport {
         if let g = gpuSpeedup { members.append(("gpu_speedup", .double(g))) }
         members.append(("gpu_headline", .string(gpuHeadline)))
         if let d = gpuDisagreement { members.append(("gpu_disagreement", .string(d))) }
+        if let m = gpuMeasured { members.append(("gpu_measured", .string(m))) }
         if let d = maxAbsDiffBetweenRoutings { members.append(("max_abs_diff_between_routings", .double(d))) }
         if let b = bitwiseEqual { members.append(("bitwise_equal", .bool(b))) }
         if let s = speedup { members.append(("speedup", .double(s))) }

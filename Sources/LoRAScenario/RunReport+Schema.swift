@@ -85,7 +85,20 @@ extension RunReport {
             number("mac_utilisation", row: TextRow("MAC utilisation") { percent($0.macUtilisation) }) { $0.macUtilisation },
             count("weight_bytes", row: TextRow("weight bytes loaded") { Session.formatBytes($0.weightBytes) }) { $0.weightBytes },
             EntryField(path: "what_if", kind: .bool, value: { .bool($0.whatIf) }),
-            number("gpu_estimate_us") { $0.gpuEstimateUs },
+            number("gpu_estimate_us", row: TextRow(label: { "\($0.gpu) est." }, shown: { $0.gpuMeasured != nil }) {
+                formatMicroseconds($0.gpuEstimateUs)
+            }) { $0.gpuEstimateUs },
+            // Measured on a GPU (`--gpu-results`): present only when a results file of this batch is attached.
+            number("gpu_measured_us", row: TextRow(label: { r in
+                let name = r.gpuMeasured?.split(separator: ",").first.map(String.init) ?? "GPU"
+                return "measured " + (name.hasPrefix("NVIDIA ") ? String(name.dropFirst(7)) : name)
+            }, shown: { $0.gpuMeasured != nil }) { e in
+                e.gpuMeasuredUs.map { formatMicroseconds($0) } ?? "–"
+            }) { $0.gpuMeasuredUs },
+            number("gpu_estimate_error", row: TextRow(label: { _ in "est. error vs measured" },
+                                                      shown: { $0.gpuMeasured != nil }) { e in
+                e.gpuEstimateError.map { ($0 >= 0 ? "+" : "−") + percent(abs($0)) } ?? "–"
+            }) { $0.gpuEstimateError },
         ]
         fields += GPUBreakdown.CodingKeys.allCases.map { key in
             EntryField(path: "gpu_breakdown." + key.rawValue, kind: key == .bound ? .string : .number,

@@ -179,9 +179,14 @@ public struct RunReport: Codable, Hashable, Sendable {
         public var maxAbsDiffVsFirst: Double?
         /// Whether every cell holds the first strategy's bits.
         public var bitwiseEqualToFirst: Bool?
+        /// The real kernels' time on a GPU, from a `gpu-bench` results file of this batch (µs per call).
+        public var gpuMeasuredUs: Double?
+        /// The estimate's error against that measurement: estimate ÷ measured − 1.
+        public var gpuEstimateError: Double?
 
         enum CodingKeys: String, CodingKey {
             case routing, grid, axes, blocks, launched, fates, working
+            case gpuMeasuredUs = "gpu_measured_us", gpuEstimateError = "gpu_estimate_error"
             case validRows = "valid_rows", rowUtilisation = "row_utilisation"
             case usefulMacs = "useful_macs", issuedMacs = "issued_macs", macUtilisation = "mac_utilisation"
             case weightBytes = "weight_bytes", whatIf = "what_if"
@@ -224,8 +229,11 @@ public struct RunReport: Codable, Hashable, Sendable {
     /// Per-sequence median time ÷ sorted median time.
     public var speedup: Double?
     public var threads: Int?
+    /// Where the measured GPU times come from (`NVIDIA H200, 132 SMs: FILE`), when a results file of this batch is attached.
+    public var gpuMeasured: String?
 
     enum CodingKeys: String, CodingKey {
+        case gpuMeasured = "gpu_measured"
         case kernel, stack, dtype, mode, seed
         case whatIf = "what_if"
         case batch, routings
@@ -246,7 +254,8 @@ public struct RunReport: Codable, Hashable, Sendable {
     /// their estimates on `gpu` and, if given, a run of those strategies.
     ///
     /// - Precondition: `run`, when given, ran `workload` with these strategies.
-    public init(workload: Workload, plans: [LaunchPlan], run: KernelRunResult?, gpu profile: GPUProfile = .defaultProfile) {
+    public init(workload: Workload, plans: [LaunchPlan], run: KernelRunResult?, gpu profile: GPUProfile = .defaultProfile,
+                measured gpuResults: GPUBenchResults? = nil) {
         kernel = workload.kernel.name
         if case .sgemmLoRAA(let s) = workload.kernel { stack = s } else { stack = nil }
         dtype = workload.dtype.rawValue
@@ -277,8 +286,11 @@ public struct RunReport: Codable, Hashable, Sendable {
                 speedupVsFirst: measured.flatMap { m in
                     firstRun.map { m.time.median > 0 ? $0.time.median / m.time.median : 0 }
                 },
-                maxAbsDiffVsFirst: measured?.maxAbsDiffVsFirst, bitwiseEqualToFirst: measured?.bitwiseEqualToFirst)
+                maxAbsDiffVsFirst: measured?.maxAbsDiffVsFirst, bitwiseEqualToFirst: measured?.bitwiseEqualToFirst,
+                gpuMeasuredUs: gpuResults?.entry(plan.strategy)?.measuredUs,
+                gpuEstimateError: gpuResults?.entry(plan.strategy)?.measuredUs.map { estimate.totalUs / $0 - 1 })
         }
+        gpuMeasured = gpuResults.map { "\($0.gpu), \($0.sms) SMs: \($0.path)" }
         gpu = profile.name
         gpuCalibrated = profile.calibrated
         let index = { (s: Strategy) in plans.firstIndex { $0.strategy == s } }
@@ -317,6 +329,13 @@ extension Session {
     /// The report of the current state: every chosen strategy's plan and its estimate on
     /// `gpu` always, timings when `lastRun` ran the current workload.
     public func report() -> RunReport {
-        RunReport(workload: workload, plans: plans, run: freshRun, gpu: gpu)
+        RunReport(workload: workload, plans: plans, run: freshRun, gpu: gpu, measured: measuredOnGPU)
+    }
+
+    /// The attached `gpu-bench` results measured on the current batch, if any.
+    public var measuredOnGPU: GPUBenchResults? {
+        guard !gpuResults.isEmpty else { return nil }
+        let fp = GPUBenchFingerprint(workload, options: strategyOptions)
+        return gpuResults.first { $0.fingerprint == fp }
     }
 }

@@ -55,6 +55,9 @@ public struct Session: Sendable {
     public var strategies: [Strategy]
     /// csgmv's chunk, csgmv-graph's buffer, vLLM's specialisation.
     public var strategyOptions: StrategyOptions
+    /// Measured GPU times (`lora-viz run --gpu-results`, the TUI's `--gpu-results`): the
+    /// report shows the file whose batch fingerprint is the current batch's beside the estimate.
+    public var gpuResults: [GPUBenchResults] = []
 
     /// The defaults: a 7–8B model (hidden 4096, out 4096, q 4096, kv 1024,
     /// ffn 14336, R 64), 8 slots, bf16, decode, seed 42, `sgemm_lora_b`, an

@@ -12,10 +12,13 @@ public enum StatsPanel {
     /// with the launch's GPU estimate (`H200 est. 18.7 µs`, `H200 est.
     /// (uncalibrated for vllm) 20.1 µs`), which is kept while anything else
     /// gives way.
+    ///
+    /// `measured`: the real kernels' time from `--gpu-results` (this batch's),
+    /// shown after the estimate (`H200 est. 18.7 µs, measured 18.5 µs`).
     public static func lines(_ plan: LaunchPlan, estimate: GPUEstimate? = nil, profile: GPUProfile = .defaultProfile,
-                             glyphs: Glyphs, width: Int) -> [String] {
+                             measured: Double? = nil, glyphs: Glyphs, width: Int) -> [String] {
         let counts = plan.fateCounts
-        let us = estimate.map { formatMicroseconds($0.totalUs) }
+        let us = estimate.map { formatMicroseconds($0.totalUs) + (measured.map { ", measured " + formatMicroseconds($0) } ?? "") }
         let label = profile.estimateLabel(for: plan.strategy)
         let est = us.map { "\(label) \($0)" }
         let full = "launched \(Format.count(plan.launched)) · working \(Format.count(counts.working))"

@@ -152,7 +152,8 @@ public enum Screen {
             view.render(into: &canvas, area: pane.body)
         }
         let estimate = state.plans.estimate(pane.routing)
-        for (i, line) in StatsPanel.lines(plan, estimate: estimate, profile: state.session.gpu, glyphs: g,
+        let measured = state.session.gpuResults.isEmpty ? nil : state.session.measuredOnGPU?.entry(pane.routing)?.measuredUs
+        for (i, line) in StatsPanel.lines(plan, estimate: estimate, profile: state.session.gpu, measured: measured, glyphs: g,
                                           width: pane.frame.width).enumerated() {
             canvas.put(line, x: x0, y: pane.statsRow + i, style: i == 0 ? .normal : .normal, maxWidth: pane.frame.width)
         }

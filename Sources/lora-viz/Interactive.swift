@@ -29,13 +29,23 @@ struct Interactive: ParsableCommand {
     @Flag(help: "Let --record replace an existing file.")
     var force = false
 
+    @Option(name: .customLong("gpu-results"), help: ArgumentHelp(
+        "A results file of `lora-viz gpu-bench`'s script (repeatable): while the batch is the one it measured, each pane shows the measured GPU µs after the estimate.",
+        valueName: "json"))
+    var gpuResults: [String] = []
+
     func run() throws {
         // Bad input is reported first, terminal or not.
-        let session: Session
+        var session: Session
         if let file {
             session = try Self.load(file)
         } else {
             session = try AppState.defaultSession()
+        }
+        session.gpuResults = try HeadlessCLI.loadGPUResults(gpuResults)
+        if !session.gpuResults.isEmpty, session.measuredOnGPU == nil {
+            // Not an error: the batch can still be edited into the measured one. Say so before the screen opens.
+            FileHandle.standardError.write(Data("note: --gpu-results: none of the files measured this batch; they show once the batch is theirs\n".utf8))
         }
         if let record, !force, FileManager.default.fileExists(atPath: record) {
             throw ValidationError("--record \(record): the file exists; add --force to replace it")

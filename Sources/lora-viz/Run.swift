@@ -33,13 +33,18 @@ struct Run: ParsableCommand {
     @Option(help: "Worker threads for the kernels (default: every core).")
     var threads: Int?
 
+    @Option(name: .customLong("gpu-results"), help: ArgumentHelp(
+        "A results file of `lora-viz gpu-bench`'s script (repeatable): each run of the batch it was measured on shows the measured GPU µs beside the estimate, with the estimate's error (JSON: gpu_measured_us, gpu_estimate_error). A file for another batch is refused (exit 2).",
+        valueName: "json"))
+    var gpuResults: [String] = []
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     func run() throws {
         try HeadlessCLI.play(file: file, format: format, threads: threads, dump: dump, narration: false,
-                             width: 120, height: 40, noteWithoutRuns: true)
+                             width: 120, height: 40, noteWithoutRuns: true, gpuResults: gpuResults)
     }
 }
 
@@ -80,9 +85,12 @@ enum HeadlessCLI {
     }
 
     static func play(file: String, format: HeadlessReplay.Format, threads: Int?, dump: String?, narration: Bool,
-                     width: Int, height: Int, speed: Double = 1, noteWithoutRuns: Bool = false) throws {
+                     width: Int, height: Int, speed: Double = 1, noteWithoutRuns: Bool = false,
+                     gpuResults resultPaths: [String] = []) throws {
         do {
             let scenario = try loadScenario(file)
+            let gpuResults = try loadGPUResults(resultPaths)
+            try scenario.checkGPUResults(gpuResults)
             let runCount = scenario.steps.filter { if case .run = $0.command { return true } else { return false } }.count
             var replay = HeadlessReplay(
                 execute: { workload, options, index in
@@ -104,6 +112,7 @@ enum HeadlessCLI {
             replay.width = width
             replay.height = height
             replay.speed = speed
+            replay.gpuResults = gpuResults
             let summary = try replay.play(scenario)
             if noteWithoutRuns, summary.runs == 0 {
                 FileHandle.standardError.write(Data("note: \(scenario.file) has no `run` command; nothing was measured\n".utf8))
@@ -118,6 +127,16 @@ enum HeadlessCLI {
             throw ExitCode(2)
         } catch let error as DumpError {
             FileHandle.standardError.write(Data("error: --dump: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    /// Reads `--gpu-results` files; a bad one prints `error: --gpu-results FILE: why` and throws `ExitCode(2)`.
+    static func loadGPUResults(_ paths: [String]) throws -> [GPUBenchResults] {
+        do {
+            return try paths.map { try GPUBenchResults.load(path: $0) }
+        } catch let error as GPUBenchError {
+            FileHandle.standardError.write(Data("error: --gpu-results \(error)\n".utf8))
             throw ExitCode(2)
         }
     }

@@ -60,8 +60,9 @@ final class RunReportTests: XCTestCase {
         XCTAssertNil(r.value(at: "sorted.nonsense"))
         // Every path the language accepts resolves on a report (timings aside).
         let timed: Set<String> = ["max_abs_diff_between_routings", "bitwise_equal", "speedup", "threads"]
+        // (gpu_measured_us and gpu_estimate_error need a `--gpu-results` file of the batch: GPUResultsTests.)
         let timedFields = ["max_abs_error_vs_reference", "gflops", "speedup_vs_first", "max_abs_diff_vs_first",
-                           "bitwise_equal_to_first"]
+                           "bitwise_equal_to_first", "gpu_measured_us", "gpu_estimate_error"]
         let unchosen = Strategy.allCases.filter { !s.strategies.contains($0) }.map { $0.name + "." }
         for (path, kind) in ReportPath.all where !timed.contains(path) && !path.contains("time_ms")
             && !timedFields.contains(where: path.hasSuffix) && !unchosen.contains(where: path.hasPrefix) {

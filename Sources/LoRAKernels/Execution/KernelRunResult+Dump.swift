@@ -2,7 +2,7 @@ import Foundation
 
 /// The tensors of a finished run, kept for `writeDump(to:)`.
 final class KernelTensors: @unchecked Sendable {
-    let write: (String) throws -> [String: DumpManifest.FileEntry]
+    let write: (String, [Strategy]) throws -> [String: DumpManifest.FileEntry]
 
     init<E>(_ typed: TypedKernelTensors<E>) {
         write = typed.write
@@ -16,8 +16,9 @@ struct TypedKernelTensors<E: KernelElement> {
     let outputs: [TensorBuffer<E>]
     let reference: TensorBuffer<Double>
 
-    /// Writes every file into `directory`; returns what each file holds.
-    func write(to directory: String) throws -> [String: DumpManifest.FileEntry] {
+    /// Writes every file into `directory`, each plan's files named by its
+    /// strategy in `strategies` (the run's order); returns what each file holds.
+    func write(to directory: String, strategies: [Strategy]) throws -> [String: DumpManifest.FileEntry] {
         var files: [String: DumpManifest.FileEntry] = [:]
         func array<T>(_ name: String, _ descr: NumpyFile.Descr, _ shape: [Int], _ what: String, as type: T.Type,
                       _ fill: (Range<Int>, UnsafeMutablePointer<T>) -> Void) throws {
@@ -60,11 +61,13 @@ struct TypedKernelTensors<E: KernelElement> {
         try tensor("base_output.npy", inputs.base, shape: [s, width], workload.kernel.isShrink
             ? "the output before the launch: NaN everywhere (the shrink has no base; NaN marks cells never written)"
             : "the base model's output (S, N) before the launch, \(dtype) as float32")
-        for (plan, output) in zip(plans, outputs) {
+        for (index, (plan, output)) in zip(plans, outputs).enumerated() {
             let r = plan.routing
-            let kind = r.kind.rawValue.replacingOccurrences(of: "-", with: "_")
+            let strategy = index < strategies.count ? strategies[index] : r.kind
+            // Named by strategy: csgmv-graph's CPU segments are csgmv's routing, its files its own.
+            let kind = strategy.rawValue.replacingOccurrences(of: "-", with: "_")
             try tensor("output_\(kind).npy", output, shape: [s, width],
-                       "the output after the \(r.kind.rawValue) launch, \(dtype) as float32")
+                       "the output after the \(strategy.rawValue) launch, \(dtype) as float32")
             try values("\(kind)_seg_lens.npy", .int64, "seg_lens of the \(r.kind.rawValue) routing (max_len = \(r.maxLength))",
                        r.segmentLengths.map(Int64.init))
             try values("\(kind)_seg_indptr.npy", .int64, "seg_indptr of the \(r.kind.rawValue) routing: exclusive prefix sum of seg_lens",
@@ -106,7 +109,7 @@ extension KernelRunResult {
                 throw DumpError(message: "cannot create directory \(directory): \(error.localizedDescription)")
             }
         }
-        let files = try tensors.write(directory)
+        let files = try tensors.write(directory, routings.map(\.routing))
         let manifest = DumpManifest(self, files: files)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import LoRAKernels
+import LoRAScenario
+import LoRAVizUI
+
+/// `lora-viz gpu-bench FILE -o DIR`: a folder a CUDA machine runs on the real kernels.
+struct GPUBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gpu-bench",
+        abstract: "Export a batch and a Python script that runs it on the real SGLang / vLLM kernels of a GPU.",
+        discussion: """
+            Plays the command file; for every `run` it writes into <dir> (<dir>/run-N when \
+            the file runs more than once) the --dump files (inputs, routings, lora-viz's \
+            outputs as .npy, manifest.json), batch.json (the batch's fingerprint and the \
+            routing lora-viz plans for each strategy) and lora_viz_gpu_bench.py. On a \
+            machine with torch, triton and numpy (no lora-viz needed):
+
+              python3 DIR/lora_viz_gpu_bench.py --sglang sglang-0.5.23-….whl --vllm-ops DIR_OF_VLLM_OPS
+
+            loads each strategy's kernels by file path, checks its routing and outputs \
+            against lora-viz's, times each launch as a CUDA graph of 20 calls and writes \
+            DIR/gpu-results.json, which `lora-viz run FILE --gpu-results` shows beside the \
+            estimate and `lora-viz calibrate` fits a profile to. `--self-check` runs it on \
+            the CPU under Triton's interpreter (fp16 and fp32 batches; no timing).
+
+            `expect` lines are not evaluated. Exit status: 0 written, 2 bad input.
+            """)
+
+    @Argument(help: ArgumentHelp("The command file (a .lora scenario); - reads standard input.", valueName: "file"))
+    var file: String
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The folder to write (created if missing).", valueName: "dir"))
+    var output = "gpu-bench"
+
+    @Option(help: ArgumentHelp(
+        "The strategies to export, comma-separated (default: the file's `strategies`, else per-sequence,sorted). Any of: \(Strategy.names.joined(separator: ", ")).",
+        valueName: "names"))
+    var strategies: String?
+
+    @Option(help: "Worker threads for the CPU kernels (default: every core).")
+    var threads: Int?
+
+    func chosen() throws -> [Strategy]? {
+        guard let strategies else { return nil }
+        let names = strategies.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
+        guard !names.isEmpty else { throw ValidationError("--strategies names none") }
+        return try names.map { name in
+            guard let s = Strategy(name: name) else {
+                throw ValidationError("--strategies: unknown strategy '\(name)' (strategies: \(Strategy.names.joined(separator: ", ")))")
+            }
+            return s
+        }
+    }
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        _ = try chosen()
+    }
+
+    func run() throws {
+        let override = try chosen()
+        do {
+            let scenario = try HeadlessCLI.loadScenario(file)
+            let runCount = scenario.steps.filter { if case .run = $0.command { return true } else { return false } }.count
+            var written: [String] = []
+            var replay = HeadlessReplay(
+                execute: { workload, options, index in
+                    var options = options
+                    options.threads = threads ?? options.threads
+                    options.keepTensors = true
+                    if let override {
+                        try options.strategyOptions.validate(override, for: workload.batch)
+                        options.strategies = override
+                    }
+                    let result = try KernelRunner.run(workload, options: options)
+                    let dir = runCount > 1 ? "\(output)/run-\(index)" : output
+                    try GPUBenchExport.write(result, to: dir)
+                    written.append(dir)
+                    return result
+                },
+                renderScreen: { session, width, height in Screen.renderText(session: session, width: width, height: height) })
+            replay.printsNarration = false
+            replay.standardOutput = { _ in }
+            replay.standardError = { _ in }
+            let summary = try replay.play(scenario)
+            if summary.runs == 0 {
+                FileHandle.standardError.write(Data("error: \(scenario.file) has no `run` command: there is no batch to export\n".utf8))
+                throw ExitCode(2)
+            }
+            for dir in written {
+                print("wrote \(dir)/: batch.json, manifest.json, the .npy files, \(GPUBenchExport.scriptName)")
+            }
+            let results = written.map { "--gpu-results \($0)/\(GPUBenchExport.resultsName)" }.joined(separator: " ")
+            print("""
+                on a CUDA machine with torch, triton and numpy, for each folder:
+                  python3 \(written[0])/\(GPUBenchExport.scriptName) --sglang SGLANG_WHEEL_OR_DIR [--vllm-ops VLLM_OPS_DIR]
+                then: lora-viz run \(file) \(results)
+                """)
+        } catch let error as ScenarioError {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
+        } catch let error as StrategyError {
+            FileHandle.standardError.write(Data("error: --strategies: \(error)\n".utf8))
+            throw ExitCode(2)
+        } catch let error as DumpError {
+            FileHandle.standardError.write(Data("error: gpu-bench: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import LoRAKernels
+@testable import LoRAScenario
+import XCTest
+
+/// `lora-viz run --gpu-results`, `gpu-bench`, `calibrate` and `gpu PROFILE.json`, on the H200 fixtures.
+final class GPUResultsTests: TemporaryDirectoryTestCase {
+    static let root = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static func path(_ p: String) -> String { root.appendingPathComponent(p).path }
+    static let bs1 = "gpu/bench/gpu-estimate-bs1.lora"
+    static let bs1Results = "gpu/results/gpu-bench/h200-gpu-estimate-bs1.json"
+
+    func save(_ name: String, _ text: String) throws {
+        try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+    }
+
+    func testTheReportShowsMeasuredTimesBesideTheEstimate() throws {
+        let scenario = try Scenario.load(path: Self.path(Self.bs1))
+        let results = try GPUBenchResults.load(path: Self.path(Self.bs1Results))
+        XCTAssertNoThrow(try scenario.checkGPUResults([results]))
+        var session = Session()
+        session.gpuResults = [results]
+        for step in scenario.steps { _ = try session.apply(step) }
+        let report = session.report()
+        let ps = try XCTUnwrap(report.entry(.perSequence)), sorted = try XCTUnwrap(report.entry(.sorted))
+        XCTAssertEqual(ps.gpuMeasuredUs ?? 0, 3.25, accuracy: 0.01)
+        XCTAssertEqual(sorted.gpuMeasuredUs ?? 0, 18.46, accuracy: 0.01)
+        XCTAssertEqual(ps.gpuEstimateError ?? 0, ps.gpuEstimateUs / ps.gpuMeasuredUs! - 1, accuracy: 1e-12)
+        XCTAssertTrue(report.json.contains(#""gpu_measured_us":3.2"#), report.json)
+        XCTAssertTrue(report.json.contains(#""gpu_estimate_error":"#))
+        XCTAssertTrue(report.text.contains("measured H200"), report.text)
+        XCTAssertTrue(report.text.contains("est. error vs measured"))
+        XCTAssertEqual(ReportPath.kind(of: "vllm.gpu_measured_us"), .number)
+        // Another batch: nothing attached, nothing shown.
+        _ = try session.apply(Scenario.parse("seed 7", file: "t").steps[0])
+        XCTAssertNil(session.report().entry(.perSequence)?.gpuMeasuredUs)
+        XCTAssertFalse(session.report().text.contains("measured H200"))
+    }
+
+    func testResultsOfAnotherBatchAreRefusedAtTheRun() throws {
+        let scenario = try Scenario.load(path: Self.path("gpu/bench/decode-bs256-8ad.lora"))
+        let results = try GPUBenchResults.load(path: Self.path(Self.bs1Results))
+        XCTAssertThrowsError(try scenario.checkGPUResults([results])) { e in
+            let error = e as! ScenarioError
+            XCTAssertEqual(error.location.line, 24)
+            XCTAssertTrue(error.message.contains("measured on another batch than any of the 3 runs"), error.message)
+            XCTAssertTrue(error.message.contains("kernel is gate_up_lora_b in the results file but sgemm_lora_a"), error.message)
+        }
+        let run2 = try GPUBenchResults.load(path: Self.path("gpu/results/gpu-bench/h200-decode-bs256-8ad-run-2.json"))
+        XCTAssertNoThrow(try scenario.checkGPUResults([run2]))
+    }
+
+    func testGPUProfileFileCommandLoadsAndPrintsBack() throws {
+        let results = try GPUBenchResults.load(path: Self.path(Self.bs1Results))
+        let points = try GPUBenchCalibration.points([results])
+        let fitted = GPUBenchCalibration.fit(.h200, to: points, evaluations: 200)
+        let file = directory.appendingPathComponent("mine.json").path
+        try fitted.fileData().write(to: URL(fileURLWithPath: file))
+        let scenario = try Scenario.parse("gpu \(file)\n", file: "t")
+        var session = Session()
+        _ = try session.apply(scenario.steps[0])
+        XCTAssertEqual(session.gpu.name, file)
+        XCTAssertEqual(session.report().gpu, file)
+        XCTAssertTrue(session.stateSource.contains("gpu \(file)"), session.stateSource)
+        XCTAssertThrowsError(try Scenario.parse("gpu \(directory.path)/missing.json\n", file: "t")) { e in
+            XCTAssertTrue("\(e)".contains("t:1:5: error: cannot read the GPU profile"), "\(e)")
+        }
+        XCTAssertThrowsError(try Scenario.parse("gpu h2000\n", file: "t")) { e in
+            XCTAssertTrue("\(e)".contains("unknown GPU 'h2000'; did you mean 'h200'?"), "\(e)")
+        }
+    }
+
+    func testCLIRunWithGPUResultsAndItsErrors() throws {
+        let ok = try CLITests.run(["run", Self.path(Self.bs1), "--format", "json", "--gpu-results", Self.path(Self.bs1Results),
+                                   "--threads", "1"], in: directory)
+        XCTAssertEqual(ok.status, 0, ok.err)
+        XCTAssertTrue(ok.out.contains(#""gpu_measured_us":18.4"#), ok.out)
+        let other = try CLITests.run(["run", Self.path("gpu/bench/decode-bs256-8ad.lora"), "--gpu-results", Self.path(Self.bs1Results)],
+                                     in: directory)
+        XCTAssertEqual(other.status, 2)
+        XCTAssertTrue(other.err.contains("decode-bs256-8ad.lora:24:1: error: --gpu-results"), other.err)
+        XCTAssertEqual(other.out, "", "nothing ran")
+        try save("bad.json", "{\"schema\": \"lora-viz gpu results v1\", \"gpu\": ")
+        let bad = try CLITests.run(["run", Self.path(Self.bs1), "--gpu-results", "bad.json"], in: directory)
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.err.contains("error: --gpu-results bad.json: not valid JSON (truncated"), bad.err)
+    }
+
+    func testCLIGPUBenchAndCalibrate() throws {
+        try save("b.lora", """
+            slots 4
+            dims hidden=64 out=48 q=32 kv=16 ffn=40 rank=16
+            dtype fp16
+            adapter a rank=16
+            seq a count=3
+            kernel sgemm_lora_b
+            run reps=1
+            """)
+        let bench = try CLITests.run(["gpu-bench", "b.lora", "-o", "out", "--strategies", "sorted,csgmv,vllm"], in: directory)
+        XCTAssertEqual(bench.status, 0, bench.err)
+        let batch = try String(contentsOf: directory.appendingPathComponent("out/batch.json"), encoding: .utf8)
+        XCTAssertTrue(batch.contains(#""name" : "csgmv""#), batch)
+        XCTAssertFalse(batch.contains(#""name" : "per-sequence""#))
+        let bad = try CLITests.run(["gpu-bench", "b.lora", "--strategies", "sorted,fast"], in: directory)
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.err.contains("unknown strategy 'fast'"), bad.err)
+
+        let files = GPUBenchTestsFixtures.names.map { Self.path("gpu/results/gpu-bench/" + $0) }
+        let cal = try CLITests.run(["calibrate"] + files + ["-o", "p.json"], in: directory)
+        XCTAssertEqual(cal.status, 0, cal.err)
+        XCTAssertTrue(cal.out.contains("held out (a third of each file's launches, 8)"), cal.out)
+        XCTAssertTrue(cal.out.contains("wrote p.json"), cal.out)
+        try save("use.lora", "gpu p.json\nexpect gpu_calibrated == true\n")
+        let use = try CLITests.run(["run", "use.lora"], in: directory)
+        XCTAssertEqual(use.status, 0, use.err)
+        let again = try CLITests.run(["calibrate", files[0], "-o", "p.json"], in: directory)
+        XCTAssertEqual(again.status, 2)
+        XCTAssertTrue(again.err.contains("p.json exists"), again.err)
+    }
+}
+
+enum GPUBenchTestsFixtures {
+    static let names = ["h200-gpu-estimate-bs1.json", "h200-decode-bs256-8ad-run-1.json",
+                        "h200-decode-bs256-8ad-run-2.json", "h200-decode-bs256-8ad-run-3.json"]
+}
