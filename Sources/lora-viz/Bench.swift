@@ -7,11 +7,13 @@ import LoRAKernels
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time the SIMD kernels on anchor decode shapes (hidden 4096, 64 slots), both routings.",
+        abstract: "Time the SIMD kernels on anchor decode shapes (hidden 4096, 64 slots), per strategy.",
         discussion: """
             Shapes: decode, Llama-3-8B-like dims (hidden/out/q 4096, kv 1024, ffn 14336), 64 adapter \
             slots with `adapters` of them used (wi[i] = i % adapters, the rest rank 0), scaling 2. \
-            GFLOP/s count useful work only (2 · useful MACs / median). Release build only: \
+            GFLOP/s count useful work only (2 · useful MACs / median). `--strategies` times other \
+            launch strategies on the same shapes (default per-sequence,sorted: the two SGLang triton \
+            routings, with their speedup). Release build only: \
             `swift build -c release && .build/release/lora-viz bench`.
             """)
 
@@ -27,12 +29,23 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("adapters"), help: "Adapter counts instead of the anchors.") var adapterCounts: [Int] = []
     @Option(name: .customLong("rank"), help: "Ranks instead of 16 and 64.") var ranks: [Int] = []
     @Option(help: "Timed launches per routing after one warm-up.") var reps: Int = 7
+    @Option(name: .customLong("strategies"),
+            help: "Comma-separated strategies to time, in order (\(Strategy.names.joined(separator: ", "))); the first is what the others' bits are compared with.")
+    var strategyNames: String = Strategy.defaults.map(\.name).joined(separator: ",")
     @Flag(help: "Skip the FMA peak measurement.") var noPeak = false
     @Flag(help: "Core scaling: every shape on 1 thread, then at once on --threads (default all cores); prints the ratio.")
     var scaling = false
     @Flag(name: .customLong("bf16-dot"),
           help: "Opt-in: bf16 on the C AVX512_BF16 microkernels (VDPBF16PS shrink, VCVTNEPS2BF16 expand epilogue).")
     var bf16Dot = false
+
+    /// The strategies `--strategies` names, in order.
+    var strategies: [Strategy] {
+        strategyNames.split(separator: ",").compactMap { Strategy(name: $0.trimmingCharacters(in: .whitespaces)) }
+    }
+
+    /// Whether the run is the classic one (per-sequence, sorted), whose text and JSON keep their form.
+    var isClassic: Bool { strategies == Strategy.defaults }
 
     /// One anchor: batch size, adapters in use, rank.
     struct Shape: Hashable { var bs: Int; var adapters: Int; var rank: Int }
@@ -62,6 +75,13 @@ struct Bench: ParsableCommand {
             throw ValidationError("unknown dtype '\(name)' (expected bf16, fp16 or fp32)")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        let names = strategyNames.split(separator: ",", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        for name in names where Strategy(name: name) == nil {
+            throw ValidationError("unknown strategy '\(name)' (expected a comma-separated list of \(Strategy.names.joined(separator: ", ")))")
+        }
+        if Set(names).count != names.count { throw ValidationError("--strategies names a strategy twice") }
+        if scaling && !isClassic { throw ValidationError("--scaling times per-sequence and sorted only; leave out --strategies") }
         if reps < 1 { throw ValidationError("--reps must be at least 1") }
         if bf16Dot && !KernelRunOptions.bf16DotMicrokernelAvailable {
             throw ValidationError("--bf16-dot needs a CPU with avx512_bf16; this one has none")
@@ -111,22 +131,39 @@ struct Bench: ParsableCommand {
             let peakText = peaks.keys.sorted().map { "\($0) thread\($0 == "1" ? "" : "s") \(fixed(peaks[$0]!, 0))" }
             print("threads \(threads) · reps \(reps) after 1 warm-up · fp32 FMA peak (12 register FMA chains): " +
                   (peakText.isEmpty ? "not measured" : peakText.joined(separator: ", ") + " GFLOP/s"))
-            print("decode, hidden 4096, 64 slots, GFLOP/s = 2·useful MACs / median; speedup = per-sequence / sorted median")
             if bf16Dot { print("bf16 on the opt-in C AVX512_BF16 microkernels (--bf16-dot)") }
-            print("")
-            print(pad("kernel", 15) + pad("dtype", 6) + lpad("bs", 5) + lpad("ad", 4) + lpad("r", 4) +
-                  " │ " + pad("per-sequence ms (min–max)", 27) + lpad("GF/s", 7) +
-                  " │ " + pad("sorted ms (min–max)", 27) + lpad("GF/s", 7) + " │ " + lpad("speedup", 8) + "  bits")
+            if isClassic {
+                print("decode, hidden 4096, 64 slots, GFLOP/s = 2·useful MACs / median; speedup = per-sequence / sorted median")
+                print("")
+                print(pad("kernel", 15) + pad("dtype", 6) + lpad("bs", 5) + lpad("ad", 4) + lpad("r", 4) +
+                      " │ " + pad("per-sequence ms (min–max)", 27) + lpad("GF/s", 7) +
+                      " │ " + pad("sorted ms (min–max)", 27) + lpad("GF/s", 7) + " │ " + lpad("speedup", 8) + "  bits")
+            } else {
+                print("decode, hidden 4096, 64 slots; per strategy: median ms, GFLOP/s = 2·useful MACs / median, % of the "
+                      + "\(threads)-thread FMA peak; bits: outputs against \(strategies[0])'s (max |Δ| where they differ)")
+                print("")
+                print(pad("kernel", 15) + pad("dtype", 6) + lpad("bs", 5) + lpad("ad", 4) + lpad("r", 4) +
+                      strategies.map { " │ " + pad($0.name, Self.strategyCellWidth) }.joined() + " │ bits")
+                print(String(repeating: " ", count: 34) +
+                      strategies.map { _ in " │ " + lpad("ms", 8) + lpad("GF/s", 7) + lpad("%pk", 5) }.joined() + " │")
+            }
         }
         var results: [[String: Any]] = []
-        /// Sorted-path GFLOP/s on full-tile anchors (≥ 16 tokens per adapter), per kernel and dtype.
+        /// GFLOP/s on full-tile anchors (≥ 16 tokens per adapter), per strategy, kernel and dtype.
         var fullTiles: [String: [Double]] = [:]
         for kernel in kernels {
             for dtype in dtypes {
                 for shape in shapes {
                     let w = Self.workload(kernel: kernel, dtype: dtype, shape: shape)
-                    let r = try KernelRunner.run(w, options: KernelRunOptions(reps: reps, threads: threads, bf16DotMicrokernel: bf16Dot))
-                    if format == .text {
+                    let r = try KernelRunner.run(w, options: KernelRunOptions(reps: reps, threads: threads, bf16DotMicrokernel: bf16Dot,
+                                                                              strategies: strategies))
+                    let peak = peaks["\(threads)"]
+                    if format == .text && !isClassic {
+                        print(pad(kernel.name, 15) + pad(dtype.rawValue, 6) + lpad("\(shape.bs)", 5) + lpad("\(shape.adapters)", 4) +
+                              lpad("\(shape.rank)", 4) + r.routings.map { " │ " + Self.strategyCell($0, peak: peak) }.joined() +
+                              " │ " + Self.bitsCell(r))
+                        fflush(stdout)
+                    } else if format == .text {
                         func cell(_ run: RoutingRun) -> String {
                             pad("\(fixed(run.time.median, 3)) (\(fixed(run.time.min, 3))–\(fixed(run.time.max, 3)))", 27) + lpad(fixed(run.gflops, 1), 7)
                         }
@@ -140,29 +177,50 @@ struct Bench: ParsableCommand {
                          "gflops": run.gflops, "max_abs_error_vs_reference": run.maxAbsErrorVsReference]
                     }
                     if shape.bs / shape.adapters >= 16 {
-                        fullTiles["\(kernel.name) \(dtype.rawValue)", default: []].append(r.sorted.gflops)
+                        for run in r.routings {
+                            fullTiles["\(run.strategy) \(kernel.name) \(dtype.rawValue)", default: []].append(run.gflops)
+                        }
                     }
-                    results.append([
+                    var result: [String: Any] = [
                         "kernel": kernel.name, "dtype": dtype.rawValue, "bs": shape.bs, "adapters": shape.adapters,
                         "rank": shape.rank, "hidden": 4096, "slots": 64,
-                        "per_sequence": routing(r.perSequence), "sorted": routing(r.sorted),
-                        "speedup": r.speedup, "bitwise_equal": r.bitwiseEqual,
                         "useful_macs": LaunchPlan(workload: w, routing: .sorted).usefulMACs,
                         "dense_gemms": Self.denseGEMMs(w),
-                    ])
+                    ]
+                    // The classic keys only where both SGLang triton routings ran, so that they keep their meaning.
+                    if let perSequence = r.run(.perSequence), let sorted = r.run(.sorted) {
+                        result["per_sequence"] = routing(perSequence)
+                        result["sorted"] = routing(sorted)
+                        result["speedup"] = r.speedup
+                        result["bitwise_equal"] = r.bitwiseEqual
+                    }
+                    if !isClassic {
+                        result["strategies"] = Dictionary(uniqueKeysWithValues: r.routings.map { run -> (String, Any) in
+                            var o = routing(run)
+                            o["percent_of_peak"] = peak.map { 100 * run.gflops / $0 } ?? NSNull()
+                            o["bitwise_equal_to_first"] = run.bitwiseEqualToFirst
+                            o["max_abs_diff_vs_first"] = run.maxAbsDiffVsFirst
+                            return (run.strategy.name, o)
+                        })
+                    }
+                    results.append(result)
                 }
             }
         }
         if format == .text && !fullTiles.isEmpty {
             let peak = peaks["\(threads)"]
-            print("")
-            print("sorted path, full tiles (≥ 16 tokens per adapter): best GFLOP/s" + (peak.map { " and % of the \(fixed($0, 0)) GFLOP/s fp32 FMA peak" } ?? ""))
-            for kernel in kernels {
-                let cells = dtypes.compactMap { dtype -> String? in
-                    guard let best = fullTiles["\(kernel.name) \(dtype.rawValue)"]?.max() else { return nil }
-                    return "\(dtype.rawValue) \(fixed(best, 0))" + (peak.map { " (\(fixed(100 * best / $0, 0))%)" } ?? "")
+            // The classic run summarises the sorted path, as it always has; others every strategy.
+            for strategy in isClassic ? [Strategy.sorted] : strategies {
+                print("")
+                print("\(strategy)\(isClassic ? " path" : ""), full tiles (≥ 16 tokens per adapter): best GFLOP/s"
+                      + (peak.map { " and % of the \(fixed($0, 0)) GFLOP/s fp32 FMA peak" } ?? ""))
+                for kernel in kernels {
+                    let cells = dtypes.compactMap { dtype -> String? in
+                        guard let best = fullTiles["\(strategy) \(kernel.name) \(dtype.rawValue)"]?.max() else { return nil }
+                        return "\(dtype.rawValue) \(fixed(best, 0))" + (peak.map { " (\(fixed(100 * best / $0, 0))%)" } ?? "")
+                    }
+                    if !cells.isEmpty { print("  " + pad(kernel.name, 15) + cells.joined(separator: " · ")) }
                 }
-                if !cells.isEmpty { print("  " + pad(kernel.name, 15) + cells.joined(separator: " · ")) }
             }
         }
         if format == .json {
@@ -171,7 +229,7 @@ struct Bench: ParsableCommand {
                         "avx512f": isa.avx512f, "avx512_bf16": isa.avx512bf16, "avx2": isa.avx2, "fma": isa.fma,
                         "f16c": isa.f16c, "cpu_model": isa.cpuModel, "summary": isa.summary],
                 "threads": threads, "reps": reps, "fma_peak_gflops": peaks, "results": results,
-                "bf16_dot_microkernel": bf16Dot,
+                "bf16_dot_microkernel": bf16Dot, "strategies": strategies.map(\.name),
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -180,6 +238,23 @@ struct Bench: ParsableCommand {
 }
 
 extension Bench {
+    /// Columns of one strategy's cell in the `--strategies` table: ms, GF/s, % of peak.
+    static let strategyCellWidth = 20
+
+    /// One strategy's median ms, GFLOP/s and % of `peak` (blank without a peak).
+    static func strategyCell(_ run: RoutingRun, peak: Double?) -> String {
+        lpad(fixed(run.time.median, 3), 8) + lpad(fixed(run.gflops, 1), 7)
+            + lpad(peak.map { fixed(100 * run.gflops / $0, 0) } ?? "–", 5)
+    }
+
+    /// "same" when every strategy holds the first one's bits, else each one
+    /// that differs with its max |Δ| (vLLM's split-K shrink).
+    static func bitsCell(_ r: KernelRunResult) -> String {
+        let differing = r.routings.filter { !$0.bitwiseEqualToFirst }
+        if differing.isEmpty { return "same" }
+        return differing.map { "\($0.strategy) Δ\(String(format: "%.1e", $0.maxAbsDiffVsFirst))" }.joined(separator: ", ")
+    }
+
     /// Each shape timed on one thread and right after on `threads`, so that
     /// the ratio is not skewed by load that comes and goes between two runs.
     func runScaling(kernels: [Kernel], dtypes: [DType], threads: Int, isa: MachineProbe.InstructionSet,

@@ -7,6 +7,13 @@ struct Launch<E: KernelElement> {
     /// Run bf16 programs on the opt-in C AVX512_BF16 microkernels.
     var bf16Dot = false
 
+    /// Whether the shrink runs on the opt-in C microkernels: bf16 with
+    /// `bf16Dot`, and no split-K. VDPBF16PS adds bf16 pairs lane by lane and
+    /// `lanesSum` totals 16 lanes, so no cell is an FMA chain in increasing
+    /// `k`, and no regrouping of it can give the partial sums `plan.splitK`
+    /// prescribes (vLLM's shrink); those launches run on the Swift tiles.
+    var runsCShrink: Bool { bf16Dot && E.dtype == .bf16 && plan.splitK == nil }
+
     var outputWidth: Int { inputs.outputWidth }
     var inputWidth: Int { inputs.inputWidth }
 
@@ -27,8 +34,9 @@ struct ProgramScratch {
     let rowCapacity: Int
     /// Where each of the row block's fp32 x rows starts (staged or in place).
     let xRows: UnsafeMutablePointer<UnsafePointer<Float>>
-    /// Cell accumulators: the shrink's 16 rows × the row block's column vectors,
-    /// a lone C program's 16 × 16 lane vectors, or one expand tile's.
+    /// Cell accumulators: the shrink's 16 rows × the row block's column vectors
+    /// (times `SGemmLoRAA.accumulatorSets` under split-K), a lone C program's
+    /// 16 × 16 lane vectors, or one expand tile's.
     let accumulators: UnsafeMutablePointer<SIMD16<Float>>
     /// Physical row of each of the row block's rows.
     let rows: UnsafeMutablePointer<Int>
@@ -46,9 +54,11 @@ struct ProgramScratch {
     static func with<R>(for plan: LaunchPlan, workers: Int, _ body: ([ProgramScratch]) -> R) -> R {
         let maxReduction = plan.segments.map(\.reduction).max() ?? 0
         let shrink = plan.kernel.isShrink
+        let sets = SGemmLoRAA.accumulatorSets(plan.splitK, k: maxReduction)
+        let staged = SGemmLoRAA.stagedLength(plan.splitK)
         let scratches = (0..<max(1, workers)).map { _ in
             shrink
-                ? allocate(rowCapacity: SGemmLoRAA.kChunk, accumulatorCapacity: LaunchPlan.blockRows * plan.columnBlocks)
+                ? allocate(rowCapacity: staged, accumulatorCapacity: sets * LaunchPlan.blockRows * plan.columnBlocks)
                 : allocate(rowCapacity: max(16, maxReduction), accumulatorCapacity: 6 * 4)  // the largest expand tile
         }
         defer { scratches.forEach { $0.deallocate() } }

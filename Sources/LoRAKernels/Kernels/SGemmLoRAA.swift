@@ -12,6 +12,14 @@ import CLoRAKernels
 /// 64 columns, `K` in `kChunk` steps. Each cell is one fp32 FMA chain in
 /// increasing `k` (`MicroTile`'s contract), so the lone program, the row block
 /// and any tile shape give the same bits, and so do both routings.
+///
+/// **Split-K** (`plan.splitK`, vLLM's shrink): split `s` sums K blocks `s, s +
+/// splits, …` of `blockK` as one fp32 chain in increasing `k`, and the cell is
+/// `((0 + partial₀) + partial₁) + …` in fp32, rounded once (`chunks` says how
+/// the partials are kept). Every path (row block, lone rows, lone program)
+/// does the same, so vLLM's shrink has one set of bits however it is
+/// scheduled; it differs from the other strategies' by the fp32 error of a
+/// regrouped sum.
 enum SGemmLoRAA {
     /// Accumulator vectors of one lone program on the opt-in C path: 16 rows × 16 columns × 16 lanes.
     static let accumulatorCount = 256
@@ -31,7 +39,7 @@ enum SGemmLoRAA {
     /// this lone form is what the row-block schedule is tested against, and
     /// the opt-in C microkernels run it.
     static func program<E: KernelElement>(_ tile: ProgramTile, _ launch: Launch<E>, _ scratch: ProgramScratch) {
-        if launch.bf16Dot && E.dtype == .bf16 {
+        if launch.runsCShrink {
             bf16DotProgram(tile, launch, scratch)
             return
         }
@@ -63,8 +71,7 @@ enum SGemmLoRAA {
         let v0 = columns.lowerBound / WeightPanels.columnsPerPanel * 4
         let lastPanel = (columns.upperBound - 1) / WeightPanels.columnsPerPanel
         let vectors = lastPanel * 4 + panels.width(lastPanel) / 16 - v0
-        let acc = scratch.accumulators
-        chunks(rows: rows, vectors: vectors, k: k, launch, scratch) { k0, n in
+        chunks(rows: rows, vectors: vectors, k: k, launch, scratch) { run, acc in
             var v = v0
             while v < v0 + vectors {
                 let p = v / 4
@@ -72,9 +79,9 @@ enum SGemmLoRAA {
                 // The whole panel, even past `columns`: a tile reads all of a
                 // panel row's vectors (bf16 pairs them).
                 let count = width / 16
-                let w = UnsafePointer(weights.pointer + slice.base + panels.offset(p) + k0 * width)
+                let w = UnsafePointer(weights.pointer + slice.base + panels.offset(p) + run.k0 * width)
                 let target = Target(acc: acc + (v - v0), accStride: vectors, x: UnsafePointer(scratch.xRows),
-                                    kStride: width, count: n)
+                                    kStride: width, run: run)
                 target.rows(count, rows, w)
                 v += count
             }
@@ -105,19 +112,18 @@ enum SGemmLoRAA {
         }
         for j in 0..<rows { scratch.rows[j] = plan.routing.physicalRow(segment: segments[j], row: 0) }
         let vectors = cdiv(columns, 16)
-        let acc = scratch.accumulators
-        chunks(rows: rows, vectors: vectors, k: k, launch, scratch) { k0, n in
+        chunks(rows: rows, vectors: vectors, k: k, launch, scratch) { run, acc in
             let x = MicroTile<4, 1>.Rows { scratch.xRows[$0] }
             for p in 0..<panels.panelCount {
                 let width = panels.width(p)
-                let offset = panels.offset(p) + k0 * width
+                let offset = panels.offset(p) + run.k0 * width
                 let w = InlineArray<4, UnsafePointer<E>> { bases[$0] + offset }
                 let a = acc + p * 4
                 switch width / 16 {
-                case 1: sideBySide(MicroTile<4, 1>.self, a, vectors, x, w, width, n)
-                case 2: sideBySide(MicroTile<4, 2>.self, a, vectors, x, w, width, n)
-                case 3: sideBySide(MicroTile<4, 3>.self, a, vectors, x, w, width, n)
-                default: sideBySide(MicroTile<4, 4>.self, a, vectors, x, w, width, n)
+                case 1: sideBySide(MicroTile<4, 1>.self, a, vectors, x, w, width, run)
+                case 2: sideBySide(MicroTile<4, 2>.self, a, vectors, x, w, width, run)
+                case 3: sideBySide(MicroTile<4, 3>.self, a, vectors, x, w, width, run)
+                default: sideBySide(MicroTile<4, 4>.self, a, vectors, x, w, width, run)
                 }
             }
         }
@@ -127,25 +133,173 @@ enum SGemmLoRAA {
     @inline(__always)
     static func sideBySide<let V: Int, E: KernelElement>(_: MicroTile<4, V>.Type, _ p: UnsafeMutablePointer<SIMD16<Float>>,
                                                          _ stride: Int, _ x: MicroTile<4, V>.Rows,
-                                                         _ w: InlineArray<4, UnsafePointer<E>>, _ kStride: Int, _ count: Int) {
-        var a = MicroTile<4, V>.load(p, stride: stride)
-        MicroTile<4, V>.accumulate(&a, x: x, rowWeights: w, kStride: kStride, count: count)
-        MicroTile<4, V>.save(a, to: p, stride: stride)
+                                                         _ w: InlineArray<4, UnsafePointer<E>>, _ kStride: Int, _ run: KRun) {
+        for b in 0..<run.blocks {
+            let set = p + b * run.setStride
+            var a = MicroTile<4, V>.load(set, stride: stride)
+            for r in 0..<run.repeats {
+                let o = b * run.count + r * run.repeatStride
+                MicroTile<4, V>.accumulate(&a, x: MicroTile<4, V>.Rows { x[$0] + o },
+                                           rowWeights: InlineArray { w[$0] + o * kStride }, kStride: kStride, count: run.count)
+            }
+            MicroTile<4, V>.save(a, to: set, stride: stride)
+        }
     }
 
-    /// Zeroes the `rows × vectors` accumulators, then for each K chunk
-    /// `k0 ..< k0 + n` points `scratch.xRows` at its fp32 x (`stageChunk`) and
-    /// calls `body(k0, n)`.
+    /// A stretch of K that `chunks` hands its body: `blocks` consecutive runs
+    /// of `count` elements, run `b` covering K `k0 + b · count ..< + count`
+    /// (its x at `scratch.xRows[j] + b · count`) and going, in increasing `k`,
+    /// into the chains of the accumulator set at `acc + b · setStride` (one
+    /// set per vLLM split; one set in all when `setStride` is 0). Each run is
+    /// followed in its set by `repeats − 1` more, `repeatStride` elements on
+    /// each: the same split's block in the next chunks.
+    struct KRun {
+        var k0: Int
+        var count: Int
+        var blocks = 1
+        var setStride = 0
+        var repeats = 1
+        var repeatStride = 0
+    }
+
+    /// Chunks per window of interleaved split-K on tiles of 3–4 vectors (`chunks`).
+    static let splitWindow = 4
+
+    /// Whether split-K over `k` has a split with more than one K block (vLLM
+    /// from 128 tokens), so that `chunks` keeps a partial set per split.
+    static func isInterleaved(_ splitK: SplitKOrder, k: Int) -> Bool { cdiv(k, splitK.blockK) > splitK.splits }
+
+    /// The staged x a row needs: a K chunk; under split-K a window of
+    /// `splitWindow` chunks, or one block when longer. Padded by 16 floats:
+    /// rows a power of two apart share L1 sets (a whole-K staging, tried and
+    /// dropped, ran bf16 rank 16 at bs 256 at 37 GFLOP/s with rows 4096
+    /// floats apart and 60 with the padding, one core).
+    static func stagedLength(_ splitK: SplitKOrder?) -> Int {
+        guard let splitK else { return kChunk }
+        return max(kChunk * splitWindow + 16, splitK.blockK)
+    }
+
+    /// Accumulator sets of 16 rows × the column vectors `chunks` needs: the
+    /// total, plus one block's chain (streamed split-K) or one partial per
+    /// split (interleaved).
+    static func accumulatorSets(_ splitK: SplitKOrder?, k: Int) -> Int {
+        guard let splitK else { return 1 }
+        return isInterleaved(splitK, k: k) ? 1 + splitK.splits : 2
+    }
+
+    /// Runs a shrink's K loop over `rows × vectors` accumulators (row `j`'s
+    /// `vectors` apart) and leaves each cell's fp32 total in
+    /// `scratch.accumulators` for `store`. For each K chunk it stages fp32 x
+    /// (`stageChunk`), points `scratch.xRows` at each run's first element and
+    /// calls `body(run, acc)`, which adds the run's products into the chains
+    /// of `acc` in increasing `k`.
+    ///
+    /// - No split-K: `kChunk`-long runs, all into the total.
+    /// - Split-K with at most one K block per split (vLLM below 128 tokens:
+    ///   `BLOCK_K` 256 = `kChunk`, 64 splits, of which K = 4096 reaches 16):
+    ///   split `s`'s whole contribution is block `s`, and blocks come in
+    ///   split order, so each block's chain runs in fresh accumulators and is
+    ///   then added into the running total: two sets, `(0 + p₀) + p₁ + …`
+    ///   exactly.
+    /// - Interleaved split-K (vLLM from 128 tokens: `BLOCK_K` 32, 8 splits,
+    ///   so a 256-wide chunk holds one block of each split): one partial set
+    ///   per split, added into the total in split order at the end. A chunk's
+    ///   full blocks go to the body as one `KRun`, block `b` into split
+    ///   `b mod splits`'s set, so a tile walks the chunk's eight blocks back
+    ///   to back, each loaded from and saved to its own set. Where the
+    ///   splits' blocks tile a chunk exactly (splits · `BLOCK_K` = `kChunk`)
+    ///   and the tile is 3–4 vectors wide, a window of `splitWindow` chunks
+    ///   is one `KRun`: each set is loaded once, runs its split's block in
+    ///   every chunk of the window (4 × 32 steps in registers) and is saved.
+    ///   A short last block is a run of its own.
+    ///
+    ///   Measured, vLLM ÷ sorted GFLOP/s at bs 256 and 512, one core, three
+    ///   runs each on this shared machine: one chunk at a time 0.82–0.93
+    ///   (the tile's load and save every 32 steps); windows of 4 at rank 64
+    ///   0.86–1.00 (bf16 0.94–1.00). At rank 16 (8 chains of one vector) the
+    ///   window's jumps from one chunk to the next in x and the weights cost
+    ///   more than the saves (windows of 2: 0.75–0.85, one chunk 0.82–0.90),
+    ///   so narrow tiles keep one chunk. Slower exact schemes: each block a
+    ///   pass of its own over the row block's panels (0.63–0.83), and one run
+    ///   per split over the whole K (0.76–0.83 at rank 16).
+    ///
+    /// Splits whose K range starts past K add a zero tile on the GPU; adding
+    /// +0 leaves every total as it is (it starts at +0, and a
+    /// round-to-nearest sum is −0 only when both terms are), so they are skipped.
     @inline(__always)
     static func chunks<E: KernelElement>(rows: Int, vectors: Int, k: Int, _ launch: Launch<E>, _ scratch: ProgramScratch,
-                                         _ body: (_ k0: Int, _ n: Int) -> Void) {
-        scratch.accumulators.initialize(repeating: SIMD16<Float>(), count: rows * vectors)
+                                         _ body: (_ run: KRun, _ acc: UnsafeMutablePointer<SIMD16<Float>>) -> Void) {
+        let cells = rows * vectors
+        let total = scratch.accumulators
+        total.initialize(repeating: SIMD16<Float>(), count: cells)
+        guard let split = launch.plan.splitK else {
+            var k0 = 0
+            while k0 < k {
+                let n = min(kChunk, k - k0)
+                stageChunk(rows, k0, n, launch, scratch)
+                body(KRun(k0: k0, count: n), total)
+                k0 += n
+            }
+            return
+        }
+        let blockK = split.blockK, splits = split.splits
+        let partials = total + cells
+        guard isInterleaved(split, k: k) else {
+            var start = 0
+            while start < k {
+                let end = min(k, start + blockK)
+                partials.initialize(repeating: SIMD16<Float>(), count: cells)
+                var k0 = start
+                while k0 < end {
+                    let n = min(kChunk, end - k0)
+                    stageChunk(rows, k0, n, launch, scratch)
+                    body(KRun(k0: k0, count: n), partials)
+                    k0 += n
+                }
+                for i in 0..<cells { total[i] += partials[i] }
+                start = end
+            }
+            return
+        }
+        partials.initialize(repeating: SIMD16<Float>(), count: splits * cells)
         var k0 = 0
+        // Windows of whole chunks, each holding one block of every split.
+        let period = splits * blockK
+        if period == kChunk {
+            let fullPeriods = k / period
+            while k0 / period < fullPeriods {
+                let periods = min(vectors >= 3 ? splitWindow : 1, fullPeriods - k0 / period)
+                stageChunk(rows, k0, periods * period, launch, scratch)
+                body(KRun(k0: k0, count: blockK, blocks: splits, setStride: cells, repeats: periods, repeatStride: period),
+                     partials)
+                k0 += periods * period
+            }
+        }
+        // Chunks of whole blocks: kChunk rounded down to blocks, or one block when longer.
+        let chunk = max(1, kChunk / blockK) * blockK
+        let fullBlocks = k / blockK
         while k0 < k {
-            let n = min(kChunk, k - k0)
+            let n = min(chunk, k - k0)
             stageChunk(rows, k0, n, launch, scratch)
-            body(k0, n)
+            var b = k0 / blockK
+            let end = cdiv(k0 + n, blockK)
+            while b < end {
+                let set = b % splits
+                // Full blocks into consecutive sets up to the last split, or the short last block alone.
+                let m = b < fullBlocks ? min(splits - set, min(end, fullBlocks) - b) : 1
+                let run = b < fullBlocks ? KRun(k0: b * blockK, count: blockK, blocks: m, setStride: cells)
+                    : KRun(k0: b * blockK, count: k - b * blockK)
+                let shift = run.k0 - k0
+                for j in 0..<rows { scratch.xRows[j] += shift }
+                body(run, partials + set * cells)
+                for j in 0..<rows { scratch.xRows[j] -= shift }
+                b += m
+            }
             k0 += n
+        }
+        for s in 0..<splits {
+            let p = partials + s * cells
+            for i in 0..<cells { total[i] += p[i] }
         }
     }
 
@@ -178,14 +332,14 @@ enum SGemmLoRAA {
         }
     }
 
-    /// Where one panel's vectors of a K chunk accumulate: `acc[j · accStride + v]`
-    /// for row `j`, the rows' fp32 x chunks at `x[j]`.
+    /// Where one panel's vectors of a `KRun` accumulate: `acc[j · accStride + v]`
+    /// for row `j`, the run's first x element of row `j` at `x[j]`.
     struct Target {
         let acc: UnsafeMutablePointer<SIMD16<Float>>
         let accStride: Int
         let x: UnsafePointer<UnsafePointer<Float>>
         let kStride: Int
-        let count: Int
+        let run: KRun
 
         /// Rows `0 ..< rows` of `vectors` (1–4) column vectors, on tiles of that
         /// width. Four vectors take 6-row tiles (10 loads per 24 FMAs; 4 × 4
@@ -214,11 +368,28 @@ enum SGemmLoRAA {
         func group<let M: Int, let V: Int, E: KernelElement>(_: MicroTile<M, V>.Type, _ j: inout Int, _ rows: Int,
                                                              _ w: UnsafePointer<E>) {
             while j + M <= rows {
-                let p = acc + j * accStride
-                var a = MicroTile<M, V>.load(p, stride: accStride)
                 let first = j
-                MicroTile<M, V>.accumulate(&a, x: MicroTile<M, V>.Rows { x[first + $0] }, w: w, kStride: kStride, count: count)
-                MicroTile<M, V>.save(a, to: p, stride: accStride)
+                if run.blocks == 1 && run.repeats == 1 {
+                    // One run into one set: every launch without interleaved split-K.
+                    let p = acc + j * accStride
+                    var a = MicroTile<M, V>.load(p, stride: accStride)
+                    MicroTile<M, V>.accumulate(&a, x: MicroTile<M, V>.Rows { x[first + $0] }, w: w,
+                                               kStride: kStride, count: run.count)
+                    MicroTile<M, V>.save(a, to: p, stride: accStride)
+                    j += M
+                    continue
+                }
+                // One block after another, each into its own split's set.
+                for b in 0..<run.blocks {
+                    let p = acc + b * run.setStride + j * accStride
+                    var a = MicroTile<M, V>.load(p, stride: accStride)
+                    for r in 0..<run.repeats {
+                        let offset = b * run.count + r * run.repeatStride
+                        MicroTile<M, V>.accumulate(&a, x: MicroTile<M, V>.Rows { x[first + $0] + offset },
+                                                   w: w + offset * kStride, kStride: kStride, count: run.count)
+                    }
+                    MicroTile<M, V>.save(a, to: p, stride: accStride)
+                }
                 j += M
             }
         }
