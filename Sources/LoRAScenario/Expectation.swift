@@ -1,3 +1,5 @@
+import LoRAKernels
+
 /// `expect PATH OP VALUE`: a fact about the report a scenario pins.
 ///
 ///     expect sorted.fates.excess_exit == 56
@@ -68,11 +70,21 @@ public struct Expectation: Hashable, Sendable, CustomStringConvertible {
         case .path(let p): expectedValue = report.value(at: p)
         }
         func missing(_ p: String) -> Outcome {
-            let needs = p.hasSuffix("gpu_measured_us") || p.hasSuffix("gpu_estimate_error")
-                ? "it needs a `--gpu-results` file measured on this batch"
-                : "it needs a `run` after the last change of the batch"
-            return Outcome(held: false, actual: actual, expected: expectedValue,
-                           message: "expect \(self) failed: \(p) has no value yet (\(needs))")
+            let chosen = report.routings.map(\.routing)
+            let root = String(p.prefix { $0 != "." })
+            let why: String
+            if Strategy(name: root) != nil, !chosen.contains(root) {
+                why = "\(root) is not among the chosen strategies (\(chosen.joined(separator: " "))); `strategies … \(root)` adds it"
+            } else if p == "gpu_speedup" {
+                why = "gpu_speedup compares per-sequence with sorted, and they are not both chosen (\(chosen.joined(separator: " ")))"
+            } else if p.hasSuffix("gpu_measured_us") || p.hasSuffix("gpu_estimate_error") {
+                why = "\(p) has no value yet (it needs a `--gpu-results` file measured on this batch)"
+            } else if p.hasSuffix("gpu_speedup_vs_first") {
+                why = "\(p) has no value: that strategy launches nothing"
+            } else {
+                why = "\(p) has no value yet (it needs a `run` after the last change of the batch)"
+            }
+            return Outcome(held: false, actual: actual, expected: expectedValue, message: "expect \(self) failed: \(why)")
         }
         guard let a = actual else { return missing(path) }
         guard let e = expectedValue else {

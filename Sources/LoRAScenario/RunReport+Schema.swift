@@ -108,7 +108,7 @@ extension RunReport {
             EntryField(path: "gpu_summary", kind: .string, value: { .string($0.gpuSummary) }),
             EntryField(path: "gpu_calibrated", kind: .bool, value: { .bool($0.gpuCalibrated) }),
             number("gpu_speedup_vs_first", row: TextRow(label: { "GPU est. vs \($0.routings[0].routing)" }, shown: compared) { e in
-                fixed(e.gpuSpeedupVsFirst, 2) + "×" + (e.gpuCalibrated ? "" : " (uncalibrated)")
+                e.gpuSpeedupVsFirst.map { fixed($0, 2) + "×" + (e.gpuCalibrated ? "" : " (uncalibrated)") } ?? "nothing launched"
             }) { $0.gpuSpeedupVsFirst },
             number("time_ms.median", timed: true, row: TextRow("time ms, median [min–max]") { e in
                 e.timeMs.map { "\(ms($0.median)) [\(ms($0.min))–\(ms($0.max))]" } ?? "–"

@@ -44,7 +44,12 @@ extension RunReport {
         if let gpuMeasured { lines.append("measured on \(gpuMeasured) (the real kernels, a CUDA graph of 20 calls)") }
         if hasTimings {
             rows(timed: true)
-        if let speedup { lines.append("speedup (per-sequence ÷ sorted median): \(Self.fixed(speedup, 2))×") }
+        if let speedup {
+            // The pair `speedup` compares: per-sequence and sorted when both ran, else the first two.
+            let pair = entry(.perSequence) != nil && entry(.sorted) != nil ? ("per-sequence", "sorted")
+                : (routings[0].routing, routings[min(1, routings.count - 1)].routing)
+            lines.append("speedup (\(pair.0) ÷ \(pair.1) median): \(Self.fixed(speedup, 2))×")
+        }
             if let gpuDisagreement { lines.append(gpuDisagreement) }
             if let d = maxAbsDiffBetweenRoutings, let b = bitwiseEqual {
                 lines.append("max |Δ| between routings: \(Self.scientific(d)) · bitwise equal: \(b ? "yes" : "no")")

@@ -169,7 +169,7 @@ public struct RunReport: Codable, Hashable, Sendable {
         /// Whether the estimate rests on measurements of this strategy's kernels.
         public var gpuCalibrated: Bool
         /// The first strategy's estimate ÷ this one's.
-        public var gpuSpeedupVsFirst: Double
+        public var gpuSpeedupVsFirst: Double?
         public var timeMs: Timing?
         public var maxAbsErrorVsReference: Double?
         public var gflops: Double?
@@ -279,7 +279,7 @@ public struct RunReport: Codable, Hashable, Sendable {
                 weightBytes: plan.weightBytes, whatIf: plan.routing.isWhatIf,
                 gpuEstimateUs: estimate.totalUs, gpuBreakdown: GPUBreakdown(estimate),
                 gpuSummary: estimate.summary, gpuCalibrated: profile.isCalibrated(for: plan.strategy),
-                gpuSpeedupVsFirst: estimates[0].totalUs / estimate.totalUs,
+                gpuSpeedupVsFirst: estimate.totalUs > 0 ? estimates[0].totalUs / estimate.totalUs : nil,
                 timeMs: measured.map { Timing(median: $0.time.median, min: $0.time.min, max: $0.time.max) },
                 maxAbsErrorVsReference: measured?.maxAbsErrorVsReference,
                 gflops: measured?.gflops,

@@ -276,12 +276,12 @@ extension Session {
         let axisNames = grid.count == 2 ? ["pid", "segment"] : ["pid", "slice", "segment"]
         if grid.count == 2, z != nil {
             throw ApplyFailure(
-                "\(plan.kernel.name)'s grid has 2 axes (pid, segment): select \(routing.rawValue) X Y",
+                "\(routing.name)'s \(plan.kernel.name) grid has 2 axes (pid, segment): select \(routing.rawValue) X Y",
                 at: .positional(3))
         }
         if grid.count == 3, z == nil {
             throw ApplyFailure(
-                "\(plan.kernel.name)'s grid has 3 axes (pid, slice, segment): select \(routing.rawValue) X Y Z",
+                "\(routing.name)'s \(plan.kernel.name) grid has 3 axes (pid, slice, segment): select \(routing.rawValue) X Y Z",
                 at: .end)
         }
         let values = [x, y] + (z.map { [$0] } ?? [])

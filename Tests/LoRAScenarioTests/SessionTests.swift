@@ -22,6 +22,31 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(s.title, session.title, file: file, line: testLine)
     }
 
+    func testStrategiesChooseWhatIsPlannedSelectedAndExpected() throws {
+        var s = Session()
+        try s.execute("adapter a rank=16")
+        try s.execute("seq a count=40")
+        assertRefused("select vllm 0 0 0", on: s,
+                      "t.lora:9:8: error: vllm is not among the chosen strategies (per-sequence sorted); strategies … vllm adds it")
+        let unchosen = Expectation(path: "csgmv.launched", comparison: .greater, expected: .value(.number(0)))
+        XCTAssertEqual(unchosen.evaluate(in: s.report()).message,
+                       "expect csgmv.launched > 0 failed: csgmv is not among the chosen strategies (per-sequence sorted); `strategies … csgmv` adds it")
+        try s.execute("strategies csgmv-graph vllm graph_segments=40")
+        XCTAssertEqual(s.plans.map(\.strategy), [.csgmvGraph, .vllm])
+        XCTAssertTrue(unchosen.evaluate(in: s.report()).message.contains("csgmv is not among the chosen strategies (csgmv-graph vllm)"))
+        XCTAssertNil(s.report().gpuSpeedup)
+        try s.execute("select vllm 0 0 1")
+        XCTAssertEqual(s.selection?.routing, .vllm)
+        // A buffer smaller than the live segments is refused; the state stays.
+        assertRefused("seq a count=601", on: s,
+                      "t.lora:9:1: error: csgmv-graph's segment buffer holds 40 segments but this batch has 41 (graph_segments=41 or more fits it)")
+        // Keys not given keep their values; a strategies change drops a selection it no longer shows.
+        try s.execute("strategies sorted")
+        XCTAssertEqual(s.strategyOptions.graphSegments, 40)
+        XCTAssertNil(s.selection)
+        XCTAssertTrue(s.stateSource.contains("strategies sorted graph_segments=40\n"), s.stateSource)
+    }
+
     func testDefaults() {
         let s = Session()
         XCTAssertEqual(s.workload.dims, ModelDims(hidden: 4096, out: 4096, q: 4096, kv: 1024, ffn: 14336, maxRank: 64))
@@ -179,10 +204,10 @@ final class SessionTests: XCTestCase {
         assertRefused("remove seq 4", on: s, "t.lora:9:12: error: sequence 4 does not exist: the batch holds 4 (0-based: 0…3)")
         assertRefused("set seq 10 tokens=3", on: s, "t.lora:9:9: error: sequence 10 does not exist: the batch holds 4 (0-based: 0…3)")
         assertRefused("seq a count=4093", on: s, "t.lora:9:13: error: the batch would hold 4097 sequences; the limit is 4096")
-        assertRefused("select sorted 0 0 0", on: s, "t.lora:9:19: error: sgemm_lora_b's grid has 2 axes (pid, segment): select sorted X Y")
+        assertRefused("select sorted 0 0 0", on: s, "t.lora:9:19: error: sorted's sgemm_lora_b grid has 2 axes (pid, segment): select sorted X Y")
         var qkv = s
         try qkv.execute("kernel qkv_lora_b")
-        assertRefused("select sorted 0 1   # no Z", on: qkv, "t.lora:9:18: error: qkv_lora_b's grid has 3 axes (pid, slice, segment): select sorted X Y Z")
+        assertRefused("select sorted 0 1   # no Z", on: qkv, "t.lora:9:18: error: sorted's qkv_lora_b grid has 3 axes (pid, slice, segment): select sorted X Y Z")
         assertRefused("select sorted 0 8", on: s, "t.lora:9:17: error: Y=8 is outside the sorted grid's segment axis (0…7)")
         assertRefused("select per-sequence 16 0", on: s, "t.lora:9:21: error: X=16 is outside the per-sequence grid's pid axis (0…15)")
         let empty = Session()
