@@ -51,7 +51,7 @@ enum Usage {
         "sleep": "sleep DURATION (1.5s, 200ms)",
         "select": "select " + Strategy.names.joined(separator: "|") + " X Y [Z]",
         "expect": "expect PATH ==|!=|<|<=|>|>= VALUE",
-        "output": "output FILE",
+        "output": "output FILE [force=true]",
         "record": "record FILE [force=true]",
         "stop": "stop",
     ]
@@ -266,8 +266,10 @@ struct ArgumentReader {
             try expect(positions: 3)
             return .expect(try expectation())
         case "output":
-            try expect(positionals: 1, keys: [])
-            return .output(path: try path(positional(0, "FILE")))
+            try expect(positionals: 1, keys: ["force"])
+            let file = try path(positional(0, "FILE"))
+            let force = try key("force").map { try bool($0, "force") } ?? false
+            return .output(path: file, force: force)
         case "record":
             try expect(positionals: 1, keys: ["force"])
             let file = try path(positional(0, "FILE"))

@@ -67,8 +67,8 @@ extension Command: CustomStringConvertible {
             return "select \(routing.rawValue) \(x) \(y)" + (z.map { " \($0)" } ?? "")
         case .expect(let e):
             return "expect \(e)"
-        case .output(let path):
-            return "output \(Printer.word(path))"
+        case let .output(path, force):
+            return "output \(Printer.word(path))" + (force ? " force=true" : "")
         case let .record(path, force):
             return "record \(Printer.word(path))" + (force ? " force=true" : "")
         case .stop:

@@ -67,8 +67,8 @@ public enum Command: Hashable, Sendable {
     case select(routing: Strategy, x: Int, y: Int, z: Int?)
     /// `expect PATH OP VALUE`.
     case expect(Expectation)
-    /// `output FILE`: write the current screen as text.
-    case output(path: String)
+    /// `output FILE [force=true]`: write the current screen as text (an existing file needs `force`).
+    case output(path: String, force: Bool = false)
     /// `record FILE [force=true]`: start recording the session's commands.
     case record(path: String, force: Bool)
     /// `stop`: stop recording and write the file.

@@ -56,27 +56,90 @@ public struct Scenario: Sendable {
 
     /// Reads and parses a scenario file.
     ///
-    /// - Throws: `ScenarioError` for a missing file, a directory, an
-    ///   unreadable or over-large file, binary data (a NUL byte or invalid
-    ///   UTF-8, located), or any error of `parse`.
+    /// - Throws: `ScenarioError` for a missing file, a directory or anything
+    ///   else that is not a regular file (a FIFO would wait forever for a
+    ///   writer; standard input is `-`), an unreadable or over-large file,
+    ///   binary data (a NUL byte or invalid UTF-8, located), or any error of `parse`.
     public static func load(path: String) throws -> Scenario {
         func fail(_ message: String) -> ScenarioError {
             ScenarioError(location: SourceLocation(file: path, line: 0, column: 0), message: message)
         }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw fail("no such file")
+        // O_NONBLOCK: opening a FIFO does not wait for a writer; it is refused below.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            switch code {
+            case ENOENT: throw fail("no such file")
+            case ELOOP: throw fail("a symlink loop")
+            default: throw fail("cannot open the file for reading: \(String(cString: strerror(code)))")
+            }
         }
-        if isDirectory.boolValue { throw fail("is a directory, not a scenario file") }
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw fail("cannot open the file for reading") }
-        defer { try? handle.close() }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw fail("cannot read the file: \(String(cString: strerror(errno)))") }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw fail("is a directory, not a scenario file")
+        case S_IFIFO: throw fail("is a FIFO (named pipe), not a regular file; pipe a scenario into standard input with `-`")
+        case S_IFCHR: throw fail("is a character device, not a regular file; pipe a scenario into standard input with `-`")
+        case S_IFBLK: throw fail("is a block device, not a scenario file")
+        case S_IFSOCK: throw fail("is a socket, not a scenario file")
+        default: throw fail("is not a regular file")
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         let data: Data
         do {
-            data = try handle.read(upToCount: maxFileBytes + 1) ?? Data()
-        } catch {
-            throw fail("cannot read the file: \(error.localizedDescription)")
+            data = try readBytes(fd, limit: maxFileBytes + 1)
+        } catch let error as POSIXReadError {
+            throw fail("cannot read the file: \(error.reason)")
         }
         return try load(data: data, file: path)
+    }
+
+    /// A `read(2)` that failed, with the errno text.
+    public struct POSIXReadError: Error, Sendable {
+        public var reason: String
+    }
+
+    /// Reads a file descriptor to its end or to `limit` bytes, whichever
+    /// comes first: the bytes are never more than `limit`, so an endless
+    /// input (`/dev/zero` on standard input) costs `limit` bytes of memory.
+    ///
+    /// - Throws: `POSIXReadError` when `read` fails.
+    public static func readBytes(_ fd: Int32, limit: Int) throws -> Data {
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while data.count < limit {
+            let want = min(buffer.count, limit - data.count)
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, want) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw POSIXReadError(reason: String(cString: strerror(errno)))
+            }
+            if n == 0 { break }
+            data.append(contentsOf: buffer[0..<n])
+        }
+        return data
+    }
+
+    /// Standard input's bytes for `-` (named `<stdin>` in errors), read up to
+    /// `maxFileBytes` + 1: more is refused as over-large, without reading the rest.
+    ///
+    /// - Throws: `ScenarioError` for an over-large or unreadable input.
+    public static func readStandardInput(fd: Int32 = STDIN_FILENO) throws -> Data {
+        func fail(_ message: String) -> ScenarioError {
+            ScenarioError(location: SourceLocation(file: "<stdin>", line: 0, column: 0), message: message)
+        }
+        let data: Data
+        do {
+            data = try readBytes(fd, limit: maxFileBytes + 1)
+        } catch let error as POSIXReadError {
+            throw fail("cannot read standard input: \(error.reason)")
+        }
+        if data.count > maxFileBytes {
+            throw fail("standard input is over \(maxFileBytes >> 20) MiB; stopped reading there (a scenario is a short text file)")
+        }
+        return data
     }
 
     /// Parses a scenario's bytes (a file's, or standard input's), checking

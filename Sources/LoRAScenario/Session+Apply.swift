@@ -201,8 +201,8 @@ extension Session {
 
         case .expect(let e):
             return .expect(e)
-        case .output(let path):
-            return .output(path: path)
+        case let .output(path, force):
+            return .output(path: path, force: force)
         case let .record(path, force):
             return .record(path: path, force: force)
         case .stop:

@@ -12,7 +12,7 @@ public enum SessionEffect: Hashable, Sendable {
     case pause
     case sleep(seconds: Double)
     /// Write the current screen as text.
-    case output(path: String)
+    case output(path: String, force: Bool = false)
     /// Start recording the session's commands into `path`.
     case record(path: String, force: Bool)
     /// Stop recording; write the file.

@@ -58,16 +58,18 @@ extension AppState {
         case .cycleStrategy:
             return cycleStrategy()
         case .zoomIn, .zoomOut:
-            let current = ScreenLayout(self).scale
+            // Zooms the focused pane; the other keeps its own zoom.
+            let current = ScreenLayout(self).scale(focus)
             let factor = action == .zoomIn
             let next = factor ? GridScale(x: current.x / 2, y: current.y / 2) : GridScale(x: current.x * 2, y: current.y * 2)
             zoom = .fixed(next)
             scrollToCursor()
-            status = StatusMessage(text: "zoom \(next.text(times: glyphs.times))", isError: false)
+            status = StatusMessage(text: "\(focus.name) zoom \(next.text(times: glyphs.times)) (= fits each grid again)",
+                                   isError: false)
         case .zoomFit:
-            zoom = .fit
+            zooms = [:]
             origins = [:]
-            status = StatusMessage(text: "zoom to fit", isError: false)
+            status = StatusMessage(text: "zoom to fit: each grid fitted to its pane", isError: false)
         case .replayToggle, .replayNext, .replayFaster, .replaySlower:
             return replayControl(action)
         }
@@ -203,7 +205,7 @@ extension AppState {
             let plan = plans[pane.routing]
             let column = pane.origin.column + (x - pane.cells.x) / pane.cellWidth
             let row = pane.origin.row + (y - pane.cells.y)
-            let pid = column * layout.scale.x, viewRow = row * layout.scale.y
+            let pid = column * pane.scale.x, viewRow = row * pane.scale.y
             guard pid < plan.pidCount, viewRow < plan.viewRowCount else { return [] }
             return perform(Self.selectCommand(plan, pid: pid, row: viewRow))
         }
@@ -217,10 +219,10 @@ extension AppState {
         let layout = ScreenLayout(self)
         for pane in layout.panes {
             let plan = plans[pane.routing]
-            let (columns, rows) = layout.scale.cells(plan)
+            let (columns, rows) = pane.scale.cells(plan)
             var origin = origins[pane.routing] ?? GridCell(column: 0, row: 0)
             if let p = cursor(pane.routing) {
-                let cx = p.pid / layout.scale.x, cy = plan.viewRow(of: p) / layout.scale.y
+                let cx = p.pid / pane.scale.x, cy = plan.viewRow(of: p) / pane.scale.y
                 if cx < origin.column { origin.column = cx }
                 if cx >= origin.column + pane.visibleColumns { origin.column = cx - pane.visibleColumns + 1 }
                 if cy < origin.row { origin.row = cy }

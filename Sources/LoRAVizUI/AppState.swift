@@ -27,7 +27,7 @@ public enum AppAction: Sendable {
     /// Ask the running run to stop (its result would be stale).
     case cancelRun
     /// Write the current screen as text (`output FILE`).
-    case writeScreen(path: String)
+    case writeScreen(path: String, force: Bool)
     /// Check that a recording may go to `path` (exists and not `force` → `.failed`).
     case checkRecordingTarget(path: String, force: Bool)
     /// Write a recorded scenario atomically (temp file + rename; no overwrite unless `force`).
@@ -47,9 +47,9 @@ public struct PromptState: Hashable, Sendable {
     public var historyIndex: Int?
 }
 
-/// How the grids are scaled.
+/// How a pane's grid is scaled.
 public enum ZoomSetting: Hashable, Sendable {
-    /// The smallest scale at which both grids fit.
+    /// The smallest scale at which the grid fits its pane.
     case fit
     /// A fixed scale; the grids pan to keep the cursor in view.
     case fixed(GridScale)
@@ -101,7 +101,13 @@ public struct AppState: Sendable {
     public internal(set) var panes: [Strategy] = Strategy.defaults
     /// The program under the cursor in each grid (the session's selection is the focused one).
     public internal(set) var cursors: [Strategy: GridPosition] = [:]
-    public var zoom: ZoomSetting = .fit
+    /// Each pane's zoom, by the strategy it shows (absent: fitted to its pane).
+    public var zooms: [Strategy: ZoomSetting] = [:]
+    /// The focused pane's zoom (`z`/`Z` set it; `=` fits every pane again).
+    public var zoom: ZoomSetting {
+        get { zoomSetting(focus) }
+        set { zooms[focus] = newValue }
+    }
     /// The first cell each grid shows when it does not fit.
     public internal(set) var origins: [Strategy: GridCell] = [:]
     public var showHelp = false
@@ -306,6 +312,11 @@ public struct AppState: Sendable {
     mutating func commit(_ next: Session, command: Command, effect: SessionEffect, undoable: Bool,
                          fromReplay: Bool = false) -> [AppAction] {
         var actions: [AppAction] = []
+        // One run at a time: a second `run` typed during one is refused (a replay's waits for its turn).
+        if case .run = effect, run != nil, !fromReplay {
+            status = StatusMessage(text: runInProgressMessage, isError: true)
+            return []
+        }
         let workloadChanged = next.workload != session.workload
         let gpuChanged = next.gpu != session.gpu
         let strategiesChanged = next.strategies != session.strategies || next.strategyOptions != session.strategyOptions
@@ -346,8 +357,8 @@ public struct AppState: Sendable {
             status = StatusMessage(text: "running \(session.workload.kernel.name) on \(RunPanel.strategiesPhrase(session.strategies))\(glyphs.ellipsis)",
                                    isError: false)
             actions.append(.startRun(session.workload, options: session.runOptions(reps: reps)))
-        case .output(let path):
-            actions.append(.writeScreen(path: path))
+        case let .output(path, force):
+            actions.append(.writeScreen(path: path, force: force))
         case .record(let path, let force):
             // A recording in progress is written before the next one starts.
             if let r = recording { actions.append(.saveRecording(path: r.path, text: r.text, force: r.force)) }
@@ -363,6 +374,12 @@ public struct AppState: Sendable {
             }
         }
         return actions
+    }
+
+    /// What `r` (or `:run`) says while a run is in progress.
+    public var runInProgressMessage: String {
+        let percent = Int(((run?.fraction ?? 0) * 100).rounded(.down))
+        return "a run is in progress (\(percent)%); wait for it to finish, or change the batch or strategies to cancel it"
     }
 
     /// Starts recording from the current state (`lora-viz --record FILE`).
@@ -412,6 +429,9 @@ public struct AppState: Sendable {
     func fits(_ p: GridPosition, _ plan: LaunchPlan) -> Bool {
         p.pid < plan.pidCount && p.slice < plan.sliceCount && p.segment < plan.segments.count
     }
+
+    /// How the pane showing `kind` is zoomed.
+    public func zoomSetting(_ kind: Strategy) -> ZoomSetting { zooms[kind] ?? .fit }
 
     /// The program under the cursor of a grid, if the grid has any program.
     public func cursor(_ kind: Strategy) -> GridPosition? {

@@ -3,7 +3,8 @@ import LoRAKernels
 /// How many programs one screen cell stands for: `x` pids along axis 0 and
 /// `y` view rows (segments, or segment × slice in the 3-D grids).
 ///
-/// Both grids always share one scale, so their sizes compare at a glance.
+/// Each pane has its own scale (its title says which), so a grid of few rows
+/// keeps one row per segment beside a grid of many.
 public struct GridScale: Hashable, Sendable, CustomStringConvertible {
     public var x: Int
     public var y: Int
@@ -191,7 +192,10 @@ public struct GridView {
         let prefix = RowNaming(plan.strategy).prefix
         let text: String
         if a.segment != b.segment {
-            text = "\(prefix)\(a.segment)-\(b.segment)"
+            // A block that starts or ends inside a segment of a 3-D grid names the slice there (`2v-5q`).
+            let from = a.slice == 0 ? "" : Self.sliceName(plan.kernel, a.slice)
+            let to = b.slice == plan.sliceCount - 1 ? "" : Self.sliceName(plan.kernel, b.slice)
+            text = "\(prefix)\(a.segment)\(from)-\(b.segment)\(to)"
         } else if a.slice == 0 && b.slice == plan.sliceCount - 1 {
             // Every slice of one segment: label it as the segment.
             text = Self.rowLabel(plan, batch: batch, row: first)
@@ -229,10 +233,15 @@ public struct GridView {
     }
 
     /// Draws the labelled cells into `area` (no title, no stats).
+    ///
+    /// A grid taller than the area gives the area's last row to marks saying
+    /// that it goes on above (`↑ 3 more`) and below (`↓ 40 more`).
     public func render(into canvas: inout Canvas, area: Rect) {
         let (columns, rows) = scale.cells(plan)
         let visible = max(0, area.width - labelWidth - 1) / cellWidth
-        for j in 0..<area.height {
+        let scrolls = rows > area.height && area.height > 1
+        let height = scrolls ? area.height - 1 : area.height
+        for j in 0..<height {
             let cellRow = origin.row + j
             guard cellRow < rows else { break }
             let y = area.y + j
@@ -253,8 +262,12 @@ public struct GridView {
                 canvas[area.maxX - 1, y] = Cell(glyphs.isASCII ? ">" : "›", .dim)
             }
         }
-        if origin.row + area.height < rows, area.height > 0 {
-            canvas.put(glyphs.isASCII ? "v more" : "↓ more", x: area.x, y: area.maxY - 1, style: .dim, maxWidth: labelWidth - 1)
+        if scrolls {
+            var marks: [String] = []
+            if origin.row > 0 { marks.append((glyphs.isASCII ? "^ " : "↑ ") + "\(origin.row) more") }
+            let below = rows - origin.row - height
+            if below > 0 { marks.append((glyphs.isASCII ? "v " : "↓ ") + "\(below) more") }
+            canvas.put(marks.joined(separator: "  "), x: area.x, y: area.maxY - 1, style: .dim, maxWidth: area.width - 1)
         }
     }
 }

@@ -108,16 +108,17 @@ extension KeyBinding {
                    effect: .command { s, _ in s.nextGPUCommand() }),
         // Run and history.
         KeyBinding(keys: [.char("r")], group: .run, summary: "run kernels, every strategy",
-                   commandShape: "run", hint: "r run", effect: .command { _, _ in .success(.run(reps: nil)) }),
+                   commandShape: "run", hint: "r run",
+                   effect: .command { s, _ in s.run == nil ? .success(.run(reps: nil)) : .failure(KeyRefusal(s.runInProgressMessage)) }),
         KeyBinding(keys: [.char("u")], group: .run, summary: "undo the last change", hint: "u undo", effect: .ui(.undo)),
         KeyBinding(keys: [.ctrl("r")], group: .run, summary: "redo", effect: .ui(.redo)),
         KeyBinding(keys: [.char(":")], group: .run, summary: "type a command (↑↓ history)",
                    hint: ": command", effect: .ui(.openPrompt)),
         // View.
-        KeyBinding(keys: [.char("z")], group: .view, summary: "zoom in (fewer per cell)", hint: "z/Z zoom",
+        KeyBinding(keys: [.char("z")], group: .view, summary: "zoom in, focused grid", hint: "z/Z zoom",
                    effect: .ui(.zoomIn)),
-        KeyBinding(keys: [.char("Z")], group: .view, summary: "zoom out", effect: .ui(.zoomOut)),
-        KeyBinding(keys: [.char("=")], group: .view, summary: "zoom to fit the grids", effect: .ui(.zoomFit)),
+        KeyBinding(keys: [.char("Z")], group: .view, summary: "zoom out, focused grid", effect: .ui(.zoomOut)),
+        KeyBinding(keys: [.char("=")], group: .view, summary: "fit each grid to its pane", effect: .ui(.zoomFit)),
         KeyBinding(keys: [.char("?"), .f1], group: .view, summary: "this help", hint: "? help", effect: .ui(.help)),
         KeyBinding(keys: [.escape], group: .view, summary: "close help / prompt", effect: .ui(.closeOverlay)),
         KeyBinding(keys: [.char("q"), .ctrl("c")], group: .view, summary: "quit (saves a recording)",
@@ -276,8 +277,8 @@ extension AppState {
         let plan = plans[focus]
         guard let p = cursor(focus) else { return .failure(KeyRefusal("the grid is empty: add a sequence with a")) }
         let layout = ScreenLayout(self)
-        let scale = layout.scale
-        let page = max(1, layout.gridRows)
+        let scale = layout.scale(focus)
+        let page = max(1, layout.pane(focus)?.cells.height ?? layout.gridRows)
         let stepX = dx == 0 ? 0 : (abs(dx) > 1_000_000 ? dx.signum() * plan.pidCount : dx * scale.x)
         let stepY = dy == 0 ? 0 : (abs(dy) > 1_000_000 ? dy.signum() * page * scale.y : dy * scale.y)
         let pid = min(max(0, p.pid + stepX), plan.pidCount - 1)

@@ -31,7 +31,7 @@ public enum Screen {
             }
         }
         Legend.render(into: &canvas, x: 0, y: layout.legendRow, width: layout.width, glyphs: g,
-                      zoomed: layout.scale != .one,
+                      zoomed: layout.isZoomed,
                       extra: Set(layout.panes.flatMap { pane in
                           ProgramFate.allCases.filter { state.plans[pane.routing].fateCounts[$0] > 0 }
                       }))
@@ -111,7 +111,7 @@ public enum Screen {
         let dims = GridView.dimensionsTitle(plan, times: g.times)
         let blocks = GridView.blocksTitle(plan, times: g.times)
         let whatIf = plan.routing.isWhatIf ? " what-if" : ""
-        let scale = layout.scale.text(times: g.times)
+        let scale = pane.scale.text(times: g.times)
         let name = pane.routing.name, shortName = pane.routing.shortName
         let bare = dims.replacingOccurrences(of: "grid ", with: "")
         // The longest title that leaves room for the zoom level, which is always
@@ -133,8 +133,11 @@ public enum Screen {
         if title == variants[0].0, Format.width(title + summary) <= room(zoom) {
             canvas.put(summary, x: end, y: pane.titleRow, style: .dim)
         }
-        let zx = pane.frame.maxX - Format.width(zoom) - 1
-        canvas.put(zoom, x: max(zx, x0 + Format.width(title) + 1), y: pane.titleRow, style: .dim)
+        // The zoom label sits at the pane's right edge, whole: the title gave way for it.
+        let zx = max(x0 + Format.width(title) + 1, pane.frame.maxX - Format.width(zoom) - 1)
+        if zx + Format.width(zoom) <= pane.frame.maxX {
+            canvas.put(zoom, x: zx, y: pane.titleRow, style: .dim)
+        }
         if plan.viewRowCount == 0 || plan.pidCount == 0 {
             let tokens = state.session.workload.batch.totalTokens
             let why = plan.strategy == .vllm && tokens > 0 ? "nothing launched: no token uses a LoRA adapter (vLLM skips the launch)"
@@ -144,9 +147,9 @@ public enum Screen {
         } else {
             var cursorCell: GridCell?
             if focused, let p = state.cursor(pane.routing) {
-                cursorCell = GridCell(column: p.pid / layout.scale.x, row: plan.viewRow(of: p) / layout.scale.y)
+                cursorCell = GridCell(column: p.pid / pane.scale.x, row: plan.viewRow(of: p) / pane.scale.y)
             }
-            let view = GridView(plan: plan, batch: state.session.workload.batch, scale: layout.scale,
+            let view = GridView(plan: plan, batch: state.session.workload.batch, scale: pane.scale,
                                 origin: pane.origin, cursor: cursorCell, glyphs: g, labelWidth: pane.labelWidth,
                                 cellWidth: pane.cellWidth)
             view.render(into: &canvas, area: pane.body)
@@ -179,10 +182,11 @@ public enum Screen {
         }
         let plan = state.plans[state.focus]
         var block: (pids: Range<Int>, rows: Range<Int>, tally: FateCounts)?
-        if layout.scale != .one {
-            let cx = p.pid / layout.scale.x, cy = plan.viewRow(of: p) / layout.scale.y
-            let pids = cx * layout.scale.x..<min(plan.pidCount, (cx + 1) * layout.scale.x)
-            let rows = cy * layout.scale.y..<min(plan.viewRowCount, (cy + 1) * layout.scale.y)
+        let scale = layout.scale(state.focus)
+        if scale != .one {
+            let cx = p.pid / scale.x, cy = plan.viewRow(of: p) / scale.y
+            let pids = cx * scale.x..<min(plan.pidCount, (cx + 1) * scale.x)
+            let rows = cy * scale.y..<min(plan.viewRowCount, (cy + 1) * scale.y)
             block = (pids, rows, plan.tally(rows: rows, pids: pids))
         }
         let story = InspectorPanel.story(plan, batch: state.session.workload.batch, dims: state.session.workload.dims,

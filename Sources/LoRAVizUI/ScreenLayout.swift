@@ -20,8 +20,12 @@ public struct ScreenLayout {
         public var labelWidth: Int
         public var statsRow: Int
         public var origin: GridCell
-        /// Terminal columns per grid cell (2 when both grids fit doubled at 1:1).
+        /// Terminal columns per grid cell (2 when the grid fits doubled at 1:1).
         public var cellWidth: Int
+        /// This pane's zoom: each grid is fitted to its own pane (or zoomed by hand).
+        public var scale: GridScale
+        /// The row below the cells that says the grid goes on (`↑ more`, `↓ more`), when it is taller than the pane.
+        public var moreRow: Int?
 
         /// Grid cells that fit across the pane.
         public var visibleColumns: Int { cells.width / cellWidth }
@@ -34,8 +38,7 @@ public struct ScreenLayout {
     public var panes: [Pane] = []
     /// The column between two panes (nil with one).
     public var separatorColumn: Int?
-    public var scale = GridScale.one
-    /// Rows of cells a pane shows.
+    /// Rows a pane's grid takes (cells, and the `more` row of a grid taller than that).
     public var gridRows = 0
     public var legendRow = 0
     public var ratioRow = 0
@@ -98,38 +101,67 @@ public struct ScreenLayout {
         let gridTop = 1
         let paneHeight = (stripRow ?? legendRow) - gridTop
         gridRows = max(1, paneHeight - 3)
-        // Grids that fit across side by side sit next to each other (the left one as wide as it
-        // draws, room for its figures, the spare columns at the screen's edge); grids that do not
-        // share the width in proportion to what they draw. Either way no empty band in the middle.
-        // One chosen strategy takes the whole width.
         let batch = state.session.workload.batch
         let kinds = state.panes
+        let rows = gridRows
+        // Each grid has its own zoom: rows first (a grid of few rows, like the sorted one, keeps one
+        // row per segment whenever they fit), then labels (a zoomed row names a range), then columns.
+        let fitY = kinds.map { cdiv(max(1, state.plans[$0].viewRowCount), rows) }
+        let settings = kinds.map { state.zoomSetting($0) }
+        let scaleY = kinds.indices.map { i -> Int in
+            if case .fixed(let s) = settings[i] { return s.y }
+            return fitY[i]
+        }
+        // Read once: a label's natural width walks the batch (4096 sequences), the width search below asks often.
+        let naturals = kinds.map { GridView.naturalLabelWidth(state.plans[$0], batch: batch) }
+        func labelWidth(_ i: Int, frameWidth: Int, scaleY: Int) -> Int {
+            let plan = state.plans[kinds[i]]
+            let natural = naturals[i]
+            let digits = String(max(0, plan.segments.count - 1)).count
+            let minimal = digits + 3 + (plan.sliceCount > 1 ? 2 : 0)
+            let room = frameWidth - 1 - plan.pidCount
+            // Shrinking the labels only pays when it saves zooming out.
+            var width = room >= minimal ? max(minimal, min(natural, room)) : natural
+            // Zoomed rows are labelled with a range of segments (`s52-63`).
+            if scaleY > 1 { width = max(width, 2 * digits + 3 + (plan.sliceCount > 1 ? 2 : 0)) }
+            return min(frameWidth / 3, width)
+        }
+        func fitX(_ i: Int, frameWidth: Int) -> (scale: Int, cellWidth: Int) {
+            let plan = state.plans[kinds[i]]
+            let columns = max(1, frameWidth - labelWidth(i, frameWidth: frameWidth, scaleY: scaleY[i]) - 1)
+            let pids = max(1, plan.pidCount)
+            return (cdiv(pids, columns), 2 * pids <= columns ? 2 : 1)
+        }
         var frames: [(Strategy, Rect)]
         if kinds.count == 1 {
             frames = [(kinds[0], Rect(x: 0, y: gridTop, width: width, height: paneHeight))]
         } else {
-            let rowsZoomed = kinds.contains { state.plans[$0].viewRowCount > gridRows }
-            let labels = kinds.map { kind -> Int in
-                let plan = state.plans[kind]
-                let natural = GridView.naturalLabelWidth(plan, batch: batch)
-                return rowsZoomed ? max(natural, 2 * String(max(0, plan.segments.count - 1)).count + 3) : natural
+            // Grids that fit across side by side sit next to each other (the left one as wide as it
+            // draws, room for its figures, the spare columns at the screen's edge). Grids that do not
+            // take the widths that zoom them out least: the wider grid gets the columns it needs.
+            let labels = (0..<2).map { i -> Int in
+                let plan = state.plans[kinds[i]]
+                let zoomed = 2 * String(max(0, plan.segments.count - 1)).count + 3 + (plan.sliceCount > 1 ? 2 : 0)
+                return scaleY[i] > 1 ? max(naturals[i], zoomed) : naturals[i]
             }
             let pids = kinds.map { max(1, state.plans[$0].pidCount) }
             let room = width - 1
             let minimumPane = 36
-            // The widths each grid draws at: two columns a program, one, then zoomed out further and further.
-            func needs(cell: Int, zoom: Int) -> [Int] {
-                (0..<2).map { max(minimumPane, labels[$0] + cell * cdiv(pids[$0], zoom) + 1) }
-            }
-            var candidates = [needs(cell: 2, zoom: 1)]
-            var zoom = 1
-            while zoom <= pids.max()! {
-                candidates.append(needs(cell: 1, zoom: zoom))
-                zoom += 1
-            }
+            func needs(cell: Int) -> [Int] { (0..<2).map { max(minimumPane, labels[$0] + cell * pids[$0] + 1) } }
             var leftWidth = room / 2
-            if let fit = candidates.first(where: { $0[0] + $0[1] <= room }) {
+            if let fit = [needs(cell: 2), needs(cell: 1)].first(where: { $0[0] + $0[1] <= room }) {
                 leftWidth = max(fit[0], min(Self.figuresWidth, room - fit[1]))
+            } else if room >= 2 * minimumPane {
+                // (largest zoom, sum of zooms, distance from the middle): smallest wins.
+                var best: (Int, Int, Int)?
+                for left in minimumPane...(room - minimumPane) {
+                    let a = fitX(0, frameWidth: left).scale, b = fitX(1, frameWidth: room - left).scale
+                    let score = (max(a, b), a + b, abs(left - room / 2))
+                    if best.map({ score < $0 }) ?? true {
+                        best = score
+                        leftWidth = left
+                    }
+                }
             }
             leftWidth = min(max(leftWidth, minimumPane), room - minimumPane)
             separatorColumn = leftWidth
@@ -138,56 +170,42 @@ public struct ScreenLayout {
                 (kinds[1], Rect(x: leftWidth + 1, y: gridTop, width: width - leftWidth - 1, height: paneHeight)),
             ]
         }
-        // Labels shrink (never below the row number) before the grid has to zoom out.
-        var labelWidths: [Int] = []
-        for (kind, frame) in frames {
-            let plan = state.plans[kind]
-            let natural = GridView.naturalLabelWidth(plan, batch: batch)
-            let minimal = String(max(0, plan.segments.count - 1)).count + 3 + (plan.sliceCount > 1 ? 2 : 0)
-            let room = frame.width - 1 - plan.pidCount
-            // Shrinking the labels only pays when it saves zooming out.
-            let width = room >= minimal ? max(minimal, min(natural, room)) : natural
-            labelWidths.append(min(frame.width / 3, width))
-        }
-        func fitScale() -> GridScale {
-            var s = GridScale.one
-            for (i, (kind, frame)) in frames.enumerated() {
-                let plan = state.plans[kind]
-                let columns = max(1, frame.width - labelWidths[i] - 1)
-                s.x = max(s.x, cdiv(plan.pidCount, columns))
-                s.y = max(s.y, cdiv(plan.viewRowCount, gridRows))
-            }
-            return s
-        }
-        switch state.zoom {
-        case .fit: scale = fitScale()
-        case .fixed(let s): scale = s
-        }
-        if scale.y > 1 {
-            // Zoomed rows are labelled with a range of segments (`s52-63`): make room, then fit again.
-            for (i, (kind, frame)) in frames.enumerated() {
-                let digits = String(max(0, state.plans[kind].segments.count - 1)).count
-                labelWidths[i] = min(frame.width / 3, max(labelWidths[i], 2 * digits + 3))
-            }
-            if state.zoom == .fit { scale = fitScale() }
-        }
-        // One program per column with room to spare: each gets two, squarer cells, easier to read and click.
-        let doubled = scale.x == 1 && frames.enumerated().allSatisfy { i, entry in
-            2 * state.plans[entry.0].pidCount <= entry.1.width - labelWidths[i] - 1
-        }
-        let cellWidth = doubled ? 2 : 1
         for (i, (kind, frame)) in frames.enumerated() {
             let plan = state.plans[kind]
+            let label = labelWidth(i, frameWidth: frame.width, scaleY: scaleY[i])
+            var scale: GridScale
+            var cellWidth = 1
+            switch settings[i] {
+            case .fixed(let s):
+                scale = s
+            case .fit:
+                let x = fitX(i, frameWidth: frame.width)
+                scale = GridScale(x: x.scale, y: scaleY[i])
+                // One program per column with room to spare: each gets two, squarer cells, easier to read and click.
+                if x.scale == 1 { cellWidth = x.cellWidth }
+            }
+            if scale.x == 1 && 2 * plan.pidCount <= frame.width - label - 1 { cellWidth = 2 }
             let body = Rect(x: frame.x, y: frame.y + 1, width: frame.width, height: gridRows)
-            let label = labelWidths[i]
-            let cells = Rect(x: body.x + label, y: body.y, width: max(0, body.width - label - 1), height: gridRows)
-            let (columns, rows) = scale.cells(plan)
+            let (columns, rowCount) = scale.cells(plan)
+            // A grid taller than the pane gives its last row to the `↑ more` / `↓ more` marks.
+            let scrolls = rowCount > gridRows && gridRows > 1
+            let cellRows = scrolls ? gridRows - 1 : gridRows
+            let cells = Rect(x: body.x + label, y: body.y, width: max(0, body.width - label - 1), height: cellRows)
             var origin = state.origin(kind)
             origin.column = max(0, min(origin.column, columns - cells.width / cellWidth))
-            origin.row = max(0, min(origin.row, rows - cells.height))
+            origin.row = max(0, min(origin.row, rowCount - cells.height))
             panes.append(Pane(routing: kind, frame: frame, titleRow: frame.y, body: body, cells: cells,
                               labelWidth: label, statsRow: frame.y + 1 + gridRows, origin: origin,
-                              cellWidth: cellWidth))
+                              cellWidth: cellWidth, scale: scale, moreRow: scrolls ? body.y + cellRows : nil))
         }
     }
+
+    /// The pane showing `kind`, if one does.
+    public func pane(_ kind: Strategy) -> Pane? { panes.first { $0.routing == kind } }
+
+    /// The zoom of the pane showing `kind` (1:1 where no pane shows it).
+    public func scale(_ kind: Strategy) -> GridScale { pane(kind)?.scale ?? .one }
+
+    /// Whether any pane is zoomed out.
+    public var isZoomed: Bool { panes.contains { $0.scale != .one } }
 }

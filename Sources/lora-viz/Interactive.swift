@@ -47,14 +47,13 @@ struct Interactive: ParsableCommand {
             // Not an error: the batch can still be edited into the measured one. Say so before the screen opens.
             FileHandle.standardError.write(Data("note: --gpu-results: none of the files measured this batch; they show once the batch is theirs\n".utf8))
         }
-        if let record, !force, FileManager.default.fileExists(atPath: record) {
-            throw ValidationError("--record \(record): the file exists; add --force to replace it")
-        }
+        if let record { try HeadlessCLI.checkRecordFlag(record, force: force) }
         try NcursesTerminal.requireTTYOrExplain()
         var state = AppState(session: session)
         if let record { state.startRecording(path: record, force: force) }
-        let options = TerminalOptions(colors: TerminalOptions.colorsEnabled(noColorFlag: noColor), ascii: ascii,
+        var options = TerminalOptions(colors: TerminalOptions.colorsEnabled(noColorFlag: noColor), ascii: ascii,
                                       record: record, force: force)
+        options.inputFile = file
         var app = TerminalApp(state: state, options: options)
         let ending = try app.run()
         for message in app.exitMessages { FileHandle.standardError.write(Data((message + "\n").utf8)) }

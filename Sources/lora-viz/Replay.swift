@@ -63,9 +63,7 @@ struct Replay: ParsableCommand {
         if headless, record != nil {
             throw ValidationError("--record records the TUI session; a headless replay records with the `record FILE` command")
         }
-        if let record, !force, FileManager.default.fileExists(atPath: record) {
-            throw ValidationError("--record \(record): the file exists; add --force to replace it")
-        }
+        if let record { try HeadlessCLI.checkRecordFlag(record, force: force) }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard ScenarioPlayer.speeds.contains(speed) else {
             throw ValidationError("--speed must be within \(Self.speedRange), got \(speed)")
@@ -79,6 +77,7 @@ struct Replay: ParsableCommand {
             var options = TerminalOptions(colors: TerminalOptions.colorsEnabled(noColorFlag: noColor), ascii: ascii,
                                           record: record, force: force)
             options.speed = speed
+            options.inputFile = file
             try TerminalReplay.play(scenario: scenario, options: options)
             return
         }

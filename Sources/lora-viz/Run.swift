@@ -62,7 +62,8 @@ enum HeadlessCLI {
         do {
             let scenario: Scenario
             if file == "-" {
-                data = FileHandle.standardInput.readDataToEndOfFile()
+                // At most 16 MiB + 1 bytes are read: an endless standard input is refused, not buffered.
+                data = try Scenario.readStandardInput()
                 scenario = try Scenario.load(data: data!, file: "<stdin>")
             } else {
                 scenario = try Scenario.load(path: file)
@@ -71,7 +72,7 @@ enum HeadlessCLI {
             return scenario
         } catch let error as ScenarioError {
             // A readable file: report all its bad lines, not only the first.
-            if data == nil, error.location.line > 0 { data = FileManager.default.contents(atPath: file) }
+            if data == nil, file != "-", error.location.line > 0 { data = FileManager.default.contents(atPath: file) }
             let limit = 20
             var errors = data.map { Scenario.diagnose(data: $0, file: error.location.file, limit: limit) } ?? []
             if errors.isEmpty { errors = [error] }
@@ -128,6 +129,22 @@ enum HeadlessCLI {
         } catch let error as DumpError {
             FileHandle.standardError.write(Data("error: --dump: \(error)\n".utf8))
             throw ExitCode(2)
+        }
+    }
+
+    /// Checks `--record FILE` before the terminal opens: an existing file needs
+    /// `--force`; a device, FIFO, directory, socket, dangling symlink or
+    /// missing folder is refused. (`--record FILE --force` on the file being
+    /// replayed is the user's explicit choice; the `record` command cannot.)
+    static func checkRecordFlag(_ record: String, force: Bool) throws {
+        do {
+            _ = try HeadlessReplay.checkWriteTarget(record, force: force,
+                                                    at: SourceLocation(file: "--record", line: 0, column: 0))
+        } catch let error as ScenarioError {
+            if error.message.hasSuffix("without force=true") {
+                throw ValidationError("--record \(record): the file exists; add --force to replace it")
+            }
+            throw ValidationError("--record: \(error.message)")
         }
     }
 

@@ -15,6 +15,8 @@ struct TerminalOptions {
     var force = false
     /// Replay speed (1 = the scenario's own pace).
     var speed = 1.0
+    /// The scenario file the TUI opened on or replays: `output` and `record` never replace it.
+    var inputFile: String?
 
     /// Colours are on unless disabled by flag or by the `NO_COLOR` convention.
     static func colorsEnabled(noColorFlag: Bool) -> Bool {
@@ -36,7 +38,17 @@ final class BackgroundRun: @unchecked Sendable {
     var isCancelled: Bool { lock.withLock { _cancelled } }
     func cancel() { lock.withLock { _cancelled = true } }
     func setProgress(_ p: Double) { lock.withLock { _progress = p } }
-    func finish(_ r: Result<KernelRunResult, Error>) { lock.withLock { _result = r } }
+    func finish(_ r: Result<KernelRunResult, Error>) {
+        lock.withLock { _result = r }
+        done.signal()
+    }
+    private let done = DispatchSemaphore(value: 0)
+
+    /// Blocks until the worker has finished (a cancelled one stops within one chunk of work).
+    func waitUntilDone() {
+        done.wait()
+        done.signal()
+    }
 
     /// Events for what changed since the last poll.
     func poll() -> [AppEvent] {
@@ -82,6 +94,8 @@ struct TerminalApp {
     var options: TerminalOptions
     /// Messages for standard error once the terminal is restored (a recording that could not be saved).
     var exitMessages: [String] = []
+    /// Cancelled runs whose workers may still be stopping; the next run waits for them.
+    var retiring: [BackgroundRun] = []
 
     /// What ended the loop.
     enum Ending {
@@ -162,19 +176,26 @@ struct TerminalApp {
         case .quit:
             break
         case .startRun(let workload, let options):
-            background?.cancel()
+            // At most one run's inputs alive at a time: the cancelled runs stop before the next one starts.
+            if let old = background { old.cancel(); retiring.append(old) }
+            for old in retiring { old.waitUntilDone() }
+            retiring.removeAll()
             background = BackgroundRun.start(workload, options: options)
         case .cancelRun:
-            background?.cancel()
+            if let old = background { old.cancel(); retiring.append(old) }
+            retiring.removeAll { $0.isDone }
             background = nil
-        case .writeScreen(let path):
+        case .writeScreen(let path, let force):
             let text = state.outputText
-            report(HeadlessReplay.self, write: text, to: path, force: true, what: "screen")
+            report(HeadlessReplay.self, write: text, to: path, force: force, what: "screen")
         case .checkRecordingTarget(let path, let force):
-            if !force && FileManager.default.fileExists(atPath: path) {
+            do {
+                _ = try HeadlessReplay.checkWriteTarget(path, force: force, protected: options.inputFile, verb: "record",
+                                                        at: SourceLocation(file: "<tui>", line: 1, column: 1))
+            } catch let error as ScenarioError {
                 state.cancelRecording()
-                _ = state.handle(.failed("record: \(path) exists; record \(path) force=true replaces it"))
-            }
+                _ = state.handle(.failed("record: \(error.message)"))
+            } catch {}
         case .saveRecording(let path, let text, let force):
             report(HeadlessReplay.self, write: text, to: path, force: force, what: "recording")
         }
@@ -182,7 +203,11 @@ struct TerminalApp {
 
     private mutating func report(_: HeadlessReplay.Type, write text: String, to path: String, force: Bool, what: String) {
         do {
-            try HeadlessReplay.write(text, to: path, force: force, at: SourceLocation(file: "<tui>", line: 1, column: 1))
+            // A recording's target was checked when it started (`:record` may not name the input file;
+            // `--record FILE --force` may, by the user's choice).
+            try HeadlessReplay.write(text, to: path, force: force, protected: what == "screen" ? options.inputFile : nil,
+                                     verb: what == "screen" ? "output" : "record",
+                                     at: SourceLocation(file: "<tui>", line: 1, column: 1))
             _ = state.handle(.notice("wrote \(what) to \(path)"))
         } catch {
             _ = state.handle(.failed("\(error)"))

@@ -66,7 +66,7 @@ final class BF16DotMicrokernelTests: XCTestCase {
     /// The C expand runs the Swift expand's FMA chains and rounds to nearest
     /// even in hardware: on finite, normal values the outputs are identical.
     func testCExpandsGiveTheSwiftExpandsBits() throws {
-        forEachExpandCase(extendLengths: [3, 17, 1, 9, 30, 2, 5]) { label, inputs, plan in
+        try forEachExpandCase(extendLengths: [3, 17, 1, 9, 30, 2, 5]) { label, inputs, plan in
             let outputs = [false, true].map { c -> TensorBuffer<BFloat16> in
                 let out = TensorBuffer(copying: inputs.base)
                 let launch = Launch(plan: plan, inputs: inputs, output: out.pointer, bf16Dot: c)

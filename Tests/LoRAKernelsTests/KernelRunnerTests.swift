@@ -43,14 +43,34 @@ final class KernelRunnerTests: XCTestCase {
         }
     }
 
+    /// A run cancelled while its inputs are generated stops generating them
+    /// (issue 14): it throws long before the whole inputs could be built.
+    func testCancellationDuringInputGenerationThrowsPromptly() {
+        // x is 4096 × 8192 and the weights 8 × 64 × 8192: about a second to generate uncancelled.
+        let big = ModelDims(hidden: 8192, out: 96, q: 64, kv: 32, ffn: 48, maxRank: 64)
+        let w = makeWorkload(kernel: .sgemmLoRAA(stack: 1), dims: big, ranks: Array(repeating: 64, count: 8),
+                             wi: (0..<4096).map { $0 % 8 })
+        final class Calls: @unchecked Sendable { var count = 0; let lock = NSLock() }
+        let calls = Calls()
+        let start = Date()
+        XCTAssertThrowsError(try KernelRunner.run(w, options: KernelRunOptions(reps: 1, threads: 2), isCancelled: {
+            calls.lock.lock(); defer { calls.lock.unlock() }
+            calls.count += 1
+            return calls.count > 3  // cancelled just after generation began
+        })) { error in
+            XCTAssertTrue(error is KernelRunCancelled, "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 0.3, "the cancelled run went on generating its inputs")
+    }
+
     /// The same seed gives the same inputs; another seed other inputs.
-    func testInputsAreReproducibleFromTheSeed() {
+    func testInputsAreReproducibleFromTheSeed() throws {
         var w = makeWorkload(kernel: .sgemmLoRAB, dims: dims, dtype: .fp32, ranks: [16], wi: [0, 0])
-        let a = KernelInputs<Float>(workload: w), b = KernelInputs<Float>(workload: w, threads: 1)
+        let a = try KernelInputs<Float>(workload: w), b = try KernelInputs<Float>(workload: w, threads: 1)
         XCTAssertEqual(memcmp(a.x.pointer, b.x.pointer, a.x.count * 4), 0)
         XCTAssertEqual(a.weight(slot: 0, n: 5, k: 3), b.weight(slot: 0, n: 5, k: 3))
         w.seed = 43
-        let c = KernelInputs<Float>(workload: w)
+        let c = try KernelInputs<Float>(workload: w)
         XCTAssertNotEqual(memcmp(a.x.pointer, c.x.pointer, a.x.count * 4), 0)
         XCTAssertTrue((0..<a.x.count).allSatisfy { abs(a.x[$0]) <= 1 })
     }

@@ -66,7 +66,7 @@ final class KernelSweepTests: XCTestCase {
         workload.dtype = .fp32
         for kernel in allKernels(stack: 3) {
             workload.kernel = kernel
-            let inputs = KernelInputs<Float>(workload: workload)
+            let inputs = try KernelInputs<Float>(workload: workload)
             for kind in Strategy.allCases {
                 let plan = LaunchPlan.execution(workload: workload, strategy: kind)
                 let outputs = [1, 3].map { threads -> TensorBuffer<Float> in
@@ -85,7 +85,7 @@ final class KernelSweepTests: XCTestCase {
     func testToleranceCatchesAWrongCell() throws {
         let w = makeWorkload(kernel: .sgemmLoRAB, dims: ModelDims(hidden: 64, out: 64, q: 64, kv: 64, ffn: 64, maxRank: 8),
                              dtype: .bf16, ranks: [8], wi: [0, 0, 0])
-        let inputs = KernelInputs<BFloat16>(workload: w)
+        let inputs = try KernelInputs<BFloat16>(workload: w)
         let good = TensorBuffer(copying: inputs.base)
         let plan = LaunchPlan(workload: w, routing: .sorted)
         XCTAssertTrue(LaunchExecutor.execute(Launch(plan: plan, inputs: inputs, output: good.pointer), threads: 1))

@@ -26,13 +26,13 @@ let checkedRun = KernelRunOptions(reps: 1, threads: 2, checkTolerances: true)
 /// bf16 batch with partial column tiles, a rank-0 slot and mixed ranks and
 /// scalings, with the seeded inputs and the launch plan.
 func forEachExpandCase(extendLengths: [Int],
-                       _ body: (_ label: String, KernelInputs<BFloat16>, LaunchPlan) throws -> Void) rethrows {
+                       _ body: (_ label: String, KernelInputs<BFloat16>, LaunchPlan) throws -> Void) throws {
     let dims = ModelDims(hidden: 64, out: 300, q: 70, kv: 24, ffn: 100, maxRank: 19)
     for kernel in [Kernel.sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB] {
         for (mode, lengths) in [(Mode.decode, nil as [Int]?), (.extend, extendLengths)] {
             let w = makeWorkload(kernel: kernel, dims: dims, ranks: [19, 0, 4, 16], scalings: [0.5, 1, -2, 1.5],
                                  wi: [0, 1, 2, 3, 0, 3, 2], lengths: lengths, mode: mode)
-            let inputs = KernelInputs<BFloat16>(workload: w)
+            let inputs = try KernelInputs<BFloat16>(workload: w)
             for kind in Strategy.allCases {
                 try body("\(kernel.name) \(mode) \(kind)", inputs, LaunchPlan.execution(workload: w, strategy: kind))
             }

@@ -45,8 +45,8 @@ final class LaunchScheduleTests: XCTestCase {
     }
 
     /// Expand blocks of any size give the bits of one program at a time.
-    func testExpandBlocksGiveTheLoneProgramsBits() {
-        forEachExpandCase(extendLengths: [3, 17, 1, 9, 90, 2, 40]) { label, inputs, plan in
+    func testExpandBlocksGiveTheLoneProgramsBits() throws {
+        try forEachExpandCase(extendLengths: [3, 17, 1, 9, 90, 2, 40]) { label, inputs, plan in
             let outputs = [(1, 1), (16, 16), (2, 0)].map { shape -> TensorBuffer<BFloat16> in
                 let out = TensorBuffer(copying: inputs.base)
                 let blocks = ProgramBlocks(plan, rowBlocksPerBlock: shape.0, columnTilesPerBlock: shape.1)
@@ -79,7 +79,7 @@ final class LaunchScheduleTests: XCTestCase {
     private func check<E: KernelElement>(_: E.Type, _ workload: Workload, _ label: String) throws {
         var w = workload
         w.dtype = E.dtype
-        let inputs = KernelInputs<E>(workload: w)
+        let inputs = try KernelInputs<E>(workload: w)
         for kind in Strategy.allCases {
             let plan = LaunchPlan.execution(workload: w, strategy: kind)
             let scheduled = TensorBuffer(copying: inputs.base)

@@ -155,7 +155,7 @@ final class StrategyKernelTests: XCTestCase {
         try XCTSkipUnless(KernelRunOptions.bf16DotMicrokernelAvailable, "no avx512_bf16 on this CPU")
         var w = Self.splitKCases()[0].workload
         w.dtype = .bf16
-        let inputs = KernelInputs<BFloat16>(workload: w, rowMajorShrinkWeights: true)
+        let inputs = try KernelInputs<BFloat16>(workload: w, rowMajorShrinkWeights: true)
         let plan = LaunchPlan.execution(workload: w, strategy: .vllm)
         let outputs = [false, true].map { c -> TensorBuffer<BFloat16> in
             let out = TensorBuffer(copying: inputs.base)
@@ -173,7 +173,7 @@ final class StrategyKernelTests: XCTestCase {
     /// `override`: run `order` instead of the one vLLM's plan carries.
     private func check<E: KernelElement>(_: E.Type, _ w: Workload, _ order: SplitKOrder, _ label: String,
                                          override: Bool = false) throws {
-        let inputs = KernelInputs<E>(workload: w)
+        let inputs = try KernelInputs<E>(workload: w)
         var plan = LaunchPlan.execution(workload: w, strategy: .vllm)
         if override { plan.splitK = order }
         let scheduled = TensorBuffer(copying: inputs.base)

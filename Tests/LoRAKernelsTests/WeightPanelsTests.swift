@@ -64,11 +64,11 @@ final class WeightPanelsTests: XCTestCase {
 
     /// The weights of a launch read back canonically: `weight(slot:n:k:)` over
     /// the panels equals the seeded canonical value, for every layout.
-    func testInputsPackTheCanonicalWeights() {
+    func testInputsPackTheCanonicalWeights() throws {
         let dims = ModelDims(hidden: 40, out: 100, q: 80, kv: 24, ffn: 48, maxRank: 19)
         for kernel in [Kernel.sgemmLoRAA(stack: 3), .sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB] {
             let w = makeWorkload(kernel: kernel, dims: dims, ranks: [19, 0, 4], wi: [0, 1, 2])
-            let inputs = KernelInputs<BFloat16>(workload: w)
+            let inputs = try KernelInputs<BFloat16>(workload: w)
             let values = SeededValues(seed: w.seed)
             for slot in [0, 2] {
                 let r = [19, 0, 4][slot]

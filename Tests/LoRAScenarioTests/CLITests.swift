@@ -150,6 +150,54 @@ final class CLITests: TemporaryDirectoryTestCase {
         XCTAssertTrue(tui.err.contains("needs --headless"), tui.err)
     }
 
+    /// `run -` on an endless standard input stops at the 16 MiB file limit
+    /// and says so (exit 2); `run FIFO` is refused at once, not waited on.
+    func testEndlessStandardInputAndAFIFOAreRefused() throws {
+        func runBounded(_ arguments: [String], input: FileHandle) throws -> (status: Int32, err: String, seconds: Double) {
+            let process = Process()
+            process.executableURL = try Self.binary()
+            process.arguments = arguments
+            process.currentDirectoryURL = directory
+            process.standardInput = input
+            process.standardOutput = FileHandle.nullDevice
+            let err = Pipe()
+            process.standardError = err
+            let start = Date()
+            try process.run()
+            // A process that never stops is killed, so the test fails instead of hanging.
+            let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 10, execute: watchdog)
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            watchdog.cancel()
+            return (process.terminationStatus, text, Date().timeIntervalSince(start))
+        }
+        let zero = try XCTUnwrap(FileHandle(forReadingAtPath: "/dev/zero"))
+        let endless = try runBounded(["run", "-"], input: zero)
+        XCTAssertEqual(endless.status, 2, endless.err)
+        XCTAssertEqual(endless.err, "<stdin>: error: standard input is over 16 MiB; stopped reading there (a scenario is a short text file)\n")
+        XCTAssertLessThan(endless.seconds, 5)
+        XCTAssertEqual(mkfifo(directory.appendingPathComponent("pipe.lora").path, 0o600), 0)
+        for arguments in [["run", "pipe.lora"], ["replay", "pipe.lora", "--headless"]] {
+            let fifo = try runBounded(arguments, input: FileHandle.nullDevice)
+            XCTAssertEqual(fifo.status, 2, "\(arguments): \(fifo.err)")
+            XCTAssertTrue(fifo.err.contains("pipe.lora: error: is a FIFO (named pipe), not a regular file"), fifo.err)
+        }
+    }
+
+    /// `output` onto a FIFO (or through a symlink to a device) is refused with exit 2, before any run.
+    func testOutputOntoANonRegularFileExitsTwo() throws {
+        XCTAssertEqual(mkfifo(directory.appendingPathComponent("screen.fifo").path, 0o600), 0)
+        try write("fifo.lora", "adapter a rank=4\nseq a count=2\nrun\noutput screen.fifo force=true\n")
+        let r = try Self.run(["run", "fifo.lora"], in: directory)
+        XCTAssertEqual(r.status, 2, r.err)
+        XCTAssertEqual(r.err, "fifo.lora:4:1: error: cannot write screen.fifo: it is a FIFO (named pipe), not a regular file; only regular files are written\n")
+        XCTAssertEqual(r.out, "", "nothing ran")
+        var info = stat()
+        XCTAssertEqual(lstat(directory.appendingPathComponent("screen.fifo").path, &info), 0)
+        XCTAssertEqual(info.st_mode & S_IFMT, S_IFIFO)
+    }
+
     func testHeadlessReplayNarratesAndDoesNotSleep() throws {
         try write("small.lora", small)
         let start = Date()

@@ -1,3 +1,4 @@
+import Foundation
 import LoRAKernels
 import LoRAScenario
 @testable import LoRAVizUI
@@ -193,6 +194,27 @@ final class AppStateTests: XCTestCase {
         XCTAssertTrue(replayed.panes.contains(.vllm), "the recording shows the strategy it selected")
     }
 
+    /// `r` (or `:run`) during a run does not start another one (issue 14): the
+    /// status line says a run is in progress and how it is cancelled.
+    func testRunDuringARunIsRefusedWithTheReason() throws {
+        var s = try state("dims hidden=64 out=64 q=64 kv=16 ffn=64 rank=16\nadapter a rank=8\nseq a count=3")
+        let first = s.handle(.key(.char("r")))
+        XCTAssertTrue(first.contains { if case .startRun = $0 { return true }; return false }, "\(first)")
+        _ = s.handle(.runProgress(0.5))
+        for again in [s.handle(.key(.char("r"))), s.submit("run"), s.submit("run reps=3")] {
+            XCTAssertFalse(again.contains { if case .startRun = $0 { return true }; return false }, "\(again)")
+            XCTAssertFalse(again.contains { if case .cancelRun = $0 { return true }; return false }, "\(again)")
+            XCTAssertEqual(s.status?.isError, true)
+            XCTAssertTrue(s.status?.text.contains("a run is in progress (50%)") == true, s.status?.text ?? "no status")
+            XCTAssertTrue(s.status?.text.contains("change the batch or strategies to cancel it") == true, s.status?.text ?? "")
+            XCTAssertEqual(s.run?.fraction, 0.5, "the first run goes on")
+        }
+        // Once it finished, r runs again.
+        _ = s.handle(.runFailed("stopped"))
+        let next = s.handle(.key(.char("r")))
+        XCTAssertTrue(next.contains { if case .startRun = $0 { return true }; return false }, "\(next)")
+    }
+
     func testRunOfOtherStrategiesIsStaleAndAChangeCancelsIt() throws {
         var s = try state("dims hidden=64 out=64 q=64 kv=16 ffn=64 rank=16\nadapter a rank=8\nseq a count=3\nstrategies sorted vllm")
         let actions = s.handle(.key(.char("r")))
@@ -357,29 +379,94 @@ final class AppStateTests: XCTestCase {
     func testHugeBatchZoomsOutToFitAndZoomKeysPan() throws {
         var s = try state(Self.hugeSource, width: 200, height: 60)
         let layout = ScreenLayout(s)
-        XCTAssertGreaterThan(layout.scale.x, 1)
-        XCTAssertGreaterThan(layout.scale.y, 1)
+        let sorted = layout.scale(.sorted)
+        // Per-sequence: 16 pids fit at one a column, its 4096 rows zoom; sorted: 4096 pids zoom across.
+        XCTAssertEqual(layout.scale(.perSequence).x, 1)
+        XCTAssertGreaterThan(layout.scale(.perSequence).y, 1)
+        XCTAssertGreaterThan(sorted.x, 1)
+        XCTAssertGreaterThan(sorted.y, 1)
         for pane in layout.panes {
-            let cells = layout.scale.cells(s.plans[pane.routing])
+            let cells = pane.scale.cells(s.plans[pane.routing])
             XCTAssertLessThanOrEqual(cells.columns, pane.cells.width)
             XCTAssertLessThanOrEqual(cells.rows, pane.cells.height)
         }
         let text = Screen.render(s).text
-        XCTAssertTrue(text.contains("zoom 1:\(layout.scale.x)x\(layout.scale.y)"), "zoom level shown")
+        for pane in layout.panes {
+            XCTAssertTrue(text.contains("1:\(pane.scale.x)x\(pane.scale.y)"), "each pane's zoom shown: \(pane.scale)")
+        }
         XCTAssertTrue(text.contains("grid (256x16, 512)"))
         XCTAssertTrue(text.contains("launched 2.10M"), "sorted launch 256*16*512")
         // Zoom in: finer scale, the grid no longer fits, the view pans with the cursor.
         _ = s.handle(.key(.tab))
         _ = s.handle(.key(.char("z")))
         _ = s.handle(.key(.char("z")))
-        let zoomed = ScreenLayout(s).scale
-        XCTAssertEqual(zoomed, GridScale(x: layout.scale.x / 4, y: layout.scale.y / 4))
+        let zoomed = ScreenLayout(s).scale(.sorted)
+        XCTAssertEqual(zoomed, GridScale(x: sorted.x / 4, y: sorted.y / 4))
+        XCTAssertEqual(ScreenLayout(s).scale(.perSequence), layout.scale(.perSequence), "the other pane keeps its zoom")
         for _ in 0..<200 { _ = s.handle(.key(.char("l"))) }
         XCTAssertGreaterThan(ScreenLayout(s).panes[1].origin.column, 0, "panned right to follow the cursor")
         let cursor = s.cursor(.sorted)!
         XCTAssertEqual(cursor.pid, 200 * zoomed.x)
         _ = s.handle(.key(.char("=")))
-        XCTAssertEqual(ScreenLayout(s).scale, layout.scale)
+        XCTAssertEqual(ScreenLayout(s).scale(.sorted), sorted)
+    }
+
+    func testEachPaneHasItsOwnZoom() throws {
+        // Demo 02 at 120x40: the per-sequence grid zooms its rows, the sorted grid keeps one row per slot.
+        var s = AppState(session: try ScreenSnapshotTests.demo("02-excess-exit.lora", before: "Programs that exit at once"),
+                         width: 120, height: 40, glyphs: .ascii)
+        var layout = ScreenLayout(s)
+        let sortedPlan = s.plans[.sorted]
+        XCTAssertGreaterThan(layout.scale(.perSequence).y, 1)
+        XCTAssertEqual(layout.scale(.sorted).y, 1, "one row per slot")
+        XCTAssertLessThanOrEqual(sortedPlan.viewRowCount, layout.pane(.sorted)!.cells.height)
+        // z zooms the focused pane alone.
+        let perSeq = layout.scale(.perSequence)
+        _ = s.handle(.key(.char("z")))
+        layout = ScreenLayout(s)
+        XCTAssertEqual(layout.scale(.perSequence), GridScale(x: perSeq.x / 2, y: perSeq.y / 2))
+        XCTAssertEqual(layout.scale(.sorted).y, 1)
+        XCTAssertEqual(s.zoomSetting(.sorted), .fit)
+        // Cursor movement steps by the focused pane's own scale: one slot a row in the sorted grid.
+        _ = s.handle(.key(.tab))
+        XCTAssertEqual(s.focus, .sorted)
+        let before = s.cursor(.sorted)!
+        _ = s.handle(.key(.char("j")))
+        let after = s.cursor(.sorted)!
+        XCTAssertEqual(sortedPlan.viewRow(of: after), min(sortedPlan.viewRowCount - 1, sortedPlan.viewRow(of: before) + 1))
+        // In the per-sequence grid a step down moves by its own zoom's rows.
+        _ = s.handle(.key(.tab))
+        let p0 = s.cursor(.perSequence)!
+        _ = s.handle(.key(.char("j")))
+        let p1 = s.cursor(.perSequence)!
+        let plan = s.plans[.perSequence]
+        XCTAssertEqual(plan.viewRow(of: p1) - plan.viewRow(of: p0), ScreenLayout(s).scale(.perSequence).y)
+        // A click in the sorted pane selects through the sorted pane's scale.
+        let pane = ScreenLayout(s).pane(.sorted)!
+        _ = s.handle(.mouse(x: pane.cells.x, y: pane.cells.y + 2))
+        XCTAssertEqual(s.focus, .sorted)
+        XCTAssertEqual(sortedPlan.viewRow(of: s.cursor(.sorted)!), 2 * pane.scale.y)
+        // = fits both again.
+        _ = s.handle(.key(.char("=")))
+        XCTAssertEqual(ScreenLayout(s).scale(.perSequence), perSeq)
+    }
+
+    func testScrolledGridMarksRowsAboveAndBelowInTheirOwnRow() throws {
+        var s = try state(Self.hugeSource, width: 120, height: 40)
+        _ = s.handle(.key(.char("=")))
+        s.zoom = .fixed(GridScale(x: 64, y: 1))
+        for _ in 0..<30 { _ = s.handle(.key(.char("j"))) }
+        let layout = ScreenLayout(s)
+        let pane = layout.pane(.perSequence)!
+        XCTAssertNotNil(pane.moreRow)
+        XCTAssertGreaterThan(pane.origin.row, 0)
+        let canvas = Screen.render(s)
+        let lines = canvas.text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let more = String(lines[pane.moreRow!].prefix(pane.frame.width))
+        XCTAssertTrue(more.hasPrefix("^ \(pane.origin.row) more  v "), more)
+        // The last cell row keeps its label.
+        let last = String(lines[pane.moreRow! - 1].prefix(pane.labelWidth - 1))
+        XCTAssertEqual(last.trimmingCharacters(in: .whitespaces), GridView.rowLabel(s.plans[.perSequence], batch: s.session.workload.batch, row: pane.origin.row + pane.cells.height - 1).prefix(pane.labelWidth - 1).trimmingCharacters(in: .whitespaces))
     }
 
     func testResizeBelowTheMinimumShowsAMessageAndKeepsWorking() throws {

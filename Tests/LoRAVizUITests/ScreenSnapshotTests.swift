@@ -1,3 +1,4 @@
+import Foundation
 import LoRAKernels
 import LoRAScenario
 @testable import LoRAVizUI
@@ -12,6 +13,19 @@ final class ScreenSnapshotTests: XCTestCase {
     }
 
     static var defaultSession: Session { get throws { try session(Scenario.defaultSource) } }
+
+    /// A shipped demo (`scenarios/NAME`) played up to the narration that contains `before` (to its end without).
+    static func demo(_ name: String, before: String? = nil, file: String = #filePath) throws -> Session {
+        let root = file.split(separator: "/", omittingEmptySubsequences: false).dropLast(3).joined(separator: "/")
+        let path = root + "/scenarios/" + name
+        let source = try String(contentsOfFile: path, encoding: .utf8)
+        var session = Session()
+        for step in try Scenario.parse(source, file: path).steps {
+            if let before, case .narrate(let text) = step.command, text.contains(before) { break }
+            try session.apply(step)
+        }
+        return session
+    }
 
     /// bs 512 on mlpb 64: 64 adapters of mixed ranks, 8 sequences each.
     static var bigSession: Session {
@@ -89,6 +103,21 @@ final class ScreenSnapshotTests: XCTestCase {
     func testStrategiesVLLM200x60() throws { assertSnapshot(try strategiesText(200, 60, keys: [.tab, .char("s"), .char("j")])) }
     func testOneStrategy80x24() throws {
         assertSnapshot(text(try Self.session(Scenario.defaultSource + "\nstrategies vllm\nkernel qkv_lora_b\n"), 80, 24))
+    }
+    /// Demo 02 with every token on slot a: the sorted grid shows one row per slot, three of them empty exits.
+    func testDemo02Sorted120x40() throws {
+        assertSnapshot(text(try Self.demo("02-excess-exit.lora", before: "Programs that exit at once"), 120, 40))
+    }
+    /// Demo 05 (qkv with GQA): the sorted grid one row per slot and slice, the masked-out k/v tiles visible.
+    func testDemo05QKV120x40() throws {
+        assertSnapshot(text(try Self.demo("05-qkv-gqa.lora", before: "Each slice reads"), 120, 40))
+    }
+    /// `a` once on the default batch: the sorted grid keeps one row per slot (no `s0-1 ... s6-7`).
+    func testDefaultAfterAdd120x40() throws {
+        var state = AppState(session: try Self.defaultSession, width: 120, height: 40, glyphs: .ascii)
+        _ = state.handle(.key(.char("a")))
+        state.status = nil
+        assertSnapshot(Screen.render(state).text)
     }
     func testHelp80x24() throws { assertSnapshot(text(try Self.defaultSession, 80, 24, help: true)) }
     func testHelp120x40() throws { assertSnapshot(text(try Self.defaultSession, 120, 40, help: true)) }

@@ -186,8 +186,9 @@ public enum KernelRunner {
                                       _ isCancelled: @Sendable () -> Bool) throws -> KernelRunResult {
         let threads = options.threads
         let bf16Dot = options.bf16DotMicrokernel && KernelRunOptions.bf16DotMicrokernelAvailable
-        let inputs = KernelInputs<E>(workload: workload, threads: threads,
-                                     rowMajorShrinkWeights: bf16Dot && E.dtype == .bf16)
+        // Cancellation is checked while the inputs are generated, so a cancelled run frees them promptly.
+        let inputs = try KernelInputs<E>(workload: workload, threads: threads,
+                                         rowMajorShrinkWeights: bf16Dot && E.dtype == .bf16, isCancelled: isCancelled)
         if isCancelled() { throw KernelRunCancelled() }
         // Each strategy's working programs, as 16-row microkernel passes over its own segments.
         let plans = options.strategies.map {

@@ -50,8 +50,14 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
     /// evict each other, and a 16-wide load at any valid column stays in its row.
     static var rowPadding: Int { max(16, 64 / MemoryLayout<E>.stride) }
 
-    /// - Parameter rowMajorShrinkWeights: also keep the shrink's `A` row-major (the opt-in C path).
-    init(workload: Workload, threads: Int = ParallelLoop.coreCount, rowMajorShrinkWeights keepRowMajor: Bool = false) {
+    /// - Parameters:
+    ///   - rowMajorShrinkWeights: also keep the shrink's `A` row-major (the opt-in C path).
+    ///   - isCancelled: asked between chunks of every tensor; once it answers
+    ///     true the generation stops and what it allocated is freed.
+    /// - Throws: `KernelRunCancelled` when `isCancelled` answered true.
+    init(workload: Workload, threads: Int = ParallelLoop.coreCount, rowMajorShrinkWeights keepRowMajor: Bool = false,
+         isCancelled: () -> Bool = { false }) throws {
+        func check(_ completed: Bool) throws { if !completed { throw KernelRunCancelled() } }
         self.workload = workload
         let values = SeededValues(seed: workload.seed)
         rows = workload.batch.totalTokens
@@ -64,11 +70,12 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
 
         let x = TensorBuffer<E>(count: rows * xRowStride, repeating: E(rounding: 0))
         let inputWidth = self.inputWidth, xRowStride = self.xRowStride
-        ParallelLoop.run(count: rows, chunk: max(1, (1 << 16) / max(1, inputWidth)), threads: threads) { range in
+        try check(ParallelLoop.run(count: rows, chunk: max(1, (1 << 16) / max(1, inputWidth)), threads: threads,
+                                   isCancelled: isCancelled) { range in
             for row in range {
                 for c in 0..<inputWidth { x[row * xRowStride + c] = E(rounding: values.uniform(.x, row * inputWidth + c)) }
             }
-        }
+        })
         self.x = x
 
         let base: TensorBuffer<E>
@@ -76,9 +83,9 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
             base = TensorBuffer(count: rows * outputWidth, repeating: E(rounding: .nan))
         } else {
             base = TensorBuffer(count: rows * outputWidth, repeating: E(rounding: 0))
-            ParallelLoop.run(count: base.count, chunk: 1 << 16, threads: threads) { range in
+            try check(ParallelLoop.run(count: base.count, chunk: 1 << 16, threads: threads, isCancelled: isCancelled) { range in
                 for i in range { base[i] = E(rounding: values.uniform(.base, i)) }
-            }
+            })
         }
         self.base = base
 
@@ -86,6 +93,7 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
         rowMajorStride = dims.hidden + Self.rowPadding
         var weights: [TensorBuffer<E>?] = [], layouts: [[WeightSlice]] = [], rowMajor: [TensorBuffer<E>?] = []
         for (slot, rank) in ranks.enumerated() {
+            if isCancelled() { throw KernelRunCancelled() }
             guard rank > 0 else { weights.append(nil); layouts.append([]); rowMajor.append(nil); continue }
             let r = min(rank, dims.maxRank)
             // The canonical W[slot][n][k] (docs/kernels.md §1), scaled so outputs stay near unit size.
@@ -107,11 +115,11 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
             let w = TensorBuffer<E>(count: count, repeating: E(rounding: 0))
             for slice in slotLayout {
                 let panels = slice.panels
-                ParallelLoop.run(count: panels.columns, chunk: 16, threads: threads) { range in
+                try check(ParallelLoop.run(count: panels.columns, chunk: 16, threads: threads, isCancelled: isCancelled) { range in
                     for c in range {
                         for k in 0..<depth { w[slice.base + panels.index(column: c, k: k)] = canonical(slice.firstColumn + c, k) }
                     }
-                }
+                })
             }
             weights.append(w)
             layouts.append(slotLayout)
@@ -120,9 +128,9 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
                 let nEff = slices[0].count
                 let a = TensorBuffer<E>(count: cdiv(nEff, 16) * 16 * rowMajorStride, repeating: E(rounding: 0))
                 let stride = rowMajorStride
-                ParallelLoop.run(count: nEff, chunk: 4, threads: threads) { range in
+                try check(ParallelLoop.run(count: nEff, chunk: 4, threads: threads, isCancelled: isCancelled) { range in
                     for n in range { for k in 0..<depth { a[n * stride + k] = canonical(n, k) } }
-                }
+                })
                 rowMajor.append(a)
             } else {
                 rowMajor.append(nil)
