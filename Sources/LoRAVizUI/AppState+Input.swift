@@ -2,14 +2,19 @@ import LoRAKernels
 import LoRAScenario
 
 extension AppState {
-    /// Keys: the prompt takes them while open, the help overlay closes on any key,
+    /// Keys: the prompt takes them while open, the help overlay closes on any
+    /// key (`q` and Esc too: only Ctrl-C quits from it), behind the "terminal
+    /// too small" screen only `q` and Ctrl-C act (nothing may change unseen),
     /// otherwise the binding table decides.
     mutating func handleKey(_ key: Key) -> [AppAction] {
         if prompt != nil { return handlePromptKey(key) }
         if showHelp {
             showHelp = false
-            if key == .char("q") || key == .ctrl("c") { return quit() }
+            if key == .ctrl("c") { return quit() }
             return []
+        }
+        if ScreenLayout(self).isTooSmall {
+            return key == .char("q") || key == .ctrl("c") ? quit() : []
         }
         guard let binding = KeyBinding.binding(for: key, replaying: replay != nil) else {
             if case .char(let c) = key, c != " " {
@@ -200,6 +205,7 @@ extension AppState {
             return []
         }
         let layout = ScreenLayout(self)
+        if layout.isTooSmall { return [] }
         for pane in layout.panes {
             guard pane.cells.contains(x: x, y: y) else { continue }
             let plan = plans[pane.routing]

@@ -475,13 +475,32 @@ final class AppStateTests: XCTestCase {
         let text = Screen.render(s).text
         XCTAssertTrue(text.contains("terminal too small: 60x20"), text)
         XCTAssertTrue(text.contains("at least 80x24"))
-        _ = s.handle(.key(.char("a")))
+        // Behind the message nothing changes unseen: `a` does not add a sequence.
+        let before = s.session.workload
+        XCTAssertTrue(s.handle(.key(.char("a"))).isEmpty)
+        XCTAssertTrue(s.handle(.key(.char("X"))).isEmpty)
+        XCTAssertEqual(s.session.workload, before)
         _ = s.handle(.resize(width: 0, height: 0))
         XCTAssertEqual(Screen.render(s).text, "")
         _ = s.handle(.resize(width: 80, height: 24))
-        XCTAssertTrue(Screen.render(s).text.contains("27 tokens") || Screen.render(s).text.contains("tokens 27"))
+        XCTAssertTrue(Screen.render(s).text.contains("tokens 26"), Screen.render(s).text)
+        _ = s.handle(.resize(width: 30, height: 8))
         let quit = s.handle(.key(.char("q")))
-        XCTAssertTrue(quit.contains { if case .quit = $0 { return true }; return false })
+        XCTAssertTrue(quit.contains { if case .quit = $0 { return true }; return false }, "q still quits there")
+    }
+
+    /// The help says "any key closes": q and Esc close it too; only Ctrl-C quits from it.
+    func testQAndEscCloseTheHelpWithoutQuitting() throws {
+        var s = try state()
+        for key in [Key.char("q"), .escape] {
+            _ = s.handle(.key(.char("?")))
+            XCTAssertTrue(s.showHelp)
+            let actions = s.handle(.key(key))
+            XCTAssertFalse(s.showHelp, "\(key) closes the help")
+            XCTAssertFalse(actions.contains { if case .quit = $0 { return true }; return false }, "\(key) does not quit")
+        }
+        _ = s.handle(.key(.char("?")))
+        XCTAssertTrue(s.handle(.key(.ctrl("c"))).contains { if case .quit = $0 { return true }; return false })
     }
 
     func testClickSelectsTheProgramUnderTheMouse() throws {
