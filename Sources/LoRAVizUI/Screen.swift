@@ -242,8 +242,26 @@ public enum Screen {
         }
         var ordered = hints.filter(\.replayOnly) + hints.filter { !$0.replayOnly }
         if !replaying { ordered = hints }
+        // `? help` and `q quit` always show (a newcomer's way in and out): the
+        // others give way for them, from the end.
+        func isEssential(_ b: KeyBinding) -> Bool {
+            if case .ui(let action) = b.effect, action == .help || action == .quit { return true }
+            return false
+        }
+        let essentials = ordered.filter(isEssential)
+        let essentialWidth = essentials.reduce(0) { $0 + Format.width($1.hint!) + 2 }
+        var shown: [KeyBinding] = []
+        var used = 0
+        for binding in ordered where !isEssential(binding) {
+            let needed = Format.width(binding.hint!) + 2
+            if used + needed + essentialWidth > layout.width { break }
+            shown.append(binding)
+            used += needed
+        }
+        // In table order, the essentials where they stand.
+        let keep = Set(shown.map(\.hint!)).union(essentials.map(\.hint!))
         var x = 0
-        for binding in ordered {
+        for binding in ordered where keep.contains(binding.hint!) {
             let hint = binding.hint!
             let parts = hint.split(separator: " ", maxSplits: 1).map(String.init)
             let needed = Format.width(hint) + 2

@@ -489,6 +489,16 @@ final class AppStateTests: XCTestCase {
         XCTAssertTrue(quit.contains { if case .quit = $0 { return true }; return false }, "q still quits there")
     }
 
+    /// `? help` and `q quit` are on the hint line at every width the TUI runs at, strategies and replays included.
+    func testTheHintLineAlwaysOffersHelpAndQuit() throws {
+        for (width, height) in [(80, 24), (120, 40)] {
+            var s = try state(width: width, height: height)
+            _ = s.perform(try XCTUnwrap(Command.parse("strategies sorted csgmv vllm")))
+            let last = Screen.render(s).text.split(separator: "\n", omittingEmptySubsequences: false).last { !$0.isEmpty }!
+            XCTAssertTrue(last.contains("? help") && last.contains("q quit"), "\(width)x\(height): \(last)")
+        }
+    }
+
     /// The help says "any key closes": q and Esc close it too; only Ctrl-C quits from it.
     func testQAndEscCloseTheHelpWithoutQuitting() throws {
         var s = try state()
