@@ -71,11 +71,26 @@ public enum Screen {
     // MARK: Parts
 
     static func renderTooSmall(_ state: AppState, into canvas: inout Canvas) {
-        let lines = [
+        let message = [
             "terminal too small: \(state.width)\(state.glyphs.times)\(state.height)",
             "lora-viz needs at least \(ScreenLayout.minimumWidth)\(state.glyphs.times)\(ScreenLayout.minimumHeight)",
             "enlarge the window, or q to quit",
         ]
+        // Wrapped at spaces, so no word is cut at a narrow edge (30 columns cut "quit" before).
+        var lines: [String] = []
+        for text in message {
+            var line = ""
+            for word in text.split(separator: " ") {
+                let next = line.isEmpty ? String(word) : line + " " + word
+                if Format.width(next) > state.width && !line.isEmpty {
+                    lines.append(line)
+                    line = String(word)
+                } else {
+                    line = next
+                }
+            }
+            lines.append(line)
+        }
         let top = max(0, state.height / 2 - 1)
         for (i, line) in lines.enumerated() {
             let x = max(0, (state.width - Format.width(line)) / 2)
@@ -95,7 +110,18 @@ public enum Screen {
         let dimsLong = "hidden \(d.hidden) out \(d.out) q \(d.q) kv \(d.kv) ffn \(d.ffn) R \(d.maxRank)"
         let dimsShort = "h\(d.hidden) o\(d.out) q\(d.q) kv\(d.kv) f\(d.ffn) R\(d.maxRank)"
         var line = " lora-viz" + sep + settings + sep + batch + sep + dimsLong
-        if Format.width(line) > layout.width { line = " " + settings + sep + batch + sep + dimsShort }
+        if Format.width(line) > layout.width {
+            // Whole fields only, never a value cut in two: the dims give way from the end.
+            let batchShort = "bs \(b.sequences.count) S \(b.totalTokens) slots \(b.slotCount)"
+            line = " " + settings + sep + (Format.width(" " + settings + sep + batch) <= layout.width ? batch : batchShort)
+            var first = true
+            for field in dimsShort.split(separator: " ") {
+                let next = line + (first ? sep : " ") + field
+                if Format.width(next) > layout.width { break }
+                line = next
+                first = false
+            }
+        }
         if let title = state.session.title, Format.width(line) + Format.width(title) + 3 <= layout.width {
             line += sep + title
         }

@@ -489,6 +489,20 @@ final class AppStateTests: XCTestCase {
         XCTAssertTrue(quit.contains { if case .quit = $0 { return true }; return false }, "q still quits there")
     }
 
+    /// The header and the too-small message keep whole words at any width.
+    func testNoWordIsCutAtTheEdge() throws {
+        var s = try state(width: 80, height: 24)
+        let header = String(Screen.render(s).text.split(separator: "\n")[0]).trimmingCharacters(in: .whitespaces)
+        let d = s.session.workload.dims
+        let fields = ["h\(d.hidden)", "o\(d.out)", "q\(d.q)", "kv\(d.kv)", "f\(d.ffn)", "R\(d.maxRank)"]
+        let last = String(header.split(separator: " ").last!)
+        XCTAssertTrue(fields.contains(last) || header.hasSuffix("adapters \(s.session.workload.batch.adapters.count)"), header)
+        _ = s.handle(.resize(width: 30, height: 8))
+        let small = Screen.render(s).text
+        XCTAssertTrue(small.contains("q to") && small.contains("quit"), small)
+        for line in small.split(separator: "\n") { XCTAssertFalse(line.hasSuffix("qu"), small) }
+    }
+
     /// `? help` and `q quit` are on the hint line at every width the TUI runs at, strategies and replays included.
     func testTheHintLineAlwaysOffersHelpAndQuit() throws {
         for (width, height) in [(80, 24), (120, 40)] {
