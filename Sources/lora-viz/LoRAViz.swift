@@ -11,7 +11,7 @@ struct LoRAViz: ParsableCommand {
             Exit status: 0 success, 1 a failed `expect`, 2 bad input (a bad flag, \
             a missing or malformed scenario file; the error names file:line:col).
             """,
-        subcommands: [Interactive.self, Run.self, Replay.self, Bench.self, GPUCheck.self, GPUFit.self, GPUBench.self, Calibrate.self],
+        subcommands: [Interactive.self, Run.self, Replay.self, Bench.self, SweepCommand.self, GPUCheck.self, GPUFit.self, GPUBench.self, Calibrate.self],
         defaultSubcommand: Interactive.self)
 
     /// Parses and runs, mapping argument-parser's usage errors (EX_USAGE, 64)
