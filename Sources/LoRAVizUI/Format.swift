@@ -121,6 +121,15 @@ enum Format {
     }
 
     /// `s` padded with spaces or cut to exactly `width` columns.
+    /// `s` padded to `width`, or cut to it with `ellipsis` as its last column,
+    /// so a reader sees that something was cut (a long adapter name).
+    static func fit(_ s: String, _ width: Int, ellipsis: Unicode.Scalar) -> String {
+        guard s.unicodeScalars.count > width, width > 1 else { return pad(s, width) }
+        var scalars = String.UnicodeScalarView(s.unicodeScalars.prefix(width - 1))
+        scalars.append(ellipsis)
+        return String(scalars)
+    }
+
     static func pad(_ s: String, _ width: Int) -> String {
         let n = s.unicodeScalars.count
         if n >= width { return String(String.UnicodeScalarView(s.unicodeScalars.prefix(max(0, width)))) }

@@ -185,7 +185,7 @@ public struct GridView {
         let slice = plan.sliceCount > 1 ? " " + Self.sliceName(plan.kernel, plan.viewRow(first).slice) : ""
         if scale.y == 1 {
             let base = Self.rowLabel(plan, batch: batch, row: first)
-            return Format.pad(Format.pad(base, width - Format.width(slice)) + slice, width)
+            return Format.pad(Format.fit(base, width - Format.width(slice), ellipsis: glyphs.ellipsis) + slice, width)
         }
         let last = min(plan.viewRowCount, first + scale.y) - 1
         let a = plan.viewRow(first), b = plan.viewRow(last)
@@ -201,9 +201,9 @@ public struct GridView {
             text = Self.rowLabel(plan, batch: batch, row: first)
         } else {
             let names = Self.sliceName(plan.kernel, a.slice) + "-" + Self.sliceName(plan.kernel, b.slice)
-            text = Format.pad(Self.rowLabel(plan, batch: batch, row: first), width - names.count - 1) + " " + names
+            text = Format.fit(Self.rowLabel(plan, batch: batch, row: first), width - names.count - 1, ellipsis: glyphs.ellipsis) + " " + names
         }
-        return Format.pad(text, width)
+        return Format.fit(text, width, ellipsis: glyphs.ellipsis)
     }
 
     /// The fate mix of one cell.
