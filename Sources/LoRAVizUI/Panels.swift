@@ -17,6 +17,28 @@ public enum StatsPanel {
     /// shown after the estimate (`H200 est. 18.7 µs, measured 18.5 µs`).
     public static func lines(_ plan: LaunchPlan, estimate: GPUEstimate? = nil, profile: GPUProfile = .defaultProfile,
                              measured: Double? = nil, glyphs: Glyphs, width: Int) -> [String] {
+        let v = variants(plan, estimate: estimate, profile: profile, measured: measured, glyphs: glyphs)
+        return [v.firsts.first { Format.width($0) <= width } ?? v.firsts.last!,
+                Format.width(v.spaced) <= width ? v.spaced : v.compact]
+    }
+
+    /// Two lines for each of several panes with the same fields in the same
+    /// order (the shortest form any pane needs), so footers compare line by line.
+    public static func lines(_ panes: [(plan: LaunchPlan, estimate: GPUEstimate?, measured: Double?, width: Int)],
+                             profile: GPUProfile = .defaultProfile, glyphs: Glyphs) -> [[String]] {
+        let all = panes.map { variants($0.plan, estimate: $0.estimate, profile: profile, measured: $0.measured, glyphs: glyphs) }
+        // The first form every pane fits, else each pane's shortest.
+        var form = 0
+        for (v, pane) in zip(all, panes) {
+            form = max(form, v.firsts.firstIndex { Format.width($0) <= pane.width } ?? v.firsts.count - 1)
+        }
+        let spaced = zip(all, panes).allSatisfy { Format.width($0.0.spaced) <= $0.1.width }
+        return all.map { v in [v.firsts[min(form, v.firsts.count - 1)], spaced ? v.spaced : v.compact] }
+    }
+
+    /// Every form of the first line, longest first, and the two forms of the counts line.
+    static func variants(_ plan: LaunchPlan, estimate: GPUEstimate?, profile: GPUProfile, measured: Double?,
+                         glyphs: Glyphs) -> (firsts: [String], spaced: String, compact: String) {
         let counts = plan.fateCounts
         let us = estimate.map { formatMicroseconds($0.totalUs) + (measured.map { ", measured " + formatMicroseconds($0) } ?? "") }
         let label = profile.estimateLabel(for: plan.strategy)
@@ -34,14 +56,11 @@ public enum StatsPanel {
                            "\(profile.displayName) est. \(us) (uncal.)"]
             }
         }
-        let first = firsts.first { Format.width($0) <= width } ?? firsts.last!
         let shown = order.filter { tritonFates.contains($0) || counts[$0] > 0 }
         let fates = shown.map { "\(glyphs.glyph($0))\(Format.count(counts[$0]))" }.joined(separator: " ")
         let spaced = shown.map { "\(glyphs.glyph($0)) \(Format.count(counts[$0]))" }.joined(separator: "  ")
-        return [
-            first,
-            Format.width(spaced) <= width ? spaced : fates,
-        ].map { glyphs.isASCII ? $0.replacingOccurrences(of: "·", with: "-") : $0 }
+        let ascii = { (s: String) in glyphs.isASCII ? s.replacingOccurrences(of: "·", with: "-") : s }
+        return (firsts.map(ascii), ascii(spaced), ascii(fates))
     }
 
     /// The ratios of the right pane's launch to the left one's, naming both

@@ -180,10 +180,15 @@ public enum Screen {
                                 cellWidth: pane.cellWidth)
             view.render(into: &canvas, area: pane.body)
         }
-        let estimate = state.plans.estimate(pane.routing)
-        let measured = state.session.gpuResults.isEmpty ? nil : state.session.measuredOnGPU?.entry(pane.routing)?.measuredUs
-        for (i, line) in StatsPanel.lines(plan, estimate: estimate, profile: state.session.gpu, measured: measured, glyphs: g,
-                                          width: pane.frame.width).enumerated() {
+        // Both panes' footers in the same form, so they compare line by line.
+        let measured = { (s: Strategy) in
+            state.session.gpuResults.isEmpty ? nil : state.session.measuredOnGPU?.entry(s)?.measuredUs
+        }
+        let footers = StatsPanel.lines(layout.panes.map { p in
+            (state.plans[p.routing], state.plans.estimate(p.routing), measured(p.routing), p.frame.width)
+        }, profile: state.session.gpu, glyphs: g)
+        let mine = footers[layout.panes.firstIndex { $0.routing == pane.routing } ?? 0]
+        for (i, line) in mine.enumerated() {
             canvas.put(line, x: x0, y: pane.statsRow + i, style: i == 0 ? .normal : .normal, maxWidth: pane.frame.width)
         }
         // Colour the fate glyphs of the counts line.

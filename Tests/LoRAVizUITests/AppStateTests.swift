@@ -489,6 +489,21 @@ final class AppStateTests: XCTestCase {
         XCTAssertTrue(quit.contains { if case .quit = $0 { return true }; return false }, "q still quits there")
     }
 
+    /// The two panes' footers show the same fields in the same order (issue 13 item 7).
+    func testFootersShowTheSameFields() throws {
+        for (width, height) in [(80, 24), (120, 40), (200, 60)] {
+            let s = try state(width: width, height: height)
+            let layout = ScreenLayout(s)
+            let lines = Screen.render(s).text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let row = lines[layout.panes[0].statsRow]
+            let cut = row.index(row.startIndex, offsetBy: try XCTUnwrap(layout.separatorColumn))
+            func fields(_ t: Substring) -> [String] { t.split(separator: " ").map(String.init).filter { $0.first?.isLetter == true } }
+            let left = fields(row[..<cut]), right = fields(row[row.index(after: cut)...])
+            XCTAssertEqual(left, right, "\(width)x\(height): \(row)")
+            XCTAssertTrue(left.contains("launched"), row)
+        }
+    }
+
     /// The header and the too-small message keep whole words at any width.
     func testNoWordIsCutAtTheEdge() throws {
         var s = try state(width: 80, height: 24)
