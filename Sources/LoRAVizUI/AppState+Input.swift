@@ -66,7 +66,16 @@ extension AppState {
             // Zooms the focused pane; the other keeps its own zoom.
             let current = ScreenLayout(self).scale(focus)
             let factor = action == .zoomIn
-            let next = factor ? GridScale(x: current.x / 2, y: current.y / 2) : GridScale(x: current.x * 2, y: current.y * 2)
+            // Zooming out stops once the whole grid is one cell: further steps would change nothing seen.
+            let plan = plans[focus]
+            if !factor && current.x >= max(1, plan.pidCount) && current.y >= max(1, plan.viewRowCount) {
+                status = StatusMessage(text: "\(focus.name): the whole grid is one cell at zoom \(current.text(times: glyphs.times)); z zooms in, = fits",
+                                       isError: true)
+                return []
+            }
+            // Each axis stops growing once it covers its whole grid.
+            let next = factor ? GridScale(x: current.x / 2, y: current.y / 2)
+                : GridScale(x: min(current.x * 2, max(current.x, plan.pidCount)), y: min(current.y * 2, max(current.y, plan.viewRowCount)))
             zoom = .fixed(next)
             scrollToCursor()
             status = StatusMessage(text: "\(focus.name) zoom \(next.text(times: glyphs.times)) (= fits each grid again)",

@@ -489,6 +489,20 @@ final class AppStateTests: XCTestCase {
         XCTAssertTrue(quit.contains { if case .quit = $0 { return true }; return false }, "q still quits there")
     }
 
+    /// Zooming out stops when the focused grid is one cell (issue 13 item 6).
+    func testZoomOutStopsAtOneCell() throws {
+        var s = try state()
+        var last = ScreenLayout(s).scale(s.focus)
+        for _ in 0..<40 { _ = s.handle(.key(.char("Z"))) }
+        let plan = s.plans[s.focus]
+        last = ScreenLayout(s).scale(s.focus)
+        XCTAssertGreaterThanOrEqual(last.x, plan.pidCount)
+        XCTAssertGreaterThanOrEqual(last.y, plan.viewRowCount)
+        XCTAssertLessThan(last.x, 2 * plan.pidCount, "no step past one cell")
+        XCTAssertLessThan(last.y, 2 * max(1, plan.viewRowCount))
+        XCTAssertTrue(s.status?.text.contains("the whole grid is one cell") == true, s.status?.text ?? "")
+    }
+
     /// The two panes' footers show the same fields in the same order (issue 13 item 7).
     func testFootersShowTheSameFields() throws {
         for (width, height) in [(80, 24), (120, 40), (200, 60)] {
