@@ -261,7 +261,7 @@ public enum InspectorPanel {
             lines.append("no-LoRA exit: lora_ids[\(p.segment)] = -1, \(why); returns at its first load.")
             lines.append("vLLM's z axis holds max_loras + 1 = \(plan.segments.count) groups, busy or not.")
         case .columnExit:
-            let (n, m) = p.pid.quotientAndRemainder(dividingBy: max(1, plan.rowBlocks))
+            let (n, m) = (tile.columnTile, tile.rowBlock)
             lines.append("column exit: pid_n\(times)\(bn) = \(n * bn) >= this slice's width \(seg.sliceWidths[p.slice]); returns before the K loop.")
             lines.append("pid \(p.pid) \(arrow) (pid_m \(m), pid_n \(n)): vLLM sizes n by the widest slice; a narrower (k/v) slice leaves its last tiles idle.")
         case .splitIdle:
@@ -269,7 +269,7 @@ public enum InspectorPanel {
                 + "\(tile.split * plan.blocks.k), past K = \(seg.reduction): skips the loop, still adds a zero tile.")
             lines.append("SPLIT_K \(plan.blocks.splitK) splits of BLOCK_K \(plan.blocks.k): only \(min(plan.blocks.splitK, cdiv(seg.reduction, plan.blocks.k))) reach into K.")
         case .excessExit where isVLLM:
-            let d = vllmDecode(plan, pid: p.pid)
+            let d = (split: tile.split, m: tile.rowBlock, n: tile.columnTile)
             let where_ = plan.kernel.isShrink ? "split \(d.split), pid_m \(d.m), pid_n \(d.n)" : "pid_m \(d.m), pid_n \(d.n)"
             lines.append("excess exit: pid_m\(times)\(bm) = \(d.m * bm) >= group \(p.segment)'s \(seg.length) tokens (pid \(p.pid) \(arrow) \(where_))")
             lines.append("Every group's grid has \(plan.rowBlocks) m tiles, for all \(plan.routing.maxLength) tokens of the batch; this group needs \(seg.rowBlocks).")
@@ -347,26 +347,6 @@ public enum InspectorPanel {
             if pid < start { return i }
         }
         return plan.outputWidths.count - 1
-    }
-
-    /// `(split, pid_m, pid_n)` of a vLLM program: the shrink's pid is
-    /// `q · SPLIT_K + split`, `q` walking (m, n) in groups of 8 m tiles, m
-    /// fastest within a group; the expand's is `pid_n · m tiles + pid_m`.
-    /// (As `VLLMShrinkGrid.decode` in LoRAKernels, which is internal there;
-    /// the tile carries it only for the programs that pass the m test.)
-    static func vllmDecode(_ plan: LaunchPlan, pid: Int) -> (split: Int, m: Int, n: Int) {
-        let mTiles = max(1, plan.rowBlocks), nTiles = max(1, plan.columnBlocks)
-        guard plan.kernel.isShrink else {
-            let (n, m) = pid.quotientAndRemainder(dividingBy: mTiles)
-            return (0, m, n)
-        }
-        let groupSizeM = 8
-        let (q, split) = pid.quotientAndRemainder(dividingBy: max(1, plan.blocks.splitK))
-        let perGroup = groupSizeM * nTiles
-        let first = (q / perGroup) * groupSizeM
-        let size = max(1, min(mTiles - first, groupSizeM))
-        let local = q % perGroup
-        return (split, first + local % size, local / size)
     }
 }
 

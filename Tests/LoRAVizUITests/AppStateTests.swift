@@ -701,19 +701,23 @@ final class AppStateTests: XCTestCase {
         XCTAssertTrue(idle[1].hasPrefix("idle split: pid 20 -> (split 20, pid_m 0, pid_n 0)"), idle[1])
     }
 
-    /// The inspector decodes a vLLM pid itself for programs whose tile does not carry it (excess exits):
-    /// it must agree with the plan's own decoding wherever the tile does.
-    func testVLLMPidDecodingAgreesWithThePlansTiles() throws {
+    /// Every vLLM program past its group's exit carries its decoded tile, and
+    /// the decoding is a bijection of axis 0 onto (split, pid_m, pid_n): the
+    /// inspector reads excess and column exits from the tile.
+    func testVLLMTilesCarryTheirDecodedPid() throws {
         for kernel in ["sgemm_lora_a stack=3", "qkv_lora_b"] {
             let session = try ScreenSnapshotTests.session(Scenario.defaultSource + "\nseq sql count=300\nkernel \(kernel)\nstrategies vllm\n")
             let plan = session.plan(.vllm)
-            for seg in 0..<plan.segments.count {
+            for seg in 0..<plan.segments.count where plan.segments[seg].segmentExit == nil {
+                var seen = Set<[Int]>()
                 for pid in 0..<plan.pidCount {
                     let t = plan.tile(GridPosition(pid: pid, slice: 0, segment: seg))
-                    guard t.fate.runsKLoop || t.fate == .splitIdle else { continue }
-                    let d = InspectorPanel.vllmDecode(plan, pid: pid)
-                    XCTAssertEqual([d.split, d.m, d.n], [t.split, t.rowBlock, t.columnTile], "\(kernel) pid \(pid) seg \(seg)")
+                    XCTAssertTrue(seen.insert([t.split, t.rowBlock, t.columnTile]).inserted, "\(kernel) pid \(pid) repeats a tile")
+                    if t.fate == .excessExit {
+                        XCTAssertGreaterThanOrEqual(t.rowBlock * plan.blocks.m, plan.segments[seg].length, "\(kernel) pid \(pid)")
+                    }
                 }
+                XCTAssertEqual(seen.count, plan.pidCount)
             }
         }
     }

@@ -158,8 +158,9 @@ struct VLLMShrinkGrid: ProgramMap {
         let fate = fate(p, in: plan)
         let (split, m, n) = decode(p.pid)
         guard fate.runsKLoop else {
+            // Past the group's exit the program has decoded its tile: say which.
             var t = ProgramTile(exiting: p, fate: fate, plan: plan)
-            if fate == .splitIdle { (t.rowBlock, t.columnTile, t.split) = (m, n, split) }
+            if fate != .noLoRAExit { (t.rowBlock, t.columnTile, t.split) = (m, n, split) }
             return t
         }
         let rowStart = m * seg.blockRows, columnStart = n * plan.blocks.n
@@ -226,22 +227,7 @@ struct VLLMShrinkGrid: ProgramMap {
         return t
     }
 
-    func totals(_ plan: LaunchPlan) -> LaunchTotals {
-        var t = LaunchTotals()
-        let b = plan.blocks
-        for seg in plan.segments where seg.segmentExit == nil {
-            let mWork = cdiv(seg.length, b.m)
-            for width in seg.sliceWidths {
-                let nValid = cdiv(width, b.n)
-                // Each row counts once per working split of each of its n tiles.
-                t.validRows += seg.length * nValid * workingSplits
-                // The splits' K steps cover K once per live (m, n) tile.
-                t.issuedMACs += mWork * nValid * b.m * b.n * cdiv(seg.reduction, b.k) * b.k
-                t.weightBytes += mWork * width * seg.reduction * plan.dtype.byteCount
-            }
-        }
-        return t
-    }
+    func totals(_ plan: LaunchPlan) -> LaunchTotals { plan.vllmTotals(workingSplits: workingSplits) }
 
     func gpuWork(_ plan: LaunchPlan) -> GPUWork { plan.vllmGPUWork(workingSplits: workingSplits, splitK: splitK) }
 }
@@ -263,8 +249,12 @@ struct VLLMExpandGrid: ProgramMap {
     func tile(_ p: GridPosition, in plan: LaunchPlan) -> ProgramTile {
         let seg = plan.segments[p.segment]
         let fate = fate(p, in: plan)
-        guard fate.runsKLoop else { return ProgramTile(exiting: p, fate: fate, plan: plan) }
         let (n, m) = p.pid.quotientAndRemainder(dividingBy: mTiles)
+        guard fate.runsKLoop else {
+            var t = ProgramTile(exiting: p, fate: fate, plan: plan)
+            if fate != .noLoRAExit { (t.rowBlock, t.columnTile) = (m, n) }
+            return t
+        }
         let rowStart = m * seg.blockRows, columnStart = n * plan.blocks.n
         return ProgramTile(
             position: p, fate: fate, rowBlock: m, columnTile: n, rowStart: rowStart,
@@ -296,25 +286,30 @@ struct VLLMExpandGrid: ProgramMap {
         return t
     }
 
-    func totals(_ plan: LaunchPlan) -> LaunchTotals {
-        var t = LaunchTotals()
-        let b = plan.blocks
-        for seg in plan.segments where seg.segmentExit == nil {
-            let mWork = cdiv(seg.length, b.m)
-            for width in seg.sliceWidths {
-                let nValid = cdiv(width, b.n)
-                t.validRows += seg.length * nValid
-                t.issuedMACs += mWork * nValid * b.m * b.n * cdiv(seg.reduction, b.k) * b.k
-                t.weightBytes += mWork * width * seg.reduction * plan.dtype.byteCount
-            }
-        }
-        return t
-    }
+    func totals(_ plan: LaunchPlan) -> LaunchTotals { plan.vllmTotals(workingSplits: 1) }
 
     func gpuWork(_ plan: LaunchPlan) -> GPUWork { plan.vllmGPUWork(workingSplits: 1, splitK: 1) }
 }
 
 extension LaunchPlan {
+    /// vLLM's totals: per live group and slice, each of its rows once per
+    /// working split of each valid n tile; the splits' K steps and weight
+    /// loads cover K once per live (m, n) tile.
+    func vllmTotals(workingSplits: Int) -> LaunchTotals {
+        var t = LaunchTotals()
+        let b = blocks
+        for seg in segments where seg.segmentExit == nil {
+            let mWork = cdiv(seg.length, b.m)
+            for width in seg.sliceWidths {
+                let nValid = cdiv(width, b.n)
+                t.validRows += seg.length * nValid * workingSplits
+                t.issuedMACs += mWork * nValid * b.m * b.n * cdiv(seg.reduction, b.k) * b.k
+                t.weightBytes += mWork * width * seg.reduction * dtype.byteCount
+            }
+        }
+        return t
+    }
+
     /// vLLM's launch in the cost model's terms: -1 groups are segment exits;
     /// excess m tiles and column tiles past a slice are excess exits; idle
     /// splits count as working programs with no K step (they still store).
