@@ -77,11 +77,6 @@ public enum ReportPath {
     }
 }
 
-/// The nine fate keys, in `ProgramFate` order.
-enum FateKeys {
-    static let all = ProgramFate.allCases.map(\.rawValue)
-}
-
 /// "Did you mean …?": the nearest candidate by edit distance, when close enough.
 enum Suggestion {
     static func nearest(to word: String, in candidates: [String]) -> String? {

@@ -101,9 +101,6 @@ public struct GridView {
         return "blocks \(b.m)\(times)\(b.n)\(times)\(b.k)" + (b.splitK > 1 ? " split \(b.splitK)" : "")
     }
 
-    /// The short name of a slice of a 3-D grid (`q`, `k`, `v`; `g`, `u`), empty for 2-D grids.
-    public static func sliceName(_ kernel: Kernel, _ slice: Int) -> String { kernel.sliceName(slice) }
-
     /// How a strategy's segments are named in row labels: by sequence
     /// (`12 tulu`), by slot (`s3 tulu`), by chunk of a slot (`s3/1 tulu`,
     /// `pad` for a graph's padding) or by vLLM's LoRA group (`g2 tulu`, `g0 -1`).
@@ -182,7 +179,7 @@ public struct GridView {
         let first = cellRow * scale.y
         let width = labelWidth - 1
         guard first < plan.viewRowCount else { return "" }
-        let slice = plan.sliceCount > 1 ? " " + Self.sliceName(plan.kernel, plan.viewRow(first).slice) : ""
+        let slice = plan.sliceCount > 1 ? " " + plan.kernel.sliceName(plan.viewRow(first).slice) : ""
         if scale.y == 1 {
             let base = Self.rowLabel(plan, batch: batch, row: first)
             return Format.pad(Format.fit(base, width - Format.width(slice), ellipsis: glyphs.ellipsis) + slice, width)
@@ -193,14 +190,14 @@ public struct GridView {
         let text: String
         if a.segment != b.segment {
             // A block that starts or ends inside a segment of a 3-D grid names the slice there (`2v-5q`).
-            let from = a.slice == 0 ? "" : Self.sliceName(plan.kernel, a.slice)
-            let to = b.slice == plan.sliceCount - 1 ? "" : Self.sliceName(plan.kernel, b.slice)
+            let from = a.slice == 0 ? "" : plan.kernel.sliceName(a.slice)
+            let to = b.slice == plan.sliceCount - 1 ? "" : plan.kernel.sliceName(b.slice)
             text = "\(prefix)\(a.segment)\(from)-\(b.segment)\(to)"
         } else if a.slice == 0 && b.slice == plan.sliceCount - 1 {
             // Every slice of one segment: label it as the segment.
             text = Self.rowLabel(plan, batch: batch, row: first)
         } else {
-            let names = Self.sliceName(plan.kernel, a.slice) + "-" + Self.sliceName(plan.kernel, b.slice)
+            let names = plan.kernel.sliceName(a.slice) + "-" + plan.kernel.sliceName(b.slice)
             text = Format.fit(Self.rowLabel(plan, batch: batch, row: first), width - names.count - 1, ellipsis: glyphs.ellipsis) + " " + names
         }
         return Format.fit(text, width, ellipsis: glyphs.ellipsis)

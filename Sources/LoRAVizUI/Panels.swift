@@ -219,7 +219,7 @@ public enum InspectorPanel {
         let arrow = glyphs.arrow, times = glyphs.times
         let bm = seg.blockRows, bn = plan.blocks.n
         let sliceIndex = isCSGMV ? csgmvSlice(plan, pid: p.pid) : (plan.sliceCount > 1 ? p.slice : nil)
-        let slice = sliceIndex.map { " slice \($0) (\(GridView.sliceName(plan.kernel, $0)))" } ?? ""
+        let slice = sliceIndex.map { " slice \($0) (\(plan.kernel.sliceName($0)))" } ?? ""
         let adapter = seg.slot >= 0 && !padding ? batch.adapter(inSlot: seg.slot) : nil
         let who = adapter.map { "\"\($0.name)\"" } ?? "unused"
         let scaling = seg.rank > 0 ? " scaling \(Format.fixed(Double(seg.scaling), 3).trimmedZeros)" : ""

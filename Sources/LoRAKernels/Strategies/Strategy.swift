@@ -66,7 +66,7 @@ public struct Strategy: Hashable, Sendable, CustomStringConvertible, Comparable 
 
     /// Whether the strategy's row tiles are SGLang `triton`'s 16-row blocks
     /// over segments of its routing (per-sequence, sorted, tight).
-    public var isTriton: Bool { descriptor.isTriton }
+    public var isTriton: Bool { kernelFamily == "triton" }
 
     /// Order in `table`.
     public static func < (a: Strategy, b: Strategy) -> Bool {
@@ -159,7 +159,6 @@ protocol StrategyDescriptor: Sendable {
     static var name: String { get }
     static var title: String { get }
     static var summary: String { get }
-    static var isTriton: Bool { get }
     /// Whose kernels it launches: `triton` (SGLang's four), `csgmv` or `vllm`:
     /// the cost model fits one set of program costs per family and kernel.
     static var kernelFamily: String { get }
@@ -171,7 +170,6 @@ protocol StrategyDescriptor: Sendable {
 }
 
 extension StrategyDescriptor {
-    static var isTriton: Bool { false }
     static var kernelFamily: String { "triton" }
 }
 

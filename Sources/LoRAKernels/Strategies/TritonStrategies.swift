@@ -50,7 +50,6 @@ enum PerSequenceStrategy: StrategyDescriptor {
     static let name = "per-sequence"
     static let title = "per-sequence"
     static let summary = "SGLang triton: one segment per sequence, max_len = the longest sequence"
-    static let isTriton = true
     static func layout(_ workload: Workload, _ options: StrategyOptions) -> StrategyLayout {
         TritonGrid.layout(workload, routing: .perSequence(workload.batch))
     }
@@ -62,7 +61,6 @@ enum SortedStrategy: StrategyDescriptor {
     static let name = "sorted"
     static let title = "per-adapter (sorted)"
     static let summary = "SGLang triton after PR 22386: tokens sorted by slot, one segment per slot, max_len = S"
-    static let isTriton = true
     static func layout(_ workload: Workload, _ options: StrategyOptions) -> StrategyLayout {
         TritonGrid.layout(workload, routing: .sorted(workload.batch))
     }
@@ -75,7 +73,6 @@ enum TightStrategy: StrategyDescriptor {
     static let name = "tight"
     static let title = "sorted, tight grid"
     static let summary = "sorted with max_len = the longest segment (needs the host to know it: no CUDA graph)"
-    static let isTriton = true
     static func layout(_ workload: Workload, _ options: StrategyOptions) -> StrategyLayout {
         TritonGrid.layout(workload, routing: .tight(workload.batch))
     }
