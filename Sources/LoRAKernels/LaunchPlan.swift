@@ -201,8 +201,8 @@ public struct LaunchPlan: Hashable, Sendable {
         segments = layout.segments
         rowBlocks = layout.rowBlocks
         columnBlocks = layout.columnBlocks
-        sliceOffsets = workload.kernel.outputSlices(workload.dims).map(\.lowerBound)
-        outputWidths = workload.kernel.outputSlices(workload.dims).map(\.count)
+        sliceOffsets = workload.kernel.outputSlices(workload.launchDims).map(\.lowerBound)
+        outputWidths = workload.kernel.outputSlices(workload.launchDims).map(\.count)
         blocks = layout.blocks
         pidCount = layout.pidCount
         pidFactors = layout.pidFactors

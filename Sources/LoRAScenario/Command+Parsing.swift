@@ -42,6 +42,8 @@ enum Usage {
         "remove": "remove seq I | remove adapter NAME",
         "clear": "clear",
         "kernel": "kernel sgemm_lora_a|sgemm_lora_b|qkv_lora_b|gate_up_lora_b [stack=1|2|3]",
+        "launch": "launch " + LayerModule.allCases.map(\.rawValue).joined(separator: "|") + " shrink|expand",
+        "layer": "layer [N] | layer off",
         "strategies": "strategies " + Strategy.names.joined(separator: "|") + "… [chunk="
             + StrategyOptions.chunks.map(String.init).joined(separator: "|") + "] [graph_segments=N] [specialize=true|false]",
         "run": "run [reps=N]",
@@ -65,6 +67,8 @@ public enum CommandLimits {
     public static let defaultReps = 5
     public static let sleepSeconds: ClosedRange<Double> = 0...3600
     public static let stack = 1...3
+    /// Decoder layers (0-based); a loaded model's `num_hidden_layers` narrows it.
+    public static let layer = 0...4095
     /// Adapter names: letters, digits, `_`, `-`, `.`, starting with a letter or `_`.
     public static let nameLength = 1...64
 }
@@ -219,6 +223,25 @@ struct ArgumentReader {
             }
             let stack = try stackToken.map { try int($0, "stack", CommandLimits.stack) } ?? 1
             return .kernel(Kernel(name: t.value, stack: stack)!)
+        case "launch":
+            try expect(positionals: 2, keys: [])
+            let t = try positional(0, "a module")
+            let names = LayerModule.allCases.map(\.rawValue)
+            guard t.kind == .word, let module = LayerModule(rawValue: t.value) else {
+                var message = "unknown module '\(t.value)'"
+                if let near = Suggestion.nearest(to: t.value, in: names) { message += "; did you mean '\(near)'?" }
+                throw error(at: t, message + " (modules: \(names.joined(separator: ", ")))")
+            }
+            let half = try positional(1, "shrink or expand")
+            guard half.kind == .word, half.value == "shrink" || half.value == "expand" else {
+                throw error(at: half, "expected shrink or expand, found '\(half.spelling)'; \(usage)")
+            }
+            return .launch(module, shrink: half.value == "shrink")
+        case "layer":
+            try expect(positionals: 1, keys: [])
+            guard let t = positionals.first else { return .layer(.show(index: nil)) }
+            if t.kind == .word, t.value == "off" { return .layer(.hide) }
+            return .layer(.show(index: try int(t, "layer", CommandLimits.layer)))
         case "run":
             try expect(positionals: 0, keys: ["reps"])
             return .run(reps: try key("reps").map { try int($0, "reps", CommandLimits.reps) })

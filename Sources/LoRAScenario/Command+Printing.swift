@@ -53,6 +53,12 @@ extension Command: CustomStringConvertible {
         case .kernel(let k):
             if case .sgemmLoRAA(let stack) = k, stack != 1 { return "kernel \(k.name) stack=\(stack)" }
             return "kernel \(k.name)"
+        case let .launch(module, shrink):
+            return "launch \(module.rawValue) \(shrink ? "shrink" : "expand")"
+        case .layer(.show(let index)):
+            return index.map { "layer \($0)" } ?? "layer"
+        case .layer(.hide):
+            return "layer off"
         case .run(let reps):
             return reps.map { "run reps=\($0)" } ?? "run"
         case .title(let t):

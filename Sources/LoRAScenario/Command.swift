@@ -44,6 +44,13 @@ public enum Command: Hashable, Sendable {
     case clear
     /// `kernel sgemm_lora_a|sgemm_lora_b|qkv_lora_b|gate_up_lora_b [stack=1|2|3]`.
     case kernel(Kernel)
+    /// `launch qkv|o|gate_up|down shrink|expand`: one of a decoder layer's eight
+    /// launches, sized as the layer runs it (docs/layer.md: the `o` shrink reads
+    /// `K` = q, the `down` shrink `K` = ffn, their expands write `N` = hidden).
+    case launch(LayerModule, shrink: Bool)
+    /// `layer [N]` shows decoder layer N's eight launches (and reads layer N of
+    /// every adapter file); `layer off` hides the table.
+    case layer(LayerChoice)
     /// `strategies NAME… [chunk=16|32|64|128] [graph_segments=N] [specialize=true|false]`:
     /// which strategies are planned, drawn, run and reported, in that order
     /// (default `per-sequence sorted`). A key not given keeps its value.
@@ -73,6 +80,14 @@ public enum Command: Hashable, Sendable {
     case record(path: String, force: Bool)
     /// `stop`: stop recording and write the file.
     case stop
+}
+
+/// What a `layer` command asks for.
+public enum LayerChoice: Hashable, Sendable {
+    /// Show the layer table; `index` (0-based) changes the layer, `nil` keeps it.
+    case show(index: Int?)
+    /// Hide the layer table (the layer index stays).
+    case hide
 }
 
 /// The dimensions a `dims` command sets; `nil` keeps the current value.
@@ -151,7 +166,7 @@ extension Command {
     /// Every verb of the language, in the order the help lists them.
     public static let verbs = [
         "slots", "dims", "dtype", "mode", "seed", "gpu", "adapter", "seq", "set", "remove", "clear", "kernel",
-        "strategies", "run", "title", "narrate", "pause", "sleep", "select", "expect", "output", "record", "stop",
+        "launch", "layer", "strategies", "run", "title", "narrate", "pause", "sleep", "select", "expect", "output", "record", "stop",
     ]
 
     /// The verb that starts the command's line.
@@ -169,6 +184,8 @@ extension Command {
         case .removeSeq, .removeAdapter: return "remove"
         case .clear: return "clear"
         case .kernel: return "kernel"
+        case .launch: return "launch"
+        case .layer: return "layer"
         case .strategies: return "strategies"
         case .run: return "run"
         case .title: return "title"
@@ -190,7 +207,7 @@ extension Command {
     public var changesWorkload: Bool {
         switch self {
         case .slots, .dims, .dtype, .mode, .seed, .adapter, .seq, .setSeq, .removeSeq, .removeAdapter,
-             .clear, .kernel:
+             .clear, .kernel, .launch, .layer:
             return true
         case .gpu, .strategies, .run, .title, .narrate, .pause, .sleep, .select, .expect, .output, .record, .stop:
             return false

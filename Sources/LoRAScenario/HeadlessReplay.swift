@@ -47,6 +47,11 @@ public struct HeadlessReplay {
     /// Runs the chosen strategies: `KernelRunner.run` in the CLI. `options`
     /// holds the reps and strategies (`Session.runOptions`); the driver may set threads and tensors.
     public var execute: (_ workload: Workload, _ options: KernelRunOptions, _ runIndex: Int) throws -> KernelRunResult
+    /// Runs one of the layer's eight launches while the layer table is shown
+    /// (`layer`); the CLI sets its threads. `--dump` writes the current launch only.
+    public var executeLayerLaunch: (_ workload: Workload, _ options: KernelRunOptions) throws -> KernelRunResult = {
+        try KernelRunner.run($0, options: $1)
+    }
     /// Draws the screen as text for `output FILE` (the UI's `Screen` + `Canvas.text`).
     public var renderScreen: (_ session: Session, _ width: Int, _ height: Int) -> String
     /// Standard output and standard error.
@@ -110,6 +115,12 @@ public struct HeadlessReplay {
                     summary.runs += 1
                     let result = try execute(player.session.workload, player.session.runOptions(reps: reps), summary.runs)
                     player.session.lastRun = result
+                    if player.session.showsLayer {
+                        let options = player.session.runOptions(reps: reps)
+                        player.session.lastLayerRun = try player.session.layerWorkloads().map {
+                            try executeLayerLaunch($0, options)
+                        }
+                    }
                     player.runFinished(now: clock.now())
                     let report = player.session.report()
                     switch format {

@@ -54,13 +54,14 @@ public enum ReportPath {
         paths += [("gpu", .string), ("gpu_calibrated", .bool), ("gpu_speedup", .number)]
         paths += [("max_abs_diff_between_routings", .number), ("bitwise_equal", .bool), ("speedup", .number),
                   ("threads", .number)]
+        paths += LayerReport.paths
         return paths
     }()
 
     /// The first component of every path: what an error lists.
     public static let roots = ["kernel", "dtype", "mode", "what_if", "batch"] + Strategy.names + [
                                "gpu", "gpu_calibrated", "gpu_speedup",
-                               "max_abs_diff_between_routings", "bitwise_equal", "speedup", "threads"]
+                               "max_abs_diff_between_routings", "bitwise_equal", "speedup", "threads", "layer"]
 
     static let kinds: [String: Kind] = Dictionary(all.map { ($0.path, $0.kind) }, uniquingKeysWith: { a, _ in a })
 

@@ -95,6 +95,7 @@ extension RunReport {
         if let b = bitwiseEqual { members.append(("bitwise_equal", .bool(b))) }
         if let s = speedup { members.append(("speedup", .double(s))) }
         if let t = threads { members.append(("threads", .int(t))) }
+        if let layer { members.append(("layer", layer.tree)) }
         return .object(members)
     }
 
@@ -119,6 +120,7 @@ extension RunReport {
     public func value(at path: String) -> ReportValue? {
         var parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard !parts.isEmpty else { return nil }
+        if parts[0] == "layer" { return layer?.value(at: parts.dropFirst()) }
         var node = tree
         if Strategy(name: parts[0]) != nil {
             guard case .array(let entries)? = node["routings"],

@@ -58,6 +58,7 @@ extension RunReport {
         } else {
             lines.append(routings.count == 2 ? "(no timings: run to measure both routings)" : "(no timings: run to measure the strategies)")
         }
+        if let layer { lines.append(""); lines.append(layer.text) }
         return lines.joined(separator: "\n") + "\n"
     }
 

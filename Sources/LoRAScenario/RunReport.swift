@@ -231,6 +231,8 @@ public struct RunReport: Codable, Hashable, Sendable {
     public var threads: Int?
     /// Where the measured GPU times come from (`NVIDIA H200, 132 SMs: FILE`), when a results file of this batch is attached.
     public var gpuMeasured: String?
+    /// The decoder layer's eight launches, while the layer table is shown (`layer`).
+    public var layer: LayerReport? = nil
 
     enum CodingKeys: String, CodingKey {
         case gpuMeasured = "gpu_measured"
@@ -329,7 +331,10 @@ extension Session {
     /// The report of the current state: every chosen strategy's plan and its estimate on
     /// `gpu` always, timings when `lastRun` ran the current workload.
     public func report() -> RunReport {
-        RunReport(workload: workload, plans: plans, run: freshRun, gpu: gpu, measured: measuredOnGPU)
+        var r = RunReport(workload: workload, plans: plans, run: freshRun, gpu: gpu, measured: measuredOnGPU)
+        // `apply` checked every launch of the layer when the table was turned on or the batch changed.
+        if showsLayer { r.layer = try? LayerReport(self, runs: lastLayerRun) }
+        return r
     }
 
     /// The attached `gpu-bench` results measured on the current batch, if any.

@@ -175,6 +175,18 @@ extension Session {
 
         case .kernel(let k):
             workload.kernel = k
+            workload.module = nil
+
+        case let .launch(module, shrink):
+            workload.kernel = module.kernel(shrink: shrink)
+            workload.module = module
+
+        case .layer(.show(let index)):
+            if let index { layerIndex = index }
+            showsLayer = true
+
+        case .layer(.hide):
+            showsLayer = false
 
         case .strategies(let choice):
             strategies = choice.strategies

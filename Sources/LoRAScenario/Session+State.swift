@@ -20,7 +20,11 @@ extension Session {
         if w.batch.mode != defaults.workload.batch.mode { commands.append(.mode(w.batch.mode)) }
         if w.seed != defaults.workload.seed { commands.append(.seed(w.seed)) }
         if gpu.name != defaults.gpu.name { commands.append(.gpu(gpu)) }
-        if w.kernel != defaults.workload.kernel { commands.append(.kernel(w.kernel)) }
+        if let m = w.module {
+            commands.append(.launch(m, shrink: w.kernel.isShrink))
+        } else if w.kernel != defaults.workload.kernel {
+            commands.append(.kernel(w.kernel))
+        }
         if strategies != defaults.strategies || strategyOptions != defaults.strategyOptions {
             let o = strategyOptions, d = defaults.strategyOptions
             commands.append(.strategies(StrategyChoice(
@@ -38,6 +42,12 @@ extension Session {
             commands.append(.seq(adapter: seqs[i].adapter, tokens: seqs[i].tokens == 1 ? nil : seqs[i].tokens,
                                  count: j - i == 1 ? nil : j - i))
             i = j
+        }
+        if showsLayer {
+            commands.append(.layer(.show(index: layerIndex == 0 ? nil : layerIndex)))
+        } else if layerIndex != 0 {
+            commands.append(.layer(.show(index: layerIndex)))
+            commands.append(.layer(.hide))
         }
         if let title { commands.append(.title(title)) }
         if let narration { commands.append(.narrate(narration)) }

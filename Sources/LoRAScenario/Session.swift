@@ -58,6 +58,13 @@ public struct Session: Sendable {
     /// Measured GPU times (`lora-viz run --gpu-results`, the TUI's `--gpu-results`): the
     /// report shows the file whose batch fingerprint is the current batch's beside the estimate.
     public var gpuResults: [GPUBenchResults] = []
+    /// The decoder layer the layer table shows (`layer N`, 0-based).
+    public var layerIndex = 0
+    /// Whether the layer table is shown (`layer` / `layer off`); while it is,
+    /// every `run` also times the layer's eight launches.
+    public var showsLayer = false
+    /// The last run of the layer's eight launches, in `LayerModule.layerLaunches` order.
+    public var lastLayerRun: [KernelRunResult]?
 
     /// The defaults: a 7–8B model (hidden 4096, out 4096, q 4096, kv 1024,
     /// ffn 14336, R 64), 8 slots, bf16, decode, seed 42, `sgemm_lora_b`, an

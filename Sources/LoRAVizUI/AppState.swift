@@ -12,6 +12,8 @@ public enum AppEvent: Sendable {
     /// The background kernel run moved (0…1).
     case runProgress(Double)
     case runFinished(KernelRunResult)
+    /// The layer table's eight launches ran (before `.runFinished` of the same run).
+    case layerRunFinished([KernelRunResult])
     case runFailed(String)
     /// The host could not carry out an action (a file it could not write…).
     case failed(String)
@@ -22,8 +24,10 @@ public enum AppEvent: Sendable {
 /// What the update asks the host to do (bubbletea's `Cmd`): every side effect.
 public enum AppAction: Sendable {
     case quit
-    /// Run the chosen strategies on a workload in the background; report with `.runProgress`/`.runFinished`.
-    case startRun(Workload, options: KernelRunOptions)
+    /// Run the chosen strategies on a workload in the background, then on each
+    /// of `layer`'s launch workloads (the layer table's); report with
+    /// `.runProgress`, `.layerRunFinished` (when `layer` is not empty) and `.runFinished`.
+    case startRun(Workload, options: KernelRunOptions, layer: [Workload])
     /// Ask the running run to stop (its result would be stale).
     case cancelRun
     /// Write the current screen as text (`output FILE`).
@@ -136,8 +140,12 @@ public struct AppState: Sendable {
         let options: StrategyOptions
         let plans: [Strategy: LaunchPlan]
         let estimates: [Strategy: GPUEstimate]
+        /// The layer table, while it is shown (`layer`).
+        public let layer: LayerReport?
 
         init(_ session: Session) {
+            // `apply` checked every launch of the layer, so this only fails for a state apply refused.
+            layer = session.showsLayer ? try? LayerReport(session, runs: session.lastLayerRun) : nil
             workload = session.workload
             strategies = session.strategies.isEmpty ? Strategy.defaults : session.strategies
             profile = session.gpu
@@ -270,6 +278,10 @@ public struct AppState: Sendable {
             // Playback goes on after the timings have been on screen a moment.
             replay?.player.runFinished(now: now)
             return []
+        case .layerRunFinished(let results):
+            session.lastLayerRun = results
+            plans = Plans(session)
+            return []
         case .runFailed(let message):
             run = nil
             status = StatusMessage(text: "run failed: \(message)", isError: true)
@@ -320,7 +332,8 @@ public struct AppState: Sendable {
         let workloadChanged = next.workload != session.workload
         let gpuChanged = next.gpu != session.gpu
         let strategiesChanged = next.strategies != session.strategies || next.strategyOptions != session.strategyOptions
-        let stateChanged = workloadChanged || gpuChanged || strategiesChanged || next.title != session.title
+        let layerChanged = next.showsLayer != session.showsLayer || next.layerIndex != session.layerIndex
+        let stateChanged = workloadChanged || gpuChanged || strategiesChanged || layerChanged || next.title != session.title
             || next.narration != session.narration
         // The panes follow a new selection (a `strategies` change refits them by its own rules).
         var selectionChanged = next.selection != session.selection
@@ -332,7 +345,7 @@ public struct AppState: Sendable {
         }
         let oldStrategies = plans.strategies
         session = next
-        if workloadChanged || gpuChanged || strategiesChanged { plans = Plans(session) }
+        if workloadChanged || gpuChanged || strategiesChanged || layerChanged { plans = Plans(session) }
         if strategiesChanged { setPanes(Self.refit(panes, from: oldStrategies, to: plans.strategies)) }
         if let running = run, !running.matches(session) {
             run = nil
@@ -356,7 +369,8 @@ public struct AppState: Sendable {
                               strategyOptions: session.strategyOptions)
             status = StatusMessage(text: "running \(session.workload.kernel.name) on \(RunPanel.strategiesPhrase(session.strategies))\(glyphs.ellipsis)",
                                    isError: false)
-            actions.append(.startRun(session.workload, options: session.runOptions(reps: reps)))
+            let layer = session.showsLayer ? (try? session.layerWorkloads()) ?? [] : []
+            actions.append(.startRun(session.workload, options: session.runOptions(reps: reps), layer: layer))
         case let .output(path, force):
             actions.append(.writeScreen(path: path, force: force))
         case .record(let path, let force):

@@ -78,13 +78,13 @@ extension KeyBinding {
         KeyBinding(keys: [.char("s")], group: .move, summary: "next chosen strategy", hint: "s strategy",
                    effect: .ui(.cycleStrategy), hintApplies: { $0.nextPaneStrategy != nil }),
         // Build the batch.
-        KeyBinding(keys: [.char("a")], group: .batch, summary: "add sequence, same adapter",
+        KeyBinding(keys: [.char("a")], group: .batch, summary: "add seq, same adapter",
                    commandShape: "seq NAME", hint: "a add seq", effect: .command { s, _ in s.addSequenceCommand() }),
         KeyBinding(keys: [.char("x"), .delete], group: .batch, summary: "remove selected sequence",
                    commandShape: "remove seq I", hint: "x del seq", effect: .command { s, _ in s.removeSequenceCommand() }),
         KeyBinding(keys: [.char("c")], group: .batch, summary: "sequence to next adapter",
                    commandShape: "set seq I adapter=NAME", hint: "c adapter", effect: .command { s, _ in s.cycleAdapterCommand() }),
-        KeyBinding(keys: [.char(","), .char(".")], group: .batch, summary: "tokens /2 *2 (extend mode)",
+        KeyBinding(keys: [.char(","), .char(".")], group: .batch, summary: "tokens /2 *2 (extend)",
                    commandShape: "set seq I tokens=N", effect: .command { s, k in s.tokensCommand(halve: k == .char(",")) }),
         KeyBinding(keys: [.char("A")], group: .batch, summary: "add adapter (rank 16)",
                    commandShape: "adapter NAME rank=16 slot=S", effect: .command { s, _ in s.addAdapterCommand() }),
@@ -98,8 +98,15 @@ extension KeyBinding {
                    commandShape: "slots N", effect: .command { s, k in s.slotsCommand(delta: k == .char("<") ? -1 : 1) }),
         KeyBinding(keys: [.char("t")], group: .batch, summary: "next kernel", commandShape: "kernel NAME",
                    hint: "t kernel", effect: .command { s, _ in s.nextKernelCommand() }),
-        KeyBinding(keys: [.char("T")], group: .batch, summary: "shrink stack 1,2,3 (lora_a)",
+        KeyBinding(keys: [.char("T")], group: .batch, summary: "shrink stack 1, 2, 3",
                    commandShape: "kernel sgemm_lora_a stack=N", effect: .command { s, _ in s.nextStackCommand() }),
+        KeyBinding(keys: [.char("L")], group: .view, summary: "layer table: 8 launches",
+                   commandShape: "layer | layer off", hint: "L layer",
+                   effect: .command { s, _ in .success(.layer(s.session.showsLayer ? .hide : .show(index: nil))) }),
+        KeyBinding(keys: [.enter], group: .view, summary: "layer table: its grids",
+                   commandShape: "layer off", effect: .command { s, _ in
+                       s.session.showsLayer ? .success(.layer(.hide)) : .failure(KeyRefusal("Enter acts in the layer table (L opens it)"))
+                   }, hintApplies: { $0.session.showsLayer }),
         KeyBinding(keys: [.char("y")], group: .batch, summary: "next dtype (bf16/fp16/fp32)", commandShape: "dtype T",
                    effect: .command { s, _ in s.nextDTypeCommand() }),
         KeyBinding(keys: [.char("m")], group: .batch, summary: "toggle decode / extend", commandShape: "mode M",
@@ -273,7 +280,21 @@ extension AppState {
     }
 
     /// A `select` that moves the cursor of the focused grid by cells (clamped to the grid).
+    /// The layer table's row of the launch the grids show, if the kernel is one of the layer's.
+    var currentLayerRow: Int? {
+        let w = session.workload
+        let module = w.module ?? LayerModule.implied(by: w.kernel)
+        return LayerModule.layerLaunches.firstIndex { $0.module == module && $0.shrink == w.kernel.isShrink }
+    }
+
     func moveCommand(dx: Int, dy: Int) -> Result<Command, KeyRefusal> {
+        if session.showsLayer {
+            // In the layer table the vertical keys choose a launch: `launch M shrink|expand`.
+            guard dy != 0 else { return .failure(KeyRefusal("the layer table: j/k choose a launch, Enter shows its grids")) }
+            let launches = LayerModule.layerLaunches
+            let row = currentLayerRow.map { min(max(0, $0 + dy.signum() * (abs(dy) > 1_000_000 ? launches.count : 1)), launches.count - 1) } ?? 0
+            return .success(.launch(launches[row].module, shrink: launches[row].shrink))
+        }
         let plan = plans[focus]
         guard let p = cursor(focus) else { return .failure(KeyRefusal("the grid is empty: add a sequence with a")) }
         let layout = ScreenLayout(self)

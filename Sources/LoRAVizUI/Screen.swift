@@ -24,17 +24,13 @@ public enum Screen {
             return
         }
         renderTopBar(state, layout, into: &canvas)
-        for pane in layout.panes { renderPane(state, layout, pane, into: &canvas) }
-        if let column = layout.separatorColumn {
-            for y in layout.panes[0].frame.y..<layout.panes[0].frame.maxY {
-                canvas[column, y] = Cell(g.box.vertical, .dim)
-            }
+        if let layer = state.plans.layer, let first = layout.panes.first {
+            // The layer table takes the grids' rows and the legend's.
+            let area = Rect(x: 1, y: first.frame.y, width: layout.width - 2, height: layout.legendRow + 1 - first.frame.y)
+            LayerPanel.render(layer, strategies: state.panes, current: state.currentLayerRow, glyphs: g, area: area, into: &canvas)
+        } else {
+            renderGrids(state, layout, into: &canvas)
         }
-        Legend.render(into: &canvas, x: 0, y: layout.legendRow, width: layout.width, glyphs: g,
-                      zoomed: layout.isZoomed,
-                      extra: Set(layout.panes.flatMap { pane in
-                          ProgramFate.allCases.filter { state.plans[pane.routing].fateCounts[$0] > 0 }
-                      }))
         let shown = state.panes.map { state.plans[$0] }
         var ratios = shown.count == 2
             ? StatsPanel.ratios(shown[0], shown[1], glyphs: g, width: layout.width)
@@ -69,6 +65,22 @@ public enum Screen {
     }
 
     // MARK: Parts
+
+    /// The panes' grids, the separator between them and the legend.
+    static func renderGrids(_ state: AppState, _ layout: ScreenLayout, into canvas: inout Canvas) {
+        let g = state.glyphs
+        for pane in layout.panes { renderPane(state, layout, pane, into: &canvas) }
+        if let column = layout.separatorColumn {
+            for y in layout.panes[0].frame.y..<layout.panes[0].frame.maxY {
+                canvas[column, y] = Cell(g.box.vertical, .dim)
+            }
+        }
+        Legend.render(into: &canvas, x: 0, y: layout.legendRow, width: layout.width, glyphs: g,
+                      zoomed: layout.isZoomed,
+                      extra: Set(layout.panes.flatMap { pane in
+                          ProgramFate.allCases.filter { state.plans[pane.routing].fateCounts[$0] > 0 }
+                      }))
+    }
 
     static func renderTooSmall(_ state: AppState, into canvas: inout Canvas) {
         let message = [

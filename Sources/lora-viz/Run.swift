@@ -108,6 +108,11 @@ enum HeadlessCLI {
                 renderScreen: { session, width, height in
                     Screen.renderText(session: session, width: width, height: height)
                 })
+            replay.executeLayerLaunch = { workload, options in
+                var options = options
+                options.threads = threads ?? options.threads
+                return try KernelRunner.run(workload, options: options)
+            }
             replay.format = format
             replay.printsNarration = narration
             replay.width = width

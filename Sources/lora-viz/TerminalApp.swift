@@ -32,13 +32,15 @@ final class BackgroundRun: @unchecked Sendable {
     private let lock = NSLock()
     private var _progress = 0.0
     private var _result: Result<KernelRunResult, Error>?
+    private var _layerResults: [KernelRunResult]?
     private var _cancelled = false
     private var reported = -1.0
 
     var isCancelled: Bool { lock.withLock { _cancelled } }
     func cancel() { lock.withLock { _cancelled = true } }
     func setProgress(_ p: Double) { lock.withLock { _progress = p } }
-    func finish(_ r: Result<KernelRunResult, Error>) {
+    func finish(_ r: Result<KernelRunResult, Error>, layer: [KernelRunResult]? = nil) {
+        lock.withLock { _layerResults = layer }
         lock.withLock { _result = r }
         done.signal()
     }
@@ -55,7 +57,7 @@ final class BackgroundRun: @unchecked Sendable {
         lock.withLock {
             if let r = _result {
                 switch r {
-                case .success(let result): return [.runFinished(result)]
+                case .success(let result): return (_layerResults.map { [.layerRunFinished($0)] } ?? []) + [.runFinished(result)]
                 case .failure(let error): return [.runFailed("\(error)")]
                 }
             }
@@ -70,14 +72,22 @@ final class BackgroundRun: @unchecked Sendable {
     var isDone: Bool { lock.withLock { _result != nil } }
 
     /// Starts the kernels of the chosen strategies on a worker thread.
-    static func start(_ workload: Workload, options: KernelRunOptions) -> BackgroundRun {
+    /// Then each of `layer`'s launches in turn (the layer table's); progress spans them all.
+    static func start(_ workload: Workload, options: KernelRunOptions, layer: [Workload] = []) -> BackgroundRun {
         let run = BackgroundRun()
         let thread = Thread {
             do {
+                let parts = Double(1 + layer.count)
                 let result = try KernelRunner.run(workload, options: options,
-                                                  progress: { run.setProgress($0) },
+                                                  progress: { run.setProgress($0 / parts) },
                                                   isCancelled: { run.isCancelled })
-                run.finish(.success(result))
+                var layerResults: [KernelRunResult] = []
+                for (i, w) in layer.enumerated() {
+                    layerResults.append(try KernelRunner.run(w, options: options,
+                                                             progress: { run.setProgress((Double(i + 1) + $0) / parts) },
+                                                             isCancelled: { run.isCancelled }))
+                }
+                run.finish(.success(result), layer: layer.isEmpty ? nil : layerResults)
             } catch {
                 run.finish(.failure(error))
             }
@@ -175,12 +185,12 @@ struct TerminalApp {
         switch action {
         case .quit:
             break
-        case .startRun(let workload, let options):
+        case .startRun(let workload, let options, let layer):
             // At most one run's inputs alive at a time: the cancelled runs stop before the next one starts.
             if let old = background { old.cancel(); retiring.append(old) }
             for old in retiring { old.waitUntilDone() }
             retiring.removeAll()
-            background = BackgroundRun.start(workload, options: options)
+            background = BackgroundRun.start(workload, options: options, layer: layer)
         case .cancelRun:
             if let old = background { old.cancel(); retiring.append(old) }
             retiring.removeAll { $0.isDone }

@@ -33,6 +33,8 @@ final class CommandParsingTests: XCTestCase {
         ("kernel sgemm_lora_b", .kernel(.sgemmLoRAB), "kernel sgemm_lora_b"),
         ("kernel qkv_lora_b", .kernel(.qkvLoRAB), "kernel qkv_lora_b"),
         ("kernel gate_up_lora_b", .kernel(.gateUpLoRAB), "kernel gate_up_lora_b"),
+        ("launch  o   shrink", .launch(.o, shrink: true), "launch o shrink"),
+        ("layer 5", .layer(.show(index: 5)), "layer 5"),
         ("strategies sorted tight", .strategies(StrategyChoice([.sorted, .tight])), "strategies sorted tight"),
         ("strategies csgmv-graph vllm specialize=true graph_segments=64 chunk=32",
          .strategies(StrategyChoice([.csgmvGraph, .vllm], chunk: 32, graphSegments: 64, specialize: true)),

@@ -76,6 +76,35 @@ final class HeadlessReplayTests: TemporaryDirectoryTestCase {
 
     /// With the TUI's pacing the virtual clock measures how long the TUI
     /// replay would take: the same engine steps both.
+    func testARunWithTheLayerShownTimesItsEightLaunches() throws {
+        var (replay, captured) = replay(format: .json)
+        final class Count: @unchecked Sendable { var kernels: [String] = [] }
+        let count = Count()
+        replay.executeLayerLaunch = { w, options in
+            count.kernels.append(w.kernel.name)
+            var options = options
+            options.threads = 1
+            return try KernelRunner.run(w, options: options)
+        }
+        let text = """
+            dims hidden=128 out=128 q=64 kv=32 ffn=256 rank=8
+            adapter a rank=8
+            seq a count=3
+            layer
+            run reps=1
+            expect layer.down_shrink.k == 256
+            expect layer.totals.sorted.cpu_ms > 0
+            expect layer.o_shrink.sorted.cpu_ms > 0
+
+            """
+        let summary = try replay.play(try Scenario.parse(text, file: "layer.lora"))
+        XCTAssertEqual(summary.exitCode, 0, captured().err)
+        XCTAssertEqual(summary.expectationsHeld, 3)
+        XCTAssertEqual(count.kernels, LayerModule.layerLaunches.map { $0.module.kernel(shrink: $0.shrink).name })
+        let json = captured().out
+        XCTAssertTrue(json.contains("\"cpu_ms\":"), json)
+    }
+
     func testReadingPaceOnTheVirtualClockIsTheTUIsDuration() throws {
         var (replay, _) = replay()
         replay.pacing = .reading

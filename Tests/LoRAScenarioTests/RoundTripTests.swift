@@ -59,7 +59,7 @@ final class RoundTripTests: XCTestCase {
     }
 
     func command() -> Command {
-        switch int(0...23) {
+        switch int(0...25) {
         case 0: return .slots(int(Batch.Limits.slots))
         case 1:
             return .dims(DimsChange(hidden: maybe(self.int(1...65536)), out: maybe(self.int(1...65536)), q: maybe(self.int(1...65536)),
@@ -90,6 +90,8 @@ final class RoundTripTests: XCTestCase {
                 chosen.isEmpty ? [pick(Strategy.allCases)] : chosen.shuffled(using: &rng),
                 chunk: maybe(pick(StrategyOptions.chunks)), graphSegments: maybe(self.int(1...100_000)),
                 specialize: maybe(Bool.random(using: &rng))))
+        case 23: return .launch(pick(LayerModule.allCases), shrink: Bool.random(using: &rng))
+        case 24: return .layer(pick([.hide, .show(index: nil), .show(index: int(0...4095))]))
         default: return .stop
         }
     }

@@ -85,6 +85,35 @@ final class AppStateTests: XCTestCase {
         XCTAssertEqual(s.status?.isError, true)
     }
 
+    func testTheLayerTableReplacesTheGridsAndItsRowsChooseTheLaunch() throws {
+        var s = try state()
+        XCTAssertEqual(command(.char("L"), s), .layer(.show(index: nil)))
+        XCTAssertNil(command(.enter, s), "Enter acts in the layer table only")
+        _ = s.handle(.key(.char("L")))
+        XCTAssertTrue(s.session.showsLayer)
+        var screen = Screen.render(s).text
+        XCTAssertTrue(screen.contains("layer 0: the eight LoRA launches of one decoder layer"), screen)
+        XCTAssertTrue(screen.contains("down shrink"), screen)
+        XCTAssertFalse(screen.contains("rank-0 exit"), "the legend gives way to the table: \(screen)")
+        // j/k walk the launches, each a `launch` command (undoable, recorded).
+        _ = s.handle(.key(.char("j")))
+        XCTAssertEqual(s.session.workload.kernel, .sgemmLoRAA(stack: 3))
+        XCTAssertEqual(s.currentLayerRow, 0)
+        _ = s.handle(.key(.char("j")))
+        _ = s.handle(.key(.char("j")))
+        XCTAssertEqual(s.session.workload.module, .o)
+        XCTAssertEqual(s.session.workload.kernel, .sgemmLoRAA(stack: 1))
+        _ = s.handle(.key(.char("u")))
+        XCTAssertEqual(s.session.workload.kernel, .qkvLoRAB)
+        _ = s.handle(.key(.char("j")))
+        // Enter shows that launch's grids.
+        _ = s.handle(.key(.enter))
+        XCTAssertFalse(s.session.showsLayer)
+        screen = Screen.render(s).text
+        XCTAssertFalse(screen.contains("the eight LoRA launches"), screen)
+        XCTAssertTrue(screen.hasPrefix(" sgemm_lora_a"), screen)
+    }
+
     // MARK: Panes
 
     /// The hint line (the last row) of a state's screen.
@@ -218,7 +247,7 @@ final class AppStateTests: XCTestCase {
     func testRunOfOtherStrategiesIsStaleAndAChangeCancelsIt() throws {
         var s = try state("dims hidden=64 out=64 q=64 kv=16 ffn=64 rank=16\nadapter a rank=8\nseq a count=3\nstrategies sorted vllm")
         let actions = s.handle(.key(.char("r")))
-        guard case .startRun(let workload, let options)? = actions.first else { return XCTFail("\(actions)") }
+        guard case .startRun(let workload, let options, _)? = actions.first else { return XCTFail("\(actions)") }
         XCTAssertEqual(options.strategies, [.sorted, .vllm])
         let cancelled = s.submit("strategies sorted csgmv")
         XCTAssertTrue(cancelled.contains { if case .cancelRun = $0 { return true }; return false })
@@ -307,7 +336,7 @@ final class AppStateTests: XCTestCase {
     func testRunStartsInTheBackgroundAndABatchChangeCancelsIt() throws {
         var s = try state("dims hidden=64 out=64 q=64 kv=16 ffn=64 rank=16\nadapter a rank=8\nseq a count=3")
         let actions = s.handle(.key(.char("r")))
-        guard case .startRun(let workload, let options)? = actions.first else { return XCTFail("no run started: \(actions)") }
+        guard case .startRun(let workload, let options, _)? = actions.first else { return XCTFail("no run started: \(actions)") }
         XCTAssertEqual(workload, s.session.workload)
         XCTAssertEqual(options.reps, 5)
         XCTAssertEqual(options.strategies, s.session.strategies)
@@ -635,7 +664,7 @@ final class AppStateTests: XCTestCase {
         XCTAssertEqual(s.replay?.player.isPaused, true, "and the replay stays paused")
         key(" ")
         tick(0.01)
-        guard case .startRun(let workload, let options)? = actions.first, options.reps == 1 else { return XCTFail("run starts the kernels: \(actions)") }
+        guard case .startRun(let workload, let options, _)? = actions.first, options.reps == 1 else { return XCTFail("run starts the kernels: \(actions)") }
         XCTAssertTrue(titleRow().contains("running kernels"), titleRow())
         tick(100)
         XCTAssertEqual(s.replay?.stepsApplied, 9, "the replay waits for the kernels")

@@ -157,8 +157,8 @@ struct DumpManifest: Codable {
         dtype = w.dtype.rawValue
         mode = w.batch.mode.rawValue
         seed = w.seed
-        dims = ["hidden": w.dims.hidden, "out": w.dims.out, "q": w.dims.q, "kv": w.dims.kv,
-                "ffn": w.dims.ffn, "max_rank": w.dims.maxRank]
+        dims = ["hidden": w.launchDims.hidden, "out": w.launchDims.out, "q": w.launchDims.q, "kv": w.launchDims.kv,
+                "ffn": w.launchDims.ffn, "max_rank": w.launchDims.maxRank]
         slots = w.batch.slotCount
         adapters = w.batch.adapters.map { AdapterEntry(name: $0.name, slot: $0.slot, rank: $0.rank, scaling: $0.scaling) }
         sequenceSlots = w.batch.weightIndices
@@ -167,7 +167,7 @@ struct DumpManifest: Codable {
         let s = w.batch.totalTokens
         shapes = ["x": [s, w.inputWidth], "weights": [w.batch.slotCount, w.weightRows, w.weightColumns],
                   "output": [s, w.outputWidth]]
-        let slices = w.kernel.outputSlices(w.dims)
+        let slices = w.kernel.outputSlices(w.launchDims)
         outputColumnOffsets = slices.map(\.lowerBound) + [slices.last?.upperBound ?? 0]
         math = w.kernel.math
         routings = r.routings.map { run in

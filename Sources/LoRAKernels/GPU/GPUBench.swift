@@ -23,7 +23,7 @@ public struct GPUBenchFingerprint: Codable, Hashable, Sendable {
         stack = workload.kernel.isShrink ? workload.kernel.stack : workload.kernel.sliceCount
         dtype = workload.dtype.rawValue
         mode = b.mode.rawValue
-        let d = workload.dims
+        let d = workload.launchDims
         dims = ["hidden": d.hidden, "out": d.out, "q": d.q, "kv": d.kv, "ffn": d.ffn, "max_rank": d.maxRank]
         slots = b.slotCount
         ranks = b.slotRanks
@@ -89,7 +89,7 @@ public enum GPUBenchExport {
         let fpObject = try JSONSerialization.jsonObject(with: encoder.encode(fp)) as! [String: Any]
         for (k, v) in fpObject { root[k] = v }
         root["fingerprint"] = fpObject
-        let slices = w.kernel.outputSlices(w.dims)
+        let slices = w.kernel.outputSlices(w.launchDims)
         root["output_column_offsets"] = slices.map(\.lowerBound) + [slices.last?.upperBound ?? 0]
         root["options"] = ["chunk": result.strategyOptions.chunk,
                            "graph_segments": result.strategyOptions.graphSegments.map { $0 as Any } ?? NSNull(),

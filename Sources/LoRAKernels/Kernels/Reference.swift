@@ -76,7 +76,7 @@ struct Reference<E: KernelElement> {
         let x = inputs.x.pointer + row * inputs.xRowStride
         switch inputs.workload.kernel {
         case .sgemmLoRAA:
-            let k = inputs.workload.dims.hidden
+            let k = inputs.workload.inputWidth
             let columns = validColumns(row: row)
             for c in 0..<width { values[c] = .nan; magnitudes?[c] = 0 }
             guard columns > 0, let w = inputs.weights[slot] else { return k }

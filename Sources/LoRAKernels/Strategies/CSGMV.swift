@@ -54,7 +54,7 @@ enum CSGMVStrategy: StrategyDescriptor {
 
     /// csgmv's grids over a chunked routing (padded or not).
     static func layout(_ workload: Workload, routing: Routing, chunk: Int) -> StrategyLayout {
-        let dims = workload.dims, kernel = workload.kernel
+        let dims = workload.launchDims, kernel = workload.kernel
         let ranks = workload.batch.slotRanks, scalings = workload.batch.slotScalings
         let widths = kernel.outputSlices(dims).map(\.count)
         let shrink = kernel.isShrink

@@ -13,7 +13,7 @@ enum TritonGrid {
 
     /// The layout of SGLang's `triton` kernels over `routing`.
     static func layout(_ workload: Workload, routing: Routing) -> StrategyLayout {
-        let dims = workload.dims
+        let dims = workload.launchDims
         let kernel = workload.kernel
         let blocks = blocks(kernel)
         let widths = kernel.outputSlices(dims).map(\.count)

@@ -75,7 +75,7 @@ enum VLLMStrategy: StrategyDescriptor {
     }
 
     static func layout(_ workload: Workload, _ options: StrategyOptions) -> StrategyLayout {
-        let batch = workload.batch, dims = workload.dims, kernel = workload.kernel
+        let batch = workload.batch, dims = workload.launchDims, kernel = workload.kernel
         let routing = routing(batch, specialize: options.specializeActiveLoRAs)
         let m = batch.totalTokens, maxRank = dims.maxRank
         let scalings = batch.slotScalings, ranks = batch.slotRanks

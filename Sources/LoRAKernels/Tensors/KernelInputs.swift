@@ -2,7 +2,9 @@
 ///
 /// Values (canonical layouts, docs/kernels.md §1):
 /// - `x (S, inputWidth)`: uniform in `[-1, 1)`;
-/// - weights of every slot with rank `r > 0`: uniform in `[-1, 1)` divided by
+/// - weights of a slot whose adapter was read from a file
+///   (`Workload.slotWeights`): the file's values, rounded to the dtype;
+/// - weights of every other slot with rank `r > 0`: uniform in `[-1, 1)` divided by
 ///   `√K_eff` (`K` for the shrink's A, `r` for the expands' B), so outputs stay
 ///   near unit size; only the rows (A: `stack·r`) or columns (B: `r`) an
 ///   adapter of rank `r` uses are generated, the rest of the canonical tensor
@@ -66,7 +68,7 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
         xRowStride = inputWidth + Self.rowPadding
         let ranks = workload.batch.slotRanks
         let kernel = workload.kernel
-        let dims = workload.dims
+        let dims = workload.launchDims
 
         let x = TensorBuffer<E>(count: rows * xRowStride, repeating: E(rounding: 0))
         let inputWidth = self.inputWidth, xRowStride = self.xRowStride
@@ -103,8 +105,11 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
             } else {
                 (depth, scale, slices) = (r, 1 / Float(r).squareRoot(), kernel.outputSlices(dims))
             }
+            let real = workload.slotWeights[slot]
             @inline(__always) func canonical(_ n: Int, _ k: Int) -> E {
-                E(rounding: values.uniform(.weights, (slot * weightRows + n) * weightColumns + k) * scale)
+                // An adapter file's weights are used as they are: the scale only keeps seeded ones near unit size.
+                if let real { return E(rounding: real.value(n, k)) }
+                return E(rounding: values.uniform(.weights, (slot * weightRows + n) * weightColumns + k) * scale)
             }
             var slotLayout: [WeightSlice] = [], count = 0
             for columns in slices {

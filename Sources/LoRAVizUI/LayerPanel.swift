@@ -1,0 +1,96 @@
+import LoRAKernels
+import LoRAScenario
+
+/// The layer table in place of the grids (`L`, `layer`): a row per launch of
+/// the decoder layer, a column group per pane's strategy, the current launch
+/// highlighted (j/k choose another, Enter shows its grids).
+enum LayerPanel {
+    /// One column: its header, its cells per launch row and for the total, and
+    /// whether it may give way on a narrow screen.
+    struct Column {
+        var header: String
+        var cells: [String]
+        var total: String
+        var rightAligned: Bool
+        var optional: Bool
+    }
+
+    /// The table's columns for `strategies` (the panes'), widest screens first in mind.
+    static func columns(_ report: LayerReport, strategies: [Strategy]) -> [Column] {
+        let launches = report.launches
+        var columns = [
+            Column(header: "launch", cells: launches.map(\.name), total: "layer total", rightAligned: false, optional: false),
+            Column(header: "kernel", cells: launches.map { $0.kernel + ($0.stack.map { $0 > 1 ? " ×\($0)" : "" } ?? "") },
+                   total: "", rightAligned: false, optional: true),
+            Column(header: "K → N", cells: launches.map { "\($0.k) → \($0.n)" }, total: "", rightAligned: true, optional: true),
+        ]
+        let timed = report.totals.contains { $0.cpuMs != nil }
+        for s in strategies {
+            guard let j = report.totals.firstIndex(where: { $0.strategy == s.name }) else { continue }
+            let f = launches.map { $0.figures[j] }, t = report.totals[j]
+            columns.append(Column(header: s.shortName + " launched", cells: f.map { "\($0.launched)" },
+                                  total: "\(t.launched)", rightAligned: true, optional: false))
+            columns.append(Column(header: "working", cells: f.map { "\($0.working)" }, total: "\(t.working)",
+                                  rightAligned: true, optional: true))
+            columns.append(Column(header: "est. µs", cells: f.map { Format.fixed($0.gpuEstimateUs, 1) },
+                                  total: Format.fixed(t.gpuEstimateUs, 1), rightAligned: true, optional: false))
+            if timed {
+                columns.append(Column(header: "CPU ms", cells: f.map { $0.cpuMs.map { Format.fixed($0, 3) } ?? "–" },
+                                      total: t.cpuMs.map { Format.fixed($0, 2) } ?? "–", rightAligned: true, optional: true))
+            }
+        }
+        return columns
+    }
+
+    /// Draws the table into `area`; `current` is the row of the launch the grids show, if any.
+    static func render(_ report: LayerReport, strategies: [Strategy], current: Int?, glyphs g: Glyphs,
+                       area: Rect, into canvas: inout Canvas) {
+        var columns = columns(report, strategies: strategies)
+        let width = { (c: Column) in ([c.header, c.total] + c.cells).map(Format.width).max() ?? 0 }
+        // Optional columns give way from the right until the table fits.
+        while columns.map({ width($0) + 2 }).reduce(0, +) > area.width,
+              let i = columns.lastIndex(where: \.optional) {
+            columns.remove(at: i)
+        }
+        let widths = columns.map(width)
+        func line(_ cells: [String]) -> String {
+            zip(columns, zip(cells, widths)).map { c, cw in
+                let pad = String(repeating: " ", count: max(0, cw.1 - Format.width(cw.0)))
+                return c.rightAligned ? pad + cw.0 : cw.0 + pad
+            }.joined(separator: "  ")
+        }
+        let layers = report.layers.map { " of \($0)" } ?? ""
+        var y = area.y
+        canvas.put("layer \(report.layer)\(layers): the eight LoRA launches of one decoder layer "
+                   + "(\(report.gpu) estimates; j/k choose a launch, Enter or L shows its grids)",
+                   x: area.x, y: y, style: .title, maxWidth: area.width)
+        y += 1
+        guard y < area.maxY else { return }
+        canvas.put(line(columns.map(\.header)), x: area.x, y: y, style: CellStyle(.dim, bold: true), maxWidth: area.width)
+        y += 1
+        for row in report.launches.indices where y < area.maxY {
+            let selected = row == current
+            let text = line(columns.map { $0.cells[row] })
+            if selected {
+                canvas.fill(Rect(x: area.x, y: y, width: min(area.width, Format.width(text)), height: 1),
+                            with: Cell(" ", CellStyle(.accent, reverse: true)))
+            }
+            canvas.put(text, x: area.x, y: y, style: selected ? CellStyle(.accent, reverse: true) : .normal, maxWidth: area.width)
+            y += 1
+        }
+        guard y < area.maxY else { return }
+        canvas.put(line(columns.map(\.total)), x: area.x, y: y, style: CellStyle(.normal, bold: true), maxWidth: area.width)
+        y += 1
+        for t in report.totals where strategies.contains(where: { $0.name == t.strategy }) && y < area.maxY {
+            var s = "\(t.strategy): \(Format.fixed(t.gpuEstimateUs, 1)) µs a layer (estimate)"
+            if let layers = report.layers {
+                s += "\(g.separator)\(layers) layers \(Format.fixed(t.gpuEstimateUs * Double(layers), 1)) µs"
+            }
+            if t.strategy == Strategy.sorted.name, let b = report.routingBuildUs {
+                s += "\(g.separator)+ routing build \(Format.fixed(b, 1)) µs once per forward pass (H200, measured)"
+            }
+            canvas.put(s, x: area.x, y: y, style: .dim, maxWidth: area.width)
+            y += 1
+        }
+    }
+}
