@@ -176,8 +176,12 @@ public struct Sweep: Sendable {
     }
 
     /// Text tables, one per strategy: a row per point with launched, working,
-    /// every fate, the GPU estimate and, after runs, CPU time.
-    public static func textTables(_ rows: [(Point, RunReport)]) -> String {
+    /// every fate, the GPU estimate and, after runs, CPU time; then the
+    /// speedup chart (`SweepChart`) of `chartRank` (the first rank when nil),
+    /// `chartWidth` × `chartHeight` cells in `chartStyle`, or the one line
+    /// saying why there is none.
+    public static func textTables(_ rows: [(Point, RunReport)], chartStyle: ChartStyle = .ascii, chartRank: Int? = nil,
+                                  chartWidth: Int = 80, chartHeight: Int = 24) -> String {
         guard let first = rows.first?.1 else { return "no points\n" }
         var out = ""
         let label = first.gpu + " est. µs" + (first.gpuCalibrated ? "" : " (uncalibrated)")
@@ -208,47 +212,11 @@ public struct Sweep: Sendable {
             }
             out += "\n"
         }
-        if first.gpuSpeedup != nil { out += chart(rows) }
-        return out
-    }
-
-    /// Estimated speedup (per-sequence ÷ sorted) against bs: one line per
-    /// adapter count (first rank), log2 x axis, log2 y axis with the 1× line.
-    public static func chart(_ rows: [(Point, RunReport)], height: Int = 12) -> String {
-        guard let rank = rows.first?.0.rank else { return "" }
-        let pts = rows.filter { $0.0.rank == rank }.compactMap { p, r in r.gpuSpeedup.map { (p, $0) } }.filter { $0.1 > 0 }
-        guard !pts.isEmpty else { return "" }
-        let bsValues = Array(Set(pts.map(\.0.bs))).sorted()
-        let adapterValues = Array(Set(pts.map(\.0.adapters))).sorted()
-        let marks = Array("ox+*#@%&=$")
-        let ys = pts.map { log2($0.1) }
-        let lo = min(ys.min()!, 0), hi = max(ys.max()!, 0)
-        let span = max(hi - lo, 1e-9)
-        let colWidth = 6
-        let width = bsValues.count * colWidth
-        var grid = Array(repeating: Array(repeating: Character(" "), count: width), count: height)
-        func row(_ y: Double) -> Int { height - 1 - Int(((y - lo) / span * Double(height - 1)).rounded()) }
-        let one = row(0)
-        for c in 0..<width { grid[one][c] = "-" }
-        for (p, s) in pts {
-            let col = bsValues.firstIndex(of: p.bs)! * colWidth + colWidth / 2
-            let mark = marks[adapterValues.firstIndex(of: p.adapters)! % marks.count]
-            grid[row(log2(s))][col] = mark
+        let chart = SweepChart(rows: rows, rank: chartRank)
+        for line in chart.lines(width: chartWidth, height: chartHeight, style: chartStyle) {
+            // Each row is padded to the width; a file or terminal needs no trailing blanks.
+            out += String(line.reversed().drop { $0 == " " }.reversed()) + "\n"
         }
-        var out = "estimated speedup per-sequence ÷ sorted (\(rows[0].1.gpu) estimate) against bs, rank \(rank); log2 axes, - is 1×\n"
-        for (i, line) in grid.enumerated() {
-            let y = hi - Double(i) / Double(height - 1) * span
-            out += String(format: "%7.2f× |", pow(2, y)) + String(line) + "\n"
-        }
-        out += String(repeating: " ", count: 9) + "+" + String(repeating: "-", count: width) + "\n"
-        out += String(repeating: " ", count: 10) + bsValues.map { b in
-            let s = "\(b)"
-            let pad = max(0, colWidth - s.count)
-            return String(repeating: " ", count: colWidth / 2 - min(colWidth / 2, s.count / 2)) + s
-                + String(repeating: " ", count: max(0, pad - (colWidth / 2 - min(colWidth / 2, s.count / 2))))
-        }.joined() + "  bs\n"
-        out += "          " + adapterValues.enumerated().map { "\(marks[$0.offset % marks.count]) \($0.element) adapters" }
-            .joined(separator: "   ") + "\n"
         return out
     }
 }

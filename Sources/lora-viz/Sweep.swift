@@ -29,8 +29,10 @@ struct SweepCommand: ParsableCommand {
             strategy), and the estimated speedup per-sequence ÷ sorted when both are chosen. \
             With --run, also CPU timings from the SIMD kernels (--reps each).
 
-            Formats: text (a table per strategy and an ASCII chart of the estimated speedup \
-            against bs), json (one object per point per line: bs, adapters, rank, then the \
+            Formats: text (a table per strategy, then a chart of the speedup against bs: \
+            one series per adapter count for one rank, the GPU figures estimates from the \
+            GPU profile, dashed CPU series with --run; braille when LC_ALL/LC_CTYPE/LANG say \
+            UTF-8, else ASCII, or --chart), svg (that chart as a standalone SVG document), json (one object per point per line: bs, adapters, rank, then the \
             keys of `run --format json`), csv (a header, then one row per point and strategy, \
             columns bs…cpu_speedup then every key of a strategy's report entry; written and \
             flushed as it goes). Ctrl-C stops after the current point and exits 130, keeping \
@@ -55,8 +57,14 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Strategies, comma-separated (default: the file's `strategies`, else per-sequence,sorted). Any of: \(Strategy.names.joined(separator: ", ")).", valueName: "list"))
     var strategies: String?
 
-    @Option(help: "Output format: text, json or csv.")
+    @Option(help: "Output format: text, svg, json or csv.")
     var format: SweepFormat = .text
+
+    @Option(help: ArgumentHelp("How --format text draws the chart: braille, block or ascii (default: braille in a UTF-8 locale, else ascii).", valueName: "style"))
+    var chart: ChartStyleOption?
+
+    @Option(name: .customLong("chart-rank"), help: ArgumentHelp("The rank whose series the chart draws, one of --ranks (default: the first).", valueName: "rank"))
+    var chartRank: Int?
 
     @Flag(name: .customLong("run"), help: "Also time every point on the CPU kernels.")
     var timed = false
@@ -73,11 +81,23 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "Replace the -o file if it exists.")
     var force = false
 
-    enum SweepFormat: String, ExpressibleByArgument, CaseIterable { case text, json, csv }
+    enum SweepFormat: String, ExpressibleByArgument, CaseIterable { case text, svg, json, csv }
+
+    /// `--chart`: `ChartStyle`'s cases, as the parser reads them.
+    enum ChartStyleOption: String, ExpressibleByArgument, CaseIterable {
+        case braille, block, ascii
+        var style: ChartStyle { ChartStyle(rawValue: rawValue)! }
+    }
 
     func validate() throws {
         if reps < 1 { throw ValidationError("--reps must be at least 1, got \(reps)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if chart != nil, format != .text {
+            throw ValidationError("--chart draws the text chart; it needs --format text (got --format \(format.rawValue))")
+        }
+        if chartRank != nil, format != .text, format != .svg {
+            throw ValidationError("--chart-rank picks the chart's rank; it needs --format text or svg (got --format \(format.rawValue))")
+        }
     }
 
     func chosenStrategies() throws -> [Strategy]? {
@@ -109,6 +129,12 @@ struct SweepCommand: ParsableCommand {
                 throw ExitCode(2)
             }
             sweep = try Sweep(template: template, bs: bsList, adapters: adapterList, ranks: rankList, strategies: chosen)
+            if format == .svg, !(sweep.template.strategies.contains(.perSequence) && sweep.template.strategies.contains(.sorted)) {
+                throw SweepError("--format svg: the chart is of the speedup per-sequence ÷ sorted; add both to --strategies")
+            }
+            if let chartRank, !sweep.ranks.contains(chartRank) {
+                throw SweepError("--chart-rank: \(chartRank) is not among --ranks (\(sweep.ranks.map(String.init).joined(separator: ",")))")
+            }
         } catch let error as SweepError {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)
@@ -162,12 +188,25 @@ struct SweepCommand: ParsableCommand {
             switch format {
             case .csv: emit(Sweep.csvRows(p, report).map { $0 + "\n" }.joined())
             case .json: emit(Sweep.jsonLine(p, report) + "\n")
-            case .text: rows.append((p, report))
+            case .text, .svg: rows.append((p, report))
             }
         }
         if sweepInterrupted != 0 { interrupted = true }
         if progress { FileHandle.standardError.write(Data("\n".utf8)) }
-        if format == .text { emit(Sweep.textTables(rows)) }
+        switch format {
+        case .text:
+            let style = chart?.style ?? ChartStyle.preferred(environment: ProcessInfo.processInfo.environment)
+            emit(Sweep.textTables(rows, chartStyle: style, chartRank: chartRank))
+        case .svg:
+            let chart = SweepChart(rows: rows, rank: chartRank)
+            guard chart.unavailable == nil else {
+                FileHandle.standardError.write(Data("error: --format svg: \(chart.unavailable!)\n".utf8))
+                if output != nil { try? out.close() }
+                throw ExitCode(interrupted ? 130 : 2)
+            }
+            emit(chart.svg())
+        case .json, .csv: break
+        }
         if output != nil { try? out.close() }
         if interrupted {
             FileHandle.standardError.write(Data("interrupted: stopped after the current point; what was measured is kept\n".utf8))

@@ -15,11 +15,13 @@ final class CLITests: TemporaryDirectoryTestCase {
     }
 
     /// Runs the binary in `directory`; returns status, stdout, stderr.
-    static func run(_ arguments: [String], in directory: URL, input: String? = nil) throws -> (status: Int32, out: String, err: String) {
+    static func run(_ arguments: [String], in directory: URL, input: String? = nil,
+                    environment: [String: String]? = nil) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
         process.executableURL = try binary()
         process.arguments = arguments
         process.currentDirectoryURL = directory
+        if let environment { process.environment = environment }
         if let input {
             let pipe = Pipe()
             process.standardInput = pipe
@@ -250,5 +252,71 @@ final class CLITests: TemporaryDirectoryTestCase {
         let headless = try Self.run(["replay", "small.lora", "--headless", "--record", "new.lora"], in: directory)
         XCTAssertNotEqual(headless.status, 0)
         XCTAssertTrue(headless.err.contains("a headless replay records with the `record FILE` command"), headless.err)
+    }
+
+    /// `sweep`'s chart: the style follows the locale or `--chart`, `--format svg` writes
+    /// the SVG, `--chart-rank` picks the rank; bad values exit 2 naming the flag.
+    func testSweepChartFlags() throws {
+        try write("t.lora", "slots 4\ndims hidden=256 out=512 q=256 kv=64 ffn=256 rank=16\nadapter a rank=16\nseq a\n")
+        let sweep = ["sweep", "t.lora", "--bs", "1,8,64", "--adapters", "1,4"]
+        func lines(_ text: String) -> [Substring] { text.split(separator: "\n", omittingEmptySubsequences: false) }
+
+        let utf8 = try Self.run(sweep, in: directory, environment: ["LANG": "en_US.UTF-8"])
+        XCTAssertEqual(utf8.status, 0, utf8.err)
+        XCTAssertTrue(utf8.out.contains("1× — sorting pays above this line"), utf8.out)
+        XCTAssertTrue(utf8.out.contains("H200 est. = estimates from the GPU profile, not measured"), utf8.out)
+        XCTAssertTrue(utf8.out.contains("o 1 adapter (GPU est.)   x 4 adapters (GPU est.)"), utf8.out)
+        XCTAssertTrue(utf8.out.unicodeScalars.contains { (0x2800...0x28FF).contains($0.value) }, "braille in a UTF-8 locale")
+        XCTAssertFalse(lines(utf8.out).contains { $0.hasSuffix(" ") }, "no trailing blanks")
+        let c = try Self.run(sweep, in: directory, environment: ["LANG": "C"])
+        XCTAssertEqual(c.status, 0, c.err)
+        XCTAssertFalse(c.out.unicodeScalars.contains { (0x2500...0x28FF).contains($0.value) }, "ASCII lines and frame without UTF-8")
+        let block = try Self.run(sweep + ["--chart", "block"], in: directory, environment: ["LANG": "C"])
+        XCTAssertTrue(block.out.contains("└") && block.out.contains(where: { "▀▄█".contains($0) }), block.out)
+        let ascii = try Self.run(sweep + ["--chart", "ascii"], in: directory, environment: ["LC_ALL": "C.UTF-8"])
+        XCTAssertEqual(ascii.out, c.out, "--chart ascii in a UTF-8 locale is the C locale's chart")
+
+        // --format svg, to a file under the -o/--force rules.
+        let svg = try Self.run(sweep + ["--format", "svg", "-o", "chart.svg"], in: directory)
+        XCTAssertEqual(svg.status, 0, svg.err)
+        XCTAssertEqual(svg.out, "")
+        let document = try String(contentsOf: directory.appendingPathComponent("chart.svg"), encoding: .utf8)
+        XCTAssertEqual(try XMLCount(document).polylines, 2)
+        XCTAssertTrue(document.contains("H200 est. = estimates"))
+        let again = try Self.run(sweep + ["--format", "svg", "-o", "chart.svg"], in: directory)
+        XCTAssertEqual(again.status, 2)
+        XCTAssertTrue(again.err.contains("error: -o chart.svg: exists (--force replaces it)"), again.err)
+        let stdout = try Self.run(sweep + ["--format", "svg"], in: directory)
+        XCTAssertEqual(stdout.out, document)
+
+        // --chart-rank among several --ranks.
+        let ranks = try Self.run(sweep + ["--ranks", "16,4", "--chart-rank", "4", "--chart", "ascii"], in: directory)
+        XCTAssertEqual(ranks.status, 0, ranks.err)
+        XCTAssertTrue(ranks.out.contains("against bs, rank 4"), ranks.out)
+
+        // JSON is what it was: one `Sweep.jsonLine` per point.
+        let json = try Self.run(sweep + ["--format", "json"], in: directory)
+        let s = try Sweep(template: Sweep.template(Scenario.parse(String(contentsOf: directory.appendingPathComponent("t.lora"), encoding: .utf8), file: "t.lora")),
+                          bs: [1, 8, 64], adapters: [1, 4])
+        XCTAssertEqual(json.out, s.points.map { Sweep.jsonLine($0, s.report($0)) + "\n" }.joined())
+
+        // Bad values exit 2 and name the flag.
+        for (arguments, flag) in [(["--chart-rank", "8"], "error: --chart-rank: 8 is not among --ranks (16)"),
+                                  (["--ranks", "4,16", "--chart-rank", "2"], "error: --chart-rank: 2 is not among --ranks (4,16)"),
+                                  (["--chart-rank", "x"], "--chart-rank"),
+                                  (["--chart", "fancy"], "--chart"),
+                                  (["--chart", "block", "--format", "json"], "--chart draws the text chart; it needs --format text"),
+                                  (["--chart-rank", "16", "--format", "csv"], "--chart-rank picks the chart's rank; it needs --format text or svg"),
+                                  (["--format", "png"], "--format"),
+                                  (["--format", "svg", "--strategies", "csgmv"], "error: --format svg: the chart is of the speedup per-sequence ÷ sorted")] {
+            let r = try Self.run(sweep + arguments, in: directory)
+            XCTAssertEqual(r.status, 2, "\(arguments): \(r.err)")
+            XCTAssertTrue(r.err.contains(flag), "\(arguments): \(r.err)")
+            XCTAssertEqual(r.out, "", "\(arguments): nothing written")
+        }
+        // Text without a per-sequence/sorted pair: the tables, then one line saying why there is no chart.
+        let noPair = try Self.run(sweep + ["--strategies", "csgmv,tight"], in: directory)
+        XCTAssertEqual(noPair.status, 0, noPair.err)
+        XCTAssertTrue(noPair.out.hasSuffix("\nno chart: the speedup needs per-sequence and sorted (--strategies)\n"), noPair.out)
     }
 }

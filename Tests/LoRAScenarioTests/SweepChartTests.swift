@@ -219,7 +219,7 @@ final class SweepChartTests: XCTestCase {
         let message = none.lines(width: 100, height: 20, style: .braille)
         XCTAssertEqual(message.count, 1)
         XCTAssertEqual(message[0].trimmingCharacters(in: .whitespaces),
-                       "no chart: the speedup needs both per-sequence and sorted among the strategies (--strategies)")
+                       "no chart: the speedup needs per-sequence and sorted (--strategies)")
         XCTAssertEqual(SweepChart(rows: []).lines(width: 40, height: 10, style: .ascii), ["no chart: the sweep has no points".padding(toLength: 40, withPad: " ", startingAt: 0)])
         XCTAssertNoThrow(try XMLCount(none.svg()))
 

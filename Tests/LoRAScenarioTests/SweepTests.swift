@@ -147,8 +147,15 @@ final class SweepTests: TemporaryDirectoryTestCase {
         let text = Sweep.textTables(sweep.points.map { ($0, sweep.report($0)) })
         for name in ["per-sequence\n", "sorted\n", "csgmv"] { XCTAssertTrue(text.contains(name), name) }
         XCTAssertTrue(text.contains("h200 est. µs"))
-        XCTAssertTrue(text.contains("estimated speedup per-sequence ÷ sorted"))
-        XCTAssertTrue(text.contains("o 1 adapters   x 4 adapters"))
+        XCTAssertTrue(text.contains("Sorting speedup (per-sequence ÷ sorted) against bs, rank 16\n"))
+        XCTAssertTrue(text.contains("H200 est. = estimates from the GPU profile, not measured\n"))
+        XCTAssertTrue(text.contains("o 1 adapter (GPU est.)   x 4 adapters (GPU est.)\n"))
+        // The chart is `SweepChart`'s lines without their trailing blanks.
+        let chart = SweepChart(rows: sweep.points.map { ($0, sweep.report($0)) }).lines(width: 80, height: 24, style: .ascii)
+        XCTAssertTrue(text.hasSuffix(chart.map { String($0.reversed().drop { $0 == " " }.reversed()) + "\n" }.joined()))
+        let braille = Sweep.textTables(sweep.points.map { ($0, sweep.report($0)) }, chartStyle: .braille, chartWidth: 60, chartHeight: 16)
+        XCTAssertEqual(braille.split(separator: "\n").suffix(16).count, 16)
+        XCTAssertTrue(braille.unicodeScalars.contains { (0x2800...0x28FF).contains($0.value) })
     }
 
     func testThroughTheBinary() throws {

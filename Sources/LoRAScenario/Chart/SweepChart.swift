@@ -105,7 +105,7 @@ public struct SweepChart: Hashable, Sendable {
             unavailable = "no chart: rank \(rank) is not among the swept ranks (\(ranks.map(String.init).joined(separator: ", ")))"
         } else if series.isEmpty {
             unavailable = picked.allSatisfy { $0.1.gpuSpeedup == nil && $0.1.speedup == nil }
-                ? "no chart: the speedup needs both per-sequence and sorted among the strategies (--strategies)"
+                ? "no chart: the speedup needs per-sequence and sorted (--strategies)"
                 : "no chart: no point has a positive, finite speedup"
         } else {
             unavailable = nil
