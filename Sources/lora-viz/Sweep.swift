@@ -92,12 +92,6 @@ struct SweepCommand: ParsableCommand {
     func validate() throws {
         if reps < 1 { throw ValidationError("--reps must be at least 1, got \(reps)") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        if chart != nil, format != .text {
-            throw ValidationError("--chart draws the text chart; it needs --format text (got --format \(format.rawValue))")
-        }
-        if chartRank != nil, format != .text, format != .svg {
-            throw ValidationError("--chart-rank picks the chart's rank; it needs --format text or svg (got --format \(format.rawValue))")
-        }
     }
 
     func chosenStrategies() throws -> [Strategy]? {
@@ -116,6 +110,12 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         let sweep: Sweep
         do {
+            if chart != nil, format != .text {
+                throw SweepError("--chart draws the text chart; it needs --format text (got --format \(format.rawValue))")
+            }
+            if chartRank != nil, format != .text, format != .svg {
+                throw SweepError("--chart-rank picks the chart's rank; it needs --format text or svg (got --format \(format.rawValue))")
+            }
             let bsList = try Sweep.parseList(bs, flag: "--bs")
             let adapterList = try Sweep.parseList(adapters, flag: "--adapters")
             let rankList = try ranks.map { try Sweep.parseList($0, flag: "--ranks", allowZero: true) }
