@@ -66,7 +66,7 @@ extension SweepChart {
 
         // The 1× line and its label.
         add("<line x1=\"\(Self._n(left))\" y1=\"\(Self._n(one))\" x2=\"\(Self._n(right))\" y2=\"\(Self._n(one))\" stroke=\"#111111\" stroke-width=\"1.5\"/>")
-        // Its label: above or below the line, right or left, where it covers the fewest points of the series.
+        // Its label: above the line (else below), rightmost where it covers the fewest points of the series.
         let unityLabel = "1× — sorting pays above this line"
         let labelWidth = Double(unityLabel.count) * 6.3, labelHeight = 14.0
         let lines = series.map { s in s.samples.map { (px($0.bs), py(log2($0.speedup))) } }
@@ -82,10 +82,17 @@ extension SweepChart {
             }
             return n
         }
-        let spots = [(right - 6 - labelWidth, one - 3 - labelHeight), (right - 6 - labelWidth, one + 3),
-                     (left + 8, one - 3 - labelHeight), (left + 8, one + 3)]
-            .filter { $0.1 >= top && $0.1 + labelHeight <= bottom }
-        let spot = spots.min { covered($0.0, $0.1) < covered($1.0, $1.1) } ?? (right - 6 - labelWidth, one - 3 - labelHeight)
+        let rightmost: Double = right - 6 - labelWidth
+        let slide: Double = max(0, rightmost - (left + 8))
+        var spot: (Double, Double) = (rightmost, one - 3 - labelHeight)
+        var fewest = Int.max
+        for y: Double in [one - 3 - labelHeight, one + 3] where y >= top && y + labelHeight <= bottom {
+            for k in 0...12 {
+                let x: Double = rightmost - slide * Double(k) / 12
+                let n = covered(x, y)
+                if n < fewest { fewest = n; spot = (x, y) }
+            }
+        }
         add("<rect x=\"\(Self._n(spot.0 - 2))\" y=\"\(Self._n(spot.1))\" width=\"\(Self._n(labelWidth + 4))\" height=\"\(Self._n(labelHeight))\" "
             + "fill=\"#ffffff\" fill-opacity=\"0.85\"/>")
         add(Self._text(unityLabel, x: spot.0, y: spot.1 + 11, size: 11, extra: "fill=\"#111111\" font-weight=\"bold\""))
