@@ -147,7 +147,7 @@ final class SweepTests: TemporaryDirectoryTestCase {
         let text = Sweep.textTables(sweep.points.map { ($0, sweep.report($0)) })
         for name in ["per-sequence\n", "sorted\n", "csgmv"] { XCTAssertTrue(text.contains(name), name) }
         XCTAssertTrue(text.contains("h200 est. µs"))
-        XCTAssertTrue(text.contains("Sorting speedup (per-sequence ÷ sorted) against bs, rank 16\n"))
+        XCTAssertTrue(text.contains("Sorting speedup (per-sequence / sorted) against bs, rank 16\n"), "ASCII by default")
         XCTAssertTrue(text.contains("H200 est. = estimates from the GPU profile, not measured\n"))
         XCTAssertTrue(text.contains("o 1 adapter (GPU est.)   x 4 adapters (GPU est.)\n"))
         // The chart is `SweepChart`'s lines without their trailing blanks.

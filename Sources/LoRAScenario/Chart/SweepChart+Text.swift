@@ -44,7 +44,7 @@ public struct ChartCell: Hashable, Sendable {
     public let series: Int?
     public let role: Role
 
-    public init(_ character: Character, series: Int? = nil, role: Role) {
+    init(_ character: Character, series: Int? = nil, role: Role) {
         self.character = character
         self.series = series
         self.role = role
@@ -66,12 +66,20 @@ extension SweepChart {
     }
 
     /// `lines(width:height:style:)` as cells, each naming its series and role.
+    ///
+    /// Every character is one Unicode scalar, one column wide; in `.ascii`
+    /// every one is ASCII (the labels' `×` `÷` `—` `…` become `x` `/` `-` `~`).
     public func cells(width: Int, height: Int, style: ChartStyle) -> [[ChartCell]] {
         guard width > 0, height > 0 else { return [] }
-        if let unavailable { return [Self._textRow(unavailable, width: width)] }
-        return _render(width: width, height: height, style: style)
+        let rows = unavailable.map { [Self._textRow($0, width: width)] }
+            ?? _render(width: width, height: height, style: style)
             ?? [Self._textRow("chart: \(width)×\(height) is too small (at least \(Self._minWidth)×\(Self._fixedRows + 3) and room for the legend)", width: width)]
+        guard style == .ascii else { return rows }
+        return rows.map { $0.map { c in Self._ascii[c.character].map { ChartCell($0, series: c.series, role: c.role) } ?? c } }
     }
+
+    /// The ASCII stand-ins of the labels' few non-ASCII characters.
+    static let _ascii: [Character: Character] = ["×": "x", "÷": "/", "—": "-", "…": "~"]
 
     static let _minWidth = 32
     /// Title, subtitle, y axis name, x axis, x tick labels, x axis name.

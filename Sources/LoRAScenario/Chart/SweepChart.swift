@@ -115,9 +115,10 @@ public struct SweepChart: Hashable, Sendable {
     /// Whether any series is a CPU run.
     public var hasCPUSeries: Bool { series.contains { $0.source == .cpu } }
 
-    /// `Sorting speedup (per-sequence ÷ sorted) against bs, rank 16`.
+    /// `Sorting speedup (per-sequence ÷ sorted) against bs, rank 16`; `rank 4 of 16,4` when several ranks were swept.
     public var title: String {
-        "Sorting speedup (per-sequence ÷ sorted) against bs" + (rank.map { ", rank \($0)" } ?? "")
+        "Sorting speedup (per-sequence ÷ sorted) against bs"
+            + (rank.map { ", rank \($0)" + (ranks.count > 1 ? " of " + ranks.map(String.init).joined(separator: ",") : "") } ?? "")
     }
 
     /// `H200 est. = estimates from the GPU profile, not measured`, and what the dashed CPU series are when present.
