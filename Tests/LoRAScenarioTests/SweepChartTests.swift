@@ -183,6 +183,14 @@ final class SweepChartTests: XCTestCase {
         XCTAssertEqual(missing.unavailable, "no chart: rank 8 is not among the swept ranks (16, 4)")
     }
 
+    func testAnUncalibratedProfileSaysSo() throws {
+        let sweep = try Sweep(template: Sweep.template(Scenario.parse(Self.source + "\ngpu l40s\n", file: "t.lora")), bs: [1, 8], adapters: [1])
+        let chart = SweepChart(rows: sweep.points.map { ($0, sweep.report($0)) })
+        XCTAssertEqual(chart.gpu, "l40s")
+        XCTAssertEqual(chart.subtitle, "L40S est. (uncalibrated) = estimates from the GPU profile, not measured")
+        XCTAssertTrue(chart.svg().contains("L40S est. (uncalibrated)"))
+    }
+
     // MARK: Degenerate inputs
 
     func testDegenerateInputs() throws {
@@ -277,7 +285,7 @@ final class SweepChartTests: XCTestCase {
 
     func testXMLEscaping() throws {
         XCTAssertEqual(SweepChart._xml("a & b < c > d \"e\" 'f'"), "a &amp; b &lt; c &gt; d &quot;e&quot; &apos;f&apos;")
-        let parsed = try XMLCount("<t a=\"\(SweepChart._xml("<&\"'>"))\">\(SweepChart._xml("x<y&z"))</t>")
+        let parsed = try XMLCount("<text a=\"\(SweepChart._xml("<&\"'>"))\">\(SweepChart._xml("x<y&z"))</text>")
         XCTAssertEqual(parsed.rootAttributes["a"], "<&\"'>")
         XCTAssertEqual(parsed.texts, ["x<y&z"])
     }
@@ -295,7 +303,7 @@ final class SweepChartTests: XCTestCase {
     }
 }
 
-/// An XML document parsed with `XMLParser`: its root, the root's attributes, `<polyline>`s and text.
+/// An XML document parsed with `XMLParser`: its root, the root's attributes, its `<polyline>`s and the text of its `<text>`s.
 struct XMLCount {
     var root = ""
     var rootAttributes: [String: String] = [:]
@@ -315,9 +323,9 @@ struct XMLCount {
             }
             func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
                 depth -= 1
-                if name == "text" || (depth == 0 && result.texts.isEmpty && !text.isEmpty) { result.texts.append(text); inText = false }
+                if name == "text" { result.texts.append(text); inText = false }
             }
-            func parser(_ parser: XMLParser, foundCharacters string: String) { if inText || depth == 1 { text += string } }
+            func parser(_ parser: XMLParser, foundCharacters string: String) { if inText { text += string } }
         }
         let parser = XMLParser(data: Data(xml.utf8))
         let delegate = Delegate()
