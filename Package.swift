@@ -36,8 +36,9 @@ let package = Package(
         ),
         .target(
             name: "LoRAScenario",
-            dependencies: ["LoRAKernels"]
+            dependencies: ["LoRAKernels", "LoRAModels"]
         ),
+        .target(name: "LoRAModels", dependencies: ["LoRAKernels"]),
         .systemLibrary(
             name: "CNcurses",
             providers: [.apt(["libncurses-dev"])]
@@ -63,6 +64,7 @@ let package = Package(
             name: "LoRAKernelsTests",
             dependencies: ["LoRAKernels"]
         ),
+        .testTarget(name: "LoRAModelsTests", dependencies: ["LoRAModels", "LoRAKernels"]),
         .testTarget(
             name: "LoRAScenarioTests",
             dependencies: ["LoRAScenario", "LoRAKernels"],
