@@ -241,6 +241,32 @@ final class PEFTAdapterTests: XCTestCase {
         ])
     }
 
+    func testLayersTheConfigLeavesAloneRunAtRankZero() throws {
+        for config in [#"{"r": 2, "target_modules": ["q_proj"], "layers_to_transform": [0]}"#,
+                       #"{"r": 2, "target_modules": "model\\.layers\\.0\\.self_attn\\.q_proj"}"#] {
+            let url = try folder(config: config, tensors: qOnly(prefix: "base_model.model.model"))
+            let adapter = try PEFTAdapter.load(folder: url.path)
+            XCTAssertEqual(try adapter.kernelWeights(module: .qkv, layer: 0, shrink: true, dims: small).rank, 2)
+            let skipped = try adapter.kernelWeights(module: .qkv, layer: 1, shrink: false, dims: small)
+            XCTAssertEqual(skipped.rank, 0)
+            XCTAssertEqual(skipped.rows, 8)
+            XCTAssertEqual(skipped.columns, 0)
+            XCTAssertEqual(skipped.notes, ["adapter_config.json targets nothing in layer 1: it runs as rank 0 on this launch"])
+        }
+        // Targeted by name in every layer, but the file stops at layer 0.
+        let url = try folder(config: #"{"r": 2, "target_modules": ["q_proj"]}"#, tensors: qOnly(prefix: "base_model.model.model"))
+        assertModelFileError(try PEFTAdapter.load(folder: url.path).kernelWeights(module: .o, layer: 1, shrink: true, dims: small),
+                             contains: ["no layer 1: it has layers 0"])
+    }
+
+    func testFanInFanOutDoesNotTransposeTheLoRAMatrices() throws {
+        let url = try folder(config: #"{"r": 2, "lora_alpha": 4, "fan_in_fan_out": true, "target_modules": ["q_proj"]}"#,
+                             tensors: qOnly(prefix: "base_model.model.model"))
+        let shrink = try PEFTAdapter.load(folder: url.path).kernelWeights(module: .qkv, layer: 0, shrink: true, dims: small)
+        XCTAssertEqual(Array(shrink.values[0..<8]), (0..<8).map(Float.init))
+        XCTAssertEqual(shrink.notes.first, "fan_in_fan_out only transposes B·A for Conv1D base layers: lora_A and lora_B are read as stored")
+    }
+
     func testRankDisagreeingWithTheConfig() throws {
         let url = try folder(config: #"{"r": 4, "target_modules": ["q_proj"]}"#, tensors: qOnly(prefix: "base_model.model.model"))
         assertModelFileError(try PEFTAdapter.load(folder: url.path).kernelWeights(module: .qkv, layer: 0, shrink: true, dims: small),

@@ -88,6 +88,18 @@ final class SafetensorsFileTests: XCTestCase {
         }
     }
 
+    /// A real fixture cut inside its header at every byte, then every 97th byte of its data.
+    func testTruncatedFixtureThrows() throws {
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.adapter("tiny-chat-fp32") + "/adapter_model.safetensors")))
+        let headerEnd = 8 + Int(bytes[0]) + Int(bytes[1]) << 8
+        let folder = try Fixtures.scratchFolder(self)
+        for count in Array(0..<headerEnd + 16) + Array(stride(from: headerEnd + 16, to: bytes.count, by: 97)) {
+            let path = try write(Array(bytes[..<count]), to: folder, name: "cut.safetensors")
+            assertModelFileError(try SafetensorsFile(path: path))
+        }
+        XCTAssertNoThrow(try SafetensorsFile(path: write(bytes, to: folder)))
+    }
+
     func testHeaderLengths() throws {
         let builder = Self.sample()
         let folder = try Fixtures.scratchFolder(self)

@@ -25,20 +25,30 @@ extension PEFTAdapter {
     ///   - shrink: the A side (`sgemm_lora_a`) when true, the B side otherwise.
     ///   - dims: the model's dimensions; every tensor's shape is checked
     ///     against them, and the rank against `dims.maxRank`.
+    /// A layer the config leaves alone (`layers_to_transform`, or a regex
+    /// `target_modules` that names only some layers) is rank 0 too.
+    ///
     /// - Throws: `ModelFileError` naming the file and tensor for a layer the
-    ///   file lacks (listing the ones it has), a targeted projection without
+    ///   config targets but the file lacks (listing the ones it has), a targeted projection without
     ///   its tensor, a shape that disagrees with `dims` or with the config's
     ///   rank, or a rank over `dims.maxRank`.
     public func kernelWeights(module: LayerModule, layer: Int, shrink: Bool, dims: ModelDims) throws -> KernelAdapterWeights {
         let source = "\(folder):layer \(layer):\(module.rawValue)"
+        let (k, kName) = module.inFeatures(dims)
+        let outs = module.outFeatures(dims)
+        if !layers.contains(layer) && !targetsAnything(layer: layer) {
+            // layers_to_transform (or a regex target) leaves this layer alone: no tensors are expected.
+            return KernelAdapterWeights(
+                rank: 0, scaling: 0, rows: shrink ? 0 : outs.reduce(0) { $0 + $1.width }, columns: shrink ? k : 0,
+                values: [], notes: ["adapter_config.json targets nothing in layer \(layer): it runs as rank 0 on this launch"],
+                source: source)
+        }
         guard layers.contains(layer) else {
             let present = layers.isEmpty
                 ? "it has no LoRA tensors named like layers.{L}.(self_attn|mlp).*_proj.lora_A.weight"
                 : "it has layers \(Self.ranges(layers))"
             throw ModelFileError(file: weights.path, message: "no layer \(layer): \(present)")
         }
-        let (k, kName) = module.inFeatures(dims)
-        let outs = module.outFeatures(dims)
         var notes: [String] = []
         if config.fanInFanOut {
             notes.append("fan_in_fan_out only transposes B·A for Conv1D base layers: lora_A and lora_B are read as stored")
@@ -145,6 +155,13 @@ extension PEFTAdapter {
         }
         return KernelAdapterWeights(
             rank: rank, scaling: first.scaling, rows: n, columns: rank, values: values, notes: notes, source: source)
+    }
+
+    /// Whether adapter_config.json targets any of the seven projections in `layer`.
+    private func targetsAnything(layer: Int) -> Bool {
+        LayerModule.allCases.contains { module in
+            module.projections.contains { config.targets(module: moduleName(layer: layer, projection: $0)) }
+        }
     }
 
     /// Reads a 2-D tensor after checking its shape is `expected`.
