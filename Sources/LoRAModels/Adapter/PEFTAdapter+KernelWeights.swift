@@ -29,9 +29,9 @@ extension PEFTAdapter {
     /// `target_modules` that names only some layers) is rank 0 too.
     ///
     /// - Throws: `ModelFileError` naming the file and tensor for a layer the
-    ///   config targets but the file lacks (listing the ones it has), a targeted projection without
-    ///   its tensor, a shape that disagrees with `dims` or with the config's
-    ///   rank, or a rank over `dims.maxRank`.
+    ///   config targets but the file lacks (listing the layers it has), a
+    ///   targeted projection without its tensor, a shape that disagrees with
+    ///   `dims` or with the config's rank, or a rank over `dims.maxRank`.
     public func kernelWeights(module: LayerModule, layer: Int, shrink: Bool, dims: ModelDims) throws -> KernelAdapterWeights {
         let source = "\(folder):layer \(layer):\(module.rawValue)"
         let (k, kName) = module.inFeatures(dims)

@@ -14,7 +14,7 @@ extension ModelConfig {
     public static func parse(_ data: Data, file: String) throws -> ModelConfig {
         let root = try ModelFiles.jsonObject(data, file: file)
         let text = root["text_config"]?.object
-        var fields = ConfigFields(file: file, root: root, text: text)
+        let fields = ConfigFields(file: file, root: root, text: text)
         var notes: [String] = []
 
         let modelType = try fields.string("model_type", nested: false) ?? ""
@@ -113,7 +113,7 @@ private struct ConfigFields {
         return int
     }
 
-    mutating func string(_ key: String, nested: Bool = true, nestedOnly: Bool = false) throws -> String? {
+    func string(_ key: String, nested: Bool = true, nestedOnly: Bool = false) throws -> String? {
         guard let (value, name) = lookup(key, nested: nested, nestedOnly: nestedOnly) else { return nil }
         guard let string = value.string else {
             throw ModelFileError(file: file, message: "\(name) is \(value.shown), expected a string")

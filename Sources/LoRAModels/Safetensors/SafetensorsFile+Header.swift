@@ -15,6 +15,9 @@ extension SafetensorsFile {
         func failure(_ message: String, tensor: String? = nil) -> ModelFileError {
             ModelFileError(file: path, tensor: tensor, message: message)
         }
+        guard count >= 8 else {
+            throw failure("is \(count) bytes, shorter than the 8-byte header length")
+        }
         let length = UInt64(littleEndian: base.loadUnaligned(as: UInt64.self))
         guard length > 0 else { throw failure("header length is 0") }
         guard length <= UInt64(maximumHeaderLength) else {

@@ -39,7 +39,7 @@ public final class SafetensorsFile: @unchecked Sendable {
     public let tensorNames: [String]
 
     let tensors: [String: TensorInfo]
-    /// Start of the mapping (nil only for an empty mapping, which `init` refuses).
+    /// Start of the read-only mapping of the whole file.
     let base: UnsafeRawPointer
     let mappedCount: Int
     /// File offset of the data section: 8 + header length.
