@@ -1,4 +1,5 @@
 import Foundation
+import LoRAKernels
 
 /// A PEFT LoRA adapter folder: `adapter_config.json` and the mapped
 /// `adapter_model.safetensors`.

@@ -1,26 +1,8 @@
 import LoRAKernels
 
-/// The four LoRA'd projections of a decoder layer, as the kernels group them.
-///
-/// The fused launches take several projections at once: the qkv shrink
-/// stacks q, k and v (stack 3), the gate/up shrink stacks gate and up
-/// (stack 2); o and down are plain (stack 1). See docs/kernels.md §3.
-public enum LayerModule: String, CaseIterable, Hashable, Sendable {
-    case qkv
-    case o
-    case gateUp = "gate_up"
-    case down
-
-    /// The PEFT module names of the group, in the kernel's slice order.
-    public var projections: [String] {
-        switch self {
-        case .qkv: return ["q_proj", "k_proj", "v_proj"]
-        case .o: return ["o_proj"]
-        case .gateUp: return ["gate_proj", "up_proj"]
-        case .down: return ["down_proj"]
-        }
-    }
-
+/// How PEFT names and sizes the projections of each of a layer's modules
+/// (`LayerModule` itself, with the kernels it launches, is LoRAKernels').
+extension LayerModule {
     /// The submodule of the decoder layer that holds the projections.
     var parent: String {
         switch self {
@@ -44,7 +26,7 @@ public enum LayerModule: String, CaseIterable, Hashable, Sendable {
         case .qkv:
             return [(dims.q, "q width (heads × head_dim)"), (dims.kv, "kv width (kv heads × head_dim)"),
                     (dims.kv, "kv width (kv heads × head_dim)")]
-        case .o, .down: return [(dims.out, "hidden")]
+        case .o, .down: return [(dims.hidden, "hidden")]
         case .gateUp: return [(dims.ffn, "ffn (intermediate_size)"), (dims.ffn, "ffn (intermediate_size)")]
         }
     }
