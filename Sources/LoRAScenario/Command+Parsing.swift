@@ -1,4 +1,5 @@
 import LoRAKernels
+import LoRAModels
 
 extension Command {
     /// Parses one line of the language.
@@ -36,7 +37,8 @@ enum Usage {
         "mode": "mode decode|extend",
         "seed": "seed N",
         "gpu": "gpu " + GPUProfile.names.joined(separator: "|"),
-        "adapter": "adapter NAME rank=N [scaling=F] [slot=N]",
+        "model": "model PATH (a config.json or its folder)",
+        "adapter": "adapter NAME rank=N [scaling=F] [slot=N] | adapter NAME from=PATH [slot=N]",
         "seq": "seq NAME [tokens=N] [count=N]",
         "set": "set seq I [adapter=NAME] [tokens=N]",
         "remove": "remove seq I | remove adapter NAME",
@@ -168,6 +170,29 @@ struct ArgumentReader {
                 throw error(at: t, message + " (GPUs: \(GPUProfile.names.joined(separator: ", ")))")
             }
             return .gpu(profile)
+        case "model":
+            try expect(positionals: 1, keys: [])
+            let t = try positional(0, "PATH")
+            let file = try path(t)
+            do {
+                return .model(ModelSource(path: file, config: try ModelConfig.load(path: file)))
+            } catch let e as ModelFileError {
+                throw error(at: t, "\(e)")
+            }
+        case "adapter" where key("from") != nil:
+            try expect(positionals: 1, keys: ["from", "slot"], refusing: [
+                "rank": "an adapter read from files takes its rank from adapter_config.json",
+                "scaling": "an adapter read from files takes its scaling from adapter_config.json (lora_alpha, use_rslora)",
+            ])
+            let name = try self.name(positional(0, "NAME"))
+            let t = key("from")!
+            let folder = try path(t)
+            let slot = try key("slot").map { try int($0, "slot", 0...(Batch.Limits.slots.upperBound - 1)) }
+            do {
+                return .adapterFile(name: name, source: AdapterSource(path: folder, adapter: try PEFTAdapter.load(folder: folder)), slot: slot)
+            } catch let e as ModelFileError {
+                throw error(at: t, "\(e)", value: true)
+            }
         case "adapter":
             try expect(positionals: 1, keys: ["rank", "scaling", "slot"])
             let name = try self.name(positional(0, "NAME"))
@@ -313,6 +338,15 @@ struct ArgumentReader {
     }
 
     // MARK: Shape
+
+    /// Checks the count of positionals and that every key belongs to the verb;
+    /// a key of `refusing` is named with its reason.
+    private func expect(positionals count: Int, keys: [String], refusing: [String: String]) throws {
+        if let p = pairs.first(where: { refusing[$0.key] != nil }) {
+            throw error(at: p, "\(p.key)= does not go with from=: \(refusing[p.key]!)")
+        }
+        try expect(positionals: count, keys: keys)
+    }
 
     /// Checks the count of positionals and that every key belongs to the verb.
     private func expect(positionals count: Int, keys: [String]) throws {

@@ -28,6 +28,10 @@ extension Command: CustomStringConvertible {
             if let s = scaling { parts.append("scaling=\(Printer.number(s))") }
             if let s = slot { parts.append("slot=\(s)") }
             return parts.joined(separator: " ")
+        case .model(let m):
+            return "model \(Printer.word(m.path))"
+        case let .adapterFile(name, source, slot):
+            return "adapter \(name) from=\(Printer.word(source.path))" + (slot.map { " slot=\($0)" } ?? "")
         case let .seq(adapter, tokens, count):
             var parts = ["seq", adapter]
             if let t = tokens { parts.append("tokens=\(t)") }

@@ -1,4 +1,5 @@
 import LoRAKernels
+import LoRAModels
 
 /// One change of state, or one script action: a line of the command language.
 ///
@@ -27,7 +28,14 @@ public enum Command: Hashable, Sendable {
     /// whose estimated time the report and the TUI show beside every launch.
     case gpu(GPUProfile)
 
+    /// `model PATH`: a Hugging Face `config.json` (or its folder) sets the dims,
+    /// the dtype (`torch_dtype`), the layer count and the model's name.
+    case model(ModelSource)
+
     // MARK: Batch
+    /// `adapter NAME from=PATH [slot=N]`: an adapter read from a PEFT folder; its
+    /// rank, scaling and weights for the current launch come from the files.
+    case adapterFile(name: String, source: AdapterSource, slot: Int?)
     /// `adapter NAME [rank=N] [scaling=F] [slot=N]`: define an adapter or change one.
     ///
     /// A new adapter needs `rank=`; a change keeps what it does not name.
@@ -80,6 +88,37 @@ public enum Command: Hashable, Sendable {
     case record(path: String, force: Bool)
     /// `stop`: stop recording and write the file.
     case stop
+}
+
+/// A model config read by `model PATH`: the path as written and what it holds.
+public struct ModelSource: Hashable, Sendable {
+    /// The path as the command wrote it (relative to the working directory).
+    public var path: String
+    public var config: ModelConfig
+
+    public init(path: String, config: ModelConfig) {
+        self.path = path
+        self.config = config
+    }
+}
+
+/// A PEFT adapter folder read by `adapter NAME from=PATH`.
+public struct AdapterSource: Hashable, Sendable {
+    /// The path as the command wrote it (relative to the working directory).
+    public var path: String
+    public var adapter: PEFTAdapter
+
+    public init(path: String, adapter: PEFTAdapter) {
+        self.path = path
+        self.adapter = adapter
+    }
+
+    // The mapped file is the same for the same path and config: compare those.
+    public static func == (a: AdapterSource, b: AdapterSource) -> Bool {
+        a.path == b.path && a.adapter.config == b.adapter.config && a.adapter.weights.path == b.adapter.weights.path
+    }
+
+    public func hash(into h: inout Hasher) { h.combine(path) }
 }
 
 /// What a `layer` command asks for.
@@ -165,7 +204,7 @@ public struct ProgramSelection: Hashable, Sendable {
 extension Command {
     /// Every verb of the language, in the order the help lists them.
     public static let verbs = [
-        "slots", "dims", "dtype", "mode", "seed", "gpu", "adapter", "seq", "set", "remove", "clear", "kernel",
+        "slots", "dims", "dtype", "mode", "seed", "gpu", "model", "adapter", "seq", "set", "remove", "clear", "kernel",
         "launch", "layer", "strategies", "run", "title", "narrate", "pause", "sleep", "select", "expect", "output", "record", "stop",
     ]
 
@@ -178,7 +217,8 @@ extension Command {
         case .mode: return "mode"
         case .seed: return "seed"
         case .gpu: return "gpu"
-        case .adapter: return "adapter"
+        case .model: return "model"
+        case .adapter, .adapterFile: return "adapter"
         case .seq: return "seq"
         case .setSeq: return "set"
         case .removeSeq, .removeAdapter: return "remove"
@@ -206,7 +246,7 @@ extension Command {
     /// estimate is computed from the plans whenever the report is made.
     public var changesWorkload: Bool {
         switch self {
-        case .slots, .dims, .dtype, .mode, .seed, .adapter, .seq, .setSeq, .removeSeq, .removeAdapter,
+        case .slots, .dims, .dtype, .mode, .seed, .model, .adapter, .adapterFile, .seq, .setSeq, .removeSeq, .removeAdapter,
              .clear, .kernel, .launch, .layer:
             return true
         case .gpu, .strategies, .run, .title, .narrate, .pause, .sleep, .select, .expect, .output, .record, .stop:

@@ -83,6 +83,21 @@ extension RunReport {
             ("what_if", .bool(whatIf)),
             ("batch", .object([("bs", .int(batch.bs)), ("tokens", .int(batch.tokens)), ("slots", .int(batch.slots)),
                                ("slots_in_use", .int(batch.slotsInUse))])),
+        ]
+        if let m = model {
+            var o: [(String, JSONTree)] = [("name", .string(m.name)), ("model_type", .string(m.modelType))]
+            if let l = m.layers { o.append(("layers", .int(l))) }
+            o.append(("path", .string(m.path)))
+            members.append(("model", .object(o)))
+        }
+        if !adapterFiles.isEmpty {
+            members.append(("adapter_files", .array(adapterFiles.map { a in
+                .object([("name", .string(a.name)), ("path", .string(a.path)), ("slot", .int(a.slot)), ("rank", .int(a.rank)),
+                         ("scaling", .double(a.scaling)), ("layer", .int(a.layer)), ("module", .string(a.module))])
+            })))
+            members.append(("adapter_notes", .array(adapterNotes.map(JSONTree.string))))
+        }
+        members += [
             ("routings", .array(routings.map(Self.entryTree))),
             ("gpu", .string(gpu)),
             ("gpu_calibrated", .bool(gpuCalibrated)),

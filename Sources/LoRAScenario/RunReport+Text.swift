@@ -17,6 +17,14 @@ extension RunReport {
         let kernelName = stack.map { "\(kernel) stack=\($0)" } ?? kernel
         lines.append("\(kernelName) · \(dtype) · \(mode) · bs \(batch.bs) · \(batch.tokens) tokens · "
                      + "\(batch.slots) slots (\(batch.slotsInUse) in use) · seed \(seed)")
+        if let m = model {
+            lines.append("model \(m.name) (\(m.modelType)\(m.layers.map { ", \($0) layers" } ?? "")) from \(m.path)")
+        }
+        for a in adapterFiles {
+            lines.append("adapter \(a.name) from \(a.path): slot \(a.slot), rank \(a.rank), scaling \(Self.fixed(a.scaling, 4)), "
+                         + "layer \(a.layer) \(a.module) weights")
+        }
+        for n in adapterNotes { lines.append("note: \(n)") }
         if whatIf {
             lines.append("note: sorting an extend batch per token is a what-if; SGLang sorts decode batches only")
         }

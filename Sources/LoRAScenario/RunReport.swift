@@ -233,6 +233,32 @@ public struct RunReport: Codable, Hashable, Sendable {
     public var gpuMeasured: String?
     /// The decoder layer's eight launches, while the layer table is shown (`layer`).
     public var layer: LayerReport? = nil
+    /// The model config `model PATH` read: its name, type, layer count and path.
+    public var model: ModelSummary? = nil
+    /// The adapters read from PEFT folders, in batch order.
+    public var adapterFiles: [AdapterFileSummary] = []
+    /// What reading them for this launch padded, zeroed or left out.
+    public var adapterNotes: [String] = []
+
+    /// The `model` object of the JSON report.
+    public struct ModelSummary: Hashable, Sendable {
+        public var name: String
+        public var modelType: String
+        public var layers: Int?
+        public var path: String
+    }
+
+    /// One entry of `adapter_files`: the adapter, its folder and what it reads as for this launch.
+    public struct AdapterFileSummary: Hashable, Sendable {
+        public var name: String
+        public var path: String
+        public var slot: Int
+        public var rank: Int
+        public var scaling: Double
+        /// The decoder layer and module its weights come from.
+        public var layer: Int
+        public var module: String
+    }
 
     enum CodingKeys: String, CodingKey {
         case gpuMeasured = "gpu_measured"
@@ -334,6 +360,16 @@ extension Session {
         var r = RunReport(workload: workload, plans: plans, run: freshRun, gpu: gpu, measured: measuredOnGPU)
         // `apply` checked every launch of the layer when the table was turned on or the batch changed.
         if showsLayer { r.layer = try? LayerReport(self, runs: lastLayerRun) }
+        r.model = model.map {
+            RunReport.ModelSummary(name: $0.config.name, modelType: $0.config.modelType, layers: $0.config.layers, path: $0.path)
+        }
+        r.adapterFiles = workload.batch.adapters.compactMap { a in
+            adapterFiles[a.name].map {
+                RunReport.AdapterFileSummary(name: a.name, path: $0.path, slot: a.slot, rank: a.rank, scaling: Double(a.scaling),
+                                             layer: layerIndex, module: Self.weightModule(workload).rawValue)
+            }
+        }
+        r.adapterNotes = adapterNotes
         return r
     }
 

@@ -85,6 +85,17 @@ extension Session {
     private mutating func applyChecked(_ command: Command) throws -> SessionEffect {
         var next = self
         let effect = try next.perform(command)
+        do {
+            try next.refreshAdapterFiles()
+        } catch var failure as ApplyFailure {
+            // The folder just read is what does not fit: point at it.
+            if case .adapterFile = command { failure.argument = .key("from") }
+            throw failure
+        }
+        if next.showsLayer, next.workload != workload || next.layerIndex != layerIndex || !showsLayer {
+            // Every launch of the table must read its adapter files too.
+            _ = try next.layerWorkloads()
+        }
         if next.workload != workload || next.strategies != strategies || next.strategyOptions != strategyOptions {
             do {
                 try next.strategyOptions.validate(next.strategies, for: next.workload.batch)
@@ -138,8 +149,18 @@ extension Session {
         case .gpu(let p):
             gpu = p
 
+        case .model(let source):
+            try loadModel(source)
+
         case let .adapter(name, rank, scaling, slot):
+            if let file = adapterFiles[name], rank != nil || scaling != nil {
+                throw ApplyFailure("adapter '\(name)' is read from \(file.path): its rank and scaling come from its adapter_config.json",
+                                   at: .key(rank != nil ? "rank" : "scaling"))
+            }
             try defineAdapter(name: name, rank: rank, scaling: scaling, slot: slot)
+
+        case let .adapterFile(name, source, slot):
+            try loadAdapter(name: name, source: source, slot: slot)
 
         case let .seq(name, tokens, count):
             _ = try adapter(named: name, at: .positional(0))
@@ -167,8 +188,10 @@ extension Session {
             // The adapter's sequences go with it: a batch never points at a missing adapter.
             workload.batch.adapters.removeAll { $0.name == name }
             workload.batch.sequences.removeAll { $0.adapter == name }
+            adapterFiles[name] = nil
 
         case .clear:
+            adapterFiles = [:]
             workload.batch.adapters = []
             workload.batch.sequences = []
             selection = nil
@@ -182,6 +205,10 @@ extension Session {
             workload.module = module
 
         case .layer(.show(let index)):
+            if let index, let layers = modelLayers, index >= layers {
+                throw ApplyFailure("layer \(index) does not exist: \(model!.config.name) has \(layers) layers (0…\(layers - 1))",
+                                   at: .positional(0))
+            }
             if let index { layerIndex = index }
             showsLayer = true
 

@@ -10,13 +10,19 @@ extension Session {
         var commands: [Command] = []
         let w = workload
         if w.batch.slotCount != defaults.workload.batch.slotCount { commands.append(.slots(w.batch.slotCount)) }
-        let d = w.dims, d0 = defaults.workload.dims
+        // A model sets the dims and dtype; what differs from it follows as dims/dtype.
+        var base = defaults
+        if let model {
+            commands.append(.model(model))
+            try? base.loadModel(model)
+        }
+        let d = w.dims, d0 = base.workload.dims
         let change = DimsChange(
             hidden: d.hidden != d0.hidden ? d.hidden : nil, out: d.out != d0.out ? d.out : nil,
             q: d.q != d0.q ? d.q : nil, kv: d.kv != d0.kv ? d.kv : nil, ffn: d.ffn != d0.ffn ? d.ffn : nil,
             maxRank: d.maxRank != d0.maxRank ? d.maxRank : nil)
         if change != DimsChange() { commands.append(.dims(change)) }
-        if w.dtype != defaults.workload.dtype { commands.append(.dtype(w.dtype)) }
+        if w.dtype != base.workload.dtype { commands.append(.dtype(w.dtype)) }
         if w.batch.mode != defaults.workload.batch.mode { commands.append(.mode(w.batch.mode)) }
         if w.seed != defaults.workload.seed { commands.append(.seed(w.seed)) }
         if gpu.name != defaults.gpu.name { commands.append(.gpu(gpu)) }
@@ -31,7 +37,18 @@ extension Session {
                 strategies, chunk: o.chunk != d.chunk ? o.chunk : nil, graphSegments: o.graphSegments,
                 specialize: o.specializeActiveLoRAs != d.specializeActiveLoRAs ? o.specializeActiveLoRAs : nil)))
         }
+        // The layer before the adapters: files are read at it.
+        if showsLayer {
+            commands.append(.layer(.show(index: layerIndex == 0 ? nil : layerIndex)))
+        } else if layerIndex != 0 {
+            commands.append(.layer(.show(index: layerIndex)))
+            commands.append(.layer(.hide))
+        }
         for a in w.batch.adapters {
+            if let file = adapterFiles[a.name] {
+                commands.append(.adapterFile(name: a.name, source: file, slot: a.slot))
+                continue
+            }
             commands.append(.adapter(name: a.name, rank: a.rank, scaling: a.scaling == 1 ? nil : a.scaling, slot: a.slot))
         }
         var i = 0
@@ -42,12 +59,6 @@ extension Session {
             commands.append(.seq(adapter: seqs[i].adapter, tokens: seqs[i].tokens == 1 ? nil : seqs[i].tokens,
                                  count: j - i == 1 ? nil : j - i))
             i = j
-        }
-        if showsLayer {
-            commands.append(.layer(.show(index: layerIndex == 0 ? nil : layerIndex)))
-        } else if layerIndex != 0 {
-            commands.append(.layer(.show(index: layerIndex)))
-            commands.append(.layer(.hide))
         }
         if let title { commands.append(.title(title)) }
         if let narration { commands.append(.narrate(narration)) }

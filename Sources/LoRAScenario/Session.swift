@@ -1,4 +1,5 @@
 import LoRAKernels
+import LoRAModels
 
 /// What a command asks of whoever drives the session, beyond changing state.
 ///
@@ -58,7 +59,14 @@ public struct Session: Sendable {
     /// Measured GPU times (`lora-viz run --gpu-results`, the TUI's `--gpu-results`): the
     /// report shows the file whose batch fingerprint is the current batch's beside the estimate.
     public var gpuResults: [GPUBenchResults] = []
-    /// The decoder layer the layer table shows (`layer N`, 0-based).
+    /// The model config `model PATH` read, if any.
+    public var model: ModelSource?
+    /// Adapters read from PEFT folders (`adapter NAME from=PATH`), by adapter name.
+    public var adapterFiles: [String: AdapterSource] = [:]
+    /// What reading the adapter files for the current launch padded, zeroed or
+    /// left out (`adapter: note`), derived after every command.
+    public internal(set) var adapterNotes: [String] = []
+    /// The decoder layer the layer table shows and adapter files are read at (`layer N`, 0-based).
     public var layerIndex = 0
     /// Whether the layer table is shown (`layer` / `layer off`); while it is,
     /// every `run` also times the layer's eight launches.

@@ -105,6 +105,8 @@ public struct Sweep: Sendable {
     /// The point's workload: the template's with the point's batch.
     public func workload(_ p: Point) -> Workload {
         var w = template.workload
+        // The point's adapters are new, seeded ones: no file's weights carry over.
+        w.slotWeights = [:]
         let t = w.batch
         let scaling = t.adapters.first?.scaling ?? 1
         let tokens = t.mode == .decode ? 1 : (t.sequences.first?.tokens ?? 1)

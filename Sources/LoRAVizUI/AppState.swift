@@ -344,6 +344,10 @@ public struct AppState: Sendable {
             redoStack.removeAll()
         }
         let oldStrategies = plans.strategies
+        if next.adapterNotes != session.adapterNotes, !next.adapterNotes.isEmpty {
+            // What the adapter files left out of this launch (an untargeted projection runs as rank 0).
+            status = StatusMessage(text: "note: " + next.adapterNotes.joined(separator: "; "), isError: false)
+        }
         session = next
         if workloadChanged || gpuChanged || strategiesChanged || layerChanged { plans = Plans(session) }
         if strategiesChanged { setPanes(Self.refit(panes, from: oldStrategies, to: plans.strategies)) }

@@ -117,7 +117,9 @@ public enum Screen {
         let sep = state.glyphs.separator
         var kernel = w.kernel.name
         if case .sgemmLoRAA(let stack) = w.kernel, stack > 1 { kernel += " stack=\(stack)" }
-        let settings = "\(kernel) \(w.dtype.rawValue) \(b.mode.rawValue)"
+        if let m = w.module { kernel = m.launchName(shrink: w.kernel.isShrink) + " (" + kernel + ")" }
+        var settings = "\(kernel) \(w.dtype.rawValue) \(b.mode.rawValue)"
+        if let model = state.session.model?.config.name { settings = model + sep + settings }
         let batch = "bs \(b.sequences.count) tokens \(b.totalTokens) slots \(b.slotCount) (\(b.slotsInUse) used) adapters \(b.adapters.count)"
         let dimsLong = "hidden \(d.hidden) out \(d.out) q \(d.q) kv \(d.kv) ffn \(d.ffn) R \(d.maxRank)"
         let dimsShort = "h\(d.hidden) o\(d.out) q\(d.q) kv\(d.kv) f\(d.ffn) R\(d.maxRank)"

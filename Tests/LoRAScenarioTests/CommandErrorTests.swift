@@ -14,7 +14,7 @@ final class CommandErrorTests: XCTestCase {
         assertError("sedd 4", "t.lora:3:1: error: unknown verb 'sedd'; did you mean 'seed'?")
         assertError("  adaptor a rank=4", "t.lora:3:3: error: unknown verb 'adaptor'; did you mean 'adapter'?")
         assertError("frobnicate",
-                    "t.lora:3:1: error: unknown verb 'frobnicate' (verbs: slots, dims, dtype, mode, seed, gpu, adapter, seq, set, remove, clear, kernel, launch, layer, strategies, run, title, narrate, pause, sleep, select, expect, output, record, stop)")
+                    "t.lora:3:1: error: unknown verb 'frobnicate' (verbs: slots, dims, dtype, mode, seed, gpu, model, adapter, seq, set, remove, clear, kernel, launch, layer, strategies, run, title, narrate, pause, sleep, select, expect, output, record, stop)")
     }
 
     func testLineMustStartWithAVerb() {
@@ -32,7 +32,7 @@ final class CommandErrorTests: XCTestCase {
         assertError("adapter a rank= scaling=2", "t.lora:3:11: error: missing value for 'rank='")
         assertError("slots", "t.lora:3:6: error: missing N; usage: slots N")
         assertError("slots   # how many?", "t.lora:3:6: error: missing N; usage: slots N")
-        assertError("adapter", "t.lora:3:8: error: missing NAME; usage: adapter NAME rank=N [scaling=F] [slot=N]")
+        assertError("adapter", "t.lora:3:8: error: missing NAME; usage: adapter NAME rank=N [scaling=F] [slot=N] | adapter NAME from=PATH [slot=N]")
     }
 
     func testValueOutOfRangeNamesTheRange() {
@@ -83,7 +83,7 @@ final class CommandErrorTests: XCTestCase {
 
     func testExtraArgument() {
         assertError("clear all", "t.lora:3:7: error: unexpected argument 'all'; usage: clear")
-        assertError("adapter a 4", "t.lora:3:11: error: unexpected argument '4'; usage: adapter NAME rank=N [scaling=F] [slot=N]")
+        assertError("adapter a 4", "t.lora:3:11: error: unexpected argument '4'; usage: adapter NAME rank=N [scaling=F] [slot=N] | adapter NAME from=PATH [slot=N]")
     }
 
     func testEnumeratedValues() {

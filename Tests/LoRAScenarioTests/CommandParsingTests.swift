@@ -80,7 +80,17 @@ final class CommandParsingTests: XCTestCase {
             XCTAssertEqual(command.description, canonical, line)
             XCTAssertEqual(try Command.parse(canonical), command, canonical)
         }
-        let verbs = Set(cases.map { $0.1.verb })
+        // The file verbs read what they name: the examples' model and adapter.
+        let model = ModelFilesSessionTests.examples + "/models/tiny-llama"
+        let parsed = try XCTUnwrap(try Command.parse("model \(model)"))
+        guard case .model(let m) = parsed else { return XCTFail("\(parsed)") }
+        XCTAssertEqual(m.config.hidden, 64)
+        XCTAssertEqual(parsed.description, "model \(model)")
+        let folder = ModelFilesSessionTests.examples + "/adapters/tiny-sql-bf16"
+        let adapter = try XCTUnwrap(try Command.parse("adapter sql slot=2   from=\(folder)"))
+        XCTAssertEqual(adapter.description, "adapter sql from=\(folder) slot=2")
+        XCTAssertEqual(try Command.parse(adapter.description), adapter)
+        let verbs = Set(cases.map { $0.1.verb } + [parsed.verb])
         XCTAssertEqual(verbs, Set(Command.verbs), "a verb has no parse case")
     }
 

@@ -1,4 +1,5 @@
 import LoRAKernels
+import LoRAModels
 @testable import LoRAScenario
 import XCTest
 
@@ -6,6 +7,11 @@ import XCTest
 /// Printing then parsing gives back the same command, for generated commands of every verb.
 final class RoundTripTests: XCTestCase {
     var rng = SplitMix64(seed: 0xC0FFEE)
+    /// A model config and an adapter folder of `examples/` (read once: each parse of the printed line reads them again).
+    static let model = ModelSource(path: ModelFilesSessionTests.examples + "/models/tiny-llama",
+                                   config: try! ModelConfig.load(path: ModelFilesSessionTests.examples + "/models/tiny-llama"))
+    static let adapter = AdapterSource(path: ModelFilesSessionTests.examples + "/adapters/tiny-chat-fp32",
+                                       adapter: try! PEFTAdapter.load(folder: ModelFilesSessionTests.examples + "/adapters/tiny-chat-fp32"))
 
     func pick<T>(_ values: [T]) -> T { values.randomElement(using: &rng)! }
     func maybe<T>(_ value: @autoclosure () -> T) -> T? { Bool.random(using: &rng) ? value() : nil }
@@ -59,7 +65,7 @@ final class RoundTripTests: XCTestCase {
     }
 
     func command() -> Command {
-        switch int(0...25) {
+        switch int(0...27) {
         case 0: return .slots(int(Batch.Limits.slots))
         case 1:
             return .dims(DimsChange(hidden: maybe(self.int(1...65536)), out: maybe(self.int(1...65536)), q: maybe(self.int(1...65536)),
@@ -91,6 +97,8 @@ final class RoundTripTests: XCTestCase {
                 chunk: maybe(pick(StrategyOptions.chunks)), graphSegments: maybe(self.int(1...100_000)),
                 specialize: maybe(Bool.random(using: &rng))))
         case 23: return .launch(pick(LayerModule.allCases), shrink: Bool.random(using: &rng))
+        case 25: return .model(Self.model)
+        case 26: return .adapterFile(name: name(), source: Self.adapter, slot: maybe(self.int(0...511)))
         case 24: return .layer(pick([.hide, .show(index: nil), .show(index: int(0...4095))]))
         default: return .stop
         }

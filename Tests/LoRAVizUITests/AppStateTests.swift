@@ -111,7 +111,7 @@ final class AppStateTests: XCTestCase {
         XCTAssertFalse(s.session.showsLayer)
         screen = Screen.render(s).text
         XCTAssertFalse(screen.contains("the eight LoRA launches"), screen)
-        XCTAssertTrue(screen.hasPrefix(" sgemm_lora_a"), screen)
+        XCTAssertTrue(screen.hasPrefix(" o shrink (sgemm_lora_a)"), screen)
     }
 
     // MARK: Panes

@@ -102,15 +102,17 @@ public struct LayerReport: Hashable, Sendable {
 
 extension Session {
     /// `num_hidden_layers` of the loaded model, if any.
-    public var modelLayers: Int? { nil }
+    public var modelLayers: Int? { model?.config.layers }
 
     /// The workload of one of the layer's launches: the current batch, dims,
-    /// dtype and seed with the module's kernel and shape.
+    /// dtype and seed with the module's kernel and shape, and the adapter
+    /// files' ranks, scalings and weights for that module.
     public func launchWorkload(_ module: LayerModule, shrink: Bool) throws -> Workload {
-        var w = workload
-        w.kernel = module.kernel(shrink: shrink)
-        w.module = module
-        return w
+        var s = self
+        s.workload.kernel = module.kernel(shrink: shrink)
+        s.workload.module = module
+        try s.refreshAdapterFiles()
+        return s.workload
     }
 
     /// The eight launch workloads of the layer, in `LayerModule.layerLaunches` order.
