@@ -12,34 +12,49 @@ enum LayerPanel {
         var cells: [String]
         var total: String
         var rightAligned: Bool
-        var optional: Bool
+        /// Columns give way on a narrow screen in this order (1 first), every
+        /// strategy's alike so the groups still compare; 0 never.
+        var givesWay: Int
     }
 
     /// The table's columns for `strategies` (the panes'), widest screens first in mind.
     static func columns(_ report: LayerReport, strategies: [Strategy]) -> [Column] {
         let launches = report.launches
         var columns = [
-            Column(header: "launch", cells: launches.map(\.name), total: "layer total", rightAligned: false, optional: false),
+            Column(header: "launch", cells: launches.map(\.name), total: "layer total", rightAligned: false, givesWay: 0),
             Column(header: "kernel", cells: launches.map { $0.kernel + ($0.stack.map { $0 > 1 ? " ×\($0)" : "" } ?? "") },
-                   total: "", rightAligned: false, optional: true),
-            Column(header: "K → N", cells: launches.map { "\($0.k) → \($0.n)" }, total: "", rightAligned: true, optional: true),
+                   total: "", rightAligned: false, givesWay: 1),
+            Column(header: "K → N", cells: launches.map { "\($0.k) → \($0.n)" }, total: "", rightAligned: true, givesWay: 2),
         ]
         let timed = report.totals.contains { $0.cpuMs != nil }
         for s in strategies {
             guard let j = report.totals.firstIndex(where: { $0.strategy == s.name }) else { continue }
             let f = launches.map { $0.figures[j] }, t = report.totals[j]
             columns.append(Column(header: s.shortName + " launched", cells: f.map { "\($0.launched)" },
-                                  total: "\(t.launched)", rightAligned: true, optional: false))
+                                  total: "\(t.launched)", rightAligned: true, givesWay: 0))
             columns.append(Column(header: "working", cells: f.map { "\($0.working)" }, total: "\(t.working)",
-                                  rightAligned: true, optional: true))
+                                  rightAligned: true, givesWay: 4))
             columns.append(Column(header: "est. µs", cells: f.map { Format.fixed($0.gpuEstimateUs, 1) },
-                                  total: Format.fixed(t.gpuEstimateUs, 1), rightAligned: true, optional: false))
+                                  total: Format.fixed(t.gpuEstimateUs, 1), rightAligned: true, givesWay: 0))
             if timed {
                 columns.append(Column(header: "CPU ms", cells: f.map { $0.cpuMs.map { Format.fixed($0, 3) } ?? "–" },
-                                      total: t.cpuMs.map { Format.fixed($0, 2) } ?? "–", rightAligned: true, optional: true))
+                                      total: t.cpuMs.map { Format.fixed($0, 2) } ?? "–", rightAligned: true, givesWay: 3))
             }
         }
         return columns
+    }
+
+    /// The layer's totals in one line, for the ratios row: each pane's estimate
+    /// summed over the eight launches, and the second ÷ the first.
+    static func totalsLine(_ report: LayerReport, strategies: [Strategy], glyphs g: Glyphs) -> String {
+        let shown = strategies.compactMap { s in report.totals.first { $0.strategy == s.name } }
+        guard let first = shown.first else { return "" }
+        var line = "layer total est. " + shown.map { "\($0.strategy) \(Format.fixed($0.gpuEstimateUs, 1)) µs" }
+            .joined(separator: " \(g.arrow) ")
+        if shown.count == 2, shown[1].gpuEstimateUs > 0 {
+            line += " (\(Format.fixed(first.gpuEstimateUs / shown[1].gpuEstimateUs, 2))\(g.times))"
+        }
+        return line
     }
 
     /// Draws the table into `area`; `current` is the row of the launch the grids show, if any.
@@ -47,10 +62,10 @@ enum LayerPanel {
                        area: Rect, into canvas: inout Canvas) {
         var columns = columns(report, strategies: strategies)
         let width = { (c: Column) in ([c.header, c.total] + c.cells).map(Format.width).max() ?? 0 }
-        // Optional columns give way from the right until the table fits.
+        // Columns give way by rank until the table fits.
         while columns.map({ width($0) + 2 }).reduce(0, +) > area.width,
-              let i = columns.lastIndex(where: \.optional) {
-            columns.remove(at: i)
+              let rank = columns.map(\.givesWay).filter({ $0 > 0 }).min() {
+            columns.removeAll { $0.givesWay == rank }
         }
         let widths = columns.map(width)
         func line(_ cells: [String]) -> String {
@@ -61,11 +76,14 @@ enum LayerPanel {
         }
         let layers = report.layers.map { " of \($0)" } ?? ""
         var y = area.y
-        canvas.put("layer \(report.layer)\(layers): the eight LoRA launches of one decoder layer "
-                   + "(\(report.gpu) estimates; j/k choose a launch, Enter or L shows its grids)",
-                   x: area.x, y: y, style: .title, maxWidth: area.width)
-        y += 1
-        guard y < area.maxY else { return }
+        // The header, eight launches and the total need 10 rows; the title comes first only when it fits too.
+        if area.height >= 11 {
+            let long = "layer \(report.layer)\(layers): the eight LoRA launches of one decoder layer "
+                + "(\(report.gpu) estimates; j/k choose a launch, Enter or L shows its grids)"
+            let short = "layer \(report.layer)\(layers)\(g.separator)\(report.gpu) estimates\(g.separator)j/k launch, Enter grids"
+            canvas.put(Format.width(long) <= area.width ? long : short, x: area.x, y: y, style: .title, maxWidth: area.width)
+            y += 1
+        }
         canvas.put(line(columns.map(\.header)), x: area.x, y: y, style: CellStyle(.dim, bold: true), maxWidth: area.width)
         y += 1
         for row in report.launches.indices where y < area.maxY {
@@ -76,6 +94,8 @@ enum LayerPanel {
                             with: Cell(" ", CellStyle(.accent, reverse: true)))
             }
             canvas.put(text, x: area.x, y: y, style: selected ? CellStyle(.accent, reverse: true) : .normal, maxWidth: area.width)
+            // A marker too, for screens without reverse video (and text files).
+            if selected, area.x > 0 { canvas.put(g.isASCII ? ">" : "▶", x: area.x - 1, y: y, style: .accent) }
             y += 1
         }
         guard y < area.maxY else { return }

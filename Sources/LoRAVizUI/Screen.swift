@@ -32,9 +32,11 @@ public enum Screen {
             renderGrids(state, layout, into: &canvas)
         }
         let shown = state.panes.map { state.plans[$0] }
-        var ratios = shown.count == 2
-            ? StatsPanel.ratios(shown[0], shown[1], glyphs: g, width: layout.width)
-            : StatsPanel.alone(shown[0], glyphs: g, width: layout.width)
+        // With the layer table shown, the ratios row compares the layer's totals.
+        var ratios = state.plans.layer.map { LayerPanel.totalsLine($0, strategies: state.panes, glyphs: g) }
+            ?? (shown.count == 2
+                ? StatsPanel.ratios(shown[0], shown[1], glyphs: g, width: layout.width)
+                : StatsPanel.alone(shown[0], glyphs: g, width: layout.width))
         let hidden = state.plans.strategies.filter { !state.panes.contains($0) }
         if let row = layout.stripRow {
             canvas.put(StatsPanel.strip(hidden, state.plans, glyphs: g, width: layout.width),

@@ -92,7 +92,7 @@ final class AppStateTests: XCTestCase {
         _ = s.handle(.key(.char("L")))
         XCTAssertTrue(s.session.showsLayer)
         var screen = Screen.render(s).text
-        XCTAssertTrue(screen.contains("layer 0: the eight LoRA launches of one decoder layer"), screen)
+        XCTAssertTrue(screen.contains(" layer 0 | h200 estimates | j/k launch, Enter grids"), screen)
         XCTAssertTrue(screen.contains("down shrink"), screen)
         XCTAssertFalse(screen.contains("rank-0 exit"), "the legend gives way to the table: \(screen)")
         // j/k walk the launches, each a `launch` command (undoable, recorded).
@@ -110,7 +110,7 @@ final class AppStateTests: XCTestCase {
         _ = s.handle(.key(.enter))
         XCTAssertFalse(s.session.showsLayer)
         screen = Screen.render(s).text
-        XCTAssertFalse(screen.contains("the eight LoRA launches"), screen)
+        XCTAssertFalse(screen.contains("layer total"), screen)
         XCTAssertTrue(screen.hasPrefix(" o shrink (sgemm_lora_a)"), screen)
     }
 

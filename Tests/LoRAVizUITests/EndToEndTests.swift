@@ -196,6 +196,25 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(text.contains("sorted → csgmv: launched "), text)
         XCTAssertTrue(text.contains("also chosen (s shows): vllm "), text)
         XCTAssertTrue(text.contains("csgmv pid 0 seg 0 → chunk 0 of slot 0"), text)
+        // A real model's config and a PEFT adapter at the prompt, then the layer table.
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples").path
+        try command("model \(examples)/models/tiny-llama")
+        try waitFor("tiny-llama │")
+        try command("adapter peft from=\(examples)/adapters/tiny-chat-fp32")
+        text = try waitFor("note: peft: the adapter does not target o_proj")
+        try keys("L")
+        text = try waitFor("layer total")
+        XCTAssertTrue(text.contains("layer 0 of 2"), text)
+        XCTAssertTrue(text.contains("down shrink"), text)
+        XCTAssertTrue(text.contains("layer total est. sorted "), text)
+        // The bare stack-1 shrink reads as the o shrink; j moves to the next launch.
+        XCTAssertTrue(text.contains("o shrink (sgemm_lora_a)"), text)
+        try keys("j")
+        try waitFor("o expand (sgemm_lora_b)")
+        try keys("Enter")
+        text = try waitFor("sorted  grid (")
+        XCTAssertFalse(text.contains("layer total"), text)
         // Quit: the terminal comes back as it was.
         try keys("q")
         text = try waitFor("END-42")

@@ -119,6 +119,15 @@ final class ScreenSnapshotTests: XCTestCase {
         state.status = nil
         assertSnapshot(Screen.render(state).text)
     }
+    /// The layer table (L) of demo 14: eight launches, the current one highlighted, the totals.
+    func testLayerTable80x24() throws { assertSnapshot(try layerText(80, 24)) }
+    func testLayerTable120x40() throws { assertSnapshot(try layerText(120, 40)) }
+    func layerText(_ width: Int, _ height: Int) throws -> String {
+        var s = try Self.demo("14-real-adapters.lora", before: "The down shrink reads")
+        s.narration = nil
+        try s.execute("layer")
+        return text(s, width, height)
+    }
     func testHelp80x24() throws { assertSnapshot(text(try Self.defaultSession, 80, 24, help: true)) }
     func testHelp120x40() throws { assertSnapshot(text(try Self.defaultSession, 120, 40, help: true)) }
     func testHelp200x60() throws { assertSnapshot(text(try Self.defaultSession, 200, 60, help: true)) }
