@@ -80,6 +80,10 @@ extension AppState {
             scrollToCursor()
             status = StatusMessage(text: "\(focus.name) zoom \(next.text(times: glyphs.times)) (= fits each grid again)",
                                    isError: false)
+        case .toggleSweep:
+            sweepChart = sweepChart == nil ? SweepPanel.chart(session) : nil
+            status = StatusMessage(text: sweepChart == nil ? "sweep chart closed"
+                                   : "sweep chart: GPU estimates of this batch's template over bs and adapters (w closes)", isError: false)
         case .zoomFit:
             zooms = [:]
             origins = [:]

@@ -115,6 +115,8 @@ public struct AppState: Sendable {
     /// The first cell each grid shows when it does not fit.
     public internal(set) var origins: [Strategy: GridCell] = [:]
     public var showHelp = false
+    /// The sweep chart in place of the grids (`w`), recomputed when the state changes.
+    public internal(set) var sweepChart: Result<SweepChart, SweepError>?
     public internal(set) var prompt: PromptState?
     public internal(set) var promptHistory: [String] = []
     public var status: StatusMessage?
@@ -350,6 +352,7 @@ public struct AppState: Sendable {
         }
         session = next
         if workloadChanged || gpuChanged || strategiesChanged || layerChanged { plans = Plans(session) }
+        if sweepChart != nil, workloadChanged || gpuChanged || strategiesChanged { sweepChart = SweepPanel.chart(session) }
         if strategiesChanged { setPanes(Self.refit(panes, from: oldStrategies, to: plans.strategies)) }
         if let running = run, !running.matches(session) {
             run = nil
@@ -491,6 +494,7 @@ public struct AppState: Sendable {
         let oldStrategies = plans.strategies
         session = restored
         plans = Plans(session)
+        if sweepChart != nil { sweepChart = SweepPanel.chart(session) }
         if plans.strategies != oldStrategies { setPanes(Self.refit(panes, from: oldStrategies, to: plans.strategies)) }
         if let lines = snapshot.recordedLines, recording != nil { recording?.lines = lines }
         if let running = run, !running.matches(session) {

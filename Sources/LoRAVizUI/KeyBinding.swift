@@ -15,6 +15,8 @@ public enum UIAction: Hashable, Sendable {
     case zoomIn
     case zoomOut
     case zoomFit
+    /// Show or hide the sweep chart of the current batch.
+    case toggleSweep
     case replayToggle
     case replayNext
     case replayFaster
@@ -125,6 +127,8 @@ extension KeyBinding {
         KeyBinding(keys: [.char("z")], group: .view, summary: "zoom in, focused grid", hint: "z/Z zoom",
                    effect: .ui(.zoomIn)),
         KeyBinding(keys: [.char("Z")], group: .view, summary: "zoom out, focused grid", effect: .ui(.zoomOut)),
+        KeyBinding(keys: [.char("w")], group: .view, summary: "sweep chart: speedup vs bs",
+                   effect: .ui(.toggleSweep)),
         KeyBinding(keys: [.char("=")], group: .view, summary: "fit each grid to its pane", effect: .ui(.zoomFit)),
         KeyBinding(keys: [.char("?"), .f1], group: .view, summary: "this help", hint: "? help", effect: .ui(.help)),
         KeyBinding(keys: [.escape], group: .view, summary: "close help / prompt", effect: .ui(.closeOverlay)),

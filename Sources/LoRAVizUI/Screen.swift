@@ -24,7 +24,10 @@ public enum Screen {
             return
         }
         renderTopBar(state, layout, into: &canvas)
-        if let layer = state.plans.layer, let first = layout.panes.first {
+        if let chart = state.sweepChart, let first = layout.panes.first {
+            let area = Rect(x: 1, y: first.frame.y, width: layout.width - 2, height: layout.legendRow + 1 - first.frame.y)
+            SweepPanel.render(chart, glyphs: g, area: area, into: &canvas)
+        } else if let layer = state.plans.layer, let first = layout.panes.first {
             // The layer table takes the grids' rows and the legend's.
             let area = Rect(x: 1, y: first.frame.y, width: layout.width - 2, height: layout.legendRow + 1 - first.frame.y)
             LayerPanel.render(layer, strategies: state.panes, current: state.currentLayerRow, glyphs: g, area: area, into: &canvas)

@@ -114,6 +114,24 @@ final class AppStateTests: XCTestCase {
         XCTAssertTrue(screen.hasPrefix(" o shrink (sgemm_lora_a)"), screen)
     }
 
+    func testTheSweepChartFollowsTheBatchAndCloses() throws {
+        var s = try state()
+        _ = s.handle(.key(.char("w")))
+        guard case .success(let chart)? = s.sweepChart else { return XCTFail("no chart: \(String(describing: s.sweepChart))") }
+        XCTAssertEqual(chart.series.map(\.adapters), [1, 4, 16, 64])
+        XCTAssertTrue(Screen.render(s).text.contains("1x - sorting pays above this line"), Screen.render(s).text)
+        // A change of the workload redraws it: the next kernel.
+        _ = s.handle(.key(.char("t")))
+        guard case .success(let after)? = s.sweepChart else { return XCTFail() }
+        XCTAssertNotEqual(after, chart)
+        _ = s.handle(.key(.char("u")))
+        guard case .success(let undone)? = s.sweepChart else { return XCTFail() }
+        XCTAssertEqual(undone, chart)
+        _ = s.handle(.key(.char("w")))
+        XCTAssertNil(s.sweepChart)
+        XCTAssertTrue(Screen.render(s).text.contains("per-sequence grid"))
+    }
+
     // MARK: Panes
 
     /// The hint line (the last row) of a state's screen.

@@ -128,6 +128,13 @@ final class ScreenSnapshotTests: XCTestCase {
         try s.execute("layer")
         return text(s, width, height)
     }
+    /// The sweep chart (w) of the default batch, ASCII: lines per adapter count, the 1x line, the legend.
+    func testSweepChart120x40() throws {
+        var state = AppState(session: try Self.defaultSession, width: 120, height: 40, glyphs: .ascii)
+        _ = state.handle(.key(.char("w")))
+        state.status = nil
+        assertSnapshot(Screen.render(state).text)
+    }
     func testHelp80x24() throws { assertSnapshot(text(try Self.defaultSession, 80, 24, help: true)) }
     func testHelp120x40() throws { assertSnapshot(text(try Self.defaultSession, 120, 40, help: true)) }
     func testHelp200x60() throws { assertSnapshot(text(try Self.defaultSession, 200, 60, help: true)) }
