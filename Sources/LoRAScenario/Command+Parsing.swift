@@ -38,6 +38,7 @@ enum Usage {
         "seed": "seed N",
         "gpu": "gpu " + GPUProfile.names.joined(separator: "|"),
         "model": "model PATH (a config.json or its folder)",
+        "gpu-results": "gpu-results FILE (a gpu-results.json of lora-viz gpu-bench's script, measured on this batch)",
         "adapter": "adapter NAME rank=N [scaling=F] [slot=N] | adapter NAME from=PATH [slot=N]",
         "seq": "seq NAME [tokens=N] [count=N]",
         "set": "set seq I [adapter=NAME] [tokens=N]",
@@ -170,6 +171,14 @@ struct ArgumentReader {
                 throw error(at: t, message + " (GPUs: \(GPUProfile.names.joined(separator: ", ")))")
             }
             return .gpu(profile)
+        case "gpu-results":
+            try expect(positionals: 1, keys: [])
+            let t = try positional(0, "FILE")
+            do {
+                return .gpuResults(try GPUBenchResults.load(path: try path(t)))
+            } catch let e as GPUBenchError {
+                throw error(at: t, e.message)
+            }
         case "model":
             try expect(positionals: 1, keys: [])
             let t = try positional(0, "PATH")

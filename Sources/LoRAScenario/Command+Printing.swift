@@ -28,6 +28,8 @@ extension Command: CustomStringConvertible {
             if let s = scaling { parts.append("scaling=\(Printer.number(s))") }
             if let s = slot { parts.append("slot=\(s)") }
             return parts.joined(separator: " ")
+        case .gpuResults(let r):
+            return "gpu-results \(Printer.word(r.path))"
         case .model(let m):
             return "model \(Printer.word(m.path))"
         case let .adapterFile(name, source, slot):

@@ -28,6 +28,9 @@ public enum Command: Hashable, Sendable {
     /// whose estimated time the report and the TUI show beside every launch.
     case gpu(GPUProfile)
 
+    /// `gpu-results FILE`: a `gpu-bench` results file measured on the current
+    /// batch, shown beside the estimate (`lora-viz run --gpu-results` in a command).
+    case gpuResults(GPUBenchResults)
     /// `model PATH`: a Hugging Face `config.json` (or its folder) sets the dims,
     /// the dtype (`torch_dtype`), the layer count and the model's name.
     case model(ModelSource)
@@ -204,7 +207,7 @@ public struct ProgramSelection: Hashable, Sendable {
 extension Command {
     /// Every verb of the language, in the order the help lists them.
     public static let verbs = [
-        "slots", "dims", "dtype", "mode", "seed", "gpu", "model", "adapter", "seq", "set", "remove", "clear", "kernel",
+        "slots", "dims", "dtype", "mode", "seed", "gpu", "gpu-results", "model", "adapter", "seq", "set", "remove", "clear", "kernel",
         "launch", "layer", "strategies", "run", "title", "narrate", "pause", "sleep", "select", "expect", "output", "record", "stop",
     ]
 
@@ -218,6 +221,7 @@ extension Command {
         case .seed: return "seed"
         case .gpu: return "gpu"
         case .model: return "model"
+        case .gpuResults: return "gpu-results"
         case .adapter, .adapterFile: return "adapter"
         case .seq: return "seq"
         case .setSeq: return "set"
@@ -249,7 +253,7 @@ extension Command {
         case .slots, .dims, .dtype, .mode, .seed, .model, .adapter, .adapterFile, .seq, .setSeq, .removeSeq, .removeAdapter,
              .clear, .kernel, .launch, .layer:
             return true
-        case .gpu, .strategies, .run, .title, .narrate, .pause, .sleep, .select, .expect, .output, .record, .stop:
+        case .gpu, .gpuResults, .strategies, .run, .title, .narrate, .pause, .sleep, .select, .expect, .output, .record, .stop:
             return false
         }
     }

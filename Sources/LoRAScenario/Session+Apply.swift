@@ -152,6 +152,15 @@ extension Session {
         case .model(let source):
             try loadModel(source)
 
+        case .gpuResults(let results):
+            let here = GPUBenchFingerprint(workload, options: strategyOptions)
+            guard results.fingerprint == here else {
+                throw ApplyFailure("\(results.path) was measured on another batch: "
+                                   + (results.fingerprint.difference(from: here) ?? "its fingerprint differs"), at: .positional(0))
+            }
+            gpuResults.removeAll { $0.path == results.path }
+            gpuResults.append(results)
+
         case let .adapter(name, rank, scaling, slot):
             if let file = adapterFiles[name], rank != nil || scaling != nil {
                 throw ApplyFailure("adapter '\(name)' is read from \(file.path): its rank and scaling come from its adapter_config.json",

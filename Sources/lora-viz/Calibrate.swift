@@ -67,11 +67,14 @@ struct Calibrate: ParsableCommand {
         let split = GPUBenchCalibration.split(points)
         print("\(points.count) measured launches in \(results.count) files on \(gpuName) (\(sms.first!) SMs); base profile \(base)")
         print("base \(base):                \(GPUBenchCalibration.Errors(start, points))")
+        print("                           \(GPUBenchCalibration.SpeedupErrors(start, points))")
         if !split.heldOut.isEmpty {
             let trained = GPUBenchCalibration.fit(start, to: split.train)
             print("held out (a third of each file's launches, \(split.heldOut.count)):")
             print("  before (base):          \(GPUBenchCalibration.Errors(start, split.heldOut))")
+            print("                          \(GPUBenchCalibration.SpeedupErrors(start, points, only: split.heldOut))")
             print("  fitted on the other \(split.train.count): \(GPUBenchCalibration.Errors(trained, split.heldOut))")
+            print("                          \(GPUBenchCalibration.SpeedupErrors(trained, points, only: split.heldOut))")
         }
         var fitted = GPUBenchCalibration.fit(start, to: points)
         fitted.source = "fitted by lora-viz calibrate from \(base) on \(points.count) launches measured on \(gpuName) ("

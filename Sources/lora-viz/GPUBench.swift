@@ -6,6 +6,49 @@ import LoRAVizUI
 
 /// `lora-viz gpu-bench FILE -o DIR`: a folder a CUDA machine runs on the real kernels.
 struct GPUBench: ParsableCommand {
+    /// `--sweep`: one timing-only folder per point of the file's batch as a template.
+    func exportSweep(_ override: [Strategy]?) throws {
+        func fail(_ message: String) -> ExitCode {
+            FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+            return ExitCode(2)
+        }
+        let sweep: LoRAScenario.Sweep
+        do {
+            let template = try LoRAScenario.Sweep.template(try HeadlessCLI.loadScenario(file))
+            sweep = try LoRAScenario.Sweep(
+                template: template, bs: LoRAScenario.Sweep.parseList(bs, flag: "--bs"),
+                adapters: LoRAScenario.Sweep.parseList(adapters, flag: "--adapters"),
+                ranks: try ranks.map { try LoRAScenario.Sweep.parseList($0, flag: "--ranks", allowZero: true) },
+                strategies: override)
+        } catch let e as ScenarioError {
+            FileHandle.standardError.write(Data("\(e)\n".utf8))
+            throw ExitCode(2)
+        } catch let e as SweepError {
+            throw fail(e.message)
+        }
+        var folders: [String] = []
+        do {
+            for p in sweep.points {
+                let s = sweep.session(p)
+                try s.strategyOptions.validate(s.strategies, for: s.workload.batch)
+                let dir = "\(output)/bs\(p.bs)-a\(p.adapters)-r\(p.rank)"
+                try GPUBenchExport.writeTimingOnly(s.workload, options: s.strategyOptions, strategies: s.strategies, to: dir)
+                folders.append(dir)
+            }
+            try GPUBenchExport.writeScript(to: output)
+        } catch let e as StrategyError {
+            throw fail("--strategies: \(e)")
+        } catch let e as DumpError {
+            throw fail("gpu-bench: \(e.message)")
+        }
+        print("wrote \(folders.count) timing-only cases under \(output)/ (bsB-aA-rR: batch.json each) and \(output)/\(GPUBenchExport.scriptName)")
+        print("""
+            on a CUDA machine with torch, triton and numpy (every case in one process, seeded inputs):
+              python3 \(output)/\(GPUBenchExport.scriptName) --sglang SGLANG_WHEEL_OR_DIR [--vllm-ops VLLM_OPS_DIR]
+            then: lora-viz calibrate \(output)/*/\(GPUBenchExport.resultsName) -o PROFILE.json
+            """)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "gpu-bench",
         abstract: "Export a batch and a Python script that runs it on the real SGLang / vLLM kernels of a GPU.",
@@ -24,6 +67,12 @@ struct GPUBench: ParsableCommand {
             estimate and `lora-viz calibrate` fits a profile to. `--self-check` runs it on \
             the CPU under Triton's interpreter (fp16 and fp32 batches; no timing).
 
+            With --sweep the file's batch is a template, varied as `lora-viz sweep` varies \
+            it (--bs, --adapters, --ranks; docs/sweep.md): one timing-only folder per point \
+            (<dir>/bsB-aA-rR: batch.json with the tensors' shapes, no .npy files, no CPU run) \
+            and the script at <dir>, which runs every point in one process on seeded inputs \
+            and writes each point's gpu-results.json, for `lora-viz calibrate <dir>/*/gpu-results.json`.
+
             `expect` lines are not evaluated. Exit status: 0 written, 2 bad input.
             """)
 
@@ -40,6 +89,18 @@ struct GPUBench: ParsableCommand {
 
     @Option(help: "Worker threads for the CPU kernels (default: every core).")
     var threads: Int?
+
+    @Flag(help: "Export a spread of batches for calibration: the file's batch as a template over --bs, --adapters, --ranks.")
+    var sweep = false
+
+    @Option(help: ArgumentHelp("With --sweep: batch sizes, comma-separated.", valueName: "list"))
+    var bs = "1,8,32,128,512"
+
+    @Option(help: ArgumentHelp("With --sweep: adapter counts, comma-separated.", valueName: "list"))
+    var adapters = "1,4,16"
+
+    @Option(help: ArgumentHelp("With --sweep: ranks, comma-separated (default: the template's).", valueName: "list"))
+    var ranks: String?
 
     func chosen() throws -> [Strategy]? {
         guard let strategies else { return nil }
@@ -60,6 +121,7 @@ struct GPUBench: ParsableCommand {
 
     func run() throws {
         let override = try chosen()
+        if sweep { return try exportSweep(override) }
         do {
             let scenario = try HeadlessCLI.loadScenario(file)
             let runCount = scenario.steps.filter { if case .run = $0.command { return true } else { return false } }.count

@@ -14,7 +14,7 @@ final class CommandErrorTests: XCTestCase {
         assertError("sedd 4", "t.lora:3:1: error: unknown verb 'sedd'; did you mean 'seed'?")
         assertError("  adaptor a rank=4", "t.lora:3:3: error: unknown verb 'adaptor'; did you mean 'adapter'?")
         assertError("frobnicate",
-                    "t.lora:3:1: error: unknown verb 'frobnicate' (verbs: slots, dims, dtype, mode, seed, gpu, model, adapter, seq, set, remove, clear, kernel, launch, layer, strategies, run, title, narrate, pause, sleep, select, expect, output, record, stop)")
+                    "t.lora:3:1: error: unknown verb 'frobnicate' (verbs: slots, dims, dtype, mode, seed, gpu, gpu-results, model, adapter, seq, set, remove, clear, kernel, launch, layer, strategies, run, title, narrate, pause, sleep, select, expect, output, record, stop)")
     }
 
     func testLineMustStartWithAVerb() {

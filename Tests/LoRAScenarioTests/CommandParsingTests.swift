@@ -90,7 +90,8 @@ final class CommandParsingTests: XCTestCase {
         let adapter = try XCTUnwrap(try Command.parse("adapter sql slot=2   from=\(folder)"))
         XCTAssertEqual(adapter.description, "adapter sql from=\(folder) slot=2")
         XCTAssertEqual(try Command.parse(adapter.description), adapter)
-        let verbs = Set(cases.map { $0.1.verb } + [parsed.verb])
+        let results = try XCTUnwrap(try Command.parse("gpu-results \(GPUResultsTests.path(GPUResultsTests.bs1Results))"))
+        let verbs = Set(cases.map { $0.1.verb } + [parsed.verb, results.verb])
         XCTAssertEqual(verbs, Set(Command.verbs), "a verb has no parse case")
     }
 

@@ -38,6 +38,27 @@ final class GPUResultsTests: TemporaryDirectoryTestCase {
         XCTAssertFalse(session.report().text.contains("measured H200"))
     }
 
+    /// `gpu-results FILE` (the TUI's `:` prompt, or a command file): attached when
+    /// measured on the batch on screen, refused with the differing field otherwise.
+    func testGPUResultsCommandAttachesAFileOfThisBatch() throws {
+        var session = Session()
+        for step in try Scenario.load(path: Self.path(Self.bs1)).steps { _ = try session.apply(step) }
+        let line = "gpu-results \(Self.path(Self.bs1Results))"
+        let command = try XCTUnwrap(try Command.parse(line))
+        XCTAssertEqual(command.description, line)
+        try session.execute(line)
+        XCTAssertEqual(session.report().entry(.sorted)?.gpuMeasuredUs ?? 0, 18.46, accuracy: 0.01)
+        try session.execute(line)
+        XCTAssertEqual(session.gpuResults.count, 1, "the same file twice is attached once")
+        try session.execute("seed 7")
+        XCTAssertThrowsError(try session.execute(line, file: "t.lora", line: 4)) {
+            XCTAssertEqual("\($0)", "t.lora:4:13: error: \(Self.path(Self.bs1Results)) was measured on another batch: seed is 42 in the results file but 7 in this batch")
+        }
+        XCTAssertThrowsError(try Command.parse("gpu-results /nonexistent.json")) {
+            XCTAssertTrue("\($0)".contains("/nonexistent.json"), "\($0)")
+        }
+    }
+
     func testResultsOfAnotherBatchAreRefusedAtTheRun() throws {
         let scenario = try Scenario.load(path: Self.path("gpu/bench/decode-bs256-8ad.lora"))
         let results = try GPUBenchResults.load(path: Self.path(Self.bs1Results))
@@ -85,6 +106,52 @@ final class GPUResultsTests: TemporaryDirectoryTestCase {
         let bad = try CLITests.run(["run", Self.path(Self.bs1), "--gpu-results", "bad.json"], in: directory)
         XCTAssertEqual(bad.status, 2)
         XCTAssertTrue(bad.err.contains("error: --gpu-results bad.json: not valid JSON (truncated"), bad.err)
+    }
+
+    /// `gpu-bench --sweep`: one timing-only case per point (batch.json with the
+    /// tensors' shapes, no .npy), the script at the top; the H200 ran the
+    /// three templates of gpu/bench/sweep (gpu/results/gpu-bench/sweep-h200).
+    func testGPUBenchSweepExportsTimingOnlyCases() throws {
+        try save("t.lora", "slots 2\ndims hidden=256 out=256 rank=16\nlaunch o expand\nadapter a rank=16\nstrategies per-sequence sorted csgmv\n")
+        let r = try CLITests.run(["gpu-bench", "t.lora", "--sweep", "--bs", "1,8", "--adapters", "1,4", "-o", "sw"], in: directory)
+        XCTAssertEqual(r.status, 0, r.err)
+        let cases = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("sw").path).sorted()
+        XCTAssertEqual(cases, ["bs1-a1-r16", "bs1-a4-r16", "bs8-a1-r16", "bs8-a4-r16", GPUBenchExport.scriptName])
+        let folder = directory.appendingPathComponent("sw/bs8-a4-r16")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted(), ["batch.json", GPUBenchExport.scriptName],
+                       "no .npy files: the script makes seeded inputs of batch.json's shapes")
+        let batch = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("batch.json"))) as! [String: Any]
+        let shapes = batch["shapes"] as! [String: [Int]]
+        XCTAssertEqual(shapes["x"], [8, 16])
+        XCTAssertEqual(shapes["weights"], [4, 256, 16], "slots raised to the 4 adapters")
+        XCTAssertEqual((batch["strategies"] as! [[String: Any]]).map { $0["name"] as! String }, ["per-sequence", "sorted", "csgmv"])
+        XCTAssertTrue(r.out.contains("lora-viz calibrate sw/*/gpu-results.json"), r.out)
+        let bad = try CLITests.run(["gpu-bench", "t.lora", "--sweep", "--bs", "0"], in: directory)
+        XCTAssertEqual(bad.status, 2)
+        XCTAssertTrue(bad.err.contains("--bs"), bad.err)
+    }
+
+    /// Calibrating on a GPU's own sweep beats the base profile on the launches it did not see.
+    func testCalibrationOnTheH200SweepImprovesHeldOutLaunchesAndSpeedups() throws {
+        let root = Self.path("gpu/results/gpu-bench/sweep-h200")
+        var files: [String] = []
+        for t in try FileManager.default.contentsOfDirectory(atPath: root).sorted() where !t.hasSuffix(".log") {
+            files += try FileManager.default.contentsOfDirectory(atPath: root + "/" + t).sorted().map { "\(root)/\(t)/\($0)" }
+        }
+        XCTAssertEqual(files.count, 45)
+        let points = try GPUBenchCalibration.points(files.map { try GPUBenchResults.load(path: $0) })
+        XCTAssertEqual(points.count, 270)
+        var base = GPUProfile.h200
+        base.calibrated = true
+        let split = GPUBenchCalibration.split(points)
+        let trained = GPUBenchCalibration.fit(base, to: split.train)
+        let before = GPUBenchCalibration.Errors(base, split.heldOut), after = GPUBenchCalibration.Errors(trained, split.heldOut)
+        XCTAssertLessThan(after.median, before.median)
+        XCTAssertGreaterThan(after.within20, before.within20)
+        let sBefore = GPUBenchCalibration.SpeedupErrors(base, points, only: split.heldOut)
+        let sAfter = GPUBenchCalibration.SpeedupErrors(trained, points, only: split.heldOut)
+        XCTAssertGreaterThan(sAfter.within25, sBefore.within25)
+        XCTAssertGreaterThanOrEqual(sAfter.sameDirection, sBefore.sameDirection)
     }
 
     func testCLIGPUBenchAndCalibrate() throws {

@@ -10,6 +10,7 @@ final class RoundTripTests: XCTestCase {
     /// A model config and an adapter folder of `examples/` (read once: each parse of the printed line reads them again).
     static let model = ModelSource(path: ModelFilesSessionTests.examples + "/models/tiny-llama",
                                    config: try! ModelConfig.load(path: ModelFilesSessionTests.examples + "/models/tiny-llama"))
+    static let results = try! GPUBenchResults.load(path: GPUResultsTests.path(GPUResultsTests.bs1Results))
     static let adapter = AdapterSource(path: ModelFilesSessionTests.examples + "/adapters/tiny-chat-fp32",
                                        adapter: try! PEFTAdapter.load(folder: ModelFilesSessionTests.examples + "/adapters/tiny-chat-fp32"))
 
@@ -65,7 +66,7 @@ final class RoundTripTests: XCTestCase {
     }
 
     func command() -> Command {
-        switch int(0...27) {
+        switch int(0...28) {
         case 0: return .slots(int(Batch.Limits.slots))
         case 1:
             return .dims(DimsChange(hidden: maybe(self.int(1...65536)), out: maybe(self.int(1...65536)), q: maybe(self.int(1...65536)),
@@ -97,6 +98,7 @@ final class RoundTripTests: XCTestCase {
                 chunk: maybe(pick(StrategyOptions.chunks)), graphSegments: maybe(self.int(1...100_000)),
                 specialize: maybe(Bool.random(using: &rng))))
         case 23: return .launch(pick(LayerModule.allCases), shrink: Bool.random(using: &rng))
+        case 27: return .gpuResults(Self.results)
         case 25: return .model(Self.model)
         case 26: return .adapterFile(name: name(), source: Self.adapter, slot: maybe(self.int(0...511)))
         case 24: return .layer(pick([.hide, .show(index: nil), .show(index: int(0...4095))]))

@@ -81,8 +81,27 @@ public enum GPUBenchExport {
     /// the script into `directory`. The run must have kept its tensors.
     public static func write(_ result: KernelRunResult, to directory: String) throws {
         try result.writeDump(to: directory)
-        let w = result.workload
-        let fp = GPUBenchFingerprint(w, options: result.strategyOptions)
+        try writeBatch(result.workload, options: result.strategyOptions,
+                       strategies: result.routings.map { ($0.routing, $0.time.median) }, to: directory)
+    }
+
+    /// A timing-only case of `gpu-bench --sweep`: `batch.json` (with the
+    /// tensors' shapes, from which the script makes seeded inputs) and the
+    /// script, no `.npy` files and no CPU outputs to compare with.
+    public static func writeTimingOnly(_ workload: Workload, options: StrategyOptions, strategies: [Strategy],
+                                       to directory: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw DumpError(message: "cannot create \(directory): \(error.localizedDescription)")
+        }
+        try writeBatch(workload, options: options, strategies: strategies.map { ($0, nil) }, to: directory)
+    }
+
+    /// `batch.json` and the script; `strategies` with the CPU's median ms when it ran.
+    static func writeBatch(_ w: Workload, options: StrategyOptions, strategies: [(Strategy, Double?)],
+                           to directory: String) throws {
+        let fp = GPUBenchFingerprint(w, options: options)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         var root: [String: Any] = [:]
@@ -91,15 +110,18 @@ public enum GPUBenchExport {
         root["fingerprint"] = fpObject
         let slices = w.kernel.outputSlices(w.launchDims)
         root["output_column_offsets"] = slices.map(\.lowerBound) + [slices.last?.upperBound ?? 0]
-        root["options"] = ["chunk": result.strategyOptions.chunk,
-                           "graph_segments": result.strategyOptions.graphSegments.map { $0 as Any } ?? NSNull(),
-                           "specialize": result.strategyOptions.specializeActiveLoRAs]
-        root["strategies"] = result.routings.map { run -> [String: Any] in
-            let r = LaunchPlan(workload: w, strategy: run.routing, options: result.strategyOptions).routing
+        root["options"] = ["chunk": options.chunk,
+                           "graph_segments": options.graphSegments.map { $0 as Any } ?? NSNull(),
+                           "specialize": options.specializeActiveLoRAs]
+        // The canonical tensors' shapes (the dump's), for a script that makes its own inputs.
+        root["shapes"] = ["x": [w.batch.totalTokens, w.inputWidth], "weights": [w.batch.slotCount, w.weightRows, w.weightColumns],
+                          "base": [w.batch.totalTokens, w.outputWidth]]
+        root["strategies"] = strategies.map { strategy, cpuMs -> [String: Any] in
+            let r = LaunchPlan(workload: w, strategy: strategy, options: options).routing
             return [
-                "name": run.routing.rawValue,
-                "cpu_output": "output_\(run.routing.rawValue.replacingOccurrences(of: "-", with: "_")).npy",
-                "cpu_median_ms": run.time.median,
+                "name": strategy.rawValue,
+                "cpu_output": cpuMs == nil ? NSNull() : "output_\(strategy.rawValue.replacingOccurrences(of: "-", with: "_")).npy",
+                "cpu_median_ms": cpuMs.map { $0 as Any } ?? NSNull(),
                 "routing": [
                     "seg_lens": r.segmentLengths, "seg_indptr": r.segmentStarts, "weight_indices": r.weightIndices,
                     "permutation": r.permutation.map { $0 as Any } ?? NSNull(), "max_len": r.maxLength,
@@ -112,6 +134,11 @@ public enum GPUBenchExport {
         guard FileManager.default.createFile(atPath: path, contents: data + Data("\n".utf8)) else {
             throw DumpError(message: "cannot write \(path)")
         }
+        try writeScript(to: directory)
+    }
+
+    /// The script, executable, into `directory`.
+    public static func writeScript(to directory: String) throws {
         let script = (directory as NSString).appendingPathComponent(scriptName)
         guard FileManager.default.createFile(atPath: script, contents: Data(GPUBenchScript.text.utf8),
                                              attributes: [.posixPermissions: 0o755]) else {

@@ -124,6 +124,44 @@ public enum GPUBenchCalibration {
         }
     }
 
+    /// How well a profile's estimates rank the strategies of one batch: for
+    /// every file, each strategy's speedup over per-sequence (per-sequence's
+    /// time ÷ its time), estimated against measured.
+    public struct SpeedupErrors: Hashable, Sendable, CustomStringConvertible {
+        public var pairs: Int
+        /// Estimated within ±25 % of measured.
+        public var within25: Int
+        /// On the same side of 1 (both faster or both slower than per-sequence; within 5 % of 1 counts as either).
+        public var sameDirection: Int
+
+        /// - Parameter only: when given, only pairs with a launch in it (the held-out launches).
+        public init(_ profile: GPUProfile, _ points: [Point], only: [Point]? = nil) {
+            var pairs = 0, within = 0, same = 0
+            let byFile = Dictionary(grouping: points, by: \.file)
+            let held = only.map(Set.init)
+            for (_, ps) in byFile.sorted(by: { $0.key < $1.key }) {
+                guard let base = ps.first(where: { $0.strategy == .perSequence }) else { continue }
+                for p in ps where p.strategy != .perSequence {
+                    if let held, !held.contains(p) && !held.contains(base) { continue }
+                    let measured = base.measuredUs / p.measuredUs
+                    let estimated = base.estimate(profile) / p.estimate(profile)
+                    pairs += 1
+                    if abs(estimated / measured - 1) <= 0.25 { within += 1 }
+                    let tie = abs(measured - 1) <= 0.05 || abs(estimated - 1) <= 0.05
+                    if tie || (measured > 1) == (estimated > 1) { same += 1 }
+                }
+            }
+            self.pairs = pairs
+            within25 = within
+            sameDirection = same
+        }
+
+        public var description: String {
+            func pct(_ n: Int) -> String { pairs == 0 ? "–" : String(format: "%.1f%%", Double(n) / Double(pairs) * 100) }
+            return "speedups over per-sequence: \(pairs) pairs, \(pct(within25)) within ±25%, \(pct(sameDirection)) the same direction"
+        }
+    }
+
     /// The held-out split: a third of each file's launches, rotating with
     /// the file (file f holds out its launches j with (j + f) mod 3 = 2), so
     /// every strategy is held out in some file and fitted in others. The fit

@@ -317,8 +317,13 @@ def ordered_bits(t, torch, dtype):
     return torch.where(i < 0, -(i & 0x7FFF), i)
 
 
-def compare(gpu, cpu, mask, torch, dtype):
-    """Max ulp distance and count of differing cells among the masked cells."""
+def compare(gpu, cpu, mask, torch, dtype, base=None):
+    """Max ulp distance and count of differing cells among the masked cells.
+
+    For an expand (`base` given) also the largest difference in ulps of the
+    LoRA term `out - base`: the kernels round the scaled term to the dtype,
+    then add the base and round again, so a term one ulp off from a different
+    fp32 summation order is two or more ulps of an output the base cancels."""
     g, c = gpu.float().cpu(), cpu.float().cpu()
     mask = mask & ~torch.isnan(c)
     if int(mask.sum()) == 0:
@@ -327,8 +332,60 @@ def compare(gpu, cpu, mask, torch, dtype):
     ulp = (ordered_bits(g, torch, dtype) - ordered_bits(c, torch, dtype)).abs()
     ulp = torch.where(mask, ulp, torch.zeros_like(ulp))
     diff = torch.where(mask, (g - c).abs(), torch.zeros_like(g))
-    return dict(cells=int(mask.sum()), differing=int((ulp > 0).sum()), max_ulp=int(ulp.max()) if not bool(bad.any()) else -1,
-                max_abs_diff=float(diff.max()))
+    out = dict(cells=int(mask.sum()), differing=int((ulp > 0).sum()), max_ulp=int(ulp.max()) if not bool(bad.any()) else -1,
+               max_abs_diff=float(diff.max()))
+    if base is not None and not bool(bad.any()):
+        term = (c - base.float().cpu()).abs()
+        # One ulp of the dtype at the term's magnitude: 2^(exponent - mantissa bits).
+        bits = {torch.float32: 23, torch.float16: 10, torch.bfloat16: 7}[dtype]
+        unit = torch.pow(2.0, torch.floor(torch.log2(term.clamp(min=1e-30))) - bits)
+        term_ulp = torch.where(mask, diff / unit, torch.zeros_like(diff))
+        out["max_ulp_of_lora_term"] = float(term_ulp.max())
+    return out
+
+
+def verdict(c):
+    if c["differing"] == 0:
+        return "bit-identical"
+    if 0 <= c["max_ulp"] <= 1:
+        return "within 1 ulp"
+    if c.get("max_ulp_of_lora_term", 99) <= 1:
+        return "within 1 ulp of the LoRA term (%d ulp of the output after the base add)" % c["max_ulp"]
+    return "differ by up to %d ulp" % c["max_ulp"]
+
+
+def inputs(case, b, torch, dev, dtype):
+    """The dumped x, weights and base; seeded random ones of batch.json's shapes
+    when the folder has none (a --sweep export: timing only, values do not change it)."""
+    import numpy as np
+    if os.path.exists(os.path.join(case, "x.npy")):
+        t = {k: torch.from_numpy(np.load(os.path.join(case, f))).to(dev) for k, f in
+             [("x", "x.npy"), ("w", "weights.npy"), ("base", "base_output.npy")]}
+        return {k: v.to(dtype) for k, v in t.items()}, True
+    g = torch.Generator(device="cpu").manual_seed(b["seed"])
+    sh = b["shapes"]
+    x = torch.rand(sh["x"], generator=g) * 2 - 1
+    w = (torch.rand(sh["weights"], generator=g) * 2 - 1) / math.sqrt(max(1, sh["weights"][2]))
+    ranks = b["ranks"]
+    for s, r in enumerate(ranks):  # rows (shrink) or columns (expand) beyond the slot's rank are 0
+        if b["kernel"] == "sgemm_lora_a":
+            w[s, b["stack"] * r:] = 0
+        else:
+            w[s, :, r:] = 0
+    base = torch.rand(sh["base"], generator=g) * 2 - 1
+    return {"x": x.to(dev, dtype), "w": w.to(dev, dtype), "base": base.to(dev, dtype)}, False
+
+
+def cases_of(given):
+    """The folders to run: those given, else this one when it holds batch.json, else its subfolders that do."""
+    if given:
+        return [os.path.abspath(c) for c in given]
+    if os.path.exists(os.path.join(HERE, "batch.json")):
+        return [HERE]
+    subs = sorted(os.path.join(HERE, d) for d in os.listdir(HERE) if os.path.exists(os.path.join(HERE, d, "batch.json")))
+    if not subs:
+        sys.exit("no batch.json here nor in a subfolder: is this a lora-viz gpu-bench folder?")
+    return subs
 
 
 def time_graph(fn, torch, replays):
@@ -465,7 +522,9 @@ def main():
     ap = argparse.ArgumentParser(description="Run a lora-viz batch on the real kernels (see the docstring).")
     ap.add_argument("--sglang", help="sglang wheel, or a folder holding sglang/kernels/ops/lora/dense (default: the installed sglang)")
     ap.add_argument("--vllm-ops", help="folder of vLLM's lora/ops/triton_ops files (default: the installed vllm; '-' skips vLLM)")
-    ap.add_argument("--out", default=os.path.join(HERE, "gpu-results.json"))
+    ap.add_argument("--out", help="the results file (default: gpu-results.json in each case's folder)")
+    ap.add_argument("--cases", nargs="*", help="exported folders to run in this one process (default: this folder, "
+                    "or every subfolder holding a batch.json: a --sweep export)")
     ap.add_argument("--replays", type=int, default=10)
     ap.add_argument("--strategies", help="comma-separated subset of batch.json's strategies")
     ap.add_argument("--self-check", action="store_true",
@@ -476,26 +535,27 @@ def main():
     import numpy as np
     import torch
     import triton
-    b = json.load(open(os.path.join(HERE, "batch.json")))
+    cases = cases_of(a.cases)
+    if a.out and len(cases) > 1:
+        sys.exit("--out names one file, but there are %d cases: each writes gpu-results.json in its folder" % len(cases))
+    batches = [json.load(open(os.path.join(c, "batch.json"))) for c in cases]
     if a.self_check:
         dev = torch.device("cpu")
-        if b["dtype"] == "bf16":
+        if any(b["dtype"] == "bf16" for b in batches):
             sys.exit("--self-check: this batch is bf16, whose tl.dot Triton's interpreter gets wrong; export an fp16 or fp32 batch")
     else:
         if not torch.cuda.is_available():
             sys.exit("no CUDA device (use --self-check for the CPU mode)")
         dev = torch.device("cuda")
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[b["dtype"]]
     root = tempfile.mkdtemp(prefix="lora_viz_kernels_")
     kern = {}
-    names = [s["name"] for s in b["strategies"]]
-    if a.strategies:
-        names = [n for n in names if n in a.strategies.split(",")]
+    wanted = set(a.strategies.split(",")) if a.strategies else None
+    all_names = {s["name"] for b in batches for s in b["strategies"]}
     Info, mods, sglang_from = load_sglang(find_sglang(a.sglang), root, torch)
     kern["sglang"] = (Info, mods)
     print("SGLang kernels from %s (loaded by path, stand-in imports)" % sglang_from, flush=True)
     vllm_from = None
-    if "vllm" in names:
+    if "vllm" in all_names and (wanted is None or "vllm" in wanted):
         ops, why = find_vllm_ops(a.vllm_ops)
         if ops:
             try:
@@ -506,14 +566,27 @@ def main():
                 why = "vLLM's op files did not load: %r" % (e,)
         if "vllm" not in kern:
             print("skipping vllm: %s" % why, flush=True)
-    t = {k: torch.from_numpy(np.load(os.path.join(HERE, f))).to(dev) for k, f in
-         [("x", "x.npy"), ("w", "weights.npy"), ("base", "base_output.npy")]}
-    t = {k: v.to(dtype) for k, v in t.items()}
     if a.self_check:
         print("self-check: Triton interpreter on the CPU; routings and outputs are checked, nothing is timed", flush=True)
     else:
         print("method: " + METHOD.replace(" N ", " %d " % a.replays), flush=True)
     p = torch.cuda.get_device_properties(dev) if dev.type == "cuda" else None
+    failed = []
+    for case, b in zip(cases, batches):
+        if len(cases) > 1:
+            print("== " + os.path.relpath(case, HERE), flush=True)
+        failed += run_case(case, b, a, kern, torch, triton, dev, p, sglang_from, vllm_from, wanted)
+    sys.exit(1 if failed else 0)
+
+
+def run_case(case, b, a, kern, torch, triton, dev, p, sglang_from, vllm_from, wanted):
+    """Runs every strategy of one exported folder; writes its results file. Returns the strategies that failed."""
+    import numpy as np
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[b["dtype"]]
+    names = [s["name"] for s in b["strategies"] if wanted is None or s["name"] in wanted]
+    t, dumped = inputs(case, b, torch, dev, dtype)
+    if not dumped:
+        print("timing only: no lora-viz outputs in this folder (a --sweep export); inputs are seeded random values of its shapes", flush=True)
     results = []
     for s in b["strategies"]:
         name = s["name"]
@@ -533,13 +606,14 @@ def main():
             fn()
             if dev.type == "cuda":
                 torch.cuda.synchronize()
-            cpu = torch.from_numpy(np.load(os.path.join(HERE, s["cpu_output"])))
-            out = read()
-            mask = torch.ones(cpu.shape, dtype=torch.bool)
-            rec["comparison"] = compare(out, cpu, mask, torch, dtype)
-            c = rec["comparison"]
-            rec["outputs"] = ("bit-identical" if c["differing"] == 0 else
-                              "within 1 ulp" if 0 <= c["max_ulp"] <= 1 else "differ by up to %d ulp" % c["max_ulp"])
+            if dumped and s.get("cpu_output"):
+                cpu = torch.from_numpy(np.load(os.path.join(case, s["cpu_output"])))
+                out = read()
+                mask = torch.ones(cpu.shape, dtype=torch.bool)
+                rec["comparison"] = compare(out, cpu, mask, torch, dtype, None if b["kernel"] == "sgemm_lora_a" else t["base"])
+                rec["outputs"] = verdict(rec["comparison"])
+            else:
+                rec["outputs"] = "not checked (timing only)"
             if dev.type == "cuda":
                 rec.update(time_graph(fn, torch, a.replays))
                 rec["measured_us"] = rec["mean_us"]
@@ -562,12 +636,12 @@ def main():
            "method": None if a.self_check else METHOD.replace(" N ", " %d " % a.replays), "calls_per_graph": CALLS,
            "replays": None if a.self_check else a.replays,
            "fingerprint": b["fingerprint"], "strategies": results}
-    with open(a.out, "w") as f:
+    out = a.out or os.path.join(case, "gpu-results.json")
+    with open(out, "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")
-    print("wrote " + a.out, flush=True)
-    bad = [r["strategy"] for r in results if r.get("error") or r.get("routing_equal") is False]
-    sys.exit(1 if bad else 0)
+    print("wrote " + out, flush=True)
+    return [r["strategy"] for r in results if r.get("error") or r.get("routing_equal") is False]
 
 
 if __name__ == "__main__":
