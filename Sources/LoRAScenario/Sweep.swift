@@ -36,6 +36,8 @@ public struct Sweep: Sendable {
     public var bs: [Int]
     public var adapters: [Int]
     public var ranks: [Int]
+    /// Every point's report carries its decoder layer's eight launches (`--layer`).
+    public var layer = false
 
     /// The template's first adapter's rank, or 16 (at most the dims' R) when it has none.
     public static func defaultRank(_ s: Session) -> Int {
@@ -124,6 +126,7 @@ public struct Sweep: Sendable {
         s.workload = workload(p)
         s.lastRun = nil
         s.selection = nil
+        if layer { s.showsLayer = true }
         return s
     }
 
@@ -183,6 +186,7 @@ public struct Sweep: Sendable {
     /// `chartWidth` × `chartHeight` cells in `chartStyle`, or the one line
     /// saying why there is none.
     public static func textTables(_ rows: [(Point, RunReport)], chartStyle: ChartStyle = .ascii, chartRank: Int? = nil,
+                                  layerChart: Bool = false,
                                   chartWidth: Int = 80, chartHeight: Int = 24) -> String {
         guard let first = rows.first?.1 else { return "no points\n" }
         var out = ""
@@ -214,11 +218,37 @@ public struct Sweep: Sendable {
             }
             out += "\n"
         }
-        let chart = SweepChart(rows: rows, rank: chartRank)
+        let chart = SweepChart(rows: rows, rank: chartRank, measure: rows.contains { $0.1.layer != nil } && layerChart ? .layer : .launch)
+        if layerChart { out += layerTable(rows) }
         for line in chart.lines(width: chartWidth, height: chartHeight, style: chartStyle) {
             // Each row is padded to the width; a file or terminal needs no trailing blanks.
             out += String(line.reversed().drop { $0 == " " }.reversed()) + "\n"
         }
         return out
+    }
+
+    /// With `--layer`: a row per point with each strategy's layer total (estimated µs), the
+    /// forward pass's when the model's layer count is known, and the layer speedup.
+    static func layerTable(_ rows: [(Point, RunReport)]) -> String {
+        guard let first = rows.first?.1.layer else { return "" }
+        let names = first.totals.map(\.strategy)
+        var header = ["bs", "adapters", "rank"] + names.map { "\($0) layer µs" }
+        if first.layers != nil { header += names.map { "\($0) pass µs" } }
+        header.append("layer speedup")
+        var table = [header]
+        for (p, r) in rows {
+            guard let l = r.layer else { continue }
+            var row = ["\(p.bs)", "\(p.adapters)", "\(p.rank)"] + l.totals.map { String(format: "%.1f", $0.gpuEstimateUs) }
+            if l.layers != nil { row += l.totals.map { l.forwardPassUs($0).map { String(format: "%.1f", $0) } ?? "–" } }
+            row.append(SweepChart.layerSpeedup(r).map { String(format: "%.2f×", $0) } ?? "–")
+            table.append(row)
+        }
+        let widths = header.indices.map { c in table.map { $0[c].count }.max()! }
+        var out = "decoder layer (\(first.gpu) estimates\(first.layers.map { "; pass = \($0) layers + the sorted routing build once" } ?? ""))\n"
+        for row in table {
+            out += row.enumerated().map { c, cell in String(repeating: " ", count: widths[c] - cell.count) + cell }
+                .joined(separator: "  ") + "\n"
+        }
+        return out + "\n"
     }
 }

@@ -66,6 +66,9 @@ struct SweepCommand: ParsableCommand {
     @Option(name: .customLong("chart-rank"), help: ArgumentHelp("The rank whose series the chart draws, one of --ranks (default: the first).", valueName: "rank"))
     var chartRank: Int?
 
+    @Flag(help: "Also estimate every point's decoder layer (its eight launches, docs/layer.md): a table of layer totals, the chart of the layer's speedup, and a `layer` object per JSON line.")
+    var layer = false
+
     @Flag(name: .customLong("run"), help: "Also time every point on the CPU kernels.")
     var timed = false
 
@@ -108,7 +111,7 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
-        let sweep: Sweep
+        var sweep: Sweep
         do {
             if chart != nil, format != .text {
                 throw SweepError("--chart draws the text chart; it needs --format text (got --format \(format.rawValue))")
@@ -129,6 +132,7 @@ struct SweepCommand: ParsableCommand {
                 throw ExitCode(2)
             }
             sweep = try Sweep(template: template, bs: bsList, adapters: adapterList, ranks: rankList, strategies: chosen)
+            sweep.layer = layer || template.showsLayer
             if format == .svg, !(sweep.template.strategies.contains(.perSequence) && sweep.template.strategies.contains(.sorted)) {
                 throw SweepError("--format svg: the chart is of the speedup per-sequence ÷ sorted; add both to --strategies")
             }
@@ -196,9 +200,9 @@ struct SweepCommand: ParsableCommand {
         switch format {
         case .text:
             let style = chart?.style ?? ChartStyle.preferred(environment: ProcessInfo.processInfo.environment)
-            emit(Sweep.textTables(rows, chartStyle: style, chartRank: chartRank))
+            emit(Sweep.textTables(rows, chartStyle: style, chartRank: chartRank, layerChart: layer))
         case .svg:
-            let chart = SweepChart(rows: rows, rank: chartRank)
+            let chart = SweepChart(rows: rows, rank: chartRank, measure: layer ? .layer : .launch)
             guard chart.unavailable == nil else {
                 FileHandle.standardError.write(Data("error: --format svg: \(chart.unavailable!)\n".utf8))
                 if output != nil { try? out.close() }

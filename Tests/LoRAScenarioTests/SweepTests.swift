@@ -33,6 +33,31 @@ final class SweepTests: TemporaryDirectoryTestCase {
         return s
     }
 
+    /// `--layer`: every point's report carries its layer, equal to the hand-built
+    /// batch's; the chart's samples are the layer totals' speedup.
+    func testLayerPointsCarryTheLayerAndTheChartDrawsItsSpeedup() throws {
+        var sweep = try Sweep(template: template(), bs: [1, 8, 32], adapters: [1, 2])
+        sweep.layer = true
+        var rows: [(Sweep.Point, RunReport)] = []
+        for p in sweep.points {
+            let r = sweep.report(p)
+            var hand = try handBuilt(bs: p.bs, adapters: p.adapters, rank: p.rank)
+            try hand.execute("layer")
+            XCTAssertEqual(r.layer, hand.report().layer, "\(p)")
+            rows.append((p, r))
+        }
+        let chart = SweepChart(rows: rows, measure: .layer)
+        XCTAssertEqual(chart.series.map(\.adapters), [1, 2])
+        XCTAssertTrue(chart.series.allSatisfy { $0.source == .gpuEstimate }, "GPU estimates only")
+        let (p, r) = rows[2]
+        let ps = r.layer!.totals[0].gpuEstimateUs, so = r.layer!.totals[1].gpuEstimateUs
+        XCTAssertEqual(chart.series[0].samples.first { $0.bs == p.bs }!.speedup, ps / so, accuracy: 1e-12, "one layer: no model, no routing build")
+        XCTAssertTrue(chart.title.hasPrefix("Layer speedup (per-seq ÷ sorted, one layer)"), chart.title)
+        let text = Sweep.textTables(rows, layerChart: true)
+        XCTAssertTrue(text.contains("per-sequence layer µs  sorted layer µs  csgmv layer µs  layer speedup"), text)
+        XCTAssertTrue(Sweep.jsonLine(p, r).contains("\"layer\":{\"index\":0"), "JSON lines carry the layer")
+    }
+
     func testTemplateSkipsRunsAndKeepsTheFilesSettings() throws {
         let t = try template()
         XCTAssertNil(t.lastRun)

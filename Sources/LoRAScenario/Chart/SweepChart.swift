@@ -71,7 +71,33 @@ public struct SweepChart: Hashable, Sendable {
     /// - Parameters:
     ///   - rows: a sweep's points and their reports, as `lora-viz sweep` collects them.
     ///   - rank: the rank whose series are drawn; a rank absent from the rows leaves the chart empty.
-    public init(rows: [(Sweep.Point, RunReport)], rank: Int? = nil) {
+    /// What a sample's speedup is of.
+    public enum Measure: Hashable, Sendable {
+        /// The one launch the template's kernel is (`gpu_speedup`, and the CPU's `speedup`).
+        case launch
+        /// A decoder layer's eight launches (the report's `layer` totals): per a
+        /// forward pass with the routing build added once when the model's
+        /// layer count is known, else per layer. GPU estimates only.
+        case layer
+    }
+
+    /// What the samples measure.
+    public let measure: Measure
+    /// With `.layer`: the model's layer count the forward pass is summed over, when known.
+    public let layers: Int?
+
+    /// The layer's estimated speedup per-sequence ÷ sorted: over a forward pass (the
+    /// sorted routing built once) when the layer count is known, else over one layer.
+    static func layerSpeedup(_ r: RunReport) -> Double? {
+        guard let l = r.layer, let ps = l.totals.first(where: { $0.strategy == Strategy.perSequence.name }),
+              let so = l.totals.first(where: { $0.strategy == Strategy.sorted.name }) else { return nil }
+        let a = l.forwardPassUs(ps) ?? ps.gpuEstimateUs, b = l.forwardPassUs(so) ?? so.gpuEstimateUs
+        return b > 0 ? a / b : nil
+    }
+
+    public init(rows: [(Sweep.Point, RunReport)], rank: Int? = nil, measure: Measure = .launch) {
+        self.measure = measure
+        layers = measure == .layer ? rows.first?.1.layer?.layers : nil
         var ranks: [Int] = []
         for (p, _) in rows where !ranks.contains(p.rank) { ranks.append(p.rank) }
         self.ranks = ranks
@@ -96,7 +122,8 @@ public struct SweepChart: Hashable, Sendable {
                               mark: marks[i % marks.count])
             }
         }
-        series = make(.gpuEstimate, \.gpuSpeedup) + make(.cpu, \.speedup)
+        series = measure == .layer ? make(.gpuEstimate, Self.layerSpeedup)
+            : make(.gpuEstimate, \.gpuSpeedup) + make(.cpu, \.speedup)
         bsValues = Array(Set(series.flatMap { $0.samples.map(\.bs) })).sorted()
 
         if rows.isEmpty {
@@ -117,7 +144,9 @@ public struct SweepChart: Hashable, Sendable {
 
     /// `Sorting speedup (per-sequence ÷ sorted) against bs, rank 16`; `rank 4 of 16,4` when several ranks were swept.
     public var title: String {
-        "Sorting speedup (per-sequence ÷ sorted) against bs"
+        (measure == .layer
+            ? "Layer speedup (per-seq ÷ sorted" + (layers.map { ", \($0) layers + routing build" } ?? ", one layer") + ")"
+            : "Sorting speedup (per-sequence ÷ sorted) against bs")
             + (rank.map { ", rank \($0)" + (ranks.count > 1 ? " of " + ranks.map(String.init).joined(separator: ",") : "") } ?? "")
     }
 
