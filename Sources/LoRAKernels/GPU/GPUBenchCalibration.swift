@@ -131,7 +131,7 @@ public enum GPUBenchCalibration {
         public var pairs: Int
         /// Estimated within ±25 % of measured.
         public var within25: Int
-        /// On the same side of 1 (both faster or both slower than per-sequence; within 5 % of 1 counts as either).
+        /// In the same `SpeedupDirection` (faster above 1.1×, slower below 0.9×, else even), as `gpu-check` counts it.
         public var sameDirection: Int
 
         /// - Parameter only: when given, only pairs with a launch in it (the held-out launches).
@@ -147,8 +147,7 @@ public enum GPUBenchCalibration {
                     let estimated = base.estimate(profile) / p.estimate(profile)
                     pairs += 1
                     if abs(estimated / measured - 1) <= 0.25 { within += 1 }
-                    let tie = abs(measured - 1) <= 0.05 || abs(estimated - 1) <= 0.05
-                    if tie || (measured > 1) == (estimated > 1) { same += 1 }
+                    if SpeedupDirection(estimated) == SpeedupDirection(measured) { same += 1 }
                 }
             }
             self.pairs = pairs
@@ -158,7 +157,7 @@ public enum GPUBenchCalibration {
 
         public var description: String {
             func pct(_ n: Int) -> String { pairs == 0 ? "–" : String(format: "%.1f%%", Double(n) / Double(pairs) * 100) }
-            return "speedups over per-sequence: \(pairs) pairs, \(pct(within25)) within ±25%, \(pct(sameDirection)) the same direction"
+            return "speedups over per-sequence: \(pairs) pairs, \(pct(within25)) within ±25%, \(pct(sameDirection)) the same direction (faster > 1.1×, slower < 0.9×, else even)"
         }
     }
 
