@@ -267,16 +267,7 @@ extension Session {
                 "rank=\(rank) is over the model's max rank R=\(R); raise it first with dims rank=\(rank)",
                 at: .key("rank"))
         }
-        if let slot {
-            guard slot < batch.slotCount else {
-                throw ApplyFailure(
-                    "slot=\(slot) does not exist: slots is \(batch.slotCount), so slots are 0…\(batch.slotCount - 1)",
-                    at: .key("slot"))
-            }
-            if let holder = batch.adapter(inSlot: slot), holder.name != name {
-                throw ApplyFailure("slot \(slot) already holds adapter '\(holder.name)'", at: .key("slot"))
-            }
-        }
+        if let slot { try Self.checkSlot(slot, for: name, in: batch) }
         if let index = batch.adapters.firstIndex(where: { $0.name == name }) {
             if let rank { batch.adapters[index].rank = rank }
             if let scaling { batch.adapters[index].scaling = scaling }
@@ -292,6 +283,18 @@ extension Session {
             batch.adapters.append(Adapter(name: name, rank: rank, scaling: scaling ?? 1, slot: free))
         }
         workload.batch = batch
+    }
+
+    /// `slot=` of adapter `name`: a slot of the batch, not held by another adapter.
+    static func checkSlot(_ slot: Int, for name: String, in batch: Batch) throws {
+        guard slot < batch.slotCount else {
+            throw ApplyFailure(
+                "slot=\(slot) does not exist: slots is \(batch.slotCount), so slots are 0…\(batch.slotCount - 1)",
+                at: .key("slot"))
+        }
+        if let holder = batch.adapter(inSlot: slot), holder.name != name {
+            throw ApplyFailure("slot \(slot) already holds adapter '\(holder.name)'", at: .key("slot"))
+        }
     }
 
     private func adapter(named name: String, at argument: ApplyFailure.Argument) throws -> Adapter {

@@ -25,16 +25,7 @@ extension Session {
     /// before, now read from files; its rank and scaling come from the refresh.
     mutating func loadAdapter(name: String, source: AdapterSource, slot: Int?) throws {
         var batch = workload.batch
-        if let slot {
-            guard slot < batch.slotCount else {
-                throw ApplyFailure(
-                    "slot=\(slot) does not exist: slots is \(batch.slotCount), so slots are 0…\(batch.slotCount - 1)",
-                    at: .key("slot"))
-            }
-            if let holder = batch.adapter(inSlot: slot), holder.name != name {
-                throw ApplyFailure("slot \(slot) already holds adapter '\(holder.name)'", at: .key("slot"))
-            }
-        }
+        if let slot { try Self.checkSlot(slot, for: name, in: batch) }
         if let index = batch.adapters.firstIndex(where: { $0.name == name }) {
             if let slot { batch.adapters[index].slot = slot }
         } else {
