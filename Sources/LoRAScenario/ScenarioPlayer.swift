@@ -27,8 +27,14 @@ public struct PlaybackPacing: Hashable, Sendable {
     public static let reading = PlaybackPacing(stepDelay: 0.6, wordsPerSecond: 3, minimumDwell: 2, afterRun: 2)
 
     /// Seconds to wait after `step`, at speed 1; `sleep` as written.
-    public func delay(after step: ScenarioStep, effect: SessionEffect) -> Double {
+    ///
+    /// A step that only builds the batch followed by another that does
+    /// (`next`) takes no time: a run of them plays at once and the screen
+    /// lingers after its last (demo 08's 512 `seq` lines took 5 minutes at
+    /// 0.6 s each before its first narration).
+    public func delay(after step: ScenarioStep, effect: SessionEffect, next: ScenarioStep? = nil) -> Double {
         if case .sleep(let seconds) = effect { return seconds }
+        if Self.buildsTheBatch(step.command), let next, Self.buildsTheBatch(next.command) { return 0 }
         switch step.command {
         case .title(let text), .narrate(let text):
             guard wordsPerSecond > 0 else { return stepDelay }
@@ -36,6 +42,17 @@ public struct PlaybackPacing: Hashable, Sendable {
             return max(minimumDwell, Double(words) / wordsPerSecond)
         default:
             return stepDelay
+        }
+    }
+}
+
+extension PlaybackPacing {
+    /// Whether a command only builds the batch (adapters, sequences, slots):
+    /// a run of them needs no dwell between its steps.
+    static func buildsTheBatch(_ c: Command) -> Bool {
+        switch c {
+        case .seq, .setSeq, .removeSeq, .adapter, .adapterFile, .removeAdapter, .slots: return true
+        default: return false
         }
     }
 }
@@ -142,7 +159,8 @@ public struct ScenarioPlayer: Sendable {
             isAwaitingRun = true
             dueTime = nil
         default:
-            dueTime = now + pacing.delay(after: step, effect: effect) / speed
+            let next = nextStepIndex < scenario.steps.count ? scenario.steps[nextStepIndex] : nil
+            dueTime = now + pacing.delay(after: step, effect: effect, next: next) / speed
         }
         return Event(index: index, step: step, effect: effect)
     }

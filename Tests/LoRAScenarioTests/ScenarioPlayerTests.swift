@@ -103,9 +103,10 @@ final class ScenarioPlayerTests: XCTestCase {
         XCTAssertEqual(player.nextDeadline, 7.8, "5 s as written, at 2x")
         player.slower(now: 7.8)
         XCTAssertEqual(player.speed, 1)
-        XCTAssertEqual(try player.advance(now: 7.8).map(\.index), [4])
-        XCTAssertEqual(try player.advance(now: 8.4).map(\.index), [5])
-        XCTAssertEqual(try player.advance(now: 9).map(\.effect), [.run(reps: 5)])
+        // `adapter` then `seq` only build the batch: the first takes no time, the screen lingers after the second.
+        XCTAssertEqual(try player.advance(now: 7.8).map(\.index), [4, 5])
+        XCTAssertEqual(player.nextDeadline ?? 0, 8.4, accuracy: 1e-9)
+        XCTAssertEqual(try player.advance(now: 8.4).map(\.effect), [.run(reps: 5)])
         XCTAssertNil(player.nextDeadline, "a run waits for the kernels, however long")
         player.runFinished(now: 60)
         XCTAssertEqual(player.nextDeadline, 62, "the result stays 2 s on screen")
@@ -136,5 +137,14 @@ final class ScenarioPlayerTests: XCTestCase {
         XCTAssertEqual(try player.advance(now: 5).count, 0)
         player.togglePause(now: 5)
         XCTAssertEqual(try player.advance(now: 5).count, 2)
+    }
+
+    /// Demo 08 builds its batch with 512 `seq` lines: at reading pace its first narration comes at once, not after 5 minutes.
+    func testABatchBuildingRunPlaysWithoutDwell() throws {
+        let steps = try Scenario.load(path: DemoScenarioTests.scenariosDirectory.appendingPathComponent("08-large-batch.lora").path).steps
+        let first = try XCTUnwrap(steps.firstIndex { if case .narrate = $0.command { return true } else { return false } })
+        XCTAssertGreaterThan(first, 500)
+        let wait = (0..<first).reduce(0.0) { $0 + PlaybackPacing.reading.delay(after: steps[$1], effect: .none, next: steps[$1 + 1]) }
+        XCTAssertLessThan(wait, 10, "seconds of dwell before the first narration (the title, the settings, then the batch at once; 5 minutes before)")
     }
 }
