@@ -38,12 +38,28 @@ public struct Workload: Hashable, Sendable {
     /// Columns of each slot's weight matrix (`K` of W).
     public var weightColumns: Int { kernel.weightColumns(launchDims) }
 
-    /// Bytes of every tensor the kernels read and write, in the dtype, plus
-    /// the fp64 reference: what the memory cap is checked against.
-    public var tensorBytes: Int {
-        let s = batch.totalTokens
-        let elements = s * inputWidth + batch.slotCount * weightRows * weightColumns + 3 * s * outputWidth
-        return elements * dtype.byteCount + s * outputWidth * 8
+    /// Bytes a `KernelRunner.run` of the default strategies allocates for its
+    /// tensors: what the memory cap is checked against (`tensorBytes(strategies:)`).
+    public var tensorBytes: Int { tensorBytes(strategies: Strategy.defaults.count) }
+
+    /// Bytes a `KernelRunner.run` allocates for its tensors, from the sizes
+    /// `KernelInputs` allocates (one place): x with its row padding, the base
+    /// output, every slot's weight panels padded to 16 columns, the row-major
+    /// copy of the shrink's `A` when the C path keeps it, one output per
+    /// strategy, and the fp64 reference `(S, outputWidth)` that `--dump` keeps
+    /// (counted always, so a run that is dumped fits too). The plans' segment
+    /// arrays and per-thread row buffers are not counted (kilobytes).
+    public func tensorBytes(strategies: Int, rowMajorShrinkWeights: Bool = false) -> Int {
+        func bytes<E: KernelElement>(_: E.Type) -> Int {
+            let sizes = KernelInputs<E>.sizes(self, rowMajorShrinkWeights: rowMajorShrinkWeights)
+            let elements = sizes.x + sizes.base + sizes.weights + sizes.rowMajorWeights + max(1, strategies) * sizes.base
+            return elements * MemoryLayout<E>.stride + sizes.base * MemoryLayout<Double>.stride
+        }
+        switch dtype {
+        case .bf16: return bytes(BFloat16.self)
+        case .fp16: return bytes(Float16.self)
+        case .fp32: return bytes(Float.self)
+        }
     }
 
     /// The most memory a workload's tensors may take (2 GiB).

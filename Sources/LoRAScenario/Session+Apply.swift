@@ -107,8 +107,10 @@ extension Session {
             next.runIsStale = next.lastRun != nil
             if let s = next.selection, !next.fits(s) { next.selection = nil }
         }
+        if next.workload != workload || next.strategies.count > strategies.count {
+            try Self.checkLimits(next.workload, strategies: next.strategies.count)
+        }
         if next.workload != workload {
-            try Self.checkLimits(next.workload)
             next.runIsStale = next.lastRun != nil
             if let s = next.selection, !next.fits(s) { next.selection = nil }
         }
@@ -355,19 +357,21 @@ extension Session {
     }
 
     /// Limits that hold for every workload a session can reach.
-    static func checkLimits(_ w: Workload) throws {
+    /// `strategies`: how many outputs a run allocates (one per strategy).
+    static func checkLimits(_ w: Workload, strategies: Int = Strategy.defaults.count) throws {
         let tokens = w.batch.totalTokens
         if tokens > Batch.Limits.totalTokens.upperBound {
             throw ApplyFailure(
                 "the batch would hold \(tokens) tokens; the limit is \(Batch.Limits.totalTokens.upperBound)")
         }
-        if w.tensorBytes > Workload.memoryCap {
+        let bytes = w.tensorBytes(strategies: strategies)
+        if bytes > Workload.memoryCap {
             throw ApplyFailure(
-                "the workload's tensors would take \(formatBytes(w.tensorBytes)); the memory cap is \(formatBytes(Workload.memoryCap))")
+                "the workload's tensors would take \(formatBytes(bytes)); the memory cap is \(formatBytes(Workload.memoryCap))")
         }
     }
 
-    static func formatBytes(_ bytes: Int) -> String {
+    public static func formatBytes(_ bytes: Int) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes)
         var unit = 0

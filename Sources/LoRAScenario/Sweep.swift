@@ -76,8 +76,9 @@ public struct Sweep: Sendable {
             if w.batch.totalTokens > Batch.Limits.totalTokens.upperBound {
                 throw SweepError("--bs: bs=\(p.bs) makes \(w.batch.totalTokens) tokens; the limit is \(Batch.Limits.totalTokens.upperBound)")
             }
-            if w.tensorBytes > Workload.memoryCap {
-                throw SweepError("bs=\(p.bs) adapters=\(p.adapters): the tensors would take \(Session.formatBytes(w.tensorBytes)); the memory cap is \(Session.formatBytes(Workload.memoryCap))")
+            let bytes = w.tensorBytes(strategies: template.strategies.count)
+            if bytes > Workload.memoryCap {
+                throw SweepError("bs=\(p.bs) adapters=\(p.adapters): the tensors would take \(Session.formatBytes(bytes)); the memory cap is \(Session.formatBytes(Workload.memoryCap))")
             }
         }
     }

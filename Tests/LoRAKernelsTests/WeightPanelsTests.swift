@@ -117,3 +117,33 @@ final class WeightPanelsTests: XCTestCase {
         }
     }
 }
+
+/// `Workload.tensorBytes` is what `KernelInputs` really allocates, padding included (issue 14 item 10).
+final class TensorBytesTests: XCTestCase {
+    func allocated<E: KernelElement>(_: E.Type, _ w: Workload, strategies: Int, rowMajor: Bool) throws -> Int {
+        let inputs = try KernelInputs<E>(workload: w, threads: 1, rowMajorShrinkWeights: rowMajor)
+        let elements = inputs.x.count + inputs.base.count + inputs.weights.reduce(0) { $0 + ($1?.count ?? 0) }
+            + inputs.rowMajorShrinkWeights.reduce(0) { $0 + ($1?.count ?? 0) } + strategies * inputs.base.count
+        return elements * MemoryLayout<E>.stride + inputs.base.count * MemoryLayout<Double>.stride
+    }
+
+    func testTensorBytesCountsEveryAllocationWithItsPadding() throws {
+        for kernel in [Kernel.sgemmLoRAA(stack: 1), .sgemmLoRAA(stack: 3), .sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB] {
+            for dtype in DType.allCases {
+                var w = Workload(dtype: dtype, kernel: kernel)
+                w.dims = ModelDims(hidden: 96, out: 80, q: 64, kv: 32, ffn: 112, maxRank: 8)
+                w.batch = Batch(slotCount: 4, adapters: [Adapter(name: "a", rank: 1, slot: 0), Adapter(name: "b", rank: 8, slot: 2)],
+                                sequences: [BatchSequence(adapter: "a"), BatchSequence(adapter: "b"), BatchSequence(adapter: "a")])
+                for rowMajor in [false, true] {
+                    let expected: Int
+                    switch dtype {
+                    case .bf16: expected = try allocated(BFloat16.self, w, strategies: 3, rowMajor: rowMajor)
+                    case .fp16: expected = try allocated(Float16.self, w, strategies: 3, rowMajor: rowMajor)
+                    case .fp32: expected = try allocated(Float.self, w, strategies: 3, rowMajor: rowMajor)
+                    }
+                    XCTAssertEqual(w.tensorBytes(strategies: 3, rowMajorShrinkWeights: rowMajor), expected, "\(kernel) \(dtype) \(rowMajor)")
+                }
+            }
+        }
+    }
+}

@@ -223,7 +223,34 @@ final class SessionTests: XCTestCase {
         XCTAssertGreaterThan(over.tensorBytes, Workload.memoryCap)
         assertRefused("dims out=65536", on: s,
                       "t.lora:9:1: error: the workload's tensors would take \(Session.formatBytes(over.tensorBytes)); the memory cap is 2 GiB")
-        XCTAssertEqual(Session.formatBytes(over.tensorBytes), "3.5 GiB")
+        XCTAssertEqual(Session.formatBytes(over.tensorBytes), "3.4 GiB")
+    }
+
+    /// The cap counts what a run allocates: rank-1 shrink panels padded to 16 columns (16× the
+    /// weights the old count saw), x's row padding, one output per strategy (issue 14 item 10).
+    func testMemoryCapCountsPaddedPanelsNearTheCap() throws {
+        let adapters = (0..<261).map { "adapter a\($0) rank=1" }.joined(separator: "\n")
+        let s = try session("dtype fp32\ndims hidden=65536 rank=1\nkernel sgemm_lora_a\nslots 512\n\(adapters)\nseq a0 count=4000")
+        XCTAssertLessThan(s.workload.tensorBytes, Workload.memoryCap)
+        var next = try session("dtype fp32\ndims hidden=65536 rank=1\nkernel sgemm_lora_a\nslots 512\n\(adapters)\nseq a0 count=4000")
+        next.workload.batch.adapters.append(Adapter(name: "a261", rank: 1, slot: 261))
+        XCTAssertEqual(next.workload.outputWidth, 1)
+        // x: 4000 rows of 65536 + 16 padding; 262 slots of one column padded to 16 × K; base,
+        // two outputs; the fp64 reference.
+        let real = 4000 * (65536 + 16) * 4 + 262 * 16 * 65536 * 4 + 3 * 4000 * 4 + 4000 * 8
+        XCTAssertEqual(next.workload.tensorBytes, real)
+        // What the old count (no padding, every slot at R) saw: well under the cap.
+        let old = (4000 * 65536 + 512 * 1 * 65536 + 3 * 4000) * 4 + 4000 * 8
+        XCTAssertLessThan(old, Workload.memoryCap / 2 + Workload.memoryCap / 4)
+        assertRefused("adapter a261 rank=1", on: s,
+                      "t.lora:9:1: error: the workload's tensors would take \(Session.formatBytes(real)); the memory cap is 2 GiB")
+        // A third strategy's output is counted too.
+        var three = try session("dims hidden=4096 out=65536\nadapter a rank=64\nseq a count=2200")
+        XCTAssertLessThan(three.workload.tensorBytes(strategies: 2), Workload.memoryCap)
+        XCTAssertGreaterThan(three.workload.tensorBytes(strategies: 3), Workload.memoryCap)
+        XCTAssertThrowsError(try three.execute("strategies per-sequence sorted csgmv", file: "t.lora", line: 9)) {
+            XCTAssertTrue("\($0)".contains("the memory cap is 2 GiB"), "\($0)")
+        }
     }
 
     func testFullSlotsAndTokenLimit() throws {

@@ -70,7 +70,7 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
         let kernel = workload.kernel
         let dims = workload.launchDims
 
-        let x = TensorBuffer<E>(count: rows * xRowStride, repeating: E(rounding: 0))
+        let x = TensorBuffer<E>(count: rows * xRowStride, repeating: E(rounding: 0))  // = Sizes.x
         let inputWidth = self.inputWidth, xRowStride = self.xRowStride
         try check(ParallelLoop.run(count: rows, chunk: max(1, (1 << 16) / max(1, inputWidth)), threads: threads,
                                    isCancelled: isCancelled) { range in
@@ -97,14 +97,9 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
         for (slot, rank) in ranks.enumerated() {
             if isCancelled() { throw KernelRunCancelled() }
             guard rank > 0 else { weights.append(nil); layouts.append([]); rowMajor.append(nil); continue }
-            let r = min(rank, dims.maxRank)
             // The canonical W[slot][n][k] (docs/kernels.md §1), scaled so outputs stay near unit size.
-            let depth: Int, scale: Float, slices: [Range<Int>]
-            if case .sgemmLoRAA(let stack) = kernel {
-                (depth, scale, slices) = (dims.hidden, 1 / Float(dims.hidden).squareRoot(), [0 ..< stack * r])
-            } else {
-                (depth, scale, slices) = (r, 1 / Float(r).squareRoot(), kernel.outputSlices(dims))
-            }
+            let (depth, slices) = Self.weightShape(workload, rank: rank)
+            let scale = 1 / Float(depth).squareRoot()
             let real = workload.slotWeights[slot]
             @inline(__always) func canonical(_ n: Int, _ k: Int) -> E {
                 // An adapter file's weights are used as they are: the scale only keeps seeded ones near unit size.
@@ -113,7 +108,7 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
             }
             var slotLayout: [WeightSlice] = [], count = 0
             for columns in slices {
-                let panels = WeightPanels(columns: columns.count, depth: depth, pairedVectors: E.pairsPanelVectors)
+                let panels = Self.panels(columns: columns, depth: depth)
                 slotLayout.append(WeightSlice(firstColumn: columns.lowerBound, panels: panels, base: count))
                 count += panels.count
             }
@@ -131,7 +126,7 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
             if keepRowMajor && kernel.isShrink {
                 // Zero rows pad it to whole 16-row column tiles.
                 let nEff = slices[0].count
-                let a = TensorBuffer<E>(count: cdiv(nEff, 16) * 16 * rowMajorStride, repeating: E(rounding: 0))
+                let a = TensorBuffer<E>(count: Self.rowMajorCount(columns: nEff, stride: rowMajorStride), repeating: E(rounding: 0))
                 let stride = rowMajorStride
                 try check(ParallelLoop.run(count: nEff, chunk: 4, threads: threads, isCancelled: isCancelled) { range in
                     for n in range { for k in 0..<depth { a[n * stride + k] = canonical(n, k) } }
@@ -144,6 +139,51 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
         self.weights = weights
         self.layouts = layouts
         rowMajorShrinkWeights = rowMajor
+    }
+
+    // MARK: Sizes: what `init` allocates, the one place `Workload.tensorBytes` reads them from.
+
+    /// A slot's weight matrix as stored: the reduction depth (`K` for the shrink, `K_eff`
+    /// for the expands) and the output columns of each slice (the shrink: `stack·r`).
+    static func weightShape(_ workload: Workload, rank: Int) -> (depth: Int, slices: [Range<Int>]) {
+        let dims = workload.launchDims
+        let r = min(rank, dims.maxRank)
+        if case .sgemmLoRAA(let stack) = workload.kernel { return (dims.hidden, [0 ..< stack * r]) }
+        return (r, workload.kernel.outputSlices(dims))
+    }
+
+    static func panels(columns: Range<Int>, depth: Int) -> WeightPanels {
+        WeightPanels(columns: columns.count, depth: depth, pairedVectors: E.pairsPanelVectors)
+    }
+
+    /// Elements of the row-major copy of `A` (`columns` = `N_eff` rows padded to 16, `stride` apart).
+    static func rowMajorCount(columns: Int, stride: Int) -> Int { cdiv(columns, 16) * 16 * stride }
+
+    /// Elements `init` allocates for `workload`, padding included.
+    struct Sizes: Hashable, Sendable {
+        /// x: `S` rows of `inputWidth + rowPadding`.
+        var x: Int
+        /// The base output, `S × outputWidth` (each strategy's output is a copy).
+        var base: Int
+        /// Every slot's panels, each slice's columns padded to 16.
+        var weights: Int
+        /// The shrink's row-major `A` (the opt-in C path only).
+        var rowMajorWeights: Int
+    }
+
+    static func sizes(_ workload: Workload, rowMajorShrinkWeights: Bool) -> Sizes {
+        let rows = workload.batch.totalTokens
+        var sizes = Sizes(x: rows * (workload.inputWidth + rowPadding), base: rows * workload.outputWidth,
+                          weights: 0, rowMajorWeights: 0)
+        let stride = workload.launchDims.hidden + rowPadding
+        for rank in workload.batch.slotRanks where rank > 0 {
+            let (depth, slices) = weightShape(workload, rank: rank)
+            sizes.weights += slices.reduce(0) { $0 + panels(columns: $1, depth: depth).count }
+            if rowMajorShrinkWeights && workload.kernel.isShrink {
+                sizes.rowMajorWeights += rowMajorCount(columns: slices[0].count, stride: stride)
+            }
+        }
+        return sizes
     }
 
     /// `x[row][column]` in the canonical layout.
