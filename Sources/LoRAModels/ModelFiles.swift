@@ -1,4 +1,5 @@
 import Foundation
+import LoRAKernels
 
 /// File helpers shared by the config and adapter readers.
 enum ModelFiles {
@@ -20,7 +21,7 @@ enum ModelFiles {
         do {
             return try Data(contentsOf: URL(fileURLWithPath: file))
         } catch {
-            throw ModelFileError(file: file, message: "cannot read: \(error.localizedDescription)")
+            throw ModelFileError(file: file, message: "cannot read: \(FileWriteError.reason(error))")
         }
     }
 

@@ -180,12 +180,7 @@ public struct HeadlessReplay {
 
     /// Where `write` will put a file: the regular file a path names (through
     /// any symlinks), and the permission bits it has now.
-    public struct WriteTarget: Hashable, Sendable {
-        /// The path written: `path` itself, or the file its symlinks lead to.
-        public var path: String
-        /// The existing file's permission bits, kept by the replacement; nil for a new file.
-        public var existingMode: mode_t?
-    }
+    public typealias WriteTarget = AtomicFile.Target
 
     /// Checks a path `output`, `record` or `--record` will write, before anything is written.
     ///
@@ -194,120 +189,43 @@ public struct HeadlessReplay {
     /// existing target must be a regular file, and needs `force`; a character
     /// or block device, FIFO, directory or socket is never replaced. Nor is
     /// `protected` (the scenario file being run, compared by device and inode).
+    /// The rules are `AtomicFile.check`'s.
     ///
     /// - Throws: `ScenarioError` at `location`, naming the path and why.
     /// - Parameter verb: the command (`output`, `record`) whose `force=true` the "exists" error suggests.
     public static func checkWriteTarget(_ path: String, force: Bool, protected: String? = nil, verb: String? = nil,
                                         at location: SourceLocation) throws -> WriteTarget {
-        func fail(_ why: String) -> ScenarioError { ScenarioError(location: location, message: "cannot write \(path): \(why)") }
         guard !path.isEmpty else { throw ScenarioError(location: location, message: "cannot write an empty path") }
-        var target = path
-        var info = stat()
-        if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK {
-            // Write the file the link points to, never the link's own inode.
-            guard let resolved = realpath(path, nil) else {
-                let code = errno
-                throw fail(code == ENOENT ? "it is a symlink to a missing file (dangling); write the file itself"
-                           : code == ELOOP ? "it is a symlink loop" : "it is a symlink that cannot be followed: \(String(cString: strerror(code)))")
-            }
-            target = String(cString: resolved)
-            free(resolved)
+        do {
+            return try AtomicFile.check(path, force: force, protected: protected)
+        } catch let error as FileWriteError {
+            throw scenarioError(error, path: path, verb: verb, at: location)
         }
-        guard stat(target, &info) == 0 else {
-            let code = errno
-            guard code == ENOENT else { throw fail(String(cString: strerror(code))) }
-            // A new file: its folder must exist.
-            let folder = (target as NSString).deletingLastPathComponent
-            var folderInfo = stat()
-            let folderPath = folder.isEmpty ? "." : folder
-            guard stat(folderPath, &folderInfo) == 0 else {
-                throw fail("its folder \(folderPath) does not exist")
-            }
-            guard (folderInfo.st_mode & S_IFMT) == S_IFDIR else { throw fail("\(folderPath) is not a folder") }
-            guard access(folderPath, W_OK) == 0 else { throw fail("its folder \(folderPath) is not writable") }
-            return WriteTarget(path: target, existingMode: nil)
-        }
-        let kind: String?
-        switch info.st_mode & S_IFMT {
-        case S_IFREG: kind = nil
-        case S_IFDIR: kind = "a directory"
-        case S_IFCHR: kind = "a character device"
-        case S_IFBLK: kind = "a block device"
-        case S_IFIFO: kind = "a FIFO (named pipe)"
-        case S_IFSOCK: kind = "a socket"
-        default: kind = "not a regular file"
-        }
-        let shown = target == path ? "it" : "it links to \(target), which"
-        if let kind { throw fail("\(shown) is \(kind), not a regular file; only regular files are written") }
-        if let protected {
-            var input = stat()
-            if stat(protected, &input) == 0, input.st_dev == info.st_dev, input.st_ino == info.st_ino {
-                throw fail("\(shown) is the scenario file being run")
-            }
-        }
-        // The replacement is created beside the target and renamed over it.
-        let folder = (target as NSString).deletingLastPathComponent
-        if access(folder.isEmpty ? "." : folder, W_OK) != 0 {
-            throw fail("its folder \(folder.isEmpty ? "." : folder) is not writable")
-        }
-        if !force {
-            throw ScenarioError(location: location, message: verb.map { "\(path) exists; \($0) \(Printer.word(path)) force=true overwrites it" }
-                                ?? "\(path) exists; not overwriting it without force=true")
-        }
-        return WriteTarget(path: target, existingMode: info.st_mode & 0o7777)
     }
 
-    /// Writes a file atomically: a temporary file beside the target, created
-    /// exclusively under a random name (`O_EXCL | O_NOFOLLOW`), renamed over it.
-    /// The target is checked by `checkWriteTarget` first (so only a regular
-    /// file is replaced, through symlinks, and only with `force`); a replaced
-    /// file keeps its permission bits. The temporary file is removed on every
-    /// failure.
+    static func scenarioError(_ error: FileWriteError, path: String, verb: String?, at location: SourceLocation) -> ScenarioError {
+        if error.needsForce {
+            return ScenarioError(location: location, message: verb.map { "\(path) exists; \($0) \(Printer.word(path)) force=true overwrites it" }
+                                 ?? "\(path) exists; not overwriting it without force=true")
+        }
+        return ScenarioError(location: location, message: "cannot write \(path): \(error.message)")
+    }
+
+    /// Writes a file atomically (`AtomicFile`): a temporary file beside the
+    /// target, created exclusively under a random name (`O_EXCL | O_NOFOLLOW`),
+    /// renamed over it. The target is checked by `checkWriteTarget` first (so
+    /// only a regular file is replaced, through symlinks, and only with
+    /// `force`); a replaced file keeps its permission bits. The temporary file
+    /// is removed on every failure and on SIGINT/SIGTERM/SIGHUP during the write.
     public static func write(_ text: String, to path: String, force: Bool, protected: String? = nil, verb: String? = nil,
                              at location: SourceLocation) throws {
         let target = try checkWriteTarget(path, force: force, protected: protected, verb: verb, at: location)
-        func fail(_ why: String) -> ScenarioError { ScenarioError(location: location, message: "cannot write \(path): \(why)") }
-        func errnoText() -> String { String(cString: strerror(errno)) }
-        let url = URL(fileURLWithPath: target.path)
-        let folder = url.deletingLastPathComponent().path
-        var temporary = "", fd: Int32 = -1
-        for _ in 0..<16 {
-            let suffix = String(UInt64.random(in: 0 ... .max), radix: 36)
-            temporary = (folder as NSString).appendingPathComponent(".\(url.lastPathComponent).\(suffix).tmp")
-            fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
-            if fd >= 0 || errno != EEXIST { break }
+        do {
+            try AtomicFile.write(text.utf8, to: target)
+        } catch let error as FileWriteError {
+            throw scenarioError(error, path: path, verb: verb, at: location)
         }
-        guard fd >= 0 else { throw fail(errnoText()) }
-        var written = false
-        defer {
-            if fd >= 0 { close(fd) }
-            if !written { unlink(temporary) }
-        }
-        if let mode = target.existingMode, fchmod(fd, mode) != 0 { throw fail(errnoText()) }
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw fail(errnoText())
-            }
-            offset += n
-        }
-        let closed = close(fd)
-        fd = -1
-        if closed != 0 { throw fail(errnoText()) }
-        // rename(2) replaces the target atomically: a reader sees the old file or the new one.
-        if rename(temporary, target.path) != 0 { throw fail(errnoText()) }
-        written = true
     }
 
-    static func reason(_ error: Error) -> String {
-        let ns = error as NSError
-        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
-           let message = strerror(Int32(underlying.code)) {
-            return String(cString: message)
-        }
-        return ns.localizedDescription
-    }
+    static func reason(_ error: Error) -> String { FileWriteError.reason(error) }
 }

@@ -238,3 +238,28 @@ extension Scenario {
         }
     }
 }
+
+/// One `run` a scenario will make, known before anything runs.
+public struct PlannedRun: Sendable {
+    public var workload: Workload
+    public var strategies: [Strategy]
+    public var reps: Int
+    public var location: SourceLocation
+}
+
+extension Scenario {
+    /// Every `run` the file makes, with the workload and strategies it runs,
+    /// from applying the steps to a fresh session (as `validate` does): what
+    /// `--dump` sizes and the work estimate counts before any kernel runs.
+    public func plannedRuns() throws -> [PlannedRun] {
+        var session = Session()
+        var runs: [PlannedRun] = []
+        for step in steps {
+            if case .run(let reps) = try session.apply(step) {
+                runs.append(PlannedRun(workload: session.workload, strategies: session.strategies, reps: reps,
+                                       location: step.location))
+            }
+        }
+        return runs
+    }
+}

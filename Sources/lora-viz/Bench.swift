@@ -20,7 +20,7 @@ struct Bench: ParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
     @Option(help: "Output format: text or json.") var format: Format = .text
-    @Option(help: "Worker threads (default: every core).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Worker threads (default: every core).") var threads: Int?
     @Flag(help: "A short subset: bs 16 and 256, rank 16.") var quick = false
     @Option(name: .customLong("kernel"), help: "Only these kernels (sgemm_lora_a, sgemm_lora_b, qkv_lora_b, gate_up_lora_b).")
     var kernelNames: [String] = []
@@ -67,14 +67,14 @@ struct Bench: ParsableCommand {
         return rankList.flatMap { rank in pairs.map { Shape(bs: $0.0, adapters: $0.1, rank: rank) } }.filter { seen.insert($0).inserted }
     }
 
-    func validate() throws {
+    mutating func validate() throws {
         for name in kernelNames where Kernel(name: name) == nil {
             throw ValidationError("unknown kernel '\(name)' (expected one of \(Kernel.names.joined(separator: ", ")))")
         }
         for name in dtypeNames where DType(rawValue: name) == nil {
             throw ValidationError("unknown dtype '\(name)' (expected bf16, fp16 or fp32)")
         }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        threads = try Threads.checked(threads)
         let names = strategyNames.split(separator: ",", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespaces) }
         for name in names where Strategy(name: name) == nil {

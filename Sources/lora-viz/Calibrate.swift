@@ -44,8 +44,12 @@ struct Calibrate: ParsableCommand {
         guard var start = GPUProfile.named(base) else {
             throw fail("--base: unknown GPU '\(base)' (GPUs: \(GPUProfile.names.joined(separator: ", ")))")
         }
-        if !force, FileManager.default.fileExists(atPath: output) {
-            throw fail("\(output) exists; --force overwrites it")
+        // Checked before anything is fitted: only a regular file is replaced, and only with --force.
+        let target: AtomicFile.Target
+        do {
+            target = try AtomicFile.check(output, force: force)
+        } catch let e as FileWriteError {
+            throw fail(e.needsForce ? "\(output) exists; --force overwrites it" : "-o \(output): \(e.message)")
         }
         let results: [GPUBenchResults]
         let points: [GPUBenchCalibration.Point]
@@ -88,9 +92,9 @@ struct Calibrate: ParsableCommand {
                 + (p.file as NSString).lastPathComponent)
         }
         do {
-            try fitted.fileData().write(to: URL(fileURLWithPath: output))
+            try AtomicFile.write(fitted.fileData(), to: target)
         } catch {
-            throw fail("cannot write \(output): \(error.localizedDescription)")
+            throw fail("cannot write \(output): \(error)")
         }
         print("wrote \(output): use it with `gpu \(output)`")
     }

@@ -87,7 +87,7 @@ struct GPUBench: ParsableCommand {
         valueName: "names"))
     var strategies: String?
 
-    @Option(help: "Worker threads for the CPU kernels (default: every core).")
+    @Option(parsing: .unconditional, help: "Worker threads for the CPU kernels (default: every core).")
     var threads: Int?
 
     @Flag(help: "Export a spread of batches for calibration: the file's batch as a template over --bs, --adapters, --ranks.")
@@ -114,8 +114,8 @@ struct GPUBench: ParsableCommand {
         }
     }
 
-    func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    mutating func validate() throws {
+        threads = try Threads.checked(threads)
         _ = try chosen()
     }
 

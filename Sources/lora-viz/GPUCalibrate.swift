@@ -141,7 +141,13 @@ struct GPUFit: ParsableCommand {
             throw ExitCode(2)
         }
         let updated = text[..<begin.upperBound] + source + "\n" + text[end.lowerBound...]
-        try String(updated).write(toFile: path, atomically: true, encoding: .utf8)
+        do {
+            // Atomic, through symlinks, keeping the file's permissions; a device or FIFO is refused.
+            try AtomicFile.write(String(updated).utf8, to: path, force: true)
+        } catch let e as FileWriteError {
+            FileHandle.standardError.write(Data("error: --write \(path): \(e.message)\n".utf8))
+            throw ExitCode(2)
+        }
         print("wrote \(path)")
     }
 

@@ -36,7 +36,7 @@ struct Replay: ParsableCommand {
     @Option(help: "Report format (headless): text or json.")
     var format: HeadlessReplay.Format = .text
 
-    @Option(help: "Worker threads for the kernels (default: every core).")
+    @Option(parsing: .unconditional, help: "Worker threads for the kernels (default: every core).")
     var threads: Int?
 
     @Option(help: ArgumentHelp("Playback speed, \(Self.speedRange).", valueName: "factor"))
@@ -56,7 +56,7 @@ struct Replay: ParsableCommand {
 
     static let speedRange = "\(ScenarioPlayer.speeds.lowerBound)–\(Int(ScenarioPlayer.speeds.upperBound))"
 
-    func validate() throws {
+    mutating func validate() throws {
         if file == "-", !headless {
             throw ValidationError("reading the scenario from standard input needs --headless: the TUI reads keys there")
         }
@@ -64,7 +64,7 @@ struct Replay: ParsableCommand {
             throw ValidationError("--record records the TUI session; a headless replay records with the `record FILE` command")
         }
         if let record { try HeadlessCLI.checkRecordFlag(record, force: force) }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        threads = try Threads.checked(threads)
         guard ScenarioPlayer.speeds.contains(speed) else {
             throw ValidationError("--speed must be within \(Self.speedRange), got \(speed)")
         }

@@ -30,7 +30,10 @@ struct Run: ParsableCommand {
         valueName: "dir"))
     var dump: String?
 
-    @Option(help: "Worker threads for the kernels (default: every core).")
+    @Flag(help: ArgumentHelp("Let --dump replace a non-empty folder and write a dump above \(DumpFolder.sizeLimit >> 30) GiB."))
+    var force = false
+
+    @Option(parsing: .unconditional, help: "Worker threads for the kernels (default: every core).")
     var threads: Int?
 
     @Option(name: .customLong("gpu-results"), help: ArgumentHelp(
@@ -38,13 +41,13 @@ struct Run: ParsableCommand {
         valueName: "json"))
     var gpuResults: [String] = []
 
-    func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    mutating func validate() throws {
+        threads = try Threads.checked(threads)
     }
 
     func run() throws {
         try HeadlessCLI.play(file: file, format: format, threads: threads, dump: dump, narration: false,
-                             width: 120, height: 40, noteWithoutRuns: true, gpuResults: gpuResults)
+                             width: 120, height: 40, noteWithoutRuns: true, gpuResults: gpuResults, force: force)
     }
 }
 
@@ -87,20 +90,37 @@ enum HeadlessCLI {
 
     static func play(file: String, format: HeadlessReplay.Format, threads: Int?, dump: String?, narration: Bool,
                      width: Int, height: Int, speed: Double = 1, noteWithoutRuns: Bool = false,
-                     gpuResults resultPaths: [String] = []) throws {
+                     gpuResults resultPaths: [String] = [], force: Bool = false) throws {
+        var folder: DumpFolder?
+        defer { folder?.discard() }
         do {
             let scenario = try loadScenario(file)
             let gpuResults = try loadGPUResults(resultPaths)
             try scenario.checkGPUResults(gpuResults)
-            let runCount = scenario.steps.filter { if case .run = $0.command { return true } else { return false } }.count
+            let planned = try scenario.plannedRuns()
+            let runCount = planned.count
+            if let dump {
+                // Before any kernel runs: the folder, and the dump's size.
+                try DumpFolder.check(dump, force: force)
+                let bytes = planned.reduce(0) { $0 + $1.workload.dumpBytes(strategies: $1.strategies.count) }
+                let size = Session.formatBytes(bytes)
+                if bytes > DumpFolder.sizeLimit && !force {
+                    throw DumpError(message: "the dump would take about \(size) (\(runCount) run\(runCount == 1 ? "" : "s")), above the limit of \(Session.formatBytes(DumpFolder.sizeLimit)); --force writes it anyway")
+                }
+                if bytes > DumpFolder.announceSize {
+                    FileHandle.standardError.write(Data("note: --dump \(dump) will take about \(size)\n".utf8))
+                }
+                folder = try DumpFolder(dump, force: force)
+            }
+            let staging = folder?.staging
             var replay = HeadlessReplay(
                 execute: { workload, options, index in
                     var options = options
                     options.threads = threads ?? options.threads
-                    options.keepTensors = dump != nil
+                    options.keepTensors = staging != nil
                     let result = try KernelRunner.run(workload, options: options)
-                    if let dump {
-                        try result.writeDump(to: runCount > 1 ? "\(dump)/run-\(index)" : dump)
+                    if let staging {
+                        try result.writeDump(to: runCount > 1 ? "\(staging)/run-\(index)" : staging)
                     }
                     return result
                 },
@@ -120,6 +140,11 @@ enum HeadlessCLI {
             replay.speed = speed
             replay.gpuResults = gpuResults
             let summary = try replay.play(scenario)
+            // The dump is whole: it replaces the folder now (an expect that failed does not discard it).
+            if let f = folder {
+                try f.commit()
+                folder = nil
+            }
             if noteWithoutRuns, summary.runs == 0 {
                 FileHandle.standardError.write(Data("note: \(scenario.file) has no `run` command; nothing was measured\n".utf8))
             }
@@ -132,7 +157,7 @@ enum HeadlessCLI {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)
         } catch let error as DumpError {
-            FileHandle.standardError.write(Data("error: --dump: \(error)\n".utf8))
+            FileHandle.standardError.write(Data("error: --dump \(dump ?? ""): \(error.message)\n".utf8))
             throw ExitCode(2)
         }
     }

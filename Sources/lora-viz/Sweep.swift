@@ -75,7 +75,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "Timed repetitions per strategy with --run.")
     var reps: Int = 3
 
-    @Option(help: "Worker threads for the kernels with --run (default: every core).")
+    @Option(parsing: .unconditional, help: "Worker threads for the kernels with --run (default: every core).")
     var threads: Int?
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the output to FILE instead of standard output.", valueName: "file"))
@@ -92,9 +92,9 @@ struct SweepCommand: ParsableCommand {
         var style: ChartStyle { ChartStyle(rawValue: rawValue)! }
     }
 
-    func validate() throws {
+    mutating func validate() throws {
         if reps < 1 { throw ValidationError("--reps must be at least 1, got \(reps)") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        threads = try Threads.checked(threads)
     }
 
     func chosenStrategies() throws -> [Strategy]? {
@@ -146,20 +146,22 @@ struct SweepCommand: ParsableCommand {
 
         let out: FileHandle
         if let output {
-            // An existing file is replaced only on request, as `record` and `output` ask for force=true.
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory) {
-                guard !isDirectory.boolValue, force else {
-                    let why = isDirectory.boolValue ? "is a folder" : "exists (--force replaces it)"
-                    FileHandle.standardError.write(Data("error: -o \(output): \(why)\n".utf8))
-                    throw ExitCode(2)
-                }
-            }
-            guard FileManager.default.createFile(atPath: output, contents: nil),
-                  let handle = FileHandle(forWritingAtPath: output) else {
-                FileHandle.standardError.write(Data("error: -o \(output): cannot create the file\n".utf8))
+            // An existing file is replaced only on request, as `record` and `output` ask for force=true;
+            // only a regular file (through symlinks), never a device, FIFO, folder or socket. The CSV
+            // and JSON lines stay streamed into it, so what was measured is there if the sweep stops.
+            let target: AtomicFile.Target
+            do {
+                target = try AtomicFile.check(output, force: force)
+            } catch let e as FileWriteError {
+                FileHandle.standardError.write(Data("error: -o \(output): \(e.needsForce ? "exists (--force replaces it)" : e.message)\n".utf8))
                 throw ExitCode(2)
             }
+            let fd = open(target.path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o666)
+            guard fd >= 0 else {
+                FileHandle.standardError.write(Data("error: -o \(output): cannot create the file: \(String(cString: strerror(errno)))\n".utf8))
+                throw ExitCode(2)
+            }
+            let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
             out = handle
         } else {
             out = FileHandle.standardOutput

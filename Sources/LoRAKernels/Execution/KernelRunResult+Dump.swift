@@ -106,7 +106,7 @@ extension KernelRunResult {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
-                throw DumpError(message: "cannot create directory \(directory): \(error.localizedDescription)")
+                throw DumpError(message: "cannot create directory \(directory): \(FileWriteError.reason(error))")
             }
         }
         let files = try tensors.write(directory, routings.map(\.routing))
@@ -115,8 +115,10 @@ extension KernelRunResult {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(manifest)
         let path = (directory as NSString).appendingPathComponent("manifest.json")
-        guard FileManager.default.createFile(atPath: path, contents: data + Data("\n".utf8)) else {
-            throw DumpError(message: "cannot write \(path)")
+        do {
+            try AtomicFile.write(data + Data("\n".utf8), to: path, force: true)
+        } catch {
+            throw DumpError(message: "cannot write \(path): \(error)")
         }
     }
 }

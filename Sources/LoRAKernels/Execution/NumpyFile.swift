@@ -31,11 +31,12 @@ enum NumpyFile {
                          fill: (Range<Int>, UnsafeMutablePointer<T>) -> Void) throws {
         precondition(MemoryLayout<T>.size == descr.byteCount)
         let count = shape.reduce(1, *)
-        guard FileManager.default.createFile(atPath: path, contents: Data(header(descr: descr, shape: shape))),
-              let handle = FileHandle(forWritingAtPath: path)
-        else { throw DumpError(message: "cannot create \(path)") }
+        // Created exclusively, never through a symlink (the dump's folder is new and the user's own).
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { throw DumpError(message: "cannot create \(path): \(String(cString: strerror(errno)))") }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         defer { try? handle.close() }
-        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(header(descr: descr, shape: shape)))
         let chunk = 1 << 18
         let buffer = UnsafeMutablePointer<T>.allocate(capacity: chunk)
         defer { buffer.deallocate() }
@@ -60,5 +61,6 @@ enum NumpyFile {
 /// A dump could not be written.
 public struct DumpError: Error, CustomStringConvertible {
     public var message: String
+    public init(message: String) { self.message = message }
     public var description: String { "error: \(message)" }
 }

@@ -93,7 +93,7 @@ public enum GPUBenchExport {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw DumpError(message: "cannot create \(directory): \(error.localizedDescription)")
+            throw DumpError(message: "cannot create \(directory): \(FileWriteError.reason(error))")
         }
         try writeBatch(workload, options: options, strategies: strategies.map { ($0, nil) }, to: directory)
     }
@@ -131,8 +131,10 @@ public enum GPUBenchExport {
         root["generator"] = "lora-viz gpu-bench"
         let data = try JSONSerialization.data(withJSONObject: root, options: [.prettyPrinted, .sortedKeys])
         let path = (directory as NSString).appendingPathComponent("batch.json")
-        guard FileManager.default.createFile(atPath: path, contents: data + Data("\n".utf8)) else {
-            throw DumpError(message: "cannot write \(path)")
+        do {
+            try AtomicFile.write(data + Data("\n".utf8), to: path, force: true)
+        } catch {
+            throw DumpError(message: "cannot write \(path): \(error)")
         }
         try writeScript(to: directory)
     }
@@ -140,9 +142,10 @@ public enum GPUBenchExport {
     /// The script, executable, into `directory`.
     public static func writeScript(to directory: String) throws {
         let script = (directory as NSString).appendingPathComponent(scriptName)
-        guard FileManager.default.createFile(atPath: script, contents: Data(GPUBenchScript.text.utf8),
-                                             attributes: [.posixPermissions: 0o755]) else {
-            throw DumpError(message: "cannot write \(script)")
+        do {
+            try AtomicFile.write(GPUBenchScript.text.utf8, to: script, force: true, mode: 0o777)
+        } catch {
+            throw DumpError(message: "cannot write \(script): \(error)")
         }
     }
 }

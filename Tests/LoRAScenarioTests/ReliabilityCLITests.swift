@@ -1,0 +1,110 @@
+import Foundation
+import LoRAKernels
+@testable import LoRAScenario
+import XCTest
+
+/// Issue 14 items 6, 11 and 15 through the built binary: every writer uses the
+/// atomic write, `--dump` is checked, staged and sized, flags say what is wrong.
+final class ReliabilityCLITests: TemporaryDirectoryTestCase {
+    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+    func write(_ name: String, _ text: String) throws {
+        try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+    }
+    let small = """
+        slots 4
+        dims hidden=256 out=512 q=256 kv=64 ffn=256 rank=16
+        adapter a rank=16
+        seq a count=5
+        run reps=1
+
+        """
+
+    func testTheDumpRefusesANonEmptyFolderAndReplacesItWholeWithForce() throws {
+        try write("small.lora", small)
+        try FileManager.default.createDirectory(atPath: path("dump/run-7"), withIntermediateDirectories: true)
+        try write("dump/run-7/stale.npy", "old")
+        let refused = try CLITests.run(["run", "small.lora", "--dump", "dump"], in: directory)
+        XCTAssertEqual(refused.status, 2, refused.err)
+        XCTAssertEqual(refused.err, "error: --dump dump: dump is not empty (1 entry); --force replaces it\n")
+        XCTAssertEqual(refused.out, "", "refused before any kernel ran")
+        let forced = try CLITests.run(["run", "small.lora", "--dump", "dump", "--force"], in: directory)
+        XCTAssertEqual(forced.status, 0, forced.err)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("dump/manifest.json")))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("dump/run-7")), "no stale run folder beside the new manifest")
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+        XCTAssertEqual(left, ["dump", "small.lora"], "no staging folder left")
+        // An empty folder is fine without --force; a file, a missing parent and an empty name are refused.
+        try FileManager.default.createDirectory(atPath: path("empty"), withIntermediateDirectories: false)
+        XCTAssertEqual(try CLITests.run(["run", "small.lora", "--dump", "empty"], in: directory).status, 0)
+        for (target, why) in [("small.lora", "small.lora exists and is not a folder"),
+                              ("no/such", "the folder no that would hold no/such does not exist"),
+                              ("", "an empty folder name")] {
+            let r = try CLITests.run(["run", "small.lora", "--dump", target], in: directory)
+            XCTAssertEqual(r.status, 2, target)
+            XCTAssertEqual(r.err, "error: --dump \(target): \(why)\n")
+        }
+    }
+
+    func testABigDumpIsSizedUpFrontAndRefusedAboveTheLimit() throws {
+        // Small in memory (one adapter's weights), 8 GiB on disk: the dump writes every slot's canonical weights.
+        try write("big.lora", "slots 512\ndims out=65536 rank=64\nadapter a rank=64\nseq a\nrun reps=1\n")
+        var session = Session()
+        for step in try Scenario.parse("slots 512\ndims out=65536 rank=64\nadapter a rank=64\nseq a\n", file: "b").steps {
+            _ = try session.apply(step)
+        }
+        let bytes = session.workload.dumpBytes(strategies: 2)
+        XCTAssertGreaterThan(bytes, DumpFolder.sizeLimit)
+        let r = try CLITests.run(["run", "big.lora", "--dump", "dump"], in: directory)
+        XCTAssertEqual(r.status, 2, r.err)
+        XCTAssertEqual(r.err, "error: --dump dump: the dump would take about \(Session.formatBytes(bytes)) (1 run), above the limit of 4 GiB; --force writes it anyway\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("dump")))
+    }
+
+    func testThreadsFlagsSayWhatIsWrong() throws {
+        try write("small.lora", small)
+        let negative = try CLITests.run(["run", "small.lora", "--threads", "-1"], in: directory)
+        XCTAssertNotEqual(negative.status, 0)
+        XCTAssertTrue(negative.err.contains("--threads must be at least 1, got -1"), negative.err)
+        XCTAssertFalse(negative.err.contains("Missing value"), negative.err)
+        let many = try CLITests.run(["run", "small.lora", "--threads", "1000", "--format", "json"], in: directory)
+        XCTAssertEqual(many.status, 0, many.err)
+        let cores = KernelRunOptions.coreCount
+        if cores < 1000 {
+            XCTAssertTrue(many.err.contains("note: --threads 1000 is more than the \(cores) core"), many.err)
+            XCTAssertTrue(many.out.contains("\"threads\":\(cores)"), many.out)
+        }
+    }
+
+    func testAtomicFileRefusesNonRegularTargetsAndLeavesNoTempFile() throws {
+        XCTAssertEqual(mkfifo(path("fifo"), 0o600), 0)
+        XCTAssertThrowsError(try AtomicFile.write(Array("x".utf8), to: path("fifo"), force: true)) {
+            XCTAssertTrue("\($0)".contains("a FIFO (named pipe), not a regular file"), "\($0)")
+        }
+        try write("mine", "old")
+        XCTAssertEqual(chmod(path("mine"), 0o600), 0)
+        try AtomicFile.write(Array("new".utf8), to: path("mine"), force: true)
+        var info = stat()
+        XCTAssertEqual(stat(path("mine"), &info), 0)
+        XCTAssertEqual(info.st_mode & 0o777, 0o600)
+        XCTAssertEqual(try String(contentsOfFile: path("mine"), encoding: .utf8), "new")
+        // A folder that vanished: the failure leaves nothing behind.
+        XCTAssertThrowsError(try AtomicFile.write(Array("x".utf8), to: path("gone/f"), force: true)) {
+            XCTAssertTrue("\($0)".contains("does not exist"), "\($0)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted(), ["fifo", "mine"])
+    }
+
+    func testCalibrateAndSweepRefuseAFIFOTarget() throws {
+        XCTAssertEqual(mkfifo(path("fifo"), 0o600), 0)
+        try write("small.lora", small)
+        let sweep = try CLITests.run(["sweep", "small.lora", "--bs", "1", "-o", "fifo", "--force"], in: directory)
+        XCTAssertEqual(sweep.status, 2, sweep.err)
+        XCTAssertTrue(sweep.err.contains("error: -o fifo: it is a FIFO (named pipe), not a regular file"), sweep.err)
+        let calibrate = try CLITests.run(["calibrate", "x.json", "-o", "fifo", "--force"], in: directory)
+        XCTAssertEqual(calibrate.status, 2, calibrate.err)
+        XCTAssertTrue(calibrate.err.contains("-o fifo: it is a FIFO (named pipe), not a regular file"), calibrate.err)
+        var info = stat()
+        XCTAssertEqual(lstat(path("fifo"), &info), 0)
+        XCTAssertEqual(info.st_mode & S_IFMT, S_IFIFO, "left as it was")
+    }
+}
