@@ -149,7 +149,8 @@ struct ArgumentReader {
         case "seed":
             try expect(positionals: 1, keys: [])
             let t = try positional(0, "N")
-            guard let seed = UInt64(t.value), Numbers.isInteger(t.value), !t.value.hasPrefix("+") else {
+            // `+8` is accepted as every other whole number is.
+            guard Numbers.isInteger(t.value), let seed = UInt64(t.value) else {
                 throw error(at: t, "bad number '\(t.value)' for seed: expected a whole number 0…\(UInt64.max)")
             }
             return .seed(seed)
@@ -337,6 +338,13 @@ struct ArgumentReader {
             return .stop
         default:
             var message = "unknown verb '\(verb)'"
+            if let invisible = verb.unicodeScalars.first(where: Printer.isInvisible) {
+                // A BOM, a zero-width space or an NBSP inside the word: say so, and what it would be without it.
+                let parts = verb.unicodeScalars.split(whereSeparator: Printer.isInvisible).map { String(String.UnicodeScalarView($0)) }
+                message += ": it contains the invisible character \(Lexer.hex(invisible)), which is not a space"
+                if let near = parts.first(where: Command.verbs.contains) { message += "; did you mean '\(near)'?" }
+                throw error(at: tokens[0], message)
+            }
             if let near = Suggestion.nearest(to: verb, in: Command.verbs) {
                 message += "; did you mean '\(near)'?"
             } else {
@@ -450,6 +458,10 @@ struct ArgumentReader {
         guard !t.valueIsQuoted, Numbers.isDecimal(t.value), let v = Float(t.value), v.isFinite else {
             throw error(at: t, "bad number '\(t.value)' for \(label(t, what)): expected a number like 0.5 or 2", value: true)
         }
+        if Numbers.underflows(t.value, to: Double(v)) {
+            let shown = t.kind == .pair ? "\(t.key)=\(t.value)" : "\(what) \(t.value)"
+            throw error(at: t, "\(shown) is too small for a float32: it would be 0; write 0 if 0 is meant", value: true)
+        }
         guard range.contains(v) else {
             throw error(at: t, "\(t.key)=\(t.value) is out of range \(Printer.number(Double(range.lowerBound)))…\(Printer.number(Double(range.upperBound)))", value: true)
         }
@@ -491,7 +503,8 @@ struct ArgumentReader {
         } else {
             throw error(at: t, "bad duration '\(v)': expected a number with a unit, like 1.5s or 200ms")
         }
-        guard !t.valueIsQuoted, Numbers.isDecimal(String(number)), let n = Double(number), n.isFinite else {
+        guard !t.valueIsQuoted, Numbers.isDecimal(String(number)), let n = Double(number), n.isFinite,
+              !Numbers.underflows(String(number), to: n) else {
             throw error(at: t, "bad duration '\(v)': expected a number with a unit, like 1.5s or 200ms")
         }
         let seconds = scale == 1 ? n : n / 1000
@@ -525,7 +538,7 @@ struct ArgumentReader {
                 .map { String($0.drop(while: { $0 == " " }).reversed().drop(while: { $0 == " " }).reversed()) }
             var numbers: [Double] = []
             for item in items where !(items.count == 1 && item.isEmpty) {
-                guard Numbers.isDecimal(item), let d = Double(item), d.isFinite else {
+                guard Numbers.isDecimal(item), let d = Double(item), d.isFinite, !Numbers.underflows(item, to: d) else {
                     throw error(at: valueToken, "bad list '\(v)': expected numbers like [16, 26, 1]")
                 }
                 numbers.append(d)
@@ -538,6 +551,9 @@ struct ArgumentReader {
         } else if Numbers.isDecimal(v) {
             guard let d = Double(v), d.isFinite else {
                 throw error(at: valueToken, "bad number '\(v)'")
+            }
+            if Numbers.underflows(v, to: d) {
+                throw error(at: valueToken, "bad number '\(v)': too small for a double, it would be 0; write 0 if 0 is meant")
             }
             operand = .value(.number(d)); operandKind = .number
         } else if let k = ReportPath.kind(of: v) {
@@ -575,6 +591,14 @@ enum Numbers {
         var u = Substring(s).utf8[...]
         if let f = u.first, f == UInt8(ascii: "-") || f == UInt8(ascii: "+") { u = u.dropFirst() }
         return !u.isEmpty && u.allSatisfy { (48...57).contains($0) }
+    }
+
+    /// A literal with a non-zero digit before its exponent that parsed to 0
+    /// (`1e-400`): refused, not silently read as 0.
+    static func underflows(_ literal: String, to value: Double) -> Bool {
+        guard value == 0 else { return false }
+        let mantissa = literal.prefix { $0 != "e" && $0 != "E" }
+        return mantissa.contains { ("1"..."9").contains($0) }
     }
 
     /// `[+-]?(digits[.digits?]|.digits)([eE][+-]?digits)?`

@@ -64,8 +64,16 @@ enum Lexer {
         }
         for (i, s) in scalars.enumerated() {
             if s == "\0" { throw fail(i, "binary data (a NUL byte); a scenario is a text file") }
-            if (s.value < 0x20 && s != "\t") || s.value == 0x7F {
+            if s == "\r" {
+                throw fail(i, "a carriage return (U+000D) inside a line: CR-only line endings: convert to LF")
+            }
+            // C0, DEL and C1 (U+0080–U+009F: U+009B is a terminal's CSI).
+            if (s.value < 0x20 && s != "\t") || (0x7F...0x9F).contains(s.value) {
                 throw fail(i, "control character \(hex(s)) is not allowed; a scenario is plain text")
+            }
+            // Bidi embeddings, overrides and isolates reorder how a line (or a title) is shown.
+            if (0x202A...0x202E).contains(s.value) || (0x2066...0x2069).contains(s.value) {
+                throw fail(i, "bidirectional control \(hex(s)) is not allowed: it reorders how the text is displayed")
             }
         }
 

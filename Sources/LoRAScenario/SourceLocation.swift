@@ -31,11 +31,16 @@ public struct ScenarioError: Error, Hashable, Sendable, CustomStringConvertible 
     public var location: SourceLocation
     public var message: String
 
+    /// Invisible scalars in `message` (a BOM, U+200B, NBSP, controls, bidi
+    /// controls) are written `<U+XXXX>` (`Printer.visible`), so an error
+    /// never reads "unknown verb 'slots'; did you mean 'slots'?".
     public init(location: SourceLocation, message: String) {
         self.location = location
-        self.message = message
+        self.message = Printer.visible(message)
     }
 
     /// `file:line:col: error: message`.
-    public var description: String { "\(location): error: \(message)" }
+    public var description: String {
+        "\(SourceLocation(file: Printer.visible(location.file), line: location.line, column: location.column)): error: \(message)"
+    }
 }

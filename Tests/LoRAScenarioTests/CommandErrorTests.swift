@@ -124,4 +124,27 @@ final class CommandErrorTests: XCTestCase {
         assertError("expect sorted.grid == [1, x]", "t.lora:3:23: error: bad list '[1, x]': expected numbers like [16, 26, 1]")
         assertError("expect speedup >=fast", "t.lora:3:18: error: bad value 'fast': expected a number, true, false, a \"string\" or a report path")
     }
+
+    /// Issue 14 items 14 and 15: invisible scalars shown as U+XXXX, C1 and bidi controls
+    /// refused wherever they are, CR-only endings named, underflow refused, `+8` for seed too.
+    func testInvisibleAndControlScalarsAreNamed() throws {
+        assertError("slots\u{200B} 4", "t.lora:3:1: error: unknown verb 'slots<U+200B>': it contains the invisible character U+200B, which is not a space; did you mean 'slots'?")
+        assertError("\u{FEFF}slots 4", "t.lora:3:1: error: unknown verb '<U+FEFF>slots': it contains the invisible character U+FEFF, which is not a space; did you mean 'slots'?")
+        assertError("seed\u{00A0}4", "t.lora:3:1: error: unknown verb 'seed<U+00A0>4': it contains the invisible character U+00A0, which is not a space; did you mean 'seed'?")
+        for c: UInt32 in [0x80, 0x85, 0x9B, 0x9F] {
+            let s = String(Unicode.Scalar(c)!)
+            assertError("title \"a\(s)\"", "t.lora:3:9: error: control character \(Lexer.hex(Unicode.Scalar(c)!)) is not allowed; a scenario is plain text")
+        }
+        for c: UInt32 in [0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069] {
+            let s = String(Unicode.Scalar(c)!)
+            assertError("narrate \"a\(s)\"", "t.lora:3:11: error: bidirectional control \(Lexer.hex(Unicode.Scalar(c)!)) is not allowed: it reorders how the text is displayed")
+        }
+        assertError("slots 4\rseed 1", "t.lora:3:8: error: a carriage return (U+000D) inside a line: CR-only line endings: convert to LF")
+        assertError("adapter a rank=4 scaling=1e-400", "t.lora:3:26: error: scaling=1e-400 is too small for a float32: it would be 0; write 0 if 0 is meant")
+        XCTAssertEqual(try Command.parse("adapter a rank=4 scaling=0e-400", file: "t.lora", line: 3), try Command.parse("adapter a rank=4 scaling=0", file: "t.lora", line: 3))
+        assertError("sleep 1e-999s", "t.lora:3:7: error: bad duration '1e-999s': expected a number with a unit, like 1.5s or 200ms")
+        XCTAssertEqual(try Command.parse("seed +8", file: "t.lora", line: 3), .seed(8))
+        XCTAssertEqual(try Command.parse("slots +8", file: "t.lora", line: 3), .slots(8))
+        XCTAssertEqual(Printer.visible("a\u{200B}b\u{2028}c\td\ne"), "a<U+200B>b<U+2028>c\td\ne")
+    }
 }
