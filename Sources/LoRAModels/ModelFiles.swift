@@ -7,7 +7,7 @@ enum ModelFiles {
     static func resolve(_ path: String, defaultFile: String) throws -> String {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ModelFileError(file: path, message: "no such file or folder")
+            throw ModelFileError(file: path, message: FileProblem.missing(path) ?? "no such file or folder")
         }
         guard isDirectory.boolValue else { return path }
         let file = (path as NSString).appendingPathComponent(defaultFile)

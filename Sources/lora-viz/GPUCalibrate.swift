@@ -15,7 +15,7 @@ struct MeasurementFiles: ParsableArguments {
         var all: [GPUCalibration.Case] = [], measured: [StrategyMeasurement] = []
         for file in files {
             guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-                FileHandle.standardError.write(Data("error: \(file): cannot read the file\n".utf8))
+                FileHandle.standardError.write(Data("error: \(file): \(FileProblem.unreadable(file))\n".utf8))
                 throw ExitCode(2)
             }
             do {

@@ -107,4 +107,28 @@ final class ReliabilityCLITests: TemporaryDirectoryTestCase {
         XCTAssertEqual(lstat(path("fifo"), &info), 0)
         XCTAssertEqual(info.st_mode & S_IFMT, S_IFIFO, "left as it was")
     }
+
+    /// A symlink loop is a loop, not "no such file", for every reader (issue 14 item 15).
+    func testASymlinkLoopIsNamedAsOne() throws {
+        try FileManager.default.createSymbolicLink(atPath: path("loop"), withDestinationPath: "loop")
+        XCTAssertEqual(FileProblem.missing(path("loop")), "a symlink loop")
+        try FileManager.default.createSymbolicLink(atPath: path("dangling"), withDestinationPath: "nowhere")
+        XCTAssertEqual(FileProblem.missing(path("dangling")), "a dangling symlink (its target does not exist)")
+        XCTAssertEqual(FileProblem.missing(path("nothing")), "no such file or folder")
+        XCTAssertThrowsError(try GPUBenchResults.load(path: path("loop"))) {
+            XCTAssertEqual("\($0)", "\(path("loop")): a symlink loop")
+        }
+        try write("small.lora", small)
+        let run = try CLITests.run(["run", "loop"], in: directory)
+        XCTAssertEqual(run.status, 2)
+        XCTAssertEqual(run.err, "loop: error: a symlink loop\n")
+        let results = try CLITests.run(["run", "small.lora", "--gpu-results", "loop"], in: directory)
+        XCTAssertEqual(results.status, 2)
+        XCTAssertTrue(results.err.contains("loop: a symlink loop"), results.err)
+        let model = try CLITests.run(["run", "-"], in: directory, input: "model loop\n")
+        XCTAssertEqual(model.status, 2)
+        XCTAssertTrue(model.err.contains("loop: a symlink loop"), model.err)
+        // Foundation's "The operation could not be completed" is never what a user reads.
+        XCTAssertFalse(model.err.contains("could not be completed"), model.err)
+    }
 }

@@ -237,3 +237,32 @@ extension FileWriteError {
         return ns.localizedDescription
     }
 }
+
+/// Why a path cannot be read, as the system says it: a symlink loop is a
+/// loop, not "no such file".
+public enum FileProblem {
+    /// `nil` when `path` can be `stat`ed; else `no such file or folder`,
+    /// `a symlink loop`, `a dangling symlink`, or the errno text.
+    public static func missing(_ path: String) -> String? {
+        var info = stat()
+        if stat(path, &info) == 0 { return nil }
+        let code = errno
+        switch code {
+        case ELOOP: return "a symlink loop"
+        case ENOENT:
+            return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK ? "a dangling symlink (its target does not exist)"
+                : "no such file or folder"
+        default: return String(cString: strerror(code))
+        }
+    }
+
+    /// Why `FileManager.contents(atPath:)` gave nil: missing, a folder, not a regular file, or unreadable.
+    public static func unreadable(_ path: String) -> String {
+        if let why = missing(path) { return why }
+        var info = stat()
+        _ = stat(path, &info)
+        if (info.st_mode & S_IFMT) == S_IFDIR { return "a folder, not a file" }
+        if access(path, R_OK) != 0 { return String(cString: strerror(errno)) }
+        return "cannot read the file"
+    }
+}

@@ -182,7 +182,7 @@ public struct GPUBenchResults: Hashable, Sendable {
     /// Reads and checks a results file; every failure names the file and why.
     public static func load(path: String) throws -> GPUBenchResults {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw GPUBenchError(message: "\(path): cannot read the file")
+            throw GPUBenchError(message: "\(path): \(FileProblem.unreadable(path))")
         }
         return try parse(data, path: path)
     }

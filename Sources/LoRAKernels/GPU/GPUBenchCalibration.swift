@@ -231,7 +231,7 @@ extension GPUProfile {
     /// A profile file; its `name` is `path` as given (what `gpu PATH` prints back).
     public static func load(path: String) throws -> GPUProfile {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw GPUBenchError(message: "cannot read the GPU profile \(path)")
+            throw GPUBenchError(message: "cannot read the GPU profile \(path): \(FileProblem.unreadable(path))")
         }
         let f: GPUProfileFile
         do {

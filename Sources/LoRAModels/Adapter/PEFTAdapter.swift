@@ -37,7 +37,7 @@ public struct PEFTAdapter: Sendable {
     public static func load(folder path: String) throws -> PEFTAdapter {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ModelFileError(file: path, message: "no such adapter folder")
+            throw ModelFileError(file: path, message: FileProblem.missing(path).map { $0 == "no such file or folder" ? "no such adapter folder" : $0 } ?? "no such adapter folder")
         }
         let folder = isDirectory.boolValue ? path : (path as NSString).deletingLastPathComponent
         let configFile = isDirectory.boolValue ? (path as NSString).appendingPathComponent("adapter_config.json") : path
