@@ -110,6 +110,7 @@ extension RunReport {
         if let b = bitwiseEqual { members.append(("bitwise_equal", .bool(b))) }
         if let s = speedup { members.append(("speedup", .double(s))) }
         if let t = threads { members.append(("threads", .int(t))) }
+        if let r = referenceRowsChecked { members.append(("reference_rows_checked", .int(r))) }
         if let layer { members.append(("layer", layer.tree)) }
         return .object(members)
     }
@@ -123,7 +124,7 @@ extension RunReport {
     /// `max_abs_error_vs_reference`, `gflops`, `speedup_vs_first`,
     /// `max_abs_diff_vs_first`, `bitwise_equal_to_first`, `gpu_disagreement`,
     /// `max_abs_diff_between_routings`, `bitwise_equal`, `speedup`,
-    /// `threads`) are present only after a run of the current workload
+    /// `threads`, `reference_rows_checked`) are present only after a run of the current workload
     /// (`gpu_disagreement` only when the CPU and the estimate disagree).
     public var json: String { tree.serialized }
 

@@ -63,6 +63,9 @@ extension RunReport {
                 lines.append("max |Δ| between routings: \(Self.scientific(d)) · bitwise equal: \(b ? "yes" : "no")")
             }
             if let threads { lines.append("threads: \(threads)") }
+            if referenceIsSampled, let r = referenceRowsChecked {
+                lines.append("fp64 reference: a seeded sample of \(r) of \(batch.tokens) rows (above 2^32 reference multiply-adds); max |Δ| vs fp64 is over those rows")
+            }
         } else {
             lines.append(routings.count == 2 ? "(no timings: run to measure both routings)" : "(no timings: run to measure the strategies)")
         }

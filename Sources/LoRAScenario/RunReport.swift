@@ -229,6 +229,11 @@ public struct RunReport: Codable, Hashable, Sendable {
     /// Per-sequence median time ÷ sorted median time.
     public var speedup: Double?
     public var threads: Int?
+    /// Token rows checked against the fp64 reference: every row normally, a
+    /// seeded sample on huge shapes (`ReferenceSample`); after a run.
+    public var referenceRowsChecked: Int?
+    /// Whether the reference checked a sample of the rows, not all of them.
+    public var referenceIsSampled: Bool { referenceRowsChecked.map { $0 < batch.tokens } ?? false }
     /// Where the measured GPU times come from (`NVIDIA H200, 132 SMs: FILE`), when a results file of this batch is attached.
     public var gpuMeasured: String?
     /// The decoder layer's eight launches, while the layer table is shown (`layer`).
@@ -270,6 +275,7 @@ public struct RunReport: Codable, Hashable, Sendable {
         case maxAbsDiffBetweenRoutings = "max_abs_diff_between_routings"
         case bitwiseEqual = "bitwise_equal"
         case speedup, threads
+        case referenceRowsChecked = "reference_rows_checked"
     }
 
     /// The report of a workload's per-sequence and sorted plans (tests, old callers).
@@ -339,6 +345,7 @@ public struct RunReport: Codable, Hashable, Sendable {
         bitwiseEqual = run.flatMap { $0.routings.count >= 2 ? $0.bitwiseEqual : nil }
         speedup = run.flatMap { $0.routings.count >= 2 ? $0.speedup : nil }
         threads = run?.threads
+        referenceRowsChecked = run.map { $0.referenceRowsChecked > 0 ? $0.referenceRowsChecked : $0.workload.batch.totalTokens }
     }
 
     /// The entry of a strategy, if it was chosen.

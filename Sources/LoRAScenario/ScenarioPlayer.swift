@@ -243,8 +243,21 @@ extension Scenario {
 public struct PlannedRun: Sendable {
     public var workload: Workload
     public var strategies: [Strategy]
+    public var strategyOptions: StrategyOptions
     public var reps: Int
     public var location: SourceLocation
+
+    /// Multiply-adds the kernels do: every strategy's useful MACs, once per
+    /// timed rep and once for the warm-up.
+    public var kernelMACs: Int {
+        strategies.reduce(0) { $0 + LaunchPlan(workload: workload, strategy: $1, options: strategyOptions).usefulMACs } * (reps + 1)
+    }
+
+    /// Multiply-adds of the fp64 reference (an upper bound), sampled as the run will sample it.
+    public var referenceMACs: Int {
+        guard let mask = ReferenceSample.rows(for: workload) else { return ReferenceSample.macs(workload) }
+        return mask.lazy.filter { $0 }.count * ReferenceSample.macsPerRow(workload)
+    }
 }
 
 extension Scenario {
@@ -256,8 +269,8 @@ extension Scenario {
         var runs: [PlannedRun] = []
         for step in steps {
             if case .run(let reps) = try session.apply(step) {
-                runs.append(PlannedRun(workload: session.workload, strategies: session.strategies, reps: reps,
-                                       location: step.location))
+                runs.append(PlannedRun(workload: session.workload, strategies: session.strategies,
+                                       strategyOptions: session.strategyOptions, reps: reps, location: step.location))
             }
         }
         return runs

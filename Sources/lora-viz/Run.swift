@@ -112,13 +112,18 @@ enum HeadlessCLI {
                 }
                 folder = try DumpFolder(dump, force: force)
             }
+            let estimate = WorkEstimate(planned)
+            if estimate.isLarge { FileHandle.standardError.write(Data((estimate.text + "\n").utf8)) }
+            let progress = estimate.isLarge ? HeadlessProgress(runs: runCount) : nil
             let staging = folder?.staging
             var replay = HeadlessReplay(
                 execute: { workload, options, index in
                     var options = options
                     options.threads = threads ?? options.threads
                     options.keepTensors = staging != nil
-                    let result = try KernelRunner.run(workload, options: options)
+                    let result = try KernelRunner.run(workload, options: options,
+                                                      progress: { fraction in progress?.report(run: index, fraction) })
+                    progress?.finish(run: index)
                     if let staging {
                         try result.writeDump(to: runCount > 1 ? "\(staging)/run-\(index)" : staging)
                     }
@@ -186,5 +191,65 @@ enum HeadlessCLI {
             FileHandle.standardError.write(Data("error: --gpu-results \(error)\n".utf8))
             throw ExitCode(2)
         }
+    }
+}
+
+/// The work a file's runs will do, printed on standard error before the first
+/// when it is large (`largeMACs`), so a long run is not silence.
+struct WorkEstimate {
+    var kernelMACs = 0
+    var referenceMACs = 0
+    var sampledRuns = 0
+    var runs = 0
+
+    /// 2³⁴ multiply-adds (about ten seconds and up on a few cores).
+    static let largeMACs = 1 << 34
+
+    init(_ planned: [PlannedRun]) {
+        runs = planned.count
+        for p in planned {
+            kernelMACs += p.kernelMACs
+            referenceMACs += p.referenceMACs
+            if ReferenceSample.rows(for: p.workload) != nil { sampledRuns += 1 }
+        }
+    }
+
+    var isLarge: Bool { kernelMACs + referenceMACs > Self.largeMACs }
+
+    var text: String {
+        func g(_ macs: Int) -> String { String(format: "%.1f G", Double(macs) / 1e9) }
+        var text = "note: \(runs) run\(runs == 1 ? "" : "s"): about \(g(kernelMACs)) multiply-adds in the kernels and \(g(referenceMACs)) in the fp64 reference"
+        if sampledRuns > 0 {
+            text += " (a seeded sample of rows in \(sampledRuns) run\(sampledRuns == 1 ? "" : "s"): the full reference would be above 2^32 multiply-adds per run)"
+        }
+        return text + "; progress follows on standard error"
+    }
+}
+
+/// `progress: run 1 of 3: 40 %` on standard error, at most every two seconds.
+final class HeadlessProgress: @unchecked Sendable {
+    let runs: Int
+    let lock = NSLock()
+    var last = Date.distantPast
+    let start = Date()
+
+    init(runs: Int) { self.runs = runs }
+
+    func report(run: Int, _ fraction: Double) {
+        lock.lock()
+        defer { lock.unlock() }
+        let now = Date()
+        guard now.timeIntervalSince(last) >= 2 else { return }
+        last = now
+        let percent = Int((fraction * 100).rounded(.down))
+        let elapsed = Int(now.timeIntervalSince(start))
+        FileHandle.standardError.write(Data("progress: run \(run) of \(runs): \(percent) % of the launches (\(elapsed) s)\n".utf8))
+    }
+
+    func finish(run: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        FileHandle.standardError.write(Data("progress: run \(run) of \(runs) done (\(Int(Date().timeIntervalSince(start))) s)\n".utf8))
+        last = Date()
     }
 }

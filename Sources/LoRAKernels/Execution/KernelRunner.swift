@@ -72,6 +72,12 @@ public struct KernelRunOptions: Sendable {
     /// chains and round with VCVTNEPS2BF16 (same bits on normal values).
     /// Ignored elsewhere and for other dtypes; the Swift SIMD kernels are the default.
     public var bf16DotMicrokernel: Bool = false
+    /// Check every row against the fp64 reference however large the shape
+    /// (`ReferenceSample`); the default samples rows of huge shapes.
+    public var fullReference: Bool = false
+    /// Above this many reference multiply-adds a run checks a sample of rows
+    /// (`ReferenceSample.fullCheckMACs`; tests lower it).
+    public var referenceCheckMACs: Int = ReferenceSample.fullCheckMACs
 
     public init(reps: Int = 5, threads: Int? = nil, keepTensors: Bool = false, checkTolerances: Bool = false,
                 bf16DotMicrokernel: Bool = false, strategies: [Strategy] = Strategy.defaults,
@@ -110,6 +116,12 @@ public struct KernelRunResult: Sendable {
     public var clobberedCells: Int
     /// The tensors, when the run was asked to keep them.
     var tensors: KernelTensors?
+    /// Token rows checked against the fp64 reference: every row (`S`) unless
+    /// the shape is huge, then a seeded sample (`ReferenceSample`); the max
+    /// errors are over these rows. 0 in results built from parts means every row.
+    public var referenceRowsChecked = 0
+    /// Whether `referenceRowsChecked` is a sample of the rows.
+    public var referenceIsSampled: Bool { referenceRowsChecked > 0 && referenceRowsChecked < workload.batch.totalTokens }
 
     /// The run of a strategy, if it was chosen.
     public func run(_ strategy: Strategy) -> RoutingRun? { routings.first { $0.routing == strategy } }
@@ -217,9 +229,11 @@ public enum KernelRunner {
             if let a = options.strategies.firstIndex(of: .perSequence), let b = options.strategies.firstIndex(of: .sorted) { return (a, b) }
             return (0, min(1, plans.count - 1))
         }()
+        // A dump keeps the whole reference; otherwise a huge shape checks a seeded sample of rows.
+        let sample = options.keepTensors || options.fullReference ? nil : ReferenceSample.rows(for: workload, limit: options.referenceCheckMACs)
         guard let comparison = OutputComparison.compare(outputs, inputs: inputs, tolerances: options.checkTolerances,
                                                         keepReference: options.keepTensors, threads: threads,
-                                                        pair: pairIndices, isCancelled: isCancelled)
+                                                        pair: pairIndices, referenceRows: sample, isCancelled: isCancelled)
         else { throw KernelRunCancelled() }
         func same(_ a: Int, _ b: Int) -> Bool {
             memcmp(outputs[a].pointer, outputs[b].pointer, outputs[a].count * MemoryLayout<E>.stride) == 0
@@ -243,6 +257,60 @@ public enum KernelRunner {
             bitwiseEqual: same(pairIndices.0, pairIndices.1),
             threads: threads, clobberedCells: comparison.clobberedCells.reduce(0, +), tensors: tensors)
         result.strategyOptions = options.strategyOptions
+        result.referenceRowsChecked = sample.map { $0.lazy.filter { $0 }.count } ?? workload.batch.totalTokens
         return result
+    }
+}
+
+/// Which token rows a run checks against the fp64 reference.
+///
+/// The reference is scalar fp64 (`Reference`), about `S · N · K` multiply-adds
+/// (the expands: `S · N · r`), and on huge shapes it dominates a run: shrink
+/// stack 3, R 1024, hidden 65536 at bs 512 is 10¹¹ of them, minutes on two
+/// cores, while the kernels take seconds. Up to `fullCheckMACs` (2³², a few
+/// seconds at ~1 GMAC/s per core) every row is checked. Above it a sample of
+/// rows is, drawn from the workload's seed (the same rows every run of the
+/// same file): as many rows as fit in `fullCheckMACs`, at least `minimumRows`.
+/// Every row is still compared between the strategies (bits and max |Δ|) and
+/// checked for clobbered cells; only the reference is sampled, and the report
+/// and the JSON say so (`reference_rows_checked`).
+public enum ReferenceSample {
+    /// The reference work checked in full: 2³² multiply-adds.
+    public static let fullCheckMACs = 1 << 32
+    /// A sampled reference checks at least this many rows (or all of them).
+    public static let minimumRows = 64
+
+    /// Upper bound of the reference's multiply-adds for one token row.
+    public static func macsPerRow(_ w: Workload) -> Int {
+        let depth = w.kernel.isShrink ? w.inputWidth : w.launchDims.maxRank
+        return max(1, w.outputWidth * depth)
+    }
+
+    /// The reference's multiply-adds over every row (an upper bound).
+    public static func macs(_ w: Workload) -> Int { w.batch.totalTokens * macsPerRow(w) }
+
+    /// `nil` to check every row, else a mask of the rows to check.
+    public static func rows(for w: Workload, limit: Int = fullCheckMACs) -> [Bool]? {
+        let rows = w.batch.totalTokens
+        guard macs(w) > limit else { return nil }
+        let count = min(rows, max(minimumRows, limit / macsPerRow(w)))
+        guard count < rows else { return nil }
+        // Partial Fisher–Yates on a seeded generator: `count` distinct rows.
+        var order = Array(0..<rows)
+        var state = w.seed ^ 0x5EED_0F_12EF_0000
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        var mask = [Bool](repeating: false, count: rows)
+        for i in 0..<count {
+            let j = i + Int(next() % UInt64(rows - i))
+            order.swapAt(i, j)
+            mask[order[i]] = true
+        }
+        return mask
     }
 }
