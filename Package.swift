@@ -78,3 +78,25 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// The libFuzzer target over the command language (Fuzz/README.md), built from
+// this package so it cannot drift from it:
+//     LORAVIZ_FUZZ=1 swift build --product lora-viz-parser-fuzzer --scratch-path .build-fuzz
+// LoRAScenario is instrumented for coverage and AddressSanitizer; the kernels stay plain.
+// Only with LORAVIZ_FUZZ=1: a normal build has no libFuzzer to link against.
+if Context.environment["LORAVIZ_FUZZ"] == "1" {
+    let fuzz: [String] = ["-sanitize=fuzzer,address"]
+    for target in package.targets where target.name == "LoRAScenario" {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(fuzz + ["-enable-testing"])]
+    }
+    package.products.append(.executable(name: "lora-viz-parser-fuzzer", targets: ["lora-viz-parser-fuzzer"]))
+    package.targets.append(.executableTarget(
+        name: "lora-viz-parser-fuzzer",
+        dependencies: ["LoRAScenario", "LoRAKernels"],
+        path: "Fuzz",
+        exclude: ["README.md", "build.sh", "lora.dict"],
+        sources: ["ParserFuzzer.swift"],
+        swiftSettings: [.unsafeFlags(fuzz + ["-parse-as-library"])],
+        linkerSettings: [.unsafeFlags(fuzz)]
+    ))
+}

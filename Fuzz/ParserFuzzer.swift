@@ -37,3 +37,20 @@ public func fuzzOneInput(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     _ = session.report().json
     return 0
 }
+
+// MARK: Entry point under SwiftPM
+
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<Int32>,
+                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt) -> CInt
+
+/// SwiftPM links an executable target's `main` to `<module>_main`
+/// (`--defsym`), so libFuzzer's own `main` is not used: this one starts its
+/// driver with the same arguments. (`Fuzz/build.sh`, linked by hand, uses libFuzzer's `main`.)
+@_cdecl("lora_viz_parser_fuzzer_main")
+public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc
+    var argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv) { fuzzOneInput($0, $1) }
+}
