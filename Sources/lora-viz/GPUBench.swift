@@ -90,6 +90,9 @@ struct GPUBench: ParsableCommand {
     @Option(parsing: .unconditional, help: "Worker threads for the CPU kernels (default: every core).")
     var threads: Int?
 
+    @Flag(help: "Replace a non-empty -o folder (the export is written beside it and renamed over it).")
+    var force = false
+
     @Flag(help: "Export a spread of batches for calibration: the file's batch as a template over --bs, --adapters, --ranks.")
     var sweep = false
 
@@ -122,9 +125,14 @@ struct GPUBench: ParsableCommand {
     func run() throws {
         let override = try chosen()
         if sweep { return try exportSweep(override) }
+        var folder: DumpFolder?
+        defer { folder?.discard() }
         do {
             let scenario = try HeadlessCLI.loadScenario(file)
             let runCount = scenario.steps.filter { if case .run = $0.command { return true } else { return false } }.count
+            // As --dump: checked before any kernel runs, written beside it, renamed over it at the end.
+            folder = try DumpFolder(output, force: force)
+            let staging = folder!.staging
             var written: [String] = []
             var replay = HeadlessReplay(
                 execute: { workload, options, index in
@@ -136,9 +144,8 @@ struct GPUBench: ParsableCommand {
                         options.strategies = override
                     }
                     let result = try KernelRunner.run(workload, options: options)
-                    let dir = runCount > 1 ? "\(output)/run-\(index)" : output
-                    try GPUBenchExport.write(result, to: dir)
-                    written.append(dir)
+                    try GPUBenchExport.write(result, to: runCount > 1 ? "\(staging)/run-\(index)" : staging)
+                    written.append(runCount > 1 ? "\(output)/run-\(index)" : output)
                     return result
                 },
                 renderScreen: { session, width, height in Screen.renderText(session: session, width: width, height: height) })
@@ -150,6 +157,8 @@ struct GPUBench: ParsableCommand {
                 FileHandle.standardError.write(Data("error: \(scenario.file) has no `run` command: there is no batch to export\n".utf8))
                 throw ExitCode(2)
             }
+            try folder?.commit()
+            folder = nil
             for dir in written {
                 print("wrote \(dir)/: batch.json, manifest.json, the .npy files, \(GPUBenchExport.scriptName)")
             }
@@ -166,7 +175,7 @@ struct GPUBench: ParsableCommand {
             FileHandle.standardError.write(Data("error: --strategies: \(error)\n".utf8))
             throw ExitCode(2)
         } catch let error as DumpError {
-            FileHandle.standardError.write(Data("error: gpu-bench: \(error.message)\n".utf8))
+            FileHandle.standardError.write(Data("error: gpu-bench -o \(output): \(error.message)\n".utf8))
             throw ExitCode(2)
         }
     }

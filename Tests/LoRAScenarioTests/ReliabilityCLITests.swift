@@ -131,4 +131,23 @@ final class ReliabilityCLITests: TemporaryDirectoryTestCase {
         // Foundation's "The operation could not be completed" is never what a user reads.
         XCTAssertFalse(model.err.contains("could not be completed"), model.err)
     }
+
+    /// gpu-bench -o: the same folder rules as --dump, and batch.json and the script through the atomic writer.
+    func testGPUBenchExportIsStagedAndRefusesANonEmptyFolder() throws {
+        try write("small.lora", small)
+        try FileManager.default.createDirectory(atPath: path("out/run-3"), withIntermediateDirectories: true)
+        let refused = try CLITests.run(["gpu-bench", "small.lora", "-o", "out"], in: directory)
+        XCTAssertEqual(refused.status, 2, refused.err)
+        XCTAssertEqual(refused.err, "error: gpu-bench -o out: out is not empty (1 entry); --force replaces it\n")
+        let forced = try CLITests.run(["gpu-bench", "small.lora", "-o", "out", "--force"], in: directory)
+        XCTAssertEqual(forced.status, 0, forced.err)
+        let files = try FileManager.default.contentsOfDirectory(atPath: path("out")).sorted()
+        XCTAssertTrue(files.contains("batch.json") && files.contains("manifest.json") && files.contains("lora_viz_gpu_bench.py"), "\(files)")
+        XCTAssertFalse(files.contains("run-3"))
+        XCTAssertFalse(files.contains { $0.hasSuffix(".tmp") }, "\(files)")
+        var info = stat()
+        XCTAssertEqual(stat(path("out/lora_viz_gpu_bench.py"), &info), 0)
+        XCTAssertNotEqual(info.st_mode & 0o100, 0, "the script is executable")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted(), ["out", "small.lora"])
+    }
 }
