@@ -27,19 +27,27 @@ struct GPUBench: ParsableCommand {
             throw fail(e.message)
         }
         var folders: [String] = []
+        var folder: DumpFolder?
+        defer { folder?.discard() }
         do {
+            // As --dump: a non-empty -o needs --force; the cases are written beside it and renamed over it.
+            folder = try DumpFolder(output, force: force)
+            let staging = folder!.staging
             for p in sweep.points {
                 let s = sweep.session(p)
                 try s.strategyOptions.validate(s.strategies, for: s.workload.batch)
-                let dir = "\(output)/bs\(p.bs)-a\(p.adapters)-r\(p.rank)"
-                try GPUBenchExport.writeTimingOnly(s.workload, options: s.strategyOptions, strategies: s.strategies, to: dir)
-                folders.append(dir)
+                let name = "bs\(p.bs)-a\(p.adapters)-r\(p.rank)"
+                try GPUBenchExport.writeTimingOnly(s.workload, options: s.strategyOptions, strategies: s.strategies,
+                                                   to: "\(staging)/\(name)")
+                folders.append("\(output)/\(name)")
             }
-            try GPUBenchExport.writeScript(to: output)
+            try GPUBenchExport.writeScript(to: staging)
+            try folder?.commit()
+            folder = nil
         } catch let e as StrategyError {
             throw fail("--strategies: \(e)")
         } catch let e as DumpError {
-            throw fail("gpu-bench: \(e.message)")
+            throw fail("gpu-bench -o \(output): \(e.message)")
         }
         print("wrote \(folders.count) timing-only cases under \(output)/ (bsB-aA-rR: batch.json each) and \(output)/\(GPUBenchExport.scriptName)")
         print("""

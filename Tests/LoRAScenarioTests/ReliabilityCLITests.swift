@@ -150,4 +150,21 @@ final class ReliabilityCLITests: TemporaryDirectoryTestCase {
         XCTAssertNotEqual(info.st_mode & 0o100, 0, "the script is executable")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted(), ["out", "small.lora"])
     }
+
+    /// A signal during an atomic write removes the temporary file and then does what it did
+    /// before (here: ignored, so the test lives on); the previous action is back afterwards.
+    func testASignalDuringTheWriteRemovesTheTemporaryFile() throws {
+        let temporary = path(".x.tmp")
+        try write(".x.tmp", "partial")
+        let previous = signal(SIGTERM, SIG_IGN)
+        defer { signal(SIGTERM, previous) }
+        let token = SignalCleanup.begin(temporary)
+        raise(SIGTERM)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: temporary), "removed by the handler")
+        SignalCleanup.end(token)
+        var action = sigaction()
+        sigaction(SIGTERM, nil, &action)
+        XCTAssertEqual(unsafeBitCast(action.__sigaction_handler.sa_handler, to: Int.self), unsafeBitCast(SIG_IGN, to: Int.self),
+                       "the previous action is back")
+    }
 }
