@@ -92,9 +92,16 @@ extension Session {
             if case .adapterFile = command { failure.argument = .key("from") }
             throw failure
         }
-        if next.showsLayer, next.workload != workload || next.layerIndex != layerIndex || !showsLayer {
-            // Every launch of the table must read its adapter files too.
-            _ = try next.layerWorkloads()
+        if next.showsLayer, next.workload != workload || next.layerIndex != layerIndex || !showsLayer
+            || next.strategies.count > strategies.count {
+            // Every launch of the table must read its adapter files too, and fit the memory cap:
+            // a run runs all eight (the down shrink reads K = ffn, gate_up writes 2·ffn columns).
+            for (w, launch) in zip(try next.layerWorkloads(), LayerModule.layerLaunches) {
+                let bytes = w.tensorBytes(strategies: next.strategies.count)
+                if bytes > Workload.memoryCap {
+                    throw ApplyFailure("the layer's \(launch.module.launchName(shrink: launch.shrink)) launch would take \(Self.formatBytes(bytes)); the memory cap is \(Self.formatBytes(Workload.memoryCap))")
+                }
+            }
         }
         if next.workload != workload || next.strategies != strategies || next.strategyOptions != strategyOptions {
             do {

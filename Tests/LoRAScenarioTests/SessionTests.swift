@@ -253,6 +253,18 @@ final class SessionTests: XCTestCase {
         }
     }
 
+    /// The layer table runs eight launches at their own shapes: each must fit the cap too.
+    func testEveryLayerLaunchFitsTheMemoryCap() throws {
+        let s = try session("dims hidden=4096 q=4096 kv=1024 ffn=65536 out=4096 rank=64\nadapter a rank=64\nseq a count=4000")
+        XCTAssertLessThan(s.workload.tensorBytes, Workload.memoryCap)
+        var t = s
+        XCTAssertThrowsError(try t.execute("layer", file: "t.lora", line: 9)) {
+            XCTAssertTrue("\($0)".hasPrefix("t.lora:9:1: error: the layer's "), "\($0)")
+            XCTAssertTrue("\($0)".hasSuffix("; the memory cap is 2 GiB"), "\($0)")
+        }
+        XCTAssertFalse(t.showsLayer)
+    }
+
     func testFullSlotsAndTokenLimit() throws {
         var s = try session("slots 2\nadapter a rank=4\nadapter b rank=4")
         XCTAssertThrowsError(try s.execute("adapter c rank=4", file: "t.lora", line: 4)) {
