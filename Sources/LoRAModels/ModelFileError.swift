@@ -1,3 +1,5 @@
+import LoRAKernels
+
 /// A problem with a model or adapter file, naming the file and, where one is
 /// involved, the tensor.
 ///
@@ -15,8 +17,9 @@ public struct ModelFileError: Error, CustomStringConvertible, Hashable, Sendable
 
     public init(file: String, tensor: String? = nil, message: String) {
         self.file = file
-        self.tensor = tensor
-        self.message = message
+        // A tensor name or a value from a file can hold any scalar: shown as <U+XXXX>, never sent raw.
+        self.tensor = tensor.map(TerminalText.visible)
+        self.message = TerminalText.visible(message)
     }
 
     public var description: String {

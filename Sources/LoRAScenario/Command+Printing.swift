@@ -105,26 +105,10 @@ enum Printer {
         return out + "\""
     }
 
-    /// `s` with every scalar a terminal would not show as itself written
-    /// `<U+XXXX>`: controls other than newline and tab (C0, DEL, C1), format
-    /// characters (U+200B, U+FEFF, the bidi controls, …), and separators other
-    /// than the space (NBSP U+00A0, U+2028, …). Messages go through it.
-    public static func visible(_ s: String) -> String {
-        guard s.unicodeScalars.contains(where: isInvisible) else { return s }
-        var out = String.UnicodeScalarView()
-        for c in s.unicodeScalars {
-            if isInvisible(c) { out.append(contentsOf: "<\(Lexer.hex(c))>".unicodeScalars) } else { out.append(c) }
-        }
-        return String(out)
-    }
+    /// `s` with every invisible scalar written `<U+XXXX>` (`TerminalText.visible`). Messages go through it.
+    public static func visible(_ s: String) -> String { TerminalText.visible(s) }
 
-    static func isInvisible(_ c: Unicode.Scalar) -> Bool {
-        if c == "\n" || c == "\t" || c == " " { return false }
-        switch c.properties.generalCategory {
-        case .control, .format, .spaceSeparator, .lineSeparator, .paragraphSeparator: return true
-        default: return false
-        }
-    }
+    static func isInvisible(_ c: Unicode.Scalar) -> Bool { TerminalText.isInvisible(c) }
 
     /// A bare word when the lexer would read it back as one, else quoted.
     static func word(_ s: String) -> String {

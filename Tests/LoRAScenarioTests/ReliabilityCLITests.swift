@@ -1,6 +1,7 @@
 import Foundation
 import LoRAKernels
 @testable import LoRAScenario
+import LoRAModels
 import XCTest
 
 /// Issue 14 items 6, 11 and 15 through the built binary: every writer uses the
@@ -166,5 +167,14 @@ final class ReliabilityCLITests: TemporaryDirectoryTestCase {
         sigaction(SIGTERM, nil, &action)
         XCTAssertEqual(unsafeBitCast(action.__sigaction_handler.sa_handler, to: Int.self), unsafeBitCast(SIG_IGN, to: Int.self),
                        "the previous action is back")
+    }
+
+    /// Strings read from model files never carry control or bidi characters to the terminal.
+    func testStringsFromModelFilesAreMadeVisible() throws {
+        try FileManager.default.createDirectory(atPath: path("m"), withIntermediateDirectories: false)
+        try write("m/config.json", #"{"model_type": "llama\u009b31m\u202e", "hidden_size": 64, "intermediate_size": 128, "num_attention_heads": 4, "num_hidden_layers": 2}"#)
+        let config = try ModelConfig.load(path: path("m"))
+        XCTAssertEqual(config.modelType, "llama<U+009B>31m<U+202E>")
+        XCTAssertEqual(TerminalText.visible("a\u{9B}b"), "a<U+009B>b")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import LoRAKernels
 
 // MARK: - Reading adapter_config.json
 
@@ -26,7 +27,8 @@ extension PEFTAdapterConfig {
         func string(_ key: String) throws -> String? {
             guard let value = present(key) else { return nil }
             guard let string = value.string else { throw failure("\(key) is \(value.shown), expected a string") }
-            return string
+            // Shown in reports and the TUI: no control or bidi characters from a file reach the terminal.
+            return TerminalText.visible(string)
         }
         func bool(_ key: String) throws -> Bool {
             guard let value = present(key) else { return false }

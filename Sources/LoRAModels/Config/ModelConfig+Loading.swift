@@ -1,4 +1,5 @@
 import Foundation
+import LoRAKernels
 
 // MARK: - Reading config.json
 
@@ -118,6 +119,7 @@ private struct ConfigFields {
         guard let string = value.string else {
             throw ModelFileError(file: file, message: "\(name) is \(value.shown), expected a string")
         }
-        return string
+        // Shown in reports and the TUI: no control or bidi characters from a file reach the terminal.
+        return TerminalText.visible(string)
     }
 }
