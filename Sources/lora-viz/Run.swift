@@ -53,6 +53,9 @@ struct Run: ParsableCommand {
 
 extension HeadlessReplay.Format: ExpressibleByArgument {}
 
+/// Set by SIGINT or SIGTERM during a run with `--dump`: the kernels stop, the staged dump is removed.
+nonisolated(unsafe) private var dumpInterrupted: sig_atomic_t = 0
+
 /// What `run` and `replay --headless` share: load, play, map outcomes to exit codes.
 enum HeadlessCLI {
     /// A scenario file, or standard input for `-` (named `<stdin>` in errors),
@@ -111,6 +114,16 @@ enum HeadlessCLI {
                     FileHandle.standardError.write(Data("note: --dump \(dump) will take about \(size)\n".utf8))
                 }
                 folder = try DumpFolder(dump, force: force)
+                // An interrupted dump is removed, not left half-written beside DIR.
+                dumpInterrupted = 0
+                signal(SIGINT) { _ in dumpInterrupted = 1 }
+                signal(SIGTERM) { _ in dumpInterrupted = 1 }
+            }
+            defer {
+                if dump != nil {
+                    signal(SIGINT, SIG_DFL)
+                    signal(SIGTERM, SIG_DFL)
+                }
             }
             let estimate = WorkEstimate(planned)
             if estimate.isLarge { FileHandle.standardError.write(Data((estimate.text + "\n").utf8)) }
@@ -122,10 +135,12 @@ enum HeadlessCLI {
                     options.threads = threads ?? options.threads
                     options.keepTensors = staging != nil
                     let result = try KernelRunner.run(workload, options: options,
-                                                      progress: { fraction in progress?.report(run: index, fraction) })
+                                                      progress: { fraction in progress?.report(run: index, fraction) },
+                                                      isCancelled: { dumpInterrupted != 0 })
                     progress?.finish(run: index)
                     if let staging {
                         try result.writeDump(to: runCount > 1 ? "\(staging)/run-\(index)" : staging)
+                        if dumpInterrupted != 0 { throw KernelRunCancelled() }
                     }
                     return result
                 },
@@ -161,6 +176,10 @@ enum HeadlessCLI {
         } catch let error as ScenarioError {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)
+        } catch is KernelRunCancelled {
+            folder?.discard()
+            FileHandle.standardError.write(Data("interrupted: --dump \(dump ?? "") was not written\n".utf8))
+            throw ExitCode(130)
         } catch let error as DumpError {
             FileHandle.standardError.write(Data("error: --dump \(dump ?? ""): \(error.message)\n".utf8))
             throw ExitCode(2)

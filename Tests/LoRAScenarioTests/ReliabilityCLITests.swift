@@ -177,4 +177,30 @@ final class ReliabilityCLITests: TemporaryDirectoryTestCase {
         XCTAssertEqual(config.modelType, "llama<U+009B>31m<U+202E>")
         XCTAssertEqual(TerminalText.visible("a\u{9B}b"), "a<U+009B>b")
     }
+
+    /// SIGINT during a run with --dump stops the kernels and removes the staged folder: no half dump.
+    func testAnInterruptedDumpLeavesNothingBehind() throws {
+        try write("long.lora", "adapter a rank=64\nseq a count=4000\nrun reps=400\n")
+        let process = Process()
+        process.executableURL = try CLITests.binary()
+        process.arguments = ["run", "long.lora", "--dump", "dump"]
+        process.currentDirectoryURL = directory
+        process.standardOutput = FileHandle.nullDevice
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        let staged = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".dump.") }
+        process.interrupt()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 130 else {
+            // The run finished before the signal on a fast machine: nothing to check.
+            XCTAssertEqual(process.terminationStatus, 0, message)
+            return
+        }
+        XCTAssertEqual(staged.count, 1, "the dump was being staged beside its folder")
+        XCTAssertTrue(message.contains("interrupted: --dump dump was not written"), message)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path), ["long.lora"])
+    }
 }

@@ -164,7 +164,7 @@ public struct KernelRunResult: Sendable {
 }
 
 /// A run stopped because its `isCancelled` closure answered true.
-public struct KernelRunCancelled: Error {}
+public struct KernelRunCancelled: Error { public init() {} }
 
 /// A workload the kernels cannot run, with the reason.
 public struct KernelWorkloadError: Error, CustomStringConvertible {
