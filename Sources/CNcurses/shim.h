@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <wchar.h>
+#include <term.h>
 
 // Wrappers for what Swift 6 cannot use directly: macros (COLOR_PAIR, getmaxyx,
 // KEY_*), mutable globals (LINES, COLS, COLORS, stdscr) and cchar_t set-up.
@@ -95,6 +96,23 @@ static inline void lv_enable_mouse(void) {
     mouseinterval(0);
 }
 
+/// Bracketed paste on or off (xterm's mode 2004): pasted text arrives between ESC[200~ and ESC[201~.
+static inline void lv_bracketed_paste(int on) {
+    const char *s = on ? "\033[?2004h" : "\033[?2004l";
+    ssize_t r = write(1, s, strlen(s));
+    (void)r;
+}
+
+/// Whether $TERM names a terminal that can move the cursor (not `dumb`, known to terminfo, with `cup`).
+static inline int lv_term_can_address(void) {
+    int err = 0;
+    if (setupterm(NULL, 1, &err) != OK) return 0;
+    char *cup = tigetstr("cup");
+    int ok = cup != NULL && cup != (char *)-1;
+    del_curterm(cur_term);
+    return ok;
+}
+
 // Signals: the handler only records the signal; the event loop (which wakes
 // every few tens of milliseconds) restores the terminal and exits.
 static volatile sig_atomic_t lv_pending_signal = 0;
@@ -103,6 +121,7 @@ static inline int lv_take_signal(void) { int s = lv_pending_signal; lv_pending_s
 
 // A crash must not leave the terminal in raw mode on the alternate screen.
 static void lv_on_fatal(int sig) {
+    lv_bracketed_paste(0);
     endwin();
     signal(sig, SIG_DFL);
     raise(sig);
@@ -116,6 +135,10 @@ static inline void lv_install_signal_handlers(void) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    // Signals whose default would kill the process with the terminal left raw
+    // (SIGQUIT: the Swift runtime's backtracer would print a crash report over the screen and carry on).
+    int quiet[] = { SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF };
+    for (unsigned i = 0; i < sizeof quiet / sizeof quiet[0]; i++) sigaction(quiet[i], &sa, NULL);
     struct sigaction fatal;
     memset(&fatal, 0, sizeof fatal);
     fatal.sa_handler = lv_on_fatal;
@@ -130,7 +153,8 @@ static inline void lv_install_signal_handlers(void) {
 }
 
 static inline void lv_restore_signal_handlers(void) {
-    int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE };
+    int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE, SIGXCPU, SIGXFSZ,
+                   SIGVTALRM, SIGPROF, SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE };
     for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
 }
 

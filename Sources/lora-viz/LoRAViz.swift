@@ -11,8 +11,12 @@ struct LoRAViz: ParsableCommand {
             Exit status: 0 success, 1 a failed `expect`, 2 bad input (a bad flag, \
             a missing or malformed scenario file; the error names file:line:col).
             """,
+        version: LoRAViz.version,
         subcommands: [Interactive.self, Run.self, Replay.self, Bench.self, SweepCommand.self, GPUCheck.self, GPUFit.self, GPUBench.self, Calibrate.self],
         defaultSubcommand: Interactive.self)
+
+    /// What `--version` prints (the project has no releases yet: bump by hand when it does).
+    static let version = "lora-viz 0.1.0"
 
     /// Parses and runs, mapping argument-parser's usage errors (EX_USAGE, 64)
     /// to 2, the status every other kind of bad input exits with.

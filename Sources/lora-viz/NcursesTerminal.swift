@@ -39,10 +39,16 @@ final class NcursesTerminal {
         localeIsUTF8 = lv_locale_is_utf8() != 0
     }
 
-    /// Throws a clear error unless stdin and stdout are terminals.
+    /// Throws a clear error unless stdin and stdout are terminals that can
+    /// address the cursor (`TERM=dumb`, an unset or unknown `TERM` cannot).
     static func requireTTY() throws {
         guard isatty(0) != 0 && isatty(1) != 0 else {
             throw TerminalUnavailable()
+        }
+        let term = getenv("TERM").map { String(cString: $0) } ?? ""
+        // Checked before initscr, which would print its own error and exit 1 on an unknown TERM.
+        guard !term.isEmpty, term != "dumb", lv_term_can_address() != 0 else {
+            throw TerminalUnavailable(term: term)
         }
     }
 
@@ -191,8 +197,13 @@ final class NcursesTerminal {
 
 /// stdin or stdout is not a terminal.
 struct TerminalUnavailable: Error, CustomStringConvertible {
+    /// The `TERM` that cannot move the cursor; nil when stdin or stdout is not a terminal.
+    var term: String?
+
     var description: String {
-        "lora-viz: error: the interactive view needs a terminal on stdin and stdout.\n"
+        let what = term.map { "the interactive view needs a terminal that can move the cursor; TERM=\($0.isEmpty ? "(unset)" : $0) cannot.\n" }
+            ?? "the interactive view needs a terminal on stdin and stdout.\n"
+        return "lora-viz: error: " + what
             + "For output you can pipe or save, use `lora-viz run` (a batch as a report) or "
             + "`lora-viz replay FILE --headless`."
     }

@@ -230,12 +230,16 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(recorded.contains("run"), recorded)
     }
 
-    /// SIGTERM and SIGHUP end the loop cleanly; a crash (SIGSEGV) goes through
-    /// the fatal-signal handler. Each time the shell gets its terminal back.
+    /// SIGTERM, SIGHUP, SIGQUIT (no backtrace over the screen), SIGUSR1, SIGALRM
+    /// and SIGPIPE end the loop cleanly (SIGUSR2, SIGXCPU, SIGXFSZ, SIGVTALRM
+    /// and SIGPROF share their handler); a crash (SIGSEGV) goes through the
+    /// fatal-signal handler. Each time the shell gets its terminal back. Then
+    /// `TERM=dumb` is refused before the screen is touched.
     func testSignalsRestoreTheTerminal() throws {
         try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30",
                   "env TERM=xterm-256color LANG=C.UTF-8 bash --norc --noprofile"])
-        for (signal, status) in [(SIGTERM, 143), (SIGHUP, 129), (SIGSEGV, 139)] {
+        for (signal, status) in [(SIGTERM, 143), (SIGHUP, 129), (SIGQUIT, 131), (SIGUSR1, 138), (SIGALRM, 142),
+                                 (SIGPIPE, 141), (SIGSEGV, 139)] {
             let before = scratch.appendingPathComponent("stty-before-\(signal)").path
             let after = scratch.appendingPathComponent("stty-after-\(signal)").path
             let pidFile = scratch.appendingPathComponent("pid-\(signal)").path
@@ -250,7 +254,13 @@ final class EndToEndTests: XCTestCase {
             XCTAssertEqual(try tmux(["display", "-p", "-t", session, "#{alternate_on}"]).trimmingCharacters(in: .whitespacesAndNewlines), "0")
             XCTAssertEqual(try String(contentsOfFile: before, encoding: .utf8), try String(contentsOfFile: after, encoding: .utf8),
                            "stty modes after signal \(signal)")
+            XCTAssertFalse(text.contains("Crash") || text.contains("Backtrace"), "signal \(signal):\n\(text)")
         }
+        try literal("clear; TERM=dumb \(binary.path); echo DUMB=$?")
+        try keys("Enter")
+        let text = try waitFor("DUMB=")
+        XCTAssertTrue(text.contains("DUMB=2"), text)
+        XCTAssertTrue(text.contains("TERM=dumb cannot") && text.contains("lora-viz run"), text)
     }
 
     func testNotATerminalPointsAtRun() throws {
@@ -266,5 +276,16 @@ final class EndToEndTests: XCTestCase {
         XCTAssertNotEqual(p.terminationStatus, 0)
         XCTAssertTrue(message.contains("needs a terminal"), message)
         XCTAssertTrue(message.contains("lora-viz run"), message)
+        // --version on the root command.
+        let v = Process()
+        v.executableURL = binary
+        v.arguments = ["--version"]
+        let out = Pipe()
+        v.standardOutput = out
+        try v.run()
+        let version = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        v.waitUntilExit()
+        XCTAssertEqual(v.terminationStatus, 0)
+        XCTAssertTrue(version.hasPrefix("lora-viz "), version)
     }
 }
