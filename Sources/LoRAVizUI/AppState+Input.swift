@@ -8,6 +8,7 @@ extension AppState {
     /// otherwise the binding table decides.
     mutating func handleKey(_ key: Key) -> [AppAction] {
         if prompt != nil { return handlePromptKey(key) }
+        if logScroll != nil { return handleLogKey(key) }
         if showHelp {
             showHelp = false
             if key == .ctrl("c") { return quit() }
@@ -15,6 +16,13 @@ extension AppState {
         }
         if ScreenLayout(self).isTooSmall {
             return key == .char("q") || key == .ctrl("c") ? quit() : []
+        }
+        if key == .escape, run != nil {
+            // Esc stops a measurement (no overlay is open: those close first).
+            run = nil
+            say("run cancelled (Esc): the run panel keeps the last finished run; r runs again", isError: false)
+            replay?.player.runFinished(now: now)
+            return [.cancelRun]
         }
         guard let binding = KeyBinding.binding(for: key, replaying: replay != nil) else {
             if case .char(let c) = key, c != " " {
@@ -25,10 +33,12 @@ extension AppState {
         switch binding.effect {
         case .ui(let action):
             return perform(action)
+        case .uiPair(let first, let second):
+            return perform(key == binding.keys[0] ? first : second)
         case .command(let make):
             switch make(self, key) {
             case .success(let command):
-                return perform(command)
+                return performKeyCommand(command)
             case .failure(let refusal):
                 status = StatusMessage(text: refusal.message, isError: true)
                 return []
@@ -48,7 +58,10 @@ extension AppState {
         case .closeOverlay:
             showHelp = false
             prompt = nil
+            logScroll = nil
             status = nil
+        case .messageLog:
+            logScroll = 0
         case .undo:
             return undo()
         case .redo:
@@ -149,48 +162,6 @@ extension AppState {
 
     // MARK: Prompt
 
-    mutating func handlePromptKey(_ key: Key) -> [AppAction] {
-        guard var p = prompt else { return [] }
-        switch key {
-        case .escape, .ctrl("c"), .ctrl("g"):
-            prompt = nil
-            return []
-        case .enter:
-            prompt = nil
-            return submit(p.text)
-        case .backspace:
-            if p.text.isEmpty {
-                prompt = nil
-                return []
-            }
-            p.text.removeLast()
-        case .ctrl("u"):
-            p.text = ""
-        case .up:
-            guard !promptHistory.isEmpty else { return [] }
-            let i = max(0, (p.historyIndex ?? promptHistory.count) - 1)
-            p.historyIndex = i
-            p.text = promptHistory[i]
-        case .down:
-            guard let i = p.historyIndex else { return [] }
-            if i + 1 < promptHistory.count {
-                p.historyIndex = i + 1
-                p.text = promptHistory[i + 1]
-            } else {
-                p.historyIndex = nil
-                p.text = ""
-            }
-        case .char(let c):
-            p.text.append(c)
-        case .tab:
-            p.text.append(" ")
-        default:
-            return []
-        }
-        prompt = p
-        return []
-    }
-
     /// Parses and applies a prompt line; a bad line leaves the state as it was.
     public mutating func submit(_ line: String) -> [AppAction] {
         let trimmed = line.trimmingSpaces
@@ -208,6 +179,27 @@ extension AppState {
         let actions = perform(command, text: trimmed)
         if status == nil { status = StatusMessage(text: "ok: \(command)", isError: false) }
         return actions
+    }
+
+    /// Keys while the message log is open: ↑↓ PgUp PgDn Home End scroll, Esc, q or M close
+    /// (Ctrl-C quits); any other key closes it too, without acting.
+    mutating func handleLogKey(_ key: Key) -> [AppAction] {
+        let top = max(0, messageLog.count - 1)
+        var scroll = logScroll ?? 0
+        switch key {
+        case .up, .char("k"), .wheelUp: scroll += 1
+        case .down, .char("j"), .wheelDown: scroll -= 1
+        case .pageUp: scroll += max(1, height - 4)
+        case .pageDown: scroll -= max(1, height - 4)
+        case .home, .char("g"): scroll = top
+        case .end, .char("G"): scroll = 0
+        case .ctrl("c"): return quit()
+        default:
+            logScroll = nil
+            return []
+        }
+        logScroll = min(max(0, scroll), top)
+        return []
     }
 
     // MARK: Mouse

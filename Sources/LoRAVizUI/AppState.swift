@@ -4,6 +4,8 @@ import LoRAScenario
 /// A message into the app's single update function (bubbletea's `Msg`).
 public enum AppEvent: Sendable {
     case key(Key)
+    /// Bracketed-paste text (the terminal's `ESC[200~ … ESC[201~`): text, never keys.
+    case paste(String)
     /// A click at a screen cell.
     case mouse(x: Int, y: Int)
     case resize(width: Int, height: Int)
@@ -44,11 +46,24 @@ public struct StatusMessage: Hashable, Sendable {
     public var isError: Bool
 }
 
-/// The `:` prompt being typed.
+/// One message of the log: when (the app's clock) and what.
+public struct LogEntry: Hashable, Sendable {
+    public var time: Double
+    public var message: StatusMessage
+}
+
+/// The `:` prompt being typed: a one-line editor (see `AppState+Prompt.swift`).
 public struct PromptState: Hashable, Sendable {
     public var text = ""
+    /// Where the next character goes, in characters from the start (0…text.count).
+    public var cursor = 0
     /// Position in the history while browsing with ↑/↓ (nil: editing a new line).
     public var historyIndex: Int?
+
+    public init(text: String = "") {
+        self.text = text
+        cursor = text.count
+    }
 }
 
 /// How a pane's grid is scaled.
@@ -120,6 +135,10 @@ public struct AppState: Sendable {
     public internal(set) var prompt: PromptState?
     public internal(set) var promptHistory: [String] = []
     public var status: StatusMessage?
+    /// Every status message of the session, oldest first (the message log, `M`).
+    public internal(set) var messageLog: [LogEntry] = []
+    /// The message log overlay, while open: how many lines it is scrolled up from the newest.
+    public internal(set) var logScroll: Int?
     public internal(set) var undoStack: [Snapshot] = []
     public internal(set) var redoStack: [Snapshot] = []
     public internal(set) var run: RunProgress?
@@ -181,6 +200,8 @@ public struct AppState: Sendable {
     public struct Snapshot: Sendable {
         var session: Session
         var recordedLines: [String]?
+        /// The command that changed the state away from this snapshot (what undo names).
+        var change: String?
     }
 
     /// Undo keeps this many steps.
@@ -249,10 +270,20 @@ public struct AppState: Sendable {
     // MARK: Update
 
     /// The one update: applies an event, returns what the host must do.
+    /// A status message the event leaves goes into the message log.
     public mutating func handle(_ event: AppEvent) -> [AppAction] {
+        let said = status
+        let actions = update(event)
+        if let message = status, message != said { messageLog.append(LogEntry(time: now, message: message)) }
+        return actions
+    }
+
+    mutating func update(_ event: AppEvent) -> [AppAction] {
         switch event {
         case .key(let key):
             return handleKey(key)
+        case .paste(let text):
+            return handlePaste(text)
         case .mouse(let x, let y):
             return handleClick(x: x, y: y)
         case .resize(let w, let h):
@@ -316,7 +347,8 @@ public struct AppState: Sendable {
         do {
             effect = try step.map { try next.apply($0) } ?? next.apply(command)
         } catch {
-            status = StatusMessage(text: "\(error)", isError: true)
+            // A typed or replayed command keeps its file:line:col; a key's has none worth showing.
+            status = StatusMessage(text: step == nil ? Self.keyErrorText(error) : "\(error)", isError: true)
             return ([], nil)
         }
         return (commit(next, command: command, effect: effect, undoable: undoable), effect)
@@ -341,7 +373,7 @@ public struct AppState: Sendable {
         var selectionChanged = next.selection != session.selection
         if case .select = command { selectionChanged = true }
         if stateChanged && undoable {
-            undoStack.append(Snapshot(session: session, recordedLines: recording?.lines))
+            undoStack.append(Snapshot(session: session, recordedLines: recording?.lines, change: command.description))
             if undoStack.count > Self.undoLimit { undoStack.removeFirst() }
             redoStack.removeAll()
         }
@@ -400,7 +432,7 @@ public struct AppState: Sendable {
     /// What `r` (or `:run`) says while a run is in progress.
     public var runInProgressMessage: String {
         let percent = Int(((run?.fraction ?? 0) * 100).rounded(.down))
-        return "a run is in progress (\(percent)%); wait for it to finish, or change the batch or strategies to cancel it"
+        return "a run is in progress (\(percent)%): r does not start another until it ends; Esc cancels it (a change of the batch or strategies does too)"
     }
 
     /// Starts recording from the current state (`lora-viz --record FILE`).
@@ -473,8 +505,8 @@ public struct AppState: Sendable {
             status = StatusMessage(text: "nothing to undo", isError: true)
             return []
         }
-        redoStack.append(Snapshot(session: session, recordedLines: recording?.lines))
-        return restore(previous, verb: "undo")
+        redoStack.append(Snapshot(session: session, recordedLines: recording?.lines, change: previous.change))
+        return restore(previous, verb: "undid", change: previous.change, more: "Ctrl-R redoes")
     }
 
     mutating func redo() -> [AppAction] {
@@ -482,11 +514,11 @@ public struct AppState: Sendable {
             status = StatusMessage(text: "nothing to redo", isError: true)
             return []
         }
-        undoStack.append(Snapshot(session: session, recordedLines: recording?.lines))
-        return restore(next, verb: "redo")
+        undoStack.append(Snapshot(session: session, recordedLines: recording?.lines, change: next.change))
+        return restore(next, verb: "redid", change: next.change, more: "u undoes")
     }
 
-    mutating func restore(_ snapshot: Snapshot, verb: String) -> [AppAction] {
+    mutating func restore(_ snapshot: Snapshot, verb: String, change: String?, more: String) -> [AppAction] {
         var actions: [AppAction] = []
         var restored = snapshot.session
         // A run belongs to the batch it ran; keep the newest result, marked stale if it does not match.
@@ -502,7 +534,7 @@ public struct AppState: Sendable {
             actions.append(.cancelRun)
         }
         adoptSelection(changed: true)
-        status = StatusMessage(text: verb, isError: false)
+        status = StatusMessage(text: "\(verb) \(change ?? "the last change") · \(more)", isError: false)
         return actions
     }
 }

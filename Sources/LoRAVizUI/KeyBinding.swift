@@ -17,6 +17,8 @@ public enum UIAction: Hashable, Sendable {
     case zoomFit
     /// Show or hide the sweep chart of the current batch.
     case toggleSweep
+    /// The message log: every status message of the session, in full.
+    case messageLog
     case replayToggle
     case replayNext
     case replayFaster
@@ -40,6 +42,8 @@ public struct KeyBinding: Sendable {
         /// A command of the language, built from the state (nil: not possible now; `why` says so).
         case command(@Sendable (AppState, Key) -> Result<Command, KeyRefusal>)
         case ui(UIAction)
+        /// A pair of opposite UI actions on one line of the help (`z`/`Z`, `+`/`-`): the key picks.
+        case uiPair(UIAction, UIAction)
     }
 
     public var keys: [Key]
@@ -124,14 +128,15 @@ extension KeyBinding {
         KeyBinding(keys: [.char(":")], group: .run, summary: "type a command (↑↓ history)",
                    hint: ": command", effect: .ui(.openPrompt)),
         // View.
-        KeyBinding(keys: [.char("z")], group: .view, summary: "zoom in, focused grid", hint: "z/Z zoom",
-                   effect: .ui(.zoomIn)),
-        KeyBinding(keys: [.char("Z")], group: .view, summary: "zoom out, focused grid", effect: .ui(.zoomOut)),
+        KeyBinding(keys: [.char("z"), .char("Z")], group: .view, summary: "zoom in / out, focused grid", hint: "z/Z zoom",
+                   effect: .uiPair(.zoomIn, .zoomOut)),
         KeyBinding(keys: [.char("w")], group: .view, summary: "sweep chart: speedup vs bs",
                    effect: .ui(.toggleSweep)),
+        KeyBinding(keys: [.char("M")], group: .view, summary: "message log (in full)",
+                   hint: "M log", effect: .ui(.messageLog), hintApplies: { !$0.messageLog.isEmpty }),
         KeyBinding(keys: [.char("=")], group: .view, summary: "fit each grid to its pane", effect: .ui(.zoomFit)),
         KeyBinding(keys: [.char("?"), .f1], group: .view, summary: "this help", hint: "? help", effect: .ui(.help)),
-        KeyBinding(keys: [.escape], group: .view, summary: "close help / prompt", effect: .ui(.closeOverlay)),
+        KeyBinding(keys: [.escape], group: .view, summary: "close an overlay; stop a run", effect: .ui(.closeOverlay)),
         KeyBinding(keys: [.char("q"), .ctrl("c")], group: .view, summary: "quit (saves a recording)",
                    hint: "q quit", effect: .ui(.quit)),
         // Replay.
@@ -139,9 +144,8 @@ extension KeyBinding {
                    effect: .ui(.replayToggle), replayOnly: true),
         KeyBinding(keys: [.char("n")], group: .replay, summary: "next step now", hint: "n step",
                    effect: .ui(.replayNext), replayOnly: true),
-        KeyBinding(keys: [.char("+")], group: .replay, summary: "faster", hint: "+/- speed",
-                   effect: .ui(.replayFaster), replayOnly: true),
-        KeyBinding(keys: [.char("-")], group: .replay, summary: "slower", effect: .ui(.replaySlower), replayOnly: true),
+        KeyBinding(keys: [.char("+"), .char("-")], group: .replay, summary: "faster / slower", hint: "+/- speed",
+                   effect: .uiPair(.replayFaster, .replaySlower), replayOnly: true),
     ]
 
     static func move(_ keys: [Key], _ summary: String, hint: String? = nil, dx: Int, dy: Int) -> KeyBinding {

@@ -379,8 +379,9 @@ public enum HelpOverlay {
                 }
                 canvas.put(entry.keys, x: x, y: y, style: .normal, maxWidth: keyWidth)
                 var rows = Format.wrap(entry.summary, width: summaryWidth)
-                if rows.count > 1 + spare {
-                    rows = Array(rows.prefix(1 + spare))
+                // An overfull column (more entries than rows) still gives each entry its first row.
+                if rows.count > max(1, 1 + spare) {
+                    rows = Array(rows.prefix(max(1, 1 + spare)))
                     let last = String(String.UnicodeScalarView(rows[rows.count - 1].unicodeScalars.prefix(summaryWidth - 1)))
                     rows[rows.count - 1] = last + String(g.ellipsis)
                 }
@@ -391,5 +392,45 @@ public enum HelpOverlay {
                 }
             }
         }
+    }
+}
+
+/// The message log (`M`): every status message of the session, in full and
+/// wrapped, newest last, scrolled with ↑↓ PgUp PgDn Home End.
+public enum MessageLogOverlay {
+    /// The log's lines at a width: each message wrapped, errors marked `!`, with its time.
+    static func lines(_ log: [LogEntry], width: Int) -> [(String, isError: Bool)] {
+        var out: [(String, Bool)] = []
+        for entry in log {
+            let stamp = Format.fixed(entry.time, 1) + "s " + (entry.message.isError ? "! " : "  ")
+            let indent = String(repeating: " ", count: Format.width(stamp))
+            for (i, row) in Format.wrap(entry.message.text, width: max(8, width - Format.width(stamp))).enumerated() {
+                out.append(((i == 0 ? stamp : indent) + row, entry.message.isError))
+            }
+        }
+        return out
+    }
+
+    public static func render(_ state: AppState, into canvas: inout Canvas) {
+        let g = state.glyphs
+        let area = Rect(x: 0, y: 0, width: state.width, height: state.height)
+        canvas.fill(area)
+        let all = lines(state.messageLog, width: area.width - 4)
+        let title = "messages (\(state.messageLog.count)) · newest last · ↑↓ PgUp PgDn scroll · Esc closes"
+        canvas.box(area, title: title, glyphs: g, style: .accent)
+        let inner = area.inset(1)
+        guard !all.isEmpty else {
+            canvas.put("no messages yet", x: inner.x + 1, y: inner.y, style: .dim, maxWidth: inner.width - 2)
+            return
+        }
+        // Scrolled by messages' lines from the end: 0 shows the newest at the bottom.
+        let scroll = min(state.logScroll ?? 0, max(0, all.count - inner.height))
+        let end = all.count - scroll
+        let start = max(0, end - inner.height)
+        for (row, line) in all[start..<end].enumerated() {
+            canvas.put(line.0, x: inner.x + 1, y: inner.y + row, style: line.isError ? .error : .normal, maxWidth: inner.width - 2)
+        }
+        if start > 0 { canvas.put(" ↑ \(start) more ", x: inner.x + 2, y: area.y, style: .dim) }
+        if scroll > 0 { canvas.put(" ↓ \(scroll) more ", x: inner.x + 2, y: area.maxY - 1, style: .dim) }
     }
 }

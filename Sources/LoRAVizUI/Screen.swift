@@ -56,6 +56,7 @@ public enum Screen {
         renderStatus(state, layout, into: &canvas)
         renderHints(state, layout, into: &canvas)
         if state.showHelp { HelpOverlay.render(state, into: &canvas) }
+        if state.logScroll != nil { MessageLogOverlay.render(state, into: &canvas) }
         if g.isASCII { canvas.asciify() }
     }
 
@@ -262,8 +263,15 @@ public enum Screen {
     static func renderStatus(_ state: AppState, _ layout: ScreenLayout, into canvas: inout Canvas) {
         let y = layout.statusRow
         if let prompt = state.prompt {
-            let end = canvas.put(":" + prompt.text, x: 0, y: y, style: .accent, maxWidth: layout.width - 1)
-            canvas[end, y] = Cell(" ", CellStyle(.accent, reverse: true))
+            // Scrolled so the cursor is on screen; `…` at the left edge marks text scrolled out of view.
+            let chars = prompt.chars
+            let cursor = min(prompt.cursor, chars.count)
+            let first = prompt.scrollOffset(width: layout.width)
+            let lead = first > 0 ? String(state.glyphs.ellipsis) : ":"
+            canvas.put(lead + String(chars[first...]), x: 0, y: y, style: .accent, maxWidth: layout.width)
+            let x = 1 + cursor - first
+            let under = cursor < chars.count ? chars[cursor] : " "
+            if x < layout.width { canvas[x, y] = Cell(under.unicodeScalars.first ?? " ", CellStyle(.accent, reverse: true)) }
             return
         }
         var right = ""
@@ -282,8 +290,11 @@ public enum Screen {
     static func renderHints(_ state: AppState, _ layout: ScreenLayout, into canvas: inout Canvas) {
         if state.prompt != nil {
             let arrows = state.glyphs.isASCII ? "Up/Down" : "↑↓"
-            canvas.put("Enter applies  Esc cancels  \(arrows) history  any command of the language, e.g. seq NAME count=4",
-                       x: 0, y: layout.hintRow, style: .dim, maxWidth: layout.width)
+            let hint = "Enter applies  Esc cancels  Tab completes  \(arrows) history  Ctrl-A/E/W/K/U edit  e.g. seq NAME count=4"
+            // Whole hints only: they give way from the end.
+            var groups = hint.split(separator: "  ").map(String.init)
+            while groups.count > 1, Format.width(groups.joined(separator: "  ")) > layout.width { groups.removeLast() }
+            canvas.put(groups.joined(separator: "  "), x: 0, y: layout.hintRow, style: .dim, maxWidth: layout.width)
             return
         }
         let replaying = state.replay != nil

@@ -21,7 +21,14 @@ final class NcursesTerminal {
         case mouse(x: Int, y: Int)
         case resize(width: Int, height: Int)
         case signal(Int32)
+        /// A bracketed paste's text.
+        case paste(String)
     }
+
+    /// Decodes what ncurses hands over raw (unknown sequences, split ones, pastes).
+    private var decoder = KeyDecoder()
+    /// Inputs decoded but not yet returned by `read`.
+    private var queue: [Input] = []
 
     private(set) var width = 0
     private(set) var height = 0
@@ -66,6 +73,7 @@ final class NcursesTerminal {
         lv_enable_mouse()
         set_escdelay(25)
         lv_timeout(40)
+        lv_bracketed_paste(1)
         if colors && has_colors() {
             start_color()
             use_default_colors()
@@ -81,6 +89,7 @@ final class NcursesTerminal {
         guard isOpen else { return }
         isOpen = false
         curs_set(1)
+        lv_bracketed_paste(0)
         endwin()
         lv_restore_signal_handlers()
     }
@@ -166,13 +175,22 @@ final class NcursesTerminal {
     // MARK: Input
 
     /// Waits up to the poll interval for input; `nil` on timeout.
+    ///
+    /// Characters go through `KeyDecoder` (escape sequences ncurses did not
+    /// know, split ones, bracketed pastes); while it holds bytes of a sequence
+    /// the poll is short so a lone Esc comes out after `KeyDecoder.escapeWait`.
     func read() -> Input? {
         let sig = lv_take_signal()
         if sig != 0 { return .signal(sig) }
+        if !queue.isEmpty { return queue.removeFirst() }
+        lv_timeout(decoder.isPending ? 10 : 40)
         var code: Int32 = 0, mx: Int32 = 0, my: Int32 = 0
-        switch lv_read(&code, &mx, &my) {
+        let kind = lv_read(&code, &mx, &my)
+        let now = Self.monotonicSeconds()
+        var decoded: [DecodedInput] = []
+        switch kind {
         case Int32(LV_CHAR):
-            return .key(Key(code: UInt32(bitPattern: code)))
+            decoded = decoder.feed(.char(UInt32(bitPattern: code)), at: now)
         case Int32(LV_KEY):
             let keys: [Int32: Key] = [
                 Int32(LV_UP): .up, Int32(LV_DOWN): .down, Int32(LV_LEFT): .left, Int32(LV_RIGHT): .right,
@@ -181,17 +199,33 @@ final class NcursesTerminal {
                 Int32(LV_BTAB): .backTab, Int32(LV_F1): .f1, Int32(LV_WHEEL_UP): .wheelUp,
                 Int32(LV_WHEEL_DOWN): .wheelDown,
             ]
-            return keys[code].map { .key($0) }
+            if let key = keys[code] { decoded = decoder.feed(.key(key), at: now) }
         case Int32(LV_MOUSE):
-            return .mouse(x: Int(mx), y: Int(my))
+            queue.append(.mouse(x: Int(mx), y: Int(my)))
         case Int32(LV_RESIZE):
             updateSize()
             shown = nil
-            return .resize(width: width, height: height)
+            queue.append(.resize(width: width, height: height))
         default:
+            decoded = decoder.expire(at: now)
             let late = lv_take_signal()
-            return late != 0 ? .signal(late) : nil
+            if late != 0 { return .signal(late) }
         }
+        // Decoded keys come before a mouse or resize event read in the same call.
+        queue.insert(contentsOf: decoded.map { d -> Input in
+            switch d {
+            case .key(let k): return .key(k)
+            case .paste(let text): return .paste(text)
+            }
+        }, at: 0)
+        return queue.isEmpty ? nil : queue.removeFirst()
+    }
+
+    /// Seconds on a clock that never jumps (for the decoder's waits).
+    static func monotonicSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }
 

@@ -138,10 +138,11 @@ struct TerminalApp {
             var events: [AppEvent] = []
             switch terminal.read() {
             case .key(let key)?: events.append(.key(key))
+            case .paste(let text)?: events.append(.paste(text))
             case .mouse(let x, let y)?: events.append(.mouse(x: x, y: y))
             case .resize(let w, let h)?: events.append(.resize(width: w, height: h))
             case .signal(let sig)?:
-                // SIGINT/SIGTERM/SIGHUP: save what must be saved, restore the terminal, leave.
+                // SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGUSR1…: save what must be saved, restore the terminal, leave.
                 ending = .signal(sig)
                 for action in state.perform(UIAction.quit) { perform(action, &background, terminal: terminal) }
                 break loop

@@ -253,7 +253,7 @@ final class AppStateTests: XCTestCase {
             XCTAssertFalse(again.contains { if case .cancelRun = $0 { return true }; return false }, "\(again)")
             XCTAssertEqual(s.status?.isError, true)
             XCTAssertTrue(s.status?.text.contains("a run is in progress (50%)") == true, s.status?.text ?? "no status")
-            XCTAssertTrue(s.status?.text.contains("change the batch or strategies to cancel it") == true, s.status?.text ?? "")
+            XCTAssertTrue(s.status?.text.contains("Esc cancels it") == true, s.status?.text ?? "")
             XCTAssertEqual(s.run?.fraction, 0.5, "the first run goes on")
         }
         // Once it finished, r runs again.

@@ -119,6 +119,16 @@ final class EndToEndTests: XCTestCase {
         // Add a sequence with a key.
         try keys("a")
         try waitFor("bs 27 tokens 27")
+        // The bytes of an unknown escape sequence change nothing (ESC [ 9 9 ~ once halved a rank);
+        // the message log (M) shows what the last key did, and nothing since.
+        try keys("Escape", "[", "9", "9", "~")
+        try keys("M")
+        text = try waitFor("messages (")
+        XCTAssertTrue(text.contains("added a sequence on chat: bs 26 → 27"), text)
+        XCTAssertFalse(text.contains("rank of"), text)
+        try keys("Escape")
+        text = try waitFor("sorted  grid (")
+        XCTAssertTrue(text.contains("bs 27 tokens 27") && text.contains("undo 1"), text)
         // A command at the prompt: a smaller hidden size keeps the debug-build kernels quick.
         try keys(":")
         try literal("kernel sgemm_lora_a")
@@ -133,6 +143,11 @@ final class EndToEndTests: XCTestCase {
         XCTAssertFalse(text.contains("H200 est."), text)
         try command("gpu h200")
         try waitFor("H200 est.")
+        // Two lines pasted at the prompt (bracketed paste): one command a line, never keys.
+        try tmux(["set-buffer", "slots 9\nslots 8"])
+        try keys(":")
+        try tmux(["paste-buffer", "-p", "-t", session])
+        try waitFor("pasted 2 commands: ran each")
         // A bad command: an error with its column, the state unchanged.
         try command("slots 0")
         text = try waitFor("<prompt>:1:7: error")
@@ -176,7 +191,8 @@ final class EndToEndTests: XCTestCase {
         try keys("?")
         try waitFor("Build the batch")
         try keys("Escape")
-        try waitFor("hjkl move")
+        // Wait for what the help covered: a key right after Esc would be read as Alt-key and dropped.
+        try waitFor("sorted  grid (")
         // Other strategies side by side: the panes show the first two chosen, each titled with its
         // grid and blocks; with only two chosen, s has nothing else to show and says so.
         try command("strategies sorted vllm")
