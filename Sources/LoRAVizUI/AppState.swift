@@ -204,6 +204,9 @@ public struct AppState: Sendable {
         var change: String?
     }
 
+    /// The message log keeps this many messages (a day of keys; bounded so a replay left running cannot grow it forever).
+    static let logLimit = 10_000
+
     /// Undo keeps this many steps.
     static let undoLimit = 500
 
@@ -274,7 +277,10 @@ public struct AppState: Sendable {
     public mutating func handle(_ event: AppEvent) -> [AppAction] {
         let said = status
         let actions = update(event)
-        if let message = status, message != said { messageLog.append(LogEntry(time: now, message: message)) }
+        if let message = status, message != said {
+            messageLog.append(LogEntry(time: now, message: message))
+            if messageLog.count > Self.logLimit { messageLog.removeFirst(messageLog.count - Self.logLimit) }
+        }
         return actions
     }
 

@@ -137,6 +137,17 @@ final class EndToEndTests: XCTestCase {
         try waitFor("sgemm_lora_a bf16 decode")
         try command("dims hidden=512")
         try waitFor(" h512 ")
+        // Home and End at the prompt whatever the TERM/tmux mismatch (tmux sends ESC [ 1 ~, xterm's terminfo
+        // says ESC O H): they move the cursor and run nothing.
+        try keys(":")
+        try literal("lots 8")
+        try keys("Home")
+        try literal("s")
+        try keys("End")
+        try literal("0")
+        try waitFor(":slots 80")
+        try keys("BSpace", "Enter")
+        try waitFor("ok: slots 8")
         // Another GPU: every estimate says it is uncalibrated; then back to the H200.
         try command("gpu l40s")
         text = try waitFor("L40S est. (uncalibrated)")

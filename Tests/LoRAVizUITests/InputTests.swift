@@ -186,6 +186,18 @@ final class InputTests: XCTestCase {
         let words = Set(screen.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "|" }).map(String.init))
         for word in long.split(separator: " ") { XCTAssertTrue(words.contains(String(word)), "the log lost \(word):\n\(screen)") }
         XCTAssertEqual(s.messageLog.map(\.message.text).suffix(2), [long, "removed adapter chat and its 8 sequences · u undoes"], "newest last")
+        // Many messages: the newest at the bottom, PgUp and Home reach the oldest, End the newest.
+        _ = s.handle(.key(.escape))
+        for _ in 0..<30 { _ = s.handle(.key(.char(">"))); _ = s.handle(.key(.char("<"))) }
+        _ = s.handle(.key(.char("M")))
+        var screen2 = Screen.render(s).text
+        XCTAssertTrue(screen2.contains("slots 9 > 8") && screen2.contains("older"), screen2)
+        XCTAssertFalse(screen2.contains("removed adapter chat"), screen2)
+        _ = s.handle(.key(.home))
+        screen2 = Screen.render(s).text
+        XCTAssertTrue(screen2.contains("removed adapter chat") && screen2.contains("more (End: newest)"), screen2)
+        _ = s.handle(.key(.end))
+        XCTAssertEqual(s.logScroll, 0)
         let before = s.session.workload
         _ = s.handle(.key(.char("X")))
         XCTAssertNil(s.logScroll, "any other key closes it")
