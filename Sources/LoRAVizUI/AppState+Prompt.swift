@@ -124,6 +124,10 @@ extension AppState {
         var lines = clean.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         while lines.last?.trimmingSpaces.isEmpty == true { lines.removeLast() }
         guard !lines.isEmpty else { return [] }
+        // Nothing may change unseen behind the "terminal too small" screen; a paste closes the help and the log.
+        if ScreenLayout(self).isTooSmall { return [] }
+        showHelp = false
+        logScroll = nil
         if prompt == nil {
             if lines.count > 1 {
                 say("pasted \(lines.count) lines outside the prompt: nothing ran (: then paste runs them, one command a line)",

@@ -55,6 +55,8 @@ public struct KeyDecoder: Sendable {
         case ss3(since: Double)
         /// Inside a bracketed paste: the text so far.
         case paste(String, since: Double)
+        /// An X10 mouse report (`ESC [ M` then three raw bytes) that ncurses did not take: bytes left to drop.
+        case mouseBytes(Int, since: Double)
     }
 
     var state = State.idle
@@ -117,6 +119,10 @@ public struct KeyDecoder: Sendable {
                 // A runaway "sequence" (no final byte) is dropped rather than held forever.
                 state = body.count > 32 ? .idle : .csi(body, since: now)
                 return []
+            case 0x4D where body.isEmpty:
+                // `ESC [ M b x y`: its three bytes are positions, any of them a letter; never keys.
+                state = .mouseBytes(3, since: now)
+                return []
             case 0x40...0x7E:
                 state = .idle
                 return Self.csi(body, final: Character(Unicode.Scalar(code)!), at: now, into: &state)
@@ -125,6 +131,9 @@ public struct KeyDecoder: Sendable {
                 state = code == 27 ? .escape(since: now) : .idle
                 return []
             }
+        case .mouseBytes(let left, _):
+            state = left > 1 ? .mouseBytes(left - 1, since: now) : .idle
+            return []
         case .ss3:
             state = .idle
             switch code {
@@ -194,7 +203,7 @@ public struct KeyDecoder: Sendable {
             state = .idle
             lateEscapeAt = now
             return [.key(.escape)]
-        case .csi(_, let since), .ss3(let since):
+        case .csi(_, let since), .ss3(let since), .mouseBytes(_, let since):
             guard now - since >= Self.sequenceWait else { return [] }
             state = .idle
             return []

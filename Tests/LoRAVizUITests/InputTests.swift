@@ -31,6 +31,8 @@ final class InputTests: XCTestCase {
         XCTAssertEqual(KeyDecoder.decode(together("\u{1B}Ox")), [], "an unknown SS3")
         XCTAssertEqual(KeyDecoder.decode(together("\u{1B}X")), [], "Alt-X is not X (remove adapter)")
         XCTAssertEqual(KeyDecoder.decode(together("\u{1B}[")), [], "a sequence cut short never becomes [")
+        XCTAssertEqual(KeyDecoder.decode(together("\u{1B}[M aX")), [], "an X10 mouse report's bytes are not keys")
+        XCTAssertEqual(KeyDecoder.decode(together("\u{1B}[<0;10;5M")), [], "nor an SGR one's")
     }
 
     func testKnownSequencesAreKeysWhateverTheTerminfo() {
@@ -116,7 +118,13 @@ final class InputTests: XCTestCase {
     }
 
     func testPasteOutsideThePromptRunsNoKeys() throws {
+        var tiny = try state(width: 30, height: 8)
+        _ = tiny.handle(.paste("slots 9"))
+        XCTAssertNil(tiny.prompt, "nothing opens behind the too-small screen")
         var s = try state()
+        s.showHelp = true
+        _ = s.handle(.paste("slots 9\nslots 10"))
+        XCTAssertFalse(s.showHelp, "a paste closes the help")
         _ = s.handle(.paste("XXq"))
         XCTAssertEqual(s.prompt?.text, "XXq", "one line opens the prompt with it")
         XCTAssertFalse(s.isQuitting)
