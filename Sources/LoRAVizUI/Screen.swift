@@ -279,8 +279,12 @@ public enum Screen {
         if state.canUndo { right += (right.isEmpty ? "" : "  ") + "undo \(state.undoStack.count)" }
         let rightWidth = Format.width(right)
         if let status = state.status {
-            canvas.put(status.text, x: 0, y: y, style: status.isError ? .error : CellStyle(.good),
-                       maxWidth: layout.width - rightWidth - 1)
+            let room = layout.width - rightWidth - 1
+            // A message too long for the line says where the rest is: the log holds it in full.
+            let more = " (M: all)"
+            let text = Format.width(status.text) <= room || room < 20 ? status.text
+                : Format.fitWords(status.text, width: room - Format.width(more) - 1) + String(state.glyphs.ellipsis) + more
+            canvas.put(text, x: 0, y: y, style: status.isError ? .error : CellStyle(.good), maxWidth: room)
         }
         if rightWidth > 0 {
             canvas.put(right, x: layout.width - rightWidth, y: y, style: state.recording != nil ? .error : .dim)

@@ -186,6 +186,10 @@ final class InputTests: XCTestCase {
         _ = s.handle(.key(.char("X")))
         XCTAssertTrue(long.hasPrefix("<prompt>:1:"), "typed commands keep their location: \(long)")
         XCTAssertGreaterThan(long.count, 40)
+        // The status line cuts it and points at the log.
+        s.status = StatusMessage(text: long + " " + String(repeating: "and more words ", count: 6), isError: true)
+        XCTAssertTrue(Screen.render(s).line(s.height - 2).contains(" and~ (M: all)"), Screen.render(s).line(s.height - 2))
+        s.status = StatusMessage(text: long, isError: true)
         _ = s.handle(.key(.char("M")))
         XCTAssertNotNil(s.logScroll)
         let screen = Screen.render(s).text
