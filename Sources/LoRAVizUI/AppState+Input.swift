@@ -2,10 +2,12 @@ import LoRAKernels
 import LoRAScenario
 
 extension AppState {
-    /// Keys: the prompt takes them while open, the help overlay closes on any
-    /// key (`q` and Esc too: only Ctrl-C quits from it), behind the "terminal
-    /// too small" screen only `q` and Ctrl-C act (nothing may change unseen),
-    /// otherwise the binding table decides.
+    /// Keys: the prompt takes them while open, then the message log (it
+    /// scrolls; other keys close it), the help overlay closes on any key (`q`
+    /// and Esc too: only Ctrl-C quits from it), behind the "terminal too
+    /// small" screen only `q` and Ctrl-C act (nothing may change unseen), Esc
+    /// cancels a running measurement, otherwise the binding table decides; a
+    /// command key says what it did (`performKeyCommand`).
     mutating func handleKey(_ key: Key) -> [AppAction] {
         if prompt != nil { return handlePromptKey(key) }
         if logScroll != nil { return handleLogKey(key) }

@@ -48,7 +48,7 @@ public struct KeyDecoder: Sendable {
 
     enum State: Hashable, Sendable {
         case idle
-        /// ESC seen; `late` when it came back as Esc already (only `[`/`O` continue it).
+        /// ESC seen, waiting `escapeWait` for the rest of a sequence.
         case escape(since: Double)
         /// `ESC [` and the parameter/intermediate bytes so far.
         case csi(String, since: Double)
