@@ -163,11 +163,36 @@ struct TerminalApp {
                     perform(action, &background, terminal: terminal)
                 }
             }
+            persistRecording()
             terminal.draw(Screen.render(state))
         }
         background?.cancel()
         // A recording still open is saved by the quit action above; nothing else to flush.
         return ending
+    }
+
+    /// The recording as last written while it went on (path, text).
+    var persisted: (path: String, text: String)?
+
+    /// Writes the recording in progress whenever it changed, so a crash or
+    /// `kill -9` loses nothing that was recorded: the target was checked when
+    /// the recording started, and each write is atomic (a whole file, renamed
+    /// over the last). A few hundred bytes per change; quit writes it once more.
+    mutating func persistRecording() {
+        guard let r = state.pendingRecording else { persisted = nil; return }
+        let text = r.text
+        guard persisted?.path != r.path || persisted?.text != text else { return }
+        // The first write keeps the start's rule (an existing file needs force); later ones replace our own file.
+        let ours = persisted?.path == r.path
+        do {
+            try HeadlessReplay.write(text, to: r.path, force: ours || r.force, protected: nil, verb: "record",
+                                     at: SourceLocation(file: "<tui>", line: 1, column: 1))
+            persisted = (r.path, text)
+        } catch {
+            // Say it once; quit tries again and reports on standard error.
+            if persisted?.path != r.path { _ = state.handle(.failed("record: \(error)")) }
+            persisted = (r.path, text)
+        }
     }
 
     /// Seconds since this process started (Linux: /proc, 10 ms resolution), for the trace.
@@ -208,7 +233,8 @@ struct TerminalApp {
                 _ = state.handle(.failed("record: \(error.message)"))
             } catch {}
         case .saveRecording(let path, let text, let force):
-            report(HeadlessReplay.self, write: text, to: path, force: force, what: "recording")
+            // A file this session kept up to date (`persistRecording`) is ours to replace.
+            report(HeadlessReplay.self, write: text, to: path, force: force || persisted?.path == path, what: "recording")
         }
     }
 

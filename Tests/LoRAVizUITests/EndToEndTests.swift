@@ -1,4 +1,5 @@
 import Foundation
+import LoRAScenario
 import XCTest
 
 /// The real binary in a real terminal (tmux), driven like a person would:
@@ -288,6 +289,29 @@ final class EndToEndTests: XCTestCase {
         let text = try waitFor("DUMB=")
         XCTAssertTrue(text.contains("DUMB=2"), text)
         XCTAssertTrue(text.contains("TERM=dumb cannot") && text.contains("lora-viz run"), text)
+    }
+
+    /// A recording is on disk as it goes: `kill -9` (which no handler sees) loses none of it.
+    func testARecordingSurvivesKillNine() throws {
+        try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+                  "env TERM=xterm-256color LANG=C.UTF-8 bash --norc --noprofile"])
+        let recording = scratch.appendingPathComponent("kept.lora").path
+        let pidFile = scratch.appendingPathComponent("pid-kill").path
+        try literal("clear; \(binary.path) --no-color --ascii --record \(recording) & echo $! > \(pidFile); fg; echo KILLED=$?")
+        try keys("Enter")
+        try waitFor("per-sequence grid (1x16, 26)")
+        try keys("a")
+        try waitFor("bs 27 tokens 27")
+        try keys("a")
+        try waitFor("bs 28 tokens 28")
+        let pid = Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
+        XCTAssertEqual(kill(pid, SIGKILL), 0)
+        let text = try waitFor("KILLED=")
+        XCTAssertTrue(text.contains("KILLED=137"), text)
+        try? tmux(["send-keys", "-t", session, "reset", "Enter"])
+        var rebuilt = Session()
+        for step in try Scenario.load(path: recording).steps { try rebuilt.apply(step) }
+        XCTAssertEqual(rebuilt.workload.batch.sequences.count, 28, "both sequences added before kill -9 are in the file")
     }
 
     func testNotATerminalPointsAtRun() throws {
