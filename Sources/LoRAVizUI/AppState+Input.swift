@@ -74,6 +74,19 @@ extension AppState {
                                        isError: true)
                 return []
             }
+            // Tab follows the work: to the program of the other grid that computes what this one does.
+            if let link = counterpart, link.strategy == other, let p = cursor(focus), let cells = plans[focus].cells(of: p) {
+                let from = focus
+                let actions = perform(Self.selectCommand(plans[other], pid: link.position.pid, row: plans[other].viewRow(of: link.position)))
+                // Tab again comes back to the program we left, not to the first token's.
+                counterpart = (from, p)
+                let token = cells.tokens[0]
+                let sequence = Self.sequence(ofToken: token, session.workload.batch)
+                status = StatusMessage(text: "\(other.name) pid \(link.position.pid) seg \(link.position.segment) computes what \(from.name) "
+                                       + "pid \(p.pid) does: token \(token)\(sequence.map { " (sequence \($0))" } ?? ""), column \(cells.columns.lowerBound)"
+                                       + " · Tab goes back", isError: false)
+                return actions
+            }
             return focusPane(other)
         case .cycleStrategy:
             return cycleStrategy()
@@ -111,6 +124,16 @@ extension AppState {
 
     /// Moves the focus to the pane showing `kind` with a `select` of its
     /// cursor (so a recording replays it); an empty grid takes the focus alone.
+    /// The sequence a token row belongs to (extend mode: several rows a sequence).
+    static func sequence(ofToken token: Int, _ batch: Batch) -> Int? {
+        var start = 0
+        for (i, n) in batch.sequenceLengths.enumerated() {
+            if token < start + n { return i }
+            start += n
+        }
+        return nil
+    }
+
     mutating func focusPane(_ kind: Strategy) -> [AppAction] {
         let plan = plans[kind]
         guard let p = cursor(kind) else {

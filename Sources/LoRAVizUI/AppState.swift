@@ -127,6 +127,10 @@ public struct AppState: Sendable {
         get { zoomSetting(focus) }
         set { zooms[focus] = newValue }
     }
+    /// The program of the other pane that computes the first cell the focused
+    /// cursor's program computes ("where did my work go?"), when both panes
+    /// show a grid and the cursor's program does work; set with the selection.
+    public internal(set) var counterpart: (strategy: Strategy, position: GridPosition)?
     /// The first cell each grid shows when it does not fit.
     public internal(set) var origins: [Strategy: GridCell] = [:]
     public var showHelp = false
@@ -482,7 +486,17 @@ public struct AppState: Sendable {
             cursors[s.routing] = s.position
         }
         for (kind, p) in cursors where !plans.strategies.contains(kind) || !fits(p, plans[kind]) { cursors[kind] = nil }
+        counterpart = linkedProgram()
         scrollToCursor()
+    }
+
+    /// The other pane's program computing the focused program's first output cell.
+    func linkedProgram() -> (strategy: Strategy, position: GridPosition)? {
+        guard let other = panes.first(where: { $0 != focus }), let p = cursor(focus),
+              let cells = plans[focus].cells(of: p), let token = cells.tokens.first,
+              let q = plans[other].program(computing: token, column: plans[focus].kernel.isShrink ? nil : cells.columns.lowerBound)
+        else { return nil }
+        return (other, q)
     }
 
     func fits(_ p: GridPosition, _ plan: LaunchPlan) -> Bool {

@@ -65,6 +65,9 @@ public struct GridView {
     public var origin: GridCell
     /// The cursor's cell, if this grid has the focus.
     public var cursor: GridCell?
+    /// In the other pane: the cell of the program that computes what the
+    /// focused grid's cursor computes (underlined).
+    public var counterpart: GridCell?
     public var glyphs: Glyphs
     public var labelWidth: Int
     /// Terminal columns per cell (1 or 2).
@@ -250,6 +253,9 @@ public struct GridView {
                 var look = cellLook(cell)
                 if cell == cursor {
                     look.style.reverse = true
+                    look.style.bold = true
+                } else if cell == counterpart {
+                    look.style.underline = true
                     look.style.bold = true
                 }
                 for k in 0..<cellWidth { canvas[area.x + labelWidth + i * cellWidth + k, y] = look }

@@ -79,7 +79,7 @@ extension KeyBinding {
         move([.pageDown], "cursor down a page", dx: 0, dy: Int.max / 4),
         move([.home], "first program of the row", dx: Int.min / 4, dy: 0),
         move([.end], "last program of the row", dx: Int.max / 4, dy: 0),
-        KeyBinding(keys: [.tab, .backTab], group: .move, summary: "focus the other pane", hint: "Tab grid",
+        KeyBinding(keys: [.tab, .backTab], group: .move, summary: "other grid, same work", hint: "Tab grid",
                    effect: .ui(.switchGrid), hintApplies: { $0.panes.count > 1 }),
         KeyBinding(keys: [.char("s")], group: .move, summary: "next chosen strategy", hint: "s strategy",
                    effect: .ui(.cycleStrategy), hintApplies: { $0.nextPaneStrategy != nil }),

@@ -195,9 +195,12 @@ public enum Screen {
             if focused, let p = state.cursor(pane.routing) {
                 cursorCell = GridCell(column: p.pid / pane.scale.x, row: plan.viewRow(of: p) / pane.scale.y)
             }
-            let view = GridView(plan: plan, batch: state.session.workload.batch, scale: pane.scale,
+            var view = GridView(plan: plan, batch: state.session.workload.batch, scale: pane.scale,
                                 origin: pane.origin, cursor: cursorCell, glyphs: g, labelWidth: pane.labelWidth,
                                 cellWidth: pane.cellWidth)
+            if !focused, let q = state.counterpart, q.strategy == pane.routing {
+                view.counterpart = GridCell(column: q.position.pid / pane.scale.x, row: plan.viewRow(of: q.position) / pane.scale.y)
+            }
             view.render(into: &canvas, area: pane.body)
         }
         // Both panes' footers in the same form, so they compare line by line.

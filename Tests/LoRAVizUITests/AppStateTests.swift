@@ -39,6 +39,32 @@ final class AppStateTests: XCTestCase {
         for b in KeyBinding.table { if let hint = b.hint { XCTAssertFalse(hint.isEmpty) } }
     }
 
+    /// Tab links the grids: from a per-sequence program to the sorted program
+    /// computing the same token and column (through the permutation), and back.
+    func testTabFollowsTheWorkToTheOtherGridAndBack() throws {
+        var s = try state()
+        // Sequence 2's program ("code", per-sequence pid 0, segment 2).
+        _ = s.handle(.key(.char("j"))); _ = s.handle(.key(.char("j")))
+        let start = try XCTUnwrap(s.session.selection)
+        XCTAssertEqual(start.routing, .perSequence)
+        let ps = s.plans[.perSequence], so = s.plans[.sorted]
+        let token = try XCTUnwrap(ps.cells(of: start.position)).tokens[0]
+        XCTAssertEqual(token, 2)
+        XCTAssertEqual(s.counterpart?.strategy, .sorted, "the other pane marks the counterpart before Tab")
+        _ = s.handle(.key(.tab))
+        let there = try XCTUnwrap(s.session.selection)
+        XCTAssertEqual(there.routing, .sorted)
+        XCTAssertEqual(there.position.segment, s.session.workload.batch.weightIndices[2], "the segment of sequence 2's slot")
+        XCTAssertTrue(try XCTUnwrap(so.cells(of: there.position)).tokens.contains(2), "the sorted program computes token 2")
+        XCTAssertTrue(s.status?.text.contains("token 2 (sequence 2)") ?? false, s.status?.text ?? "")
+        // Tab comes back to the program it left.
+        _ = s.handle(.key(.tab))
+        XCTAssertEqual(s.session.selection, start)
+        // A program that exits computes nothing: Tab keeps the other grid's cursor.
+        let exits = GridPosition(pid: 0, slice: 0, segment: 7)
+        XCTAssertNil(so.cells(of: exits), "slot 7 is unused: rank-0 exit")
+    }
+
     func testBatchKeysMapToTheCommandsOfTheLanguage() throws {
         let s = try state()
         // The cursor starts on sequence 0 ("chat", slot 1) of the per-sequence grid.
@@ -73,7 +99,7 @@ final class AppStateTests: XCTestCase {
         _ = s.handle(.key(.tab))
         XCTAssertEqual(s.focus, .sorted)
         XCTAssertEqual(s.session.selection?.routing, .sorted)
-        _ = s.handle(.key(.char("j")))
+        // Tab followed the work: sequence 0 ("chat") is in slot 1's segment of the sorted grid.
         XCTAssertEqual(s.session.selection?.position.segment, 1)
         // In the sorted grid the adapter keys act on the slot's adapter (slot 1: chat).
         _ = s.handle(.key(.char("[")))

@@ -217,8 +217,9 @@ final class EndToEndTests: XCTestCase {
         try command("strategies sorted vllm csgmv")
         try waitFor("also chosen (s shows): csgmv ")
         XCTAssertTrue(try screen().contains("s strategy"), "the hint appears once s can cycle")
+        // Tab follows the work: to the vLLM program computing what sorted's cursor program computes.
         try keys("Tab")
-        try waitFor("┌ inspector: vllm pid ")
+        try waitFor("vllm pid 0 seg 1 computes what sorted pid 0 does: token 1 (sequence 1), column 0")
         try keys("s")
         text = try waitFor("▶ csgmv")
         XCTAssertTrue(text.contains("sorted → csgmv: launched "), text)
