@@ -11,6 +11,7 @@ extension AppState {
     mutating func handleKey(_ key: Key) -> [AppAction] {
         if prompt != nil { return handlePromptKey(key) }
         if logScroll != nil { return handleLogKey(key) }
+        if demoChoice != nil { return handleDemoKey(key) }
         if showHelp {
             showHelp = false
             if key == .ctrl("c") { return quit() }
@@ -62,6 +63,13 @@ extension AppState {
             prompt = nil
             logScroll = nil
             status = nil
+        case .demoMenu:
+            guard !demos.isEmpty else {
+                status = StatusMessage(text: "no demos found (they live in scenarios/ beside the working directory)", isError: true)
+                return []
+            }
+            demoChoice = 0
+            return []
         case .messageLog:
             logScroll = 0
         case .undo:
@@ -204,6 +212,39 @@ extension AppState {
         let actions = perform(command, text: trimmed)
         if status == nil { status = StatusMessage(text: "ok: \(command)", isError: false) }
         return actions
+    }
+
+    /// Keys while the demo menu is open: j/k or ↑↓ choose, a digit jumps,
+    /// Enter plays the chosen demo from an empty session (undoable: the
+    /// session before it is one `u` away), Esc or q closes, Ctrl-C quits.
+    mutating func handleDemoKey(_ key: Key) -> [AppAction] {
+        var i = demoChoice ?? 0
+        switch key {
+        case .down, .char("j"), .wheelDown: i += 1
+        case .up, .char("k"), .wheelUp: i -= 1
+        case .home: i = 0
+        case .end: i = demos.count - 1
+        case .char(let c) where c.isNumber: i = (Int(String(c)) ?? 1) - 1
+        case .enter:
+            demoChoice = nil
+            let demo = demos[i]
+            undoStack.append(Snapshot(session: session, recordedLines: recording?.lines))
+            redoStack.removeAll()
+            let old = plans.strategies
+            session = Session()
+            plans = Plans(session)
+            setPanes(Self.refit(panes, from: old, to: plans.strategies))
+            cursors = [:]
+            startReplay(demo.scenario)
+            status = StatusMessage(text: "playing \(demo.path): space pauses, n steps, +/- speed", isError: false)
+            return []
+        case .ctrl("c"): return quit()
+        default:
+            demoChoice = nil
+            return []
+        }
+        demoChoice = min(max(0, i), demos.count - 1)
+        return []
     }
 
     /// Keys while the message log is open: ↑↓ PgUp PgDn Home End scroll, Esc, q or M close

@@ -44,6 +44,11 @@ public enum AppAction: Sendable {
 public struct StatusMessage: Hashable, Sendable {
     public var text: String
     public var isError: Bool
+
+    public init(text: String, isError: Bool) {
+        self.text = text
+        self.isError = isError
+    }
 }
 
 /// One message of the log: when (the app's clock) and what.
@@ -134,6 +139,10 @@ public struct AppState: Sendable {
     /// The first cell each grid shows when it does not fit.
     public internal(set) var origins: [Strategy: GridCell] = [:]
     public var showHelp = false
+    /// The shipped demos (`scenarios/*.lora`), which the host finds at start; `D` lists them.
+    public var demos: [Demo] = []
+    /// The demo menu's chosen row while it is open.
+    public internal(set) var demoChoice: Int?
     /// The sweep chart in place of the grids (`w`), recomputed when the state changes.
     public internal(set) var sweepChart: Result<SweepChart, SweepError>?
     public internal(set) var prompt: PromptState?

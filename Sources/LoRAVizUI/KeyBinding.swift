@@ -19,6 +19,8 @@ public enum UIAction: Hashable, Sendable {
     case toggleSweep
     /// The message log: every status message of the session, in full.
     case messageLog
+    /// List the shipped demos; Enter plays one.
+    case demoMenu
     case replayToggle
     case replayNext
     case replayFaster
@@ -130,6 +132,8 @@ extension KeyBinding {
         // View.
         KeyBinding(keys: [.char("z"), .char("Z")], group: .view, summary: "zoom in / out, focused grid", hint: "z/Z zoom",
                    effect: .uiPair(.zoomIn, .zoomOut)),
+        KeyBinding(keys: [.char("D")], group: .replay, summary: "the demos: pick one, play",
+                   effect: .ui(.demoMenu)),
         KeyBinding(keys: [.char("w")], group: .view, summary: "sweep chart: speedup vs bs",
                    effect: .ui(.toggleSweep)),
         KeyBinding(keys: [.char("M")], group: .view, summary: "message log (in full)",

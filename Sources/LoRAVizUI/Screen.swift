@@ -57,6 +57,7 @@ public enum Screen {
         renderHints(state, layout, into: &canvas)
         if state.showHelp { HelpOverlay.render(state, into: &canvas) }
         if state.logScroll != nil { MessageLogOverlay.render(state, into: &canvas) }
+        if state.demoChoice != nil { DemoMenuOverlay.render(state, into: &canvas) }
         if g.isASCII { canvas.asciify() }
     }
 

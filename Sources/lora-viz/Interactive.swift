@@ -50,6 +50,11 @@ struct Interactive: ParsableCommand {
         if let record { try HeadlessCLI.checkRecordFlag(record, force: force) }
         try NcursesTerminal.requireTTYOrExplain()
         var state = AppState(session: session)
+        state.demos = ShippedDemos.find()
+        if file == nil, !state.demos.isEmpty {
+            // The first screen tells a newcomer the demos exist.
+            state.status = StatusMessage(text: "new here? D lists the \(state.demos.count) narrated demos · ? lists every key", isError: false)
+        }
         if let record { state.startRecording(path: record, force: force) }
         var options = TerminalOptions(colors: TerminalOptions.colorsEnabled(noColorFlag: noColor), ascii: ascii,
                                       record: record, force: force)
@@ -84,5 +89,27 @@ extension NcursesTerminal {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)
         }
+    }
+}
+
+/// The demos shipped with lora-viz (`scenarios/*.lora`), for the TUI's `D`.
+enum ShippedDemos {
+    /// `scenarios/` of the working directory, else of the checkout the binary
+    /// was built in (`.build/<config>/lora-viz` → `../../scenarios`); files that
+    /// do not parse are left out.
+    static func find() -> [Demo] {
+        let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("scenarios"),
+                          exe.deletingLastPathComponent().appendingPathComponent("../../../scenarios").standardized,
+                          exe.deletingLastPathComponent().appendingPathComponent("../../scenarios").standardized]
+        for dir in candidates {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { continue }
+            let demos = names.filter { $0.hasSuffix(".lora") }.sorted().compactMap { name -> Demo? in
+                let path = dir.appendingPathComponent(name).path
+                return (try? Scenario.load(path: path)).map { Demo(path: path, scenario: $0) }
+            }
+            if !demos.isEmpty { return demos }
+        }
+        return []
     }
 }

@@ -65,6 +65,40 @@ final class AppStateTests: XCTestCase {
         XCTAssertNil(so.cells(of: exits), "slot 7 is unused: rank-0 exit")
     }
 
+    /// `D` lists the shipped demos; Enter plays the chosen one from an empty session, undoable.
+    func testTheDemoMenuPlaysAShippedDemo() throws {
+        var s = try state()
+        let before = s.session.workload
+        _ = s.handle(.key(.char("D")))
+        XCTAssertEqual(s.status?.isError, true, "no demos known: said so")
+        XCTAssertNil(s.demoChoice)
+        s.demos = try DemoScenarioTests_paths().map { Demo(path: $0, scenario: try Scenario.load(path: $0)) }
+        XCTAssertGreaterThanOrEqual(s.demos.count, 14)
+        _ = s.handle(.key(.char("D")))
+        XCTAssertEqual(s.demoChoice, 0)
+        var screen = Screen.render(s).text
+        XCTAssertTrue(screen.contains("demos - j/k choose - Enter plays - Esc closes"), screen)
+        XCTAssertTrue(screen.contains(">  1  Decode basics"), screen)
+        _ = s.handle(.key(.char("j")))
+        _ = s.handle(.key(.char("j")))
+        _ = s.handle(.key(.enter))
+        XCTAssertNil(s.demoChoice)
+        XCTAssertEqual(s.replay?.scenario.title, s.demos[2].title)
+        XCTAssertEqual(s.session.workload.batch.sequences.count, 0, "from an empty session")
+        screen = Screen.render(s).text
+        XCTAssertTrue(screen.contains("replay "), screen)
+        _ = s.handle(.key(.char("u")))
+        XCTAssertEqual(s.session.workload, before, "u goes back to the session before the demo")
+    }
+
+    /// The shipped demos' paths (scenarios/*.lora of this checkout).
+    func DemoScenarioTests_paths() throws -> [String] {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scenarios")
+        return try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".lora") }.sorted()
+            .map { dir.appendingPathComponent($0).path }
+    }
+
     func testBatchKeysMapToTheCommandsOfTheLanguage() throws {
         let s = try state()
         // The cursor starts on sequence 0 ("chat", slot 1) of the per-sequence grid.

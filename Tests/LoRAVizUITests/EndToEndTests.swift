@@ -117,6 +117,14 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(text.contains("│ µs: floor+max(longest+held, exits+compute, memory)"), text)
         XCTAssertTrue(text.contains("│ per-seq ") && text.contains("│ sorted  "), text)
         XCTAssertTrue(text.contains("no run yet"), text)
+        // The first screen points a newcomer at the demos; D lists them.
+        XCTAssertTrue(text.contains("new here? D lists the"), text)
+        try keys("D")
+        text = try waitFor("demos · j/k choose · Enter plays · Esc closes")
+        XCTAssertTrue(text.contains("Should I sort? A whole layer of Qwen2.5-7B"), text)
+        try keys("Escape")
+        // A key within 50 ms after Esc would read as Alt-key (KeyDecoder): wait for the menu to close.
+        usleep(300_000)
         // Add a sequence with a key.
         try keys("a")
         try waitFor("bs 27 tokens 27")
