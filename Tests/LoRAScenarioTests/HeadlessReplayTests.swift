@@ -186,13 +186,34 @@ final class HeadlessReplayTests: TemporaryDirectoryTestCase {
     }
 
     /// Every demo replays headless with the real kernels (optimised even in
-    /// debug builds) and all its expectations hold, timings included.
-    func testDemosReplayHeadless() throws {
-        for path in try DemoScenarioTests.demoPaths() {
-            let (replay, captured) = replay()
-            let summary = try replay.play(try Scenario.load(path: path))
-            XCTAssertEqual(summary.exitCode, 0, "\(path): \(captured().err)")
-            XCTAssertGreaterThan(summary.expectationsHeld, 0, path)
+    /// debug builds) and all its expectations hold, timings included. One
+    /// test per demo, so `swift test --parallel` spreads them over the cores.
+    func replayDemo(_ number: Int) throws {
+        let paths = try DemoScenarioTests.demoPaths()
+        guard let path = paths.first(where: { ($0 as NSString).lastPathComponent.hasPrefix(String(format: "%02d-", number)) }) else {
+            return XCTFail("no demo \(number) under scenarios/")
         }
+        let (replay, captured) = replay()
+        let summary = try replay.play(try Scenario.load(path: path))
+        XCTAssertEqual(summary.exitCode, 0, "\(path): \(captured().err)")
+        XCTAssertGreaterThan(summary.expectationsHeld, 0, path)
     }
+
+    func testEveryDemoHasAReplayTest() throws {
+        XCTAssertEqual(try DemoScenarioTests.demoPaths().count, 14, "a new demo needs its testDemoNNReplaysHeadless below")
+    }
+    func testDemo01ReplaysHeadless() throws { try replayDemo(1) }
+    func testDemo02ReplaysHeadless() throws { try replayDemo(2) }
+    func testDemo03ReplaysHeadless() throws { try replayDemo(3) }
+    func testDemo04ReplaysHeadless() throws { try replayDemo(4) }
+    func testDemo05ReplaysHeadless() throws { try replayDemo(5) }
+    func testDemo06ReplaysHeadless() throws { try replayDemo(6) }
+    func testDemo07ReplaysHeadless() throws { try replayDemo(7) }
+    func testDemo08ReplaysHeadless() throws { try replayDemo(8) }
+    func testDemo09ReplaysHeadless() throws { try replayDemo(9) }
+    func testDemo10ReplaysHeadless() throws { try replayDemo(10) }
+    func testDemo11ReplaysHeadless() throws { try replayDemo(11) }
+    func testDemo12ReplaysHeadless() throws { try replayDemo(12) }
+    func testDemo13ReplaysHeadless() throws { try replayDemo(13) }
+    func testDemo14ReplaysHeadless() throws { try replayDemo(14) }
 }
