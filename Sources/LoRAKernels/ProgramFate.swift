@@ -31,6 +31,21 @@ public enum ProgramFate: String, CaseIterable, Hashable, Sendable, Codable {
         }
     }
 
+    /// What happens to such a program, in a sentence (the TUI's glossary).
+    public var explanation: String {
+        switch self {
+        case .rank0Exit: return "the segment's slot has rank 0 (a base-model sequence, or an unused slot): returns at once"
+        case .noLoRAExit: return "vLLM: the group's LoRA id is -1 (base-model tokens): returns at once"
+        case .emptyExit: return "the segment holds no tokens (sorted's idle slot, a graph's padding): returns at once"
+        case .excessExit: return "the row tile starts past the segment's tokens (the grid is sized for the longest): returns at once"
+        case .columnExit: return "vLLM expand: the column tile starts past this slice's width: returns before the K loop"
+        case .splitIdle: return "vLLM split-K: the split's K range starts past K: skips the loop, still adds a zero tile"
+        case .maskedOut: return "runs its K loop, but every column of its tile is past the output's width: work for nothing"
+        case .partial: return "runs its K loop with some of its BLOCK_M rows empty (decode: one token in 16 rows)"
+        case .full: return "runs its K loop with every row valid"
+        }
+    }
+
     /// A short human label.
     public var label: String {
         switch self {

@@ -13,7 +13,13 @@ extension AppState {
         if logScroll != nil { return handleLogKey(key) }
         if demoChoice != nil { return handleDemoKey(key) }
         if showHelp {
+            // `?` (or F1) again turns to the glossary; any other key closes.
+            if (key == .char("?") || key == .f1) && helpPage == 0 {
+                helpPage = 1
+                return []
+            }
             showHelp = false
+            helpPage = 0
             if key == .ctrl("c") { return quit() }
             return []
         }

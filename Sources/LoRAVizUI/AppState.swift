@@ -139,6 +139,8 @@ public struct AppState: Sendable {
     /// The first cell each grid shows when it does not fit.
     public internal(set) var origins: [Strategy: GridCell] = [:]
     public var showHelp = false
+    /// The help's page: 0 the keys, 1 the glossary (`?` again).
+    public internal(set) var helpPage = 0
     /// The shipped demos (`scenarios/*.lora`), which the host finds at start; `D` lists them.
     public var demos: [Demo] = []
     /// The demo menu's chosen row while it is open.

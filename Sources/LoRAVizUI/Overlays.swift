@@ -331,7 +331,7 @@ public enum HelpOverlay {
 
     public static func render(_ state: AppState, into canvas: inout Canvas) {
         let g = state.glyphs
-        let title = "keys · any key closes · batch keys are commands you can type after :"
+        let title = "keys · ? again: glossary · other keys close · batch keys are commands after :"
         let inner: Rect
         if state.height >= 30 {
             let width = min(state.width - 2, 170)
@@ -442,5 +442,52 @@ public enum MessageLogOverlay {
         if start > 0 || older > 0 { marks.append("↑ older") }
         if scroll > 0 { marks.append("↓ \(scroll) more (End: newest)") }
         if !marks.isEmpty { canvas.put(" " + marks.joined(separator: " · ") + " ", x: inner.x + 2, y: area.maxY - 1, style: .dim) }
+    }
+}
+
+/// The help's second page (`?` twice): what the screen's notation and words
+/// mean, and every fate with its glyph, from `ProgramFate` (one source).
+public enum GlossaryOverlay {
+    /// The glossary's entries: a term and what it means.
+    static func entries(glyphs g: Glyphs) -> [(term: String, meaning: String)] {
+        let times = g.times
+        // The fates first: they are what the grids are coloured by.
+        var out: [(String, String)] = ProgramFate.allCases.map { ("\(g.glyph($0)) \($0.label)", $0.explanation) }
+        out += [
+            ("grid (8\(times)16, 26)", "the launch's grid: axis 0 is the pids, row tiles \(times) column tiles (8\(times)16 = 128 pids); then the slices of a fused expand; then the segments (26). The report and `expect` write the same grid padded to three axes, x = the pid count: [128, 26, 1]"),
+            ("blocks 16\(times)256\(times)16", "BLOCK_M \(times) BLOCK_N \(times) BLOCK_K: the rows, columns and K step of one program; `split 64` where vLLM splits K"),
+            ("zoom 1:7\(times)19", "one screen cell shows 7 pids across and 19 grid rows down; a mixed cell's glyph (\(g.isASCII ? "1-7" : "▁▂▃▄▅▆▇")) says how much of it works"),
+            ("launched · working", "programs in the grid · those that run their K loop (masked-out, partial, full)"),
+            ("util", "row utilisation: valid rows ÷ (BLOCK_M \(times) working programs); decode puts one token in a 16-row tile"),
+            ("W", "bytes of adapter weights the working programs load"),
+            ("H200 est.", "an estimate of the launch on that GPU from the cost model (docs/gpu-model.md), never a measurement; `(uncalibrated)` on profiles not fitted to their own GPU"),
+            ("measured", "the real kernels' time on a GPU, from a gpu-bench results file of this batch (a CUDA graph of 20 calls)"),
+            ("segment · slot", "a run of token rows served by one adapter slot: a sequence (per-sequence) or a slot's tokens (sorted)"),
+        ]
+        return out
+    }
+
+    public static func render(_ state: AppState, into canvas: inout Canvas) {
+        let g = state.glyphs
+        let area = Rect(x: 0, y: 0, width: state.width, height: state.height)
+        canvas.fill(area)
+        canvas.box(area, title: "what the screen's words mean · any key closes", glyphs: g, style: .accent)
+        let inner = area.inset(1)
+        let terms = entries(glyphs: g)
+        let termWidth = min(22, terms.map { Format.width($0.term) }.max() ?? 0) + 2
+        var y = inner.y
+        for (term, meaning) in terms {
+            let rows = Format.wrap(meaning, width: max(10, inner.width - termWidth - 2))
+            guard y + rows.count <= inner.maxY else {
+                canvas.put("\(g.ellipsis) (a taller terminal shows the rest; docs/kernels.md and docs/strategies.md explain them all)",
+                           x: inner.x + 1, y: min(y, inner.maxY - 1), style: .dim, maxWidth: inner.width - 2)
+                return
+            }
+            canvas.put(term, x: inner.x + 1, y: y, style: CellStyle(.accent, bold: true), maxWidth: termWidth)
+            for (i, row) in rows.enumerated() {
+                canvas.put(row, x: inner.x + 1 + termWidth, y: y + i, style: .normal, maxWidth: inner.width - termWidth - 2)
+            }
+            y += rows.count
+        }
     }
 }

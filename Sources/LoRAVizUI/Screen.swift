@@ -55,7 +55,7 @@ public enum Screen {
         if let area = layout.narration { NarrationPanel.render(state, area: area, into: &canvas) }
         renderStatus(state, layout, into: &canvas)
         renderHints(state, layout, into: &canvas)
-        if state.showHelp { HelpOverlay.render(state, into: &canvas) }
+        if state.showHelp { state.helpPage == 1 ? GlossaryOverlay.render(state, into: &canvas) : HelpOverlay.render(state, into: &canvas) }
         if state.logScroll != nil { MessageLogOverlay.render(state, into: &canvas) }
         if state.demoChoice != nil { DemoMenuOverlay.render(state, into: &canvas) }
         if g.isASCII { canvas.asciify() }

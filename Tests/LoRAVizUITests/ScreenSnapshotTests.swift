@@ -135,6 +135,19 @@ final class ScreenSnapshotTests: XCTestCase {
         state.status = nil
         assertSnapshot(Screen.render(state).text)
     }
+    /// `?` twice: the glossary (every fate with its glyph, then the notation).
+    func testGlossary120x40() throws {
+        var state = AppState(session: try Self.defaultSession, width: 120, height: 40, glyphs: .ascii)
+        _ = state.handle(.key(.char("?")))
+        _ = state.handle(.key(.char("?")))
+        let text = Screen.render(state).text
+        for fate in ProgramFate.allCases { XCTAssertTrue(text.contains(fate.label), "\(fate) in the glossary") }
+        XCTAssertTrue(text.contains("[128, 26, 1]"), "the grid's two notations side by side")
+        assertSnapshot(text)
+        _ = state.handle(.key(.char("x")))
+        XCTAssertFalse(state.showHelp, "any other key closes it")
+        XCTAssertEqual(state.session.workload.batch.sequences.count, 26, "and does not act")
+    }
     func testHelp80x24() throws { assertSnapshot(text(try Self.defaultSession, 80, 24, help: true)) }
     func testHelp120x40() throws { assertSnapshot(text(try Self.defaultSession, 120, 40, help: true)) }
     func testHelp200x60() throws { assertSnapshot(text(try Self.defaultSession, 200, 60, help: true)) }
