@@ -244,8 +244,15 @@ extension AppState {
 
     func rankCommand(halve: Bool) -> Result<Command, KeyRefusal> {
         guard let a = selectedAdapter else { return .failure(KeyRefusal("no adapter selected")) }
+        if let file = session.adapterFiles[a.name] {
+            return .failure(KeyRefusal("adapter \(a.name) is read from \(file.path): its rank comes from its adapter_config.json"))
+        }
+        // A base-model slot stays one, and a LoRA stays a LoRA: rank 0 is not a step of [ and ].
+        guard a.rank > 0 else {
+            return .failure(KeyRefusal("adapter \(a.name) is the base model (rank 0): [ and ] leave it so; :adapter \(a.name) rank=N gives it a LoRA"))
+        }
         let maxRank = session.workload.dims.maxRank
-        let next = halve ? a.rank / 2 : min(maxRank, max(1, a.rank * 2))
+        let next = halve ? max(1, a.rank / 2) : min(maxRank, a.rank * 2)
         guard next != a.rank else { return .failure(KeyRefusal("rank \(a.rank) is already at its \(halve ? "minimum" : "maximum R")")) }
         return .success(.adapter(name: a.name, rank: next, scaling: nil, slot: nil))
     }

@@ -99,6 +99,19 @@ final class AppStateTests: XCTestCase {
             .map { dir.appendingPathComponent($0).path }
     }
 
+    /// `[` and `]` keep a base-model adapter at rank 0 and a LoRA above it, and say why.
+    func testRankKeysNeverTurnABaseModelSlotIntoALoRA() throws {
+        var s = try state("slots 2\nadapter base rank=0\nadapter one rank=1\nseq base\nseq one\n")
+        XCTAssertEqual(s.session.workload.batch.sequences[0].adapter, "base")
+        XCTAssertNil(command(.char("]"), s), "rank 0 stays 0")
+        _ = s.handle(.key(.char("]")))
+        XCTAssertTrue(s.status?.text.contains("is the base model (rank 0)") ?? false, s.status?.text ?? "")
+        XCTAssertEqual(s.session.workload.batch.adapter(named: "base")?.rank, 0)
+        _ = s.handle(.key(.char("j")))
+        XCTAssertNil(command(.char("["), s), "rank 1 is the least a LoRA has")
+        XCTAssertEqual(command(.char("]"), s), .adapter(name: "one", rank: 2, scaling: nil, slot: nil))
+    }
+
     func testBatchKeysMapToTheCommandsOfTheLanguage() throws {
         let s = try state()
         // The cursor starts on sequence 0 ("chat", slot 1) of the per-sequence grid.
