@@ -212,12 +212,7 @@ public struct Sweep: Sendable {
                 }
                 table.append(row)
             }
-            let widths = header.indices.map { c in table.map { $0[c].count }.max()! }
-            for row in table {
-                out += row.enumerated().map { c, cell in String(repeating: " ", count: widths[c] - cell.count) + cell }
-                    .joined(separator: "  ") + "\n"
-            }
-            out += "\n"
+            out += rightAligned(table) + "\n"
         }
         let chart = SweepChart(rows: rows, rank: chartRank, measure: rows.contains { $0.1.layer != nil } && layerChart ? .layer : .launch)
         if layerChart { out += layerTable(rows) }
@@ -244,12 +239,17 @@ public struct Sweep: Sendable {
             row.append(SweepChart.layerSpeedup(r).map { String(format: "%.2f×", $0) } ?? "–")
             table.append(row)
         }
-        let widths = header.indices.map { c in table.map { $0[c].count }.max()! }
-        var out = "decoder layer (\(first.gpu) estimates\(first.layers.map { "; pass = \($0) layers + the sorted routing build once" } ?? ""))\n"
-        for row in table {
-            out += row.enumerated().map { c, cell in String(repeating: " ", count: widths[c] - cell.count) + cell }
+        return "decoder layer (\(first.gpu) estimates\(first.layers.map { "; pass = \($0) layers + the sorted routing build once" } ?? ""))\n"
+            + rightAligned(table) + "\n"
+    }
+
+    /// Rows of cells, each column right-aligned to its widest, two spaces apart; a newline after each row.
+    static func rightAligned(_ table: [[String]]) -> String {
+        guard let columns = table.first?.count else { return "" }
+        let widths = (0..<columns).map { c in table.map { $0[c].count }.max()! }
+        return table.map { row in
+            row.enumerated().map { c, cell in String(repeating: " ", count: widths[c] - cell.count) + cell }
                 .joined(separator: "  ") + "\n"
-        }
-        return out + "\n"
+        }.joined()
     }
 }

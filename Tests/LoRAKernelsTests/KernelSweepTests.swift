@@ -7,15 +7,6 @@ import XCTest
 /// dtype, decode and extend, all checked for bitwise routing agreement, the
 /// derived tolerance on every valid cell, and untouched never-written cells.
 final class KernelSweepTests: XCTestCase {
-    /// A small deterministic generator for the batches (not the kernel inputs).
-    struct Dice {
-        var state: UInt64
-        mutating func next(_ range: ClosedRange<Int>) -> Int {
-            state = SeededValues.mix(state)
-            return range.lowerBound + Int(state % UInt64(range.count))
-        }
-        mutating func pick<T>(_ values: [T]) -> T { values[next(0...values.count - 1)] }
-    }
 
     /// A random batch with odd, tile-straddling dims: ranks include 0 (base
     /// model) and R, k/v wider or narrower than q, N past one 256-wide tile,

@@ -1,4 +1,5 @@
 @testable import LoRAKernels
+import XCTest
 
 /// Builds workloads the way the SGLang tests describe batches: one adapter per
 /// slot (`ranks[i]`, `scalings[i]`), one sequence per entry of `wi`.
@@ -38,4 +39,31 @@ func forEachExpandCase(extendLengths: [Int],
             }
         }
     }
+}
+
+/// A small deterministic generator for the random batches of the sweeps (not the kernel inputs).
+struct Dice {
+    var state: UInt64
+    mutating func next(_ range: ClosedRange<Int>) -> Int {
+        state = SeededValues.mix(state)
+        return range.lowerBound + Int(state % UInt64(range.count))
+    }
+    mutating func pick<T>(_ values: [T]) -> T { values[next(0...values.count - 1)] }
+}
+
+/// A shrink plan's output two ways, from copies of the base: the scheduled
+/// multi-core executor's, and every computing program run alone, in plan order.
+func scheduledAndLoneShrink<E: KernelElement>(_ plan: LaunchPlan, _ inputs: KernelInputs<E>) -> (scheduled: TensorBuffer<E>, lone: TensorBuffer<E>) {
+    let scheduled = TensorBuffer(copying: inputs.base)
+    XCTAssertTrue(LaunchExecutor.execute(Launch(plan: plan, inputs: inputs, output: scheduled.pointer),
+                                         threads: 2, serialBelow: 0))
+    let lone = TensorBuffer(copying: inputs.base)
+    let launch = Launch(plan: plan, inputs: inputs, output: lone.pointer)
+    ProgramScratch.with(for: plan) { scratch in
+        plan.forEachComputingTile { tile in
+            guard tile.validColumns > 0 else { return }
+            SGemmLoRAA.program(tile, launch, scratch)
+        }
+    }
+    return (scheduled, lone)
 }

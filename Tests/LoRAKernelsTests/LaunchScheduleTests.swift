@@ -82,17 +82,7 @@ final class LaunchScheduleTests: XCTestCase {
         let inputs = try KernelInputs<E>(workload: w)
         for kind in Strategy.allCases {
             let plan = LaunchPlan.execution(workload: w, strategy: kind)
-            let scheduled = TensorBuffer(copying: inputs.base)
-            XCTAssertTrue(LaunchExecutor.execute(Launch(plan: plan, inputs: inputs, output: scheduled.pointer),
-                                                 threads: 2, serialBelow: 0))
-            let lone = TensorBuffer(copying: inputs.base)
-            let launch = Launch(plan: plan, inputs: inputs, output: lone.pointer)
-            ProgramScratch.with(for: plan) { scratch in
-                plan.forEachComputingTile { tile in
-                    guard tile.validColumns > 0 else { return }
-                    SGemmLoRAA.program(tile, launch, scratch)
-                }
-            }
+            let (scheduled, lone) = scheduledAndLoneShrink(plan, inputs)
             XCTAssertGreaterThan(plan.usefulMACs, 0, label)
             XCTAssertEqual(memcmp(scheduled.pointer, lone.pointer, lone.count * MemoryLayout<E>.size), 0, "\(label) \(kind)")
         }

@@ -7,15 +7,6 @@ import XCTest
 /// bits; vLLM's split-K shrink gives the bits of its own order, emulated here
 /// cell by cell in scalar fp32, and stays within the fp64 reference's tolerance.
 final class StrategyKernelTests: XCTestCase {
-    /// A small deterministic generator for the batches (not the kernel inputs).
-    struct Dice {
-        var state: UInt64
-        mutating func next(_ range: ClosedRange<Int>) -> Int {
-            state = SeededValues.mix(state)
-            return range.lowerBound + Int(state % UInt64(range.count))
-        }
-        mutating func pick<T>(_ values: [T]) -> T { values[next(0...values.count - 1)] }
-    }
 
     /// Sorted first, so that `bitwiseEqualToFirst` reads "same bits as sorted".
     static let sortedFirst = [Strategy.sorted] + Strategy.allCases.filter { $0 != .sorted }
@@ -176,17 +167,7 @@ final class StrategyKernelTests: XCTestCase {
         let inputs = try KernelInputs<E>(workload: w)
         var plan = LaunchPlan.execution(workload: w, strategy: .vllm)
         if override { plan.splitK = order }
-        let scheduled = TensorBuffer(copying: inputs.base)
-        XCTAssertTrue(LaunchExecutor.execute(Launch(plan: plan, inputs: inputs, output: scheduled.pointer),
-                                             threads: 2, serialBelow: 0))
-        let lone = TensorBuffer(copying: inputs.base)
-        let launch = Launch(plan: plan, inputs: inputs, output: lone.pointer)
-        ProgramScratch.with(for: plan) { scratch in
-            plan.forEachComputingTile { tile in
-                guard tile.validColumns > 0 else { return }
-                SGemmLoRAA.program(tile, launch, scratch)
-            }
-        }
+        let (scheduled, lone) = scheduledAndLoneShrink(plan, inputs)
         let expected = Self.splitKReference(inputs, order)
         var checked = 0, mismatches = 0, firstMismatch = ""
         for (i, value) in expected.enumerated() {
