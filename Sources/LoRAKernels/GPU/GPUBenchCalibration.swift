@@ -75,9 +75,7 @@ public enum GPUBenchCalibration {
         func vector(_ p: GPUProfile) -> [Double] {
             var v = [p.launchFloorUs]
             for k in keys {
-                let c = p.programs[k]!
-                v += [c.startNs, c.stepNs, c.sortedStartNs, c.sortedStepNs, c.residentPerSM, c.segmentExitNs,
-                      c.excessExitNs, c.exitDelayNs]
+                v += p.programs[k]!.fitParameters
             }
             return v.map { log(max($0, 1e-3)) }
         }
@@ -86,11 +84,8 @@ public enum GPUBenchCalibration {
             var p = base
             p.launchFloorUs = v[0]
             for (i, k) in keys.enumerated() {
-                let o = 1 + 8 * i
-                p.programs[k] = GPUProfile.ProgramCost(
-                    startNs: v[o], stepNs: v[o + 1], sortedStartNs: v[o + 2], sortedStepNs: v[o + 3],
-                    residentPerSM: min(v[o + 4], 32), segmentExitNs: v[o + 5], excessExitNs: v[o + 6],
-                    exitDelayNs: v[o + 7])
+                let o = 1 + GPUProfile.ProgramCost.fitCount * i
+                p.programs[k] = GPUProfile.ProgramCost(fitParameters: v[o ..< o + GPUProfile.ProgramCost.fitCount])
             }
             return p
         }

@@ -105,7 +105,7 @@ public enum GPUCalibration {
         var v = [p.launchFloorUs, p.l2GBps, p.warmDRAMFraction]
         for name in kernelNames {
             let c = p.programs[name]!
-            v += [c.startNs, c.stepNs, c.sortedStartNs, c.sortedStepNs, c.residentPerSM, c.segmentExitNs, c.excessExitNs, c.exitDelayNs]
+            v += c.fitParameters
         }
         return v
     }
@@ -119,11 +119,8 @@ public enum GPUCalibration {
         p.l2GBps = v[1]
         p.warmDRAMFraction = min(1, v[2])
         for (i, name) in kernelNames.enumerated() {
-            let o = 3 + 8 * i
-            p.programs[name] = GPUProfile.ProgramCost(
-                startNs: v[o], stepNs: v[o + 1], sortedStartNs: v[o + 2], sortedStepNs: v[o + 3],
-                residentPerSM: min(v[o + 4], 32), segmentExitNs: v[o + 5], excessExitNs: v[o + 6],
-                exitDelayNs: v[o + 7])
+            let o = 3 + GPUProfile.ProgramCost.fitCount * i
+            p.programs[name] = GPUProfile.ProgramCost(fitParameters: v[o ..< o + GPUProfile.ProgramCost.fitCount])
         }
         return p
     }
@@ -313,10 +310,7 @@ extension GPUCalibration {
             let mine = samples.filter { $0.costKey == key }
             guard !mine.isEmpty else { continue }
             func cost(_ v: [Double]) -> GPUProfile.ProgramCost {
-                let v = v.map { min(max(exp($0), 1e-3), 1e7) }
-                return GPUProfile.ProgramCost(startNs: v[0], stepNs: v[1], sortedStartNs: v[2], sortedStepNs: v[3],
-                                              residentPerSM: min(v[4], 32), segmentExitNs: v[5], excessExitNs: v[6],
-                                              exitDelayNs: v[7])
+                GPUProfile.ProgramCost(fitParameters: v.map { min(max(exp($0), 1e-3), 1e7) }[...])
             }
             func residuals(_ v: [Double]) -> [Double] {
                 var q = p
@@ -324,8 +318,7 @@ extension GPUCalibration {
                 return mine.map { log(q.estimate($0.work, kernel: $0.kernel, family: $0.strategy.kernelFamily).totalUs / $0.measuredUs) }
             }
             func point(_ c: GPUProfile.ProgramCost) -> [Double] {
-                [c.startNs, c.stepNs, c.sortedStartNs, c.sortedStepNs, c.residentPerSM, c.segmentExitNs,
-                 c.excessExitNs, c.exitDelayNs].map { log($0) }
+                c.fitParameters.map { log($0) }
             }
             // From the profile's current costs and from the same kernel's triton
             // costs (so a fit does not depend on the last one), then restarts
@@ -385,4 +378,23 @@ private func median(_ v: [Double]) -> Double {
     guard !v.isEmpty else { return 0 }
     let s = v.sorted()
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+extension GPUProfile.ProgramCost {
+    /// How many costs a kernel's fit moves.
+    static let fitCount = 8
+
+    /// The eight costs in the order every fit moves them (`GPUCalibration`, `GPUBenchCalibration`).
+    var fitParameters: [Double] {
+        [startNs, stepNs, sortedStartNs, sortedStepNs, residentPerSM, segmentExitNs, excessExitNs, exitDelayNs]
+    }
+
+    /// A cost from eight values in `fitParameters`' order; residency capped at
+    /// 32 programs an SM (Hopper's limit), so a wandering fit stays physical.
+    init(fitParameters v: ArraySlice<Double>) {
+        let v = Array(v)
+        precondition(v.count == Self.fitCount, "ProgramCost: \(v.count) fitted values")
+        self.init(startNs: v[0], stepNs: v[1], sortedStartNs: v[2], sortedStepNs: v[3], residentPerSM: min(v[4], 32),
+                  segmentExitNs: v[5], excessExitNs: v[6], exitDelayNs: v[7])
+    }
 }
