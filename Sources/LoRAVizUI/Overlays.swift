@@ -131,7 +131,7 @@ public enum RunPanel {
     }
 
     /// The panes' estimates term by term (docs/gpu-model.md), under a heading
-    /// that names the terms: `per-seq 2.2 + max(0.3, 0.0 + 1.1, 0.4) compute-bound`.
+    /// that names the terms: `per-seq 2.2 + (0.3, 0.0 + 1.1, 0.4) compute-bound`.
     ///
     /// Where a pane's terms do not fit on one row, one line says what bounds
     /// each launch instead (`bound: compute → exits`). The focused pane's line
@@ -154,7 +154,7 @@ public enum RunPanel {
         }
         // Both lines in one wording, the longest that fits them both, so they read as one table.
         let form = (0..<3).first { i in variants.allSatisfy { Format.width($0.1[i]) <= width } } ?? 2
-        var lines = [PanelText.Line("µs: floor+max(longest+held, exits+compute, memory)", style: .dim, rank: rank + 1)]
+        var lines = [PanelText.Line("µs: floor+norm4(longest+held, exits+compute, mem.)", style: .dim, rank: rank + 1)]
         for (kind, texts) in variants {
             lines.append(PanelText.Line(variants: Array(texts[form...]), style: .dim, rank: kind == focus ? rank : rank + 1))
         }

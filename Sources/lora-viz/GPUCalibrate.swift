@@ -56,6 +56,9 @@ struct GPUCheck: ParsableCommand {
     @Flag(help: "List the cases whose speedup estimate misses by more than 25 %, with both breakdowns.")
     var misses = false
 
+    @Option(help: ArgumentHelp("Write every triton launch (case, split, kernel, routing, batch, work terms, measured and estimated µs) as CSV to <file>, for checking the model case by case.", valueName: "file"))
+    var csv: String?
+
     func run() throws {
         guard let profile = GPUProfile.named(gpu) else {
             FileHandle.standardError.write(Data("error: --gpu: unknown GPU `\(gpu)`; expected one of \(GPUProfile.names.joined(separator: ", "))\n".utf8))
@@ -65,6 +68,14 @@ struct GPUCheck: ParsableCommand {
         print("\(profile.estimateLabel) (\(profile.source))")
         GPUFit.printScores(profile, cases)
         GPUFit.printStrategyScores(profile, strategies)
+        if let csv {
+            do {
+                try AtomicFile.write(Self.csv(profile, cases).utf8, to: csv, force: true)
+            } catch let e as FileWriteError {
+                FileHandle.standardError.write(Data("error: --csv \(csv): \(e.message)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
         if misses {
             for c in cases {
                 let est = GPUCalibration.estimatedSpeedup(profile, c)
@@ -79,6 +90,50 @@ struct GPUCheck: ParsableCommand {
                 print("    sorted:       " + profile.estimate(c.sorted.work, kernel: w.kernel).summary)
             }
         }
+    }
+}
+
+extension GPUCheck {
+    /// One row per measured triton launch: what the batch is, the work the
+    /// model prices, and both times.
+    static func csv(_ profile: GPUProfile, _ cases: [GPUCalibration.Case]) -> String {
+        var rows = ["id,split,kernel,mode,routing,tokens,sequences,slots,max_rank,k,n,segment_exits,excess_exits,working,k_steps,max_k_steps,excess_before_last_work,segment_before_last_work,tile_bytes,overfetch_bytes,unique_bytes,measured_us,estimate_us,bound,order"]
+        for c in cases {
+            let w = c.measurement.workload
+            for s in c.samples {
+                let e = profile.estimate(s.work, kernel: s.kernel)
+                let g = s.work
+                rows.append([c.measurement.id, c.measurement.split.rawValue, w.kernel.name, w.batch.mode.rawValue, s.routing,
+                             "\(w.batch.totalTokens)", "\(w.batch.sequences.count)", "\(w.batch.slotCount)", "\(w.dims.maxRank)",
+                             "\(w.inputWidth)", "\(w.outputWidth)",
+                             "\(g.segmentExits)", "\(g.excessExits)", "\(g.workingPrograms)", "\(g.kSteps)", "\(g.maxKSteps)",
+                             "\(g.excessExitsBeforeLastWork)", "\(g.segmentExitsBeforeLastWork)", "\(g.tileBytes)", "\(g.overfetchBytes)", "\(g.uniqueBytes)",
+                             String(format: "%.3f", s.measuredUs), String(format: "%.3f", e.totalUs), e.bound.rawValue, Self.order(LaunchPlan(workload: w, routing: Self.routing(s.routing, w.batch)))]
+                    .joined(separator: ","))
+            }
+        }
+        return rows.joined(separator: "\n") + "\n"
+    }
+
+    static func routing(_ name: String, _ b: Batch) -> Routing {
+        name == "per-sequence" ? .perSequence(b) : name == "sorted" ? .sorted(b) : .tight(b)
+    }
+
+    /// Programs in launch order, run-length encoded: `W<steps>*n`, `S*n` (segment exit), `X*n` (excess exit).
+    static func order(_ plan: LaunchPlan) -> String {
+        guard plan.launched <= 400_000 else { return "" }
+        var out: [String] = [], last = "", n = 0
+        for seg in plan.segments {
+            for slice in 0..<plan.sliceCount {
+                for pid in 0..<plan.pidCount {
+                    let f = plan.fate(GridPosition(pid: pid, slice: slice, segment: seg.segment))
+                    let k = f.runsKLoop ? "W\(cdiv(seg.reduction, plan.blocks.k))" : (f == .excessExit ? "X" : "S")
+                    if k == last { n += 1 } else { if n > 0 { out.append("\(last)*\(n)") }; last = k; n = 1 }
+                }
+            }
+        }
+        if n > 0 { out.append("\(last)*\(n)") }
+        return out.joined(separator: " ")
     }
 }
 

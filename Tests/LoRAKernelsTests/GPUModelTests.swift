@@ -126,7 +126,7 @@ final class GPUModelTests: XCTestCase {
         let heldOut = samples.filter { $0.split == .holdout }
         let cards = GPUCalibration.score(.h200, on: heldOut)
         let bars: [(Strategy, launch: Double, speedup: Double, direction: Double)] = [
-            (.csgmv, 0.72, 0.70, 0.64), (.csgmvGraph, 0.80, 0.75, 0.67), (.vllm, 0.66, 0.68, 0.80),
+            (.csgmv, 0.71, 0.72, 0.68), (.csgmvGraph, 0.79, 0.78, 0.70), (.vllm, 0.66, 0.72, 0.81),
         ]
         for (s, launch, speedup, direction) in bars {
             let card = try XCTUnwrap(cards[s], s.name)
@@ -146,11 +146,12 @@ final class GPUModelTests: XCTestCase {
         let heldOut = try (Self.cases("h200-sweep.jsonl") + Self.cases("h200-sweep-holdout2.jsonl"))
             .filter { $0.measurement.split == .holdout }
         XCTAssertEqual(heldOut.count, 634)
-        // gpu/RESULTS.md: 84.4 %, 85.3 %, 84.2 % at the committed constants.
+        // gpu/RESULTS.md: 89.0 %, 85.0 %, 86.6 % at the committed constants
+        // (the speedup above the 85 % bar).
         let score = GPUCalibration.score(.h200, on: heldOut)
-        XCTAssertGreaterThanOrEqual(score.speedupFraction, 0.82, "\(score)")
+        XCTAssertGreaterThanOrEqual(score.speedupFraction, 0.87, "\(score)")
         XCTAssertGreaterThanOrEqual(score.directionFraction, 0.84, "\(score)")
-        XCTAssertGreaterThanOrEqual(score.launchFraction, 0.82, "\(score)")
+        XCTAssertGreaterThanOrEqual(score.launchFraction, 0.85, "\(score)")
     }
 
     /// The committed constants are the fit's result on the calibration

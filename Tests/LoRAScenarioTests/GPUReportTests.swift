@@ -141,9 +141,11 @@ final class GPUReportTests: XCTestCase {
             let compute = b["compute_us"] as! Double, memory = b["memory_us"] as! Double
             XCTAssertGreaterThan(floor, 0)
             XCTAssertEqual(memory, (b["l2_us"] as! Double) + (b["dram_us"] as! Double), accuracy: 1e-9)
-            // docs/gpu-model.md: floor + max(longest + delay, exits + compute, memory).
+            // docs/gpu-model.md: floor + norm4(longest + delay, exits + compute, memory).
             let longest = (b["program_ns"] as! Double) / 1000 + (b["delay_us"] as! Double)
-            XCTAssertEqual(us, floor + max(longest, exit + compute, memory), accuracy: 1e-9 * us)
+            let body = pow(pow(longest, 4) + pow(exit + compute, 4) + pow(memory, 4), 0.25)
+            XCTAssertEqual(us, floor + body, accuracy: 1e-9 * us)
+            XCTAssertGreaterThanOrEqual(us - floor, max(longest, exit + compute, memory), "never less than the largest term")
             let plan = s.plan(kind)
             XCTAssertEqual(b["working_programs"] as? Int, plan.fateCounts.working)
             XCTAssertEqual((b["exiting_programs"] as! Int) + (b["working_programs"] as! Int), plan.launched)

@@ -114,7 +114,7 @@ final class EndToEndTests: XCTestCase {
         let headline = text.split(separator: "\n").first { $0.contains("┌ run · H200 est. ") }
         XCTAssertTrue(headline.map { $0.contains(" µs → ") && $0.contains("×") } ?? false, text)
         // Both launches' breakdowns under the heading that names their terms.
-        XCTAssertTrue(text.contains("│ µs: floor+max(longest+held, exits+compute, memory)"), text)
+        XCTAssertTrue(text.contains("│ µs: floor+norm4(longest+held, exits+compute, mem.)"), text)
         XCTAssertTrue(text.contains("│ per-seq ") && text.contains("│ sorted  "), text)
         XCTAssertTrue(text.contains("no run yet"), text)
         // The first screen points a newcomer at the demos; D lists them.

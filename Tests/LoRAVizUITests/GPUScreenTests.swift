@@ -24,7 +24,7 @@ final class GPUScreenTests: XCTestCase {
         XCTAssertTrue(text.contains("launched 448  util 6.3%  W 896 KiB  H200 est. \(formatMicroseconds(c.perSequence.totalUs))"), text)
         XCTAssertTrue(text.contains("launched 28672  util 6.3%  W 896 KiB  H200 est. \(formatMicroseconds(c.sorted.totalUs))"), text)
         // Both launches' breakdowns, term by term, under a heading that names the terms.
-        XCTAssertTrue(text.contains("µs: floor+max(longest+held, exits+compute, memory)"), text)
+        XCTAssertTrue(text.contains("µs: floor+norm4(longest+held, exits+compute, mem.)"), text)
         let lines = text.split(separator: "\n").map(String.init)
         for (name, e) in [("per-seq ", c.perSequence), ("sorted  ", c.sorted)] {
             let line = lines.first { $0.contains("│ " + name + e.compactSummary.prefix(20)) }
@@ -44,7 +44,7 @@ final class GPUScreenTests: XCTestCase {
         XCTAssertTrue(text.contains(c.compactHeadline), text)
         // ASCII (the golden files): the same line with ASCII stand-ins, µs as us.
         let ascii = Screen.render(AppState(session: session, width: 120, height: 40, glyphs: .ascii)).text
-        XCTAssertTrue(ascii.contains("us: floor+max(longest+held, exits+compute, memory)"), ascii)
+        XCTAssertTrue(ascii.contains("us: floor+norm4(longest+held, exits+compute, mem.)"), ascii)
         XCTAssertTrue(ascii.unicodeScalars.allSatisfy(\.isASCII), ascii)
     }
 

@@ -42,6 +42,10 @@ public struct GPUWork: Hashable, Sendable {
     /// behind them. A sorted launch's trailing exits delay nothing.
     public var excessExitsBeforeLastWork: Int = 0
 
+    /// Segment exits (rank-0 and empty segments) dispatched before the last
+    /// working program.
+    public var segmentExitsBeforeLastWork: Int = 0
+
     /// Kernels the host launches, each paying the launch floor: vLLM's
     /// `lora_shrink` zeroes its fp32 output before the kernel (a memset; its
     /// smallest shrink takes 3.7 µs on the H200 against csgmv's 5.2 and the
@@ -72,14 +76,14 @@ extension LaunchPlan {
         let rowFetch = min(128, maxRank * bytes), stepUse = blockK * bytes
         let extraPerRowStep = kernel.isShrink ? 0 : max(0, rowFetch - stepUse)
         var weightsOfSlot: [Int: Int] = [:]
-        var segmentExits = 0, excessExits = 0, working = 0, excessBeforeLastWork = 0
+        var segmentExits = 0, excessExits = 0, working = 0, excessBeforeLastWork = 0, segmentBeforeLastWork = 0
         for seg in segments {
             guard seg.segmentExit == nil else {
                 segmentExits += pidCount * sliceCount
                 continue
             }
             // The excess exits of the segments before the last one that works.
-            if seg.workingPids > 0 { excessBeforeLastWork = excessExits }
+            if seg.workingPids > 0 { excessBeforeLastWork = excessExits; segmentBeforeLastWork = segmentExits }
             excessExits += (pidCount - seg.workingPids) * sliceCount
             let steps = cdiv(seg.reduction, blockK)
             let programs = seg.workingPids * sliceCount
@@ -105,6 +109,7 @@ extension LaunchPlan {
             workingPrograms: working,
             kSteps: kSteps, maxKSteps: maxKSteps,
             permuted: routing.permutation != nil,
-            tileBytes: tileBytes, overfetchBytes: overfetch, uniqueBytes: unique, excessExitsBeforeLastWork: excessBeforeLastWork)
+            tileBytes: tileBytes, overfetchBytes: overfetch, uniqueBytes: unique, excessExitsBeforeLastWork: excessBeforeLastWork,
+            segmentExitsBeforeLastWork: segmentBeforeLastWork)
     }
 }
