@@ -15,6 +15,41 @@ final class GPUResultsTests: TemporaryDirectoryTestCase {
         try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
     }
 
+    /// `gpu-check --csv` writes one row per measured launch, whose work terms
+    /// and program order add up to the launch, and whose estimate is the one
+    /// the scores use.
+    func testGPUCheckWritesEveryLaunchAsCSV() throws {
+        // The first 40 cases of the sweep (a debug build enumerates every program of each launch).
+        let sweep = try String(contentsOfFile: Self.path("gpu/results/h200-sweep.jsonl"), encoding: .utf8)
+        try save("part.jsonl", sweep.split(separator: "\n").prefix(41).joined(separator: "\n") + "\n")
+        let (status, out, err) = try CLITests.run(["gpu-check", "part.jsonl", "--csv", "launches.csv"], in: directory)
+        XCTAssertEqual(status, 0, err)
+        XCTAssertTrue(out.contains("calibration: ") && out.contains("held-out: "), out)
+        let text = try String(contentsOf: directory.appendingPathComponent("launches.csv"), encoding: .utf8)
+        let lines = text.split(separator: "\n").map(String.init)
+        let header = lines[0].split(separator: ",").map(String.init)
+        XCTAssertEqual(header.first, "id")
+        XCTAssertEqual(lines.count - 1, 40 * 3, "per-sequence, sorted and tight of each case")
+        let column = Dictionary(uniqueKeysWithValues: header.enumerated().map { ($1, $0) })
+        var routings = Set<String>()
+        for line in lines.dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            XCTAssertEqual(f.count, header.count, line)
+            routings.insert(f[column["routing"]!])
+            XCTAssertGreaterThan(Double(f[column["measured_us"]!]) ?? 0, 0, line)
+            XCTAssertGreaterThan(Double(f[column["estimate_us"]!]) ?? 0, 0, line)
+            // The run-length program order counts every program of the launch once.
+            let launched = ["segment_exits", "excess_exits", "working"].map { Int(f[column[$0]!])! }.reduce(0, +)
+            let order = f[column["order"]!]
+            guard !order.isEmpty else { continue }
+            let programs = order.split(separator: " ").map { Int($0.split(separator: "*")[1])! }.reduce(0, +)
+            XCTAssertEqual(programs, launched, line)
+            let working = order.split(separator: " ").filter { $0.hasPrefix("W") }.map { Int($0.split(separator: "*")[1])! }.reduce(0, +)
+            XCTAssertEqual(working, Int(f[column["working"]!]), line)
+        }
+        XCTAssertEqual(routings, ["per-sequence", "sorted", "tight"])
+    }
+
     func testTheReportShowsMeasuredTimesBesideTheEstimate() throws {
         let scenario = try Scenario.load(path: Self.path(Self.bs1))
         let results = try GPUBenchResults.load(path: Self.path(Self.bs1Results))
