@@ -9,11 +9,14 @@ let nativeCPU: [SwiftSetting] = [
     .define("LORAVIZ_NATIVE_CPU", .when(configuration: .release)),
 ]
 
-/// The kernels are optimised in debug builds too: unoptimised generic SIMD
-/// code runs ~100× slower, which would make every test or debug session that
-/// runs a batch crawl (a bs 512 scenario took minutes).
+/// The kernels are optimised in debug builds too, for this CPU: unoptimised
+/// generic SIMD code runs ~100× slower, which would make every test or debug
+/// session that runs a batch crawl (a bs 512 scenario took minutes), and the
+/// SSE2-only default target another 2× (demo 08's headless replay: 9.9 s of
+/// CPU against 4.8 s with `-target-cpu native`). Tests build and run on one
+/// machine, so the native target is always the CPU that runs them.
 let optimisedInDebug: [SwiftSetting] = [
-    .unsafeFlags(["-O"], .when(configuration: .debug)),
+    .unsafeFlags(["-O", "-target-cpu", "native"], .when(configuration: .debug)),
 ]
 
 let package = Package(
@@ -36,16 +39,18 @@ let package = Package(
         ),
         .target(
             name: "LoRAScenario",
-            dependencies: ["LoRAKernels", "LoRAModels"]
+            dependencies: ["LoRAKernels", "LoRAModels"],
+            swiftSettings: optimisedInDebug
         ),
-        .target(name: "LoRAModels", dependencies: ["LoRAKernels"]),
+        .target(name: "LoRAModels", dependencies: ["LoRAKernels"], swiftSettings: optimisedInDebug),
         .systemLibrary(
             name: "CNcurses",
             providers: [.apt(["libncurses-dev"])]
         ),
         .target(
             name: "LoRAVizUI",
-            dependencies: ["LoRAKernels", "LoRAScenario"]
+            dependencies: ["LoRAKernels", "LoRAScenario"],
+            swiftSettings: optimisedInDebug
         ),
         .executableTarget(
             name: "lora-viz",
@@ -62,18 +67,23 @@ let package = Package(
         ),
         .testTarget(
             name: "LoRAKernelsTests",
-            dependencies: ["LoRAKernels"]
+            dependencies: ["LoRAKernels"],
+            // Its sweeps check every program and output cell of thousands of
+            // random launches in loops of their own.
+            swiftSettings: optimisedInDebug
         ),
-        .testTarget(name: "LoRAModelsTests", dependencies: ["LoRAModels", "LoRAKernels"]),
+        .testTarget(name: "LoRAModelsTests", dependencies: ["LoRAModels", "LoRAKernels"], swiftSettings: optimisedInDebug),
         .testTarget(
             name: "LoRAScenarioTests",
             dependencies: ["LoRAScenario", "LoRAKernels"],
-            exclude: ["Corpus", "Golden"]
+            exclude: ["Corpus", "Golden"],
+            swiftSettings: optimisedInDebug
         ),
         .testTarget(
             name: "LoRAVizUITests",
             dependencies: ["LoRAVizUI", "LoRAKernels", "LoRAScenario"],
-            exclude: ["__Snapshots__"]
+            exclude: ["__Snapshots__"],
+            swiftSettings: optimisedInDebug
         ),
     ],
     swiftLanguageModes: [.v5]
