@@ -51,7 +51,7 @@ extension LaunchPlan {
     public var weightBytes: Int { map.totals(self).weightBytes }
 
     /// The fate counts found by visiting every program; for tests of the closed form.
-    public func enumeratedFateCounts() -> FateCounts {
+    @_spi(Testing) public func enumeratedFateCounts() -> FateCounts {
         var c = FateCounts()
         for segment in segments.indices {
             for slice in 0..<sliceCount {

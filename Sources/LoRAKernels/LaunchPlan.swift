@@ -267,8 +267,8 @@ public struct LaunchPlan: Hashable, Sendable {
         }
     }
 
-    /// Every computing tile, in the order `forEachComputingTile` visits them.
-    public var computingTiles: [ProgramTile] {
+    /// Every computing tile, in the order `forEachComputingTile` visits them (for tests).
+    @_spi(Testing) public var computingTiles: [ProgramTile] {
         var tiles: [ProgramTile] = []
         forEachComputingTile { tiles.append($0) }
         return tiles

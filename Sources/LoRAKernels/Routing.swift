@@ -1,18 +1,18 @@
 /// The "batch info" a kernel launch receives (docs/kernels.md §2).
 public struct Routing: Hashable, Sendable {
-    public var kind: Strategy
+    public internal(set) var kind: Strategy
     /// `seg_lens`: token rows of every segment.
-    public var segmentLengths: [Int]
+    public internal(set) var segmentLengths: [Int]
     /// `seg_indptr`: exclusive prefix sum of `seg_lens`, `numSegments + 1` long.
-    public var segmentStarts: [Int]
+    public internal(set) var segmentStarts: [Int]
     /// `weight_indices`: the slot of every segment.
-    public var weightIndices: [Int]
+    public internal(set) var weightIndices: [Int]
     /// `max_len`: what the grid's row axis is sized for.
-    public var maxLength: Int
+    public internal(set) var maxLength: Int
     /// `permutation`: logical row → physical token row (sorted routing only).
-    public var permutation: [Int]?
+    public internal(set) var permutation: [Int]?
     /// Whether this routing goes beyond SGLang (sorting extend batches per token).
-    public var isWhatIf: Bool
+    public internal(set) var isWhatIf: Bool
 
     /// `num_segments`.
     public var segmentCount: Int { segmentLengths.count }

@@ -243,18 +243,4 @@ extension Command {
         case .stop: return "stop"
         }
     }
-
-    /// Whether the command changes the workload (and so makes a run stale).
-    ///
-    /// `gpu` does not: the kernels run on the CPU either way, and the
-    /// estimate is computed from the plans whenever the report is made.
-    public var changesWorkload: Bool {
-        switch self {
-        case .slots, .dims, .dtype, .mode, .seed, .model, .adapter, .adapterFile, .seq, .setSeq, .removeSeq, .removeAdapter,
-             .clear, .kernel, .launch, .layer:
-            return true
-        case .gpu, .gpuResults, .strategies, .run, .title, .narrate, .pause, .sleep, .select, .expect, .output, .record, .stop:
-            return false
-        }
-    }
 }

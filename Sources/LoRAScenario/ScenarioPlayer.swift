@@ -121,8 +121,8 @@ public struct ScenarioPlayer: Sendable {
     public var isFinished: Bool { nextStepIndex >= scenario.steps.count }
     /// The step applied last.
     public var currentStep: ScenarioStep? { currentStepIndex.map { scenario.steps[$0] } }
-    /// The source line of the step applied last, as written.
-    public var currentLineText: String? { currentStep?.text }
+    /// The source line of the step applied last, as written (for tests).
+    @_spi(Testing) public var currentLineText: String? { currentStep?.text }
     public var narration: String? { session.narration }
     /// The session's title, else the scenario's first `title`.
     public var title: String? { session.title ?? scenario.title }

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import LoRAKernels
+@_spi(Testing) @testable import LoRAKernels
 
 /// The GPU cost model: its inputs held against program-by-program sums, its
 /// estimates against the H200's measured direction on the anchor cases, and

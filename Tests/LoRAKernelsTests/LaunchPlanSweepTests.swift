@@ -1,5 +1,5 @@
 import XCTest
-@testable import LoRAKernels
+@_spi(Testing) @testable import LoRAKernels
 
 /// Closed-form counts held against enumeration, and fates held against the
 /// literal program of docs/kernels.md §3, over thousands of random batches.

@@ -1,5 +1,5 @@
 import XCTest
-@testable import LoRAKernels
+@_spi(Testing) @testable import LoRAKernels
 
 /// Plans worked out by hand from docs/kernels.md §3, for all four kernels and both routings.
 final class LaunchPlanTests: XCTestCase {

@@ -1,5 +1,5 @@
 import XCTest
-@testable import LoRAKernels
+@_spi(Testing) @testable import LoRAKernels
 
 /// The strategies beyond SGLang's `triton` routings (docs/strategies.md):
 /// hand-worked plans, closed-form counts against enumeration, and every

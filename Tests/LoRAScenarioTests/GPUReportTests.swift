@@ -56,7 +56,6 @@ final class GPUReportTests: XCTestCase {
         XCTAssertEqual(Command.gpu(.h100).verb, "gpu")
         XCTAssertTrue(Command.verbs.contains("gpu"))
         XCTAssertEqual(Command.usage(of: "gpu"), "gpu " + GPUProfile.names.joined(separator: "|"))
-        XCTAssertFalse(Command.gpu(.l40s).changesWorkload, "the kernels run on the CPU whatever GPU is estimated")
     }
 
     func testABadGPUNameIsLocatedAndListsTheNames() {

@@ -1,6 +1,6 @@
 import Foundation
 import LoRAKernels
-@testable import LoRAScenario
+@_spi(Testing) @testable import LoRAScenario
 import XCTest
 
 /// The player keeps time by an injected clock and hands effects to its driver.
