@@ -16,6 +16,13 @@ extension AppState {
             // `?` (or F1) again turns to the glossary; any other key closes.
             if (key == .char("?") || key == .f1) && helpPage == 0 {
                 helpPage = 1
+                glossaryScroll = 0
+                return []
+            }
+            if helpPage == 1, let step = Self.glossaryStep(key, page: height - 4) {
+                // The glossary scrolls (it is taller than 24 rows); the step stops at its last row.
+                let count = GlossaryOverlay.rows(glyphs: glyphs, width: width - 2).count
+                glossaryScroll = GlossaryOverlay.firstRow(scroll: glossaryScroll + step, rowCount: count, height: height)
                 return []
             }
             showHelp = false
@@ -218,6 +225,17 @@ extension AppState {
         let actions = perform(command, text: trimmed)
         if status == nil { status = StatusMessage(text: "ok: \(command)", isError: false) }
         return actions
+    }
+
+    /// How far a key scrolls the glossary (nil: the key closes it).
+    static func glossaryStep(_ key: Key, page: Int) -> Int? {
+        switch key {
+        case .down, .char("j"), .wheelDown: return 1
+        case .up, .char("k"), .wheelUp: return -1
+        case .pageDown, .char(" "): return max(1, page)
+        case .pageUp: return -max(1, page)
+        default: return nil
+        }
     }
 
     /// Keys while the demo menu is open: j/k or ↑↓ choose, a digit jumps,

@@ -141,6 +141,8 @@ public struct AppState: Sendable {
     public var showHelp = false
     /// The help's page: 0 the keys, 1 the glossary (`?` again).
     public internal(set) var helpPage = 0
+    /// Rows the glossary (the help's second page) is scrolled down.
+    public internal(set) var glossaryScroll = 0
     /// The shipped demos (`scenarios/*.lora`), which the host finds at start; `D` lists them.
     public var demos: [Demo] = []
     /// The demo menu's chosen row while it is open.

@@ -85,16 +85,17 @@ public struct GridView {
         self.cellWidth = max(1, cellWidth)
     }
 
-    /// The grid as launched, axis 0 by its factors: `grid (1×16, 26)` (row
-    /// blocks × column tiles, segments), `grid (2×16, 3, 8)` with slices,
-    /// `grid (16, 22)` for csgmv, `grid (64×2×1, 3, 9)` for vLLM's shrink
-    /// (splits × m tiles × n tiles, slices, groups); `grid (0, 0, 0)` when
-    /// vLLM launches nothing.
+    /// The grid as the report and `expect` write it: `grid [32, 8, 1]` (x the
+    /// pids, y the slices of a fused expand, z the segments, padded to three
+    /// axes), so a title can be checked with `expect sorted.grid == [32, 8, 1]`.
     public static func dimensionsTitle(_ plan: LaunchPlan, times: String) -> String {
-        let grid = plan.grid
-        if plan.segments.isEmpty && grid.count == 3 { return "grid (0, 0, 0)" }
-        let axis0 = plan.pidFactors.map(String.init).joined(separator: times)
-        return "grid (" + ([axis0] + grid.dropFirst().map(String.init)).joined(separator: ", ") + ")"
+        "grid [" + plan.grid3.map(String.init).joined(separator: ", ") + "]"
+    }
+
+    /// What the pids of axis x are: `pids 2×16` (row tiles × column tiles;
+    /// vLLM's splits × row tiles × column tiles).
+    public static func pidsTitle(_ plan: LaunchPlan, times: String) -> String {
+        "pids " + plan.pidFactors.map(String.init).joined(separator: times)
     }
 
     /// The block sizes: `blocks 16×256×16` (BLOCK_M × BLOCK_N × BLOCK_K), with

@@ -90,27 +90,33 @@ public enum Screen {
     }
 
     static func renderTooSmall(_ state: AppState, into canvas: inout Canvas) {
-        let message = [
-            "terminal too small: \(state.width)\(state.glyphs.times)\(state.height)",
-            "lora-viz needs at least \(ScreenLayout.minimumWidth)\(state.glyphs.times)\(ScreenLayout.minimumHeight)",
-            "enlarge the window, or q to quit",
+        let times = state.glyphs.times
+        let size = "\(state.width)\(times)\(state.height)", needed = "\(ScreenLayout.minimumWidth)\(times)\(ScreenLayout.minimumHeight)"
+        // The long message, else a short one where the long one's rows do not fit: `q` always shows.
+        let messages = [
+            ["terminal too small: " + size, "lora-viz needs at least " + needed, "enlarge the window, or q to quit"],
+            ["too small: " + size, "needs " + needed, "q quits"],
         ]
         // Wrapped at spaces, so no word is cut at a narrow edge (30 columns cut "quit" before).
-        var lines: [String] = []
-        for text in message {
-            var line = ""
-            for word in text.split(separator: " ") {
-                let next = line.isEmpty ? String(word) : line + " " + word
-                if Format.width(next) > state.width && !line.isEmpty {
-                    lines.append(line)
-                    line = String(word)
-                } else {
-                    line = next
+        func wrapped(_ message: [String]) -> [String] {
+            var lines: [String] = []
+            for text in message {
+                var line = ""
+                for word in text.split(separator: " ") {
+                    let next = line.isEmpty ? String(word) : line + " " + word
+                    if Format.width(next) > state.width && !line.isEmpty {
+                        lines.append(line)
+                        line = String(word)
+                    } else {
+                        line = next
+                    }
                 }
+                lines.append(line)
             }
-            lines.append(line)
+            return lines
         }
-        let top = max(0, state.height / 2 - 1)
+        let lines = messages.map(wrapped).first { $0.count <= state.height } ?? wrapped(messages[1])
+        let top = max(0, min(state.height / 2 - 1, state.height - lines.count))
         for (i, line) in lines.enumerated() {
             let x = max(0, (state.width - Format.width(line)) / 2)
             canvas.put(line, x: x, y: top + i, style: i == 0 ? .error : .normal)
@@ -163,21 +169,26 @@ public enum Screen {
         let bare = dims.replacingOccurrences(of: "grid ", with: "")
         // The longest title that leaves room for the zoom level, which is always
         // shown; words give way whole, never cut.
+        // Axis x's factors where it has some (csgmv's pids are its column tiles alone).
+        let pids = plan.pidFactors.count > 1 ? GridView.pidsTitle(plan, times: g.times) + "  " : ""
         let variants = [
-            (marker + name + "  " + dims + "  " + blocks + (whatIf.isEmpty ? "" : " " + whatIf), "zoom " + scale),
+            (marker + name + "  " + dims + "  " + pids + blocks + (whatIf.isEmpty ? "" : " " + whatIf), "zoom " + scale),
+            (marker + name + " " + dims + " " + pids.dropLast() + blocks + whatIf, "zoom " + scale),
             (marker + name + " " + dims + " " + blocks + whatIf, "zoom " + scale),
             (marker + name + " " + dims + whatIf, "zoom " + scale),
             (marker + shortName + " " + dims + whatIf, "zoom " + scale),
             (marker + shortName + " " + bare + whatIf, scale),
         ]
         let room = { (zoom: String) in pane.frame.width - Format.width(zoom) - 2 }
-        var (title, zoom) = variants.first { Format.width($0.0) <= room($0.1) } ?? variants[variants.count - 1]
+        // A wide pane says what the strategy launches, when the whole line fits: worth more than the pids.
+        let summary = "  " + pane.routing.summary
+        let full = marker + name + "  " + dims + "  " + blocks + (whatIf.isEmpty ? "" : " " + whatIf)
+        let withSummary = [variants[0], (full, "zoom " + scale)].first { Format.width($0.0 + summary) <= room($0.1) }
+        var (title, zoom) = withSummary ?? variants.first { Format.width($0.0) <= room($0.1) } ?? variants[variants.count - 1]
         title = Format.fitWords(title, width: room(zoom))
         let x0 = pane.frame.x
         let end = canvas.put(title, x: x0, y: pane.titleRow, style: focused ? .accent : .title, maxWidth: pane.frame.width)
-        // A wide pane says what the strategy launches, when the whole line fits.
-        let summary = "  " + pane.routing.summary
-        if title == variants[0].0, Format.width(title + summary) <= room(zoom) {
+        if withSummary != nil {
             canvas.put(summary, x: end, y: pane.titleRow, style: .dim)
         }
         // The zoom label sits at the pane's right edge, whole: the title gave way for it.

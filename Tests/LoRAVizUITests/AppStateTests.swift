@@ -249,8 +249,8 @@ final class AppStateTests: XCTestCase {
         XCTAssertEqual(s.panes, [.sorted, .vllm])
         XCTAssertEqual(s.focus, .vllm)
         let screen = Screen.render(s).text
-        XCTAssertTrue(screen.contains("  sorted  grid (2x64, 3, 8)"), screen)
-        XCTAssertTrue(screen.contains("> vllm grid (1x64, 3, 9)"), screen)
+        XCTAssertTrue(screen.contains("  sorted  grid [128, 3, 8]"), screen)
+        XCTAssertTrue(screen.contains("> vllm grid [64, 3, 9]"), screen)
         XCTAssertTrue(screen.contains("sorted -> vllm: launched"), "the ratios name both, left to right:\n\(screen)")
         XCTAssertTrue(screen.contains("also chosen (s shows): csgmv launched "), screen)
     }
@@ -514,7 +514,7 @@ final class AppStateTests: XCTestCase {
         for pane in layout.panes {
             XCTAssertTrue(text.contains("1:\(pane.scale.x)x\(pane.scale.y)"), "each pane's zoom shown: \(pane.scale)")
         }
-        XCTAssertTrue(text.contains("grid (256x16, 512)"))
+        XCTAssertTrue(text.contains("grid [4096, 512, 1]"))
         XCTAssertTrue(text.contains("launched 2.10M"), "sorted launch 256*16*512")
         // Zoom in: finer scale, the grid no longer fits, the view pans with the cursor.
         _ = s.handle(.key(.tab))

@@ -1,0 +1,72 @@
+import Foundation
+import LoRAKernels
+import LoRAScenario
+@testable import LoRAVizUI
+import XCTest
+
+/// What a newcomer meets (issue 13): one grid notation, a glossary reachable
+/// at 80×24, and a too-small screen that always says how to quit.
+final class NewcomerTests: XCTestCase {
+    func state(_ width: Int, _ height: Int, _ extra: String = "") throws -> AppState {
+        let session = try ScreenSnapshotTests.session(Scenario.defaultSource + "\n" + extra)
+        return AppState(session: session, width: width, height: height, glyphs: .ascii)
+    }
+
+    func lines(_ s: AppState) -> [String] {
+        Screen.render(s).text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    /// Item 5: the panes write the grid as the report's JSON and `expect` do.
+    func testPaneTitlesWriteTheGridAsExpectDoes() throws {
+        let s = try state(120, 40)
+        let screen = lines(s)[1]
+        for kind in s.panes {
+            let grid = s.plans[kind].grid3
+            XCTAssertTrue(screen.contains("grid [" + grid.map(String.init).joined(separator: ", ") + "]"), screen)
+        }
+        XCTAssertFalse(screen.contains("grid ("), screen)
+        // The sorted pane's pids factor into row tiles × column tiles where the title has room.
+        XCTAssertTrue(screen.contains("pids 2x16"), screen)
+    }
+
+    /// Item 5: the glossary scrolls, so at 80×24 every fate, the notation, zoom, util and W are reachable.
+    func testTheGlossaryReachesEveryTermAtTheMinimumSize() throws {
+        var s = try state(80, 24)
+        _ = s.handle(.key(.char("?")))
+        _ = s.handle(.key(.char("?")))
+        var seen = lines(s).joined(separator: "\n")
+        XCTAssertTrue(seen.contains("j/k scroll"), seen)
+        var last = -1
+        while s.glossaryScroll != last {
+            last = s.glossaryScroll
+            _ = s.handle(.key(.char("j")))
+            seen += "\n" + lines(s).joined(separator: "\n")
+        }
+        XCTAssertTrue(s.showHelp, "j scrolls, it does not close")
+        for fate in ProgramFate.allCases { XCTAssertTrue(seen.contains(fate.label), "\(fate.label)") }
+        for term in ["grid [128, 26, 1]", "pids 8x16", "zoom 1:7x19", "util ", "W ", "blocks 16x256x16", "H200 est."] {
+            XCTAssertTrue(seen.contains(term), "glossary lacks \(term)")
+        }
+        let end = lines(s)
+        XCTAssertTrue(end.contains { $0.contains("docs/kernels.md and docs/strategies.md") }, "the end says where the rest is")
+        XCTAssertTrue(end[1].contains("^ more"), "scrolled: the top says so")
+        assertSnapshot(end.joined(separator: "\n"))
+        _ = s.handle(.key(.char("k")))
+        XCTAssertEqual(s.glossaryScroll, last - 1)
+        _ = s.handle(.key(.char("x")))
+        XCTAssertFalse(s.showHelp, "another key closes")
+        XCTAssertEqual(s.session.workload.batch.sequences.count, 26, "without acting")
+    }
+
+    /// Item 3: the too-small screen says how to quit at every size, in whole words.
+    func testTheTooSmallScreenAlwaysSaysHowToQuit() throws {
+        var s = try state(80, 24)
+        for (w, h) in [(30, 8), (20, 5), (79, 23), (40, 4)] {
+            _ = s.handle(.resize(width: w, height: h))
+            let text = Screen.render(s).text
+            XCTAssertTrue(text.contains("quit") || text.contains("q quits"), "\(w)x\(h):\n\(text)")
+            XCTAssertTrue(text.contains("\(w)x\(h)"), text)
+            for line in text.split(separator: "\n") { XCTAssertLessThanOrEqual(line.count, w) }
+        }
+    }
+}
