@@ -76,6 +76,11 @@ extension AppState {
             prompt = nil
             logScroll = nil
             status = nil
+        case .expandPanels:
+            panelsExpanded.toggle()
+            scrollToCursor()
+            status = StatusMessage(text: panelsExpanded ? "inspector and run panel show every line; the grids give way (i: fewer lines)"
+                                   : "inspector and run panel back to their rows (i: all lines)", isError: false)
         case .demoMenu:
             guard !demos.isEmpty else {
                 status = StatusMessage(text: "no demos found (they live in scenarios/ beside the working directory)", isError: true)

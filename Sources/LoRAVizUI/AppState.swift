@@ -139,6 +139,8 @@ public struct AppState: Sendable {
     /// The first cell each grid shows when it does not fit.
     public internal(set) var origins: [Strategy: GridCell] = [:]
     public var showHelp = false
+    /// Whether the inspector and the run panel show every line, the grids giving way (`i`).
+    public internal(set) var panelsExpanded = false
     /// The help's page: 0 the keys, 1 the glossary (`?` again).
     public internal(set) var helpPage = 0
     /// Rows the glossary (the help's second page) is scrolled down.

@@ -21,6 +21,8 @@ public enum UIAction: Hashable, Sendable {
     case messageLog
     /// List the shipped demos; Enter plays one.
     case demoMenu
+    /// The inspector and run panel grow to show every line (the grids give way), or back.
+    case expandPanels
     case replayToggle
     case replayNext
     case replayFaster
@@ -77,10 +79,13 @@ extension KeyBinding {
         move([.right, .char("l")], "cursor right", dx: 1, dy: 0),
         move([.up, .char("k"), .wheelUp], "cursor up", dx: 0, dy: -1),
         move([.down, .char("j"), .wheelDown], "cursor down", dx: 0, dy: 1),
-        move([.pageUp], "cursor up a page", dx: 0, dy: -Int.max / 4),
-        move([.pageDown], "cursor down a page", dx: 0, dy: Int.max / 4),
-        move([.home], "first program of the row", dx: Int.min / 4, dy: 0),
-        move([.end], "last program of the row", dx: Int.max / 4, dy: 0),
+        // Opposite pairs share a line of the help (it must fit 80×24).
+        KeyBinding(keys: [.pageUp, .pageDown], group: .move, summary: "cursor up / down a page",
+                   commandShape: "select STRATEGY X Y [Z]",
+                   effect: .command { s, k in s.moveCommand(dx: 0, dy: (k == .pageUp ? -1 : 1) * (Int.max / 4)) }),
+        KeyBinding(keys: [.home, .end], group: .move, summary: "first / last of the row",
+                   commandShape: "select STRATEGY X Y [Z]",
+                   effect: .command { s, k in s.moveCommand(dx: (k == .home ? -1 : 1) * (Int.max / 4), dy: 0) }),
         KeyBinding(keys: [.tab, .backTab], group: .move, summary: "other grid, same work", hint: "Tab grid",
                    effect: .ui(.switchGrid), hintApplies: { $0.panes.count > 1 }),
         KeyBinding(keys: [.char("s")], group: .move, summary: "next chosen strategy", hint: "s strategy",
@@ -115,7 +120,7 @@ extension KeyBinding {
                    commandShape: "layer off", effect: .command { s, _ in
                        s.session.showsLayer ? .success(.layer(.hide)) : .failure(KeyRefusal("Enter acts in the layer table (L opens it)"))
                    }, hintApplies: { $0.session.showsLayer }),
-        KeyBinding(keys: [.char("y")], group: .batch, summary: "next dtype (bf16/fp16/fp32)", commandShape: "dtype T",
+        KeyBinding(keys: [.char("y")], group: .batch, summary: "cycle bf16 / fp16 / fp32", commandShape: "dtype T",
                    effect: .command { s, _ in s.nextDTypeCommand() }),
         KeyBinding(keys: [.char("m")], group: .batch, summary: "toggle decode / extend", commandShape: "mode M",
                    effect: .command { s, _ in s.toggleModeCommand() }),
@@ -125,8 +130,8 @@ extension KeyBinding {
         KeyBinding(keys: [.char("r")], group: .run, summary: "run kernels, every strategy",
                    commandShape: "run", hint: "r run",
                    effect: .command { s, _ in s.run == nil ? .success(.run(reps: nil)) : .failure(KeyRefusal(s.runInProgressMessage)) }),
-        KeyBinding(keys: [.char("u")], group: .run, summary: "undo the last change", hint: "u undo", effect: .ui(.undo)),
-        KeyBinding(keys: [.ctrl("r")], group: .run, summary: "redo", effect: .ui(.redo)),
+        KeyBinding(keys: [.char("u"), .ctrl("r")], group: .run, summary: "undo / redo the last change", hint: "u undo",
+                   effect: .uiPair(.undo, .redo)),
         KeyBinding(keys: [.char(":")], group: .run, summary: "type a command (↑↓ history)",
                    hint: ": command", effect: .ui(.openPrompt)),
         // View.
@@ -139,6 +144,8 @@ extension KeyBinding {
         KeyBinding(keys: [.char("M")], group: .view, summary: "message log (in full)",
                    hint: "M log", effect: .ui(.messageLog), hintApplies: { !$0.messageLog.isEmpty }),
         KeyBinding(keys: [.char("=")], group: .view, summary: "fit each grid to its pane", effect: .ui(.zoomFit)),
+        KeyBinding(keys: [.char("i")], group: .view, summary: "all lines: inspector, run",
+                   effect: .ui(.expandPanels)),
         KeyBinding(keys: [.char("?"), .f1], group: .view, summary: "this help", hint: "? help", effect: .ui(.help)),
         KeyBinding(keys: [.escape], group: .view, summary: "close an overlay; stop a run", effect: .ui(.closeOverlay)),
         KeyBinding(keys: [.char("q"), .ctrl("c")], group: .view, summary: "quit (saves a recording)",

@@ -7,14 +7,23 @@ import LoRAScenario
 /// |Δ| against the first, the panes' ratio and bitwise equality; or the run's
 /// progress.
 public enum RunPanel {
-    public static func render(_ state: AppState, area: Rect, into canvas: inout Canvas) {
+    /// Draws the panel; returns whether some of its lines did not fit.
+    @discardableResult
+    public static func render(_ state: AppState, area: Rect, into canvas: inout Canvas) -> Bool {
+        let (title, lines) = content(state, width: area.width)
+        canvas.box(area, title: title, glyphs: state.glyphs)
+        return PanelText(lines: lines).render(in: area.inset(1), glyphs: state.glyphs, into: &canvas)
+    }
+
+    /// The panel's title (its top edge) and lines for a panel `width` columns wide.
+    static func content(_ state: AppState, width areaWidth: Int) -> (title: String, lines: [PanelText.Line]) {
         let g = state.glyphs
         let session = state.session
         let panes = state.panes
         let stale = session.lastRun != nil && session.freshRun == nil
         var title = "run"
         if state.run == nil, session.lastRun != nil, stale {
-            title = Format.width("run (stale: batch changed, r reruns)") <= area.width - 4 ? "run (stale: batch changed, r reruns)"
+            title = Format.width("run (stale: batch changed, r reruns)") <= areaWidth - 4 ? "run (stale: batch changed, r reruns)"
                 : "run (stale: r reruns)"
         }
         // The GPU estimate needs no run: it is there from the first frame, in
@@ -23,10 +32,9 @@ public enum RunPanel {
         // The model writes `→`; in ASCII it reads `->`, as every arrow of the screen does.
         let headline = self.headline(state.plans, panes).replacingOccurrences(of: "→", with: g.arrow)
         let compactHeadline = self.compactHeadline(state.plans, panes).replacingOccurrences(of: "→", with: g.arrow)
-        let titled = Format.width(title + sep + headline) <= area.width - 4
-        canvas.box(area, title: titled ? title + sep + headline : title, glyphs: g)
-        let inner = area.inset(1)
-        let width = inner.width - 2
+        let titled = Format.width(title + sep + headline) <= areaWidth - 4
+        // The box's inside less a column of margin each side.
+        let width = areaWidth - 4
         var lines: [PanelText.Line] = []
         if !titled {
             lines.append(PanelText.Line(variants: [headline, compactHeadline], style: CellStyle(.accent, bold: true), rank: 0))
@@ -80,7 +88,7 @@ public enum RunPanel {
             lines.append(PanelText.Line(variants: ["\(what), SIMD on the CPU, checked against fp64",
                                                    "\(what), SIMD, vs fp64"], style: .dim, rank: 2))
         }
-        PanelText(lines: lines).render(in: inner, glyphs: g, into: &canvas)
+        return (titled ? title + sep + headline : title, lines)
     }
 
     /// What a run covers: `both routings` for SGLang triton's two, `both

@@ -41,6 +41,11 @@ struct PanelText {
 
     var lines: [Line]
 
+    /// The rows every line takes at `width` columns (none giving way).
+    func rowsNeeded(width: Int) -> Int {
+        lines.reduce(0) { $0 + $1.rows(width: max(1, width)).count }
+    }
+
     /// The rows shown in `height` rows of `width` columns, and whether anything was left out.
     func layout(width: Int, height: Int) -> (rows: [Row], elided: Bool) {
         guard width > 0, height > 0 else { return ([], !lines.isEmpty) }
@@ -72,7 +77,9 @@ struct PanelText {
 
     /// Draws the lines into `inner` (a box's inside): one column of margin on
     /// each side, the right one holding "…" when something did not fit.
-    func render(in inner: Rect, glyphs: Glyphs, into canvas: inout Canvas) {
+    /// Returns whether something did not fit.
+    @discardableResult
+    func render(in inner: Rect, glyphs: Glyphs, into canvas: inout Canvas) -> Bool {
         let width = inner.width - 2
         let (rows, elided) = layout(width: width, height: inner.height)
         for (y, row) in rows.enumerated() {
@@ -87,5 +94,6 @@ struct PanelText {
         if elided, inner.width > 0 {
             canvas.put(String(glyphs.ellipsis), x: inner.maxX - 1, y: inner.y + max(0, min(rows.count, inner.height) - 1), style: .dim)
         }
+        return elided
     }
 }

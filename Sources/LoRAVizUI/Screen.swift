@@ -50,8 +50,9 @@ public enum Screen {
             if !strip.isEmpty { ratios += "  " + strip }
         }
         canvas.put(ratios, x: 0, y: layout.ratioRow, style: CellStyle(.accent), maxWidth: layout.width)
-        renderInspector(state, layout, into: &canvas)
-        RunPanel.render(state, area: layout.runPanel, into: &canvas)
+        let inspectorElided = renderInspector(state, layout, into: &canvas)
+        let runElided = RunPanel.render(state, area: layout.runPanel, into: &canvas)
+        renderExpandMark(state, layout, inspectorElided: inspectorElided, runElided: runElided, into: &canvas)
         if let area = layout.narration { NarrationPanel.render(state, area: area, into: &canvas) }
         renderStatus(state, layout, into: &canvas)
         renderHints(state, layout, into: &canvas)
@@ -236,19 +237,37 @@ public enum Screen {
         }
     }
 
-    static func renderInspector(_ state: AppState, _ layout: ScreenLayout, into canvas: inout Canvas) {
+    /// Draws the inspector; returns whether some of its lines did not fit.
+    static func renderInspector(_ state: AppState, _ layout: ScreenLayout, into canvas: inout Canvas) -> Bool {
         let g = state.glyphs
         let area = layout.inspector
-        let inner = area.inset(1)
+        let (title, lines) = inspectorContent(state, scale: layout.scale(state.focus), width: area.width)
+        canvas.box(area, title: title ?? "inspector", glyphs: g, titleStyle: title == nil || state.cursor(state.focus) == nil ? .title : .accent)
+        return PanelText(lines: lines).render(in: area.inset(1), glyphs: g, into: &canvas)
+    }
+
+    /// On the inspector's bottom edge, what `i` does: shows the lines that did
+    /// not fit (marked `…`), or gives the grids their rows back.
+    static func renderExpandMark(_ state: AppState, _ layout: ScreenLayout, inspectorElided: Bool, runElided: Bool,
+                                 into canvas: inout Canvas) {
+        guard inspectorElided || runElided || state.panelsExpanded else { return }
+        // On the panel that lost lines (the inspector when both did or none does).
+        let area = runElided && !inspectorElided ? layout.runPanel : layout.inspector
+        let mark = state.panelsExpanded ? " i: fewer lines " : " i: all lines "
+        let x = area.maxX - 2 - Format.width(mark)
+        guard x > area.x + 1 else { return }
+        canvas.put(mark, x: x, y: area.maxY - 1, style: CellStyle(.accent))
+    }
+
+    /// The inspector's title (nil: plain `inspector`) and lines for a panel `width` columns wide,
+    /// at the focused grid's zoom `scale` (a zoomed cell adds the block it covers).
+    static func inspectorContent(_ state: AppState, scale: GridScale, width: Int) -> (title: String?, lines: [PanelText.Line]) {
+        let g = state.glyphs
         guard let p = state.cursor(state.focus) else {
-            canvas.box(area, title: "inspector", glyphs: g)
-            PanelText(lines: [PanelText.Line("no program to inspect: the grid is empty", style: .dim)])
-                .render(in: inner, glyphs: g, into: &canvas)
-            return
+            return ("inspector", [PanelText.Line("no program to inspect: the grid is empty", style: .dim)])
         }
         let plan = state.plans[state.focus]
         var block: (pids: Range<Int>, rows: Range<Int>, tally: FateCounts)?
-        let scale = layout.scale(state.focus)
         if scale != .one {
             let cx = p.pid / scale.x, cy = plan.viewRow(of: p) / scale.y
             let pids = cx * scale.x..<min(plan.pidCount, (cx + 1) * scale.x)
@@ -260,8 +279,7 @@ public enum Screen {
         let fate = plan.fate(p)
         // Who the program is goes in the box's top edge when it fits there, saving a row.
         let titles = ["inspector: " + story[0], story[0]]
-        let title = titles.first { Format.width($0) <= area.width - 4 }
-        canvas.box(area, title: title ?? "inspector", glyphs: g, titleStyle: title == nil ? .title : .accent)
+        let title = titles.first { Format.width($0) <= width - 4 }
         // When rows are short the verdict stays, then the rows and columns it covers, then who it is.
         var lines: [PanelText.Line] = []
         for (i, text) in story.enumerated() {
@@ -272,7 +290,7 @@ public enum Screen {
             default: lines.append(PanelText.Line(text, rank: isCell ? 2 : i <= 3 ? 1 : 3))
             }
         }
-        PanelText(lines: lines).render(in: inner, glyphs: g, into: &canvas)
+        return (title, lines)
     }
 
     static func renderStatus(_ state: AppState, _ layout: ScreenLayout, into canvas: inout Canvas) {

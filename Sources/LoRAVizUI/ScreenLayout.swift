@@ -90,6 +90,11 @@ public struct ScreenLayout {
         let extraPanelRow = state.plans.strategies.count > 2 && (36..<44).contains(height) && roomy
         if extraPanelRow { panelHeight += 1 }
         let runWidth = min(58, width * 9 / 20)
+        if state.panelsExpanded {
+            // `i`: every line of both panels, as far as the grids can give way (three rows of cells stay).
+            let most = bottom - 2 - 1 - 3 - 3
+            panelHeight = max(panelHeight, min(most, Self.panelRowsNeeded(state, inspectorWidth: width - runWidth, runWidth: runWidth) + 2))
+        }
         inspector = Rect(x: 0, y: bottom - panelHeight, width: width - runWidth, height: panelHeight)
         runPanel = Rect(x: width - runWidth, y: bottom - panelHeight, width: runWidth, height: panelHeight)
         bottom -= panelHeight
@@ -198,6 +203,19 @@ public struct ScreenLayout {
                               labelWidth: label, statsRow: frame.y + 1 + gridRows, origin: origin,
                               cellWidth: cellWidth, scale: scale, moreRow: scrolls ? body.y + cellRows : nil))
         }
+    }
+
+    /// Rows the inspector and the run panel need to show every line, the taller of the two.
+    ///
+    /// The inspector is counted as zoomed (a zoomed cell adds a line for its
+    /// block): its zoom depends on the grids' rows, which depend on this.
+    static func panelRowsNeeded(_ state: AppState, inspectorWidth: Int, runWidth: Int) -> Int {
+        let zoomed: GridScale
+        if case .fixed(let s) = state.zoomSetting(state.focus), s != .one { zoomed = s } else { zoomed = GridScale(x: 2, y: 2) }
+        let inspector = Screen.inspectorContent(state, scale: zoomed, width: inspectorWidth).lines
+        let run = RunPanel.content(state, width: runWidth).lines
+        return max(PanelText(lines: inspector).rowsNeeded(width: inspectorWidth - 4),
+                   PanelText(lines: run).rowsNeeded(width: runWidth - 4))
     }
 
     /// The pane showing `kind`, if one does.

@@ -4,8 +4,9 @@ import LoRAScenario
 @testable import LoRAVizUI
 import XCTest
 
-/// What a newcomer meets (issue 13): one grid notation, a glossary reachable
-/// at 80×24, and a too-small screen that always says how to quit.
+/// What a newcomer meets (issue 13): panels that show every line on `i`, one
+/// grid notation, a glossary reachable at 80×24, and a too-small screen that
+/// always says how to quit.
 final class NewcomerTests: XCTestCase {
     func state(_ width: Int, _ height: Int, _ extra: String = "") throws -> AppState {
         let session = try ScreenSnapshotTests.session(Scenario.defaultSource + "\n" + extra)
@@ -14,6 +15,43 @@ final class NewcomerTests: XCTestCase {
 
     func lines(_ s: AppState) -> [String] {
         Screen.render(s).text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    /// The inspector's rows, inside its box.
+    func inspectorText(_ s: AppState) -> String {
+        let area = ScreenLayout(s).inspector
+        return lines(s)[area.y..<area.maxY].map { String($0.prefix(area.maxX)) }.joined(separator: "\n")
+    }
+
+    /// Item 8: at 120×40 the inspector's last line showed only at 200×60; `i` shows it, the grids giving way.
+    func testIShowsEveryLineOfTheInspectorAndTheRunPanel() throws {
+        for (w, h) in [(80, 24), (120, 40)] {
+            var s = try state(w, h)
+            var text = inspectorText(s)
+            XCTAssertFalse(text.contains("seg_indptr 0"), "\(w)x\(h): the last line does not fit yet:\n\(text)")
+            XCTAssertTrue(text.contains("i: all lines"), "the box's edge says what shows the rest:\n\(text)")
+            let rows = ScreenLayout(s).gridRows
+            _ = s.handle(.key(.char("i")))
+            text = inspectorText(s)
+            XCTAssertTrue(text.contains("seg_indptr 0"), "\(w)x\(h):\n\(text)")
+            XCTAssertTrue(text.contains("i: fewer lines"), text)
+            XCTAssertFalse(text.contains("~"), "nothing left out:\n\(text)")
+            XCTAssertLessThan(ScreenLayout(s).gridRows, rows, "the grids gave the rows")
+            XCTAssertGreaterThanOrEqual(ScreenLayout(s).gridRows, 3, "and keep some")
+            _ = s.handle(.key(.char("i")))
+            XCTAssertEqual(ScreenLayout(s).gridRows, rows, "i again gives them back")
+        }
+        // The run panel after a run: its last line (threads, reps) shows on i at 120×40 (80×24 keeps
+        // three rows of grid, and the run panel's last line gives way there).
+        var s = try state(120, 40)
+        let run = { (kind: Strategy) in
+            RoutingRun(routing: kind, time: TimingSummary(samples: [5, 6, 7]), maxAbsErrorVsReference: 1e-5, gflops: 1)
+        }
+        s.session.lastRun = KernelRunResult(workload: s.session.workload, perSequence: run(.perSequence), sorted: run(.sorted),
+                                            maxAbsDiffBetweenRoutings: 0, bitwiseEqual: true, threads: 2)
+        XCTAssertFalse(lines(s).joined().contains("2 threads"))
+        _ = s.handle(.key(.char("i")))
+        XCTAssertTrue(lines(s).joined().contains("2 threads"), lines(s).joined(separator: "\n"))
     }
 
     /// Item 5: the panes write the grid as the report's JSON and `expect` do.
