@@ -139,6 +139,10 @@ static inline void lv_install_signal_handlers(void) {
     // (SIGQUIT: the Swift runtime's backtracer would print a crash report over the screen and carry on).
     int quiet[] = { SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF };
     for (unsigned i = 0; i < sizeof quiet / sizeof quiet[0]; i++) sigaction(quiet[i], &sa, NULL);
+    // A SIGTSTP from outside (kill -TSTP) suspends through the event loop, as Ctrl-Z does;
+    // SIGCONT after an uncatchable SIGSTOP repaints. (Set before initscr, so ncurses keeps out of it.)
+    sigaction(SIGTSTP, &sa, NULL);
+    sigaction(SIGCONT, &sa, NULL);
     struct sigaction fatal;
     memset(&fatal, 0, sizeof fatal);
     fatal.sa_handler = lv_on_fatal;
@@ -152,9 +156,27 @@ static inline void lv_install_signal_handlers(void) {
     sigaction(SIGFPE, &fatal, NULL);
 }
 
+/// Stops this process as a terminal's Ctrl-Z does (SIGTSTP, default action, unblocked), returning once continued.
+static inline void lv_stop_self(void) {
+    struct sigaction dfl, old;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(SIGTSTP, &dfl, &old);
+    sigset_t set, previous;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTSTP);
+    sigprocmask(SIG_UNBLOCK, &set, &previous);
+    kill(0, SIGTSTP);
+    sigprocmask(SIG_SETMASK, &previous, NULL);
+    sigaction(SIGTSTP, &old, NULL);
+    // A SIGCONT or SIGTSTP recorded on the way is this stop's own.
+    if (lv_pending_signal == SIGCONT || lv_pending_signal == SIGTSTP) lv_pending_signal = 0;
+}
+
 static inline void lv_restore_signal_handlers(void) {
     int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE, SIGXCPU, SIGXFSZ,
-                   SIGVTALRM, SIGPROF, SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE };
+                   SIGVTALRM, SIGPROF, SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE, SIGTSTP, SIGCONT };
     for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++) signal(sigs[i], SIG_DFL);
 }
 

@@ -105,7 +105,7 @@ public struct HeadlessReplay {
                 switch event.effect {
                 case .none:
                     guard printsNarration else { break }
-                    if case .narrate(let text) = event.step.command {
+                    if case .narrate(let text) = event.step.command, !text.isEmpty {
                         info(text.split(separator: "\n", omittingEmptySubsequences: false)
                             .map { "│ \($0)\n" }.joined())
                     } else if case .title(let text) = event.step.command {

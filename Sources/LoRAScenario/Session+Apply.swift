@@ -247,7 +247,8 @@ extension Session {
         case .title(let t):
             title = t
         case .narrate(let t):
-            narration = t
+            // `narrate ""` closes the narration panel.
+            narration = t.isEmpty ? nil : t
         case .pause:
             return .pause
         case .sleep(let s):

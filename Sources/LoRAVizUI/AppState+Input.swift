@@ -75,7 +75,13 @@ extension AppState {
             showHelp = false
             prompt = nil
             logScroll = nil
+            // Nothing else open: Esc closes the narration panel (`narrate ""`, so u brings it back).
+            if session.narration != nil {
+                return performKeyCommand(.narrate(""))
+            }
             status = nil
+        case .suspend:
+            return [.suspend]
         case .expandPanels:
             panelsExpanded.toggle()
             scrollToCursor()

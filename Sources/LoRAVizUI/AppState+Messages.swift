@@ -63,6 +63,8 @@ extension AppState {
             return "layer table: j/k choose a launch, Enter shows its grids, L closes"
         case .layer(.hide):
             return "layer table closed"
+        case .narrate(""):
+            return before.narration == nil ? nil : "narration closed" + undo
         case .launch(let module, let shrink):
             return "launch \(module.rawValue) \(shrink ? "shrink" : "expand"): kernel \(after.workload.kernel.name)"
         default:

@@ -38,6 +38,8 @@ public enum AppAction: Sendable {
     case checkRecordingTarget(path: String, force: Bool)
     /// Write a recorded scenario atomically (temp file + rename; no overwrite unless `force`).
     case saveRecording(path: String, text: String, force: Bool)
+    /// Give the terminal back to the shell and stop (Ctrl-Z); redraw everything once continued.
+    case suspend
 }
 
 /// A status line message.

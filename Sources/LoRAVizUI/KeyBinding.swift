@@ -21,6 +21,8 @@ public enum UIAction: Hashable, Sendable {
     case messageLog
     /// List the shipped demos; Enter plays one.
     case demoMenu
+    /// Give the terminal back to the shell until `fg` (Ctrl-Z).
+    case suspend
     /// The inspector and run panel grow to show every line (the grids give way), or back.
     case expandPanels
     case replayToggle
@@ -147,9 +149,10 @@ extension KeyBinding {
         KeyBinding(keys: [.char("i")], group: .view, summary: "all lines: inspector, run",
                    effect: .ui(.expandPanels)),
         KeyBinding(keys: [.char("?"), .f1], group: .view, summary: "this help", hint: "? help", effect: .ui(.help)),
-        KeyBinding(keys: [.escape], group: .view, summary: "close an overlay; stop a run", effect: .ui(.closeOverlay)),
+        KeyBinding(keys: [.escape], group: .view, summary: "close overlay, narration, run", effect: .ui(.closeOverlay)),
         KeyBinding(keys: [.char("q"), .ctrl("c")], group: .view, summary: "quit (saves a recording)",
                    hint: "q quit", effect: .ui(.quit)),
+        KeyBinding(keys: [.ctrl("z")], group: .view, summary: "suspend (fg resumes)", effect: .ui(.suspend)),
         // Replay.
         KeyBinding(keys: [.char(" ")], group: .replay, summary: "pause / resume the replay", hint: "space pause",
                    effect: .ui(.replayToggle), replayOnly: true),

@@ -84,6 +84,25 @@ final class NcursesTerminal {
         shown = nil
     }
 
+    /// Ctrl-Z: restores the terminal, stops the process as the shell's
+    /// SIGTSTP would, and once continued (`fg`) re-enters raw mode on the
+    /// alternate screen; the next draw repaints everything at the size the
+    /// terminal has now.
+    func suspend() {
+        guard isOpen else { return }
+        curs_set(1)
+        lv_bracketed_paste(0)
+        def_prog_mode()
+        endwin()
+        lv_stop_self()
+        // Back from the stop: refresh restores the saved (raw) modes and the alternate screen.
+        refresh()
+        curs_set(0)
+        lv_bracketed_paste(1)
+        updateSize()
+        shown = nil
+    }
+
     /// Leaves curses mode and restores the terminal; safe to call twice.
     func close() {
         guard isOpen else { return }

@@ -141,6 +141,10 @@ struct TerminalApp {
             case .paste(let text)?: events.append(.paste(text))
             case .mouse(let x, let y)?: events.append(.mouse(x: x, y: y))
             case .resize(let w, let h)?: events.append(.resize(width: w, height: h))
+            case .signal(let sig)? where sig == SIGTSTP || sig == SIGCONT:
+                // kill -TSTP suspends as Ctrl-Z does; a SIGCONT after an uncatchable SIGSTOP repaints.
+                if sig == SIGTSTP { suspend(terminal) } else { terminal.invalidate() }
+                events.append(.resize(width: terminal.width, height: terminal.height))
             case .signal(let sig)?:
                 // SIGINT/SIGTERM/SIGHUP/SIGQUIT/SIGUSR1…: save what must be saved, restore the terminal, leave.
                 ending = .signal(sig)
@@ -195,6 +199,12 @@ struct TerminalApp {
         }
     }
 
+    /// Stops until the shell's `fg`; the recording is on disk before the stop.
+    private mutating func suspend(_ terminal: NcursesTerminal) {
+        persistRecording()
+        terminal.suspend()
+    }
+
     /// Seconds since this process started (Linux: /proc, 10 ms resolution), for the trace.
     static func secondsSinceProcessStart() -> Double? {
         guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
@@ -232,6 +242,9 @@ struct TerminalApp {
                 state.cancelRecording()
                 _ = state.handle(.failed("record: \(error.message)"))
             } catch {}
+        case .suspend:
+            suspend(terminal)
+            _ = state.handle(.resize(width: terminal.width, height: terminal.height))
         case .saveRecording(let path, let text, let force):
             // A file this session kept up to date (`persistRecording`) is ours to replace.
             report(HeadlessReplay.self, write: text, to: path, force: force || persisted?.path == path, what: "recording")

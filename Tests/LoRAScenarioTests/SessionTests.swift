@@ -78,6 +78,10 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(s.workload.kernel, .sgemmLoRAA(stack: 2))
         XCTAssertEqual(s.title, "T")
         XCTAssertEqual(s.narration, "N")
+        // `narrate ""` closes the narration (the TUI's Esc): none to show, none to record.
+        var closed = s
+        try closed.apply(XCTUnwrap(Scenario.parse("narrate \"\"", file: "<test>").steps.first))
+        XCTAssertNil(closed.narration)
     }
 
     func testAdaptersTakeTheFirstFreeSlotOrTheOneGiven() throws {

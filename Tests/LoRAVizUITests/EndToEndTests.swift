@@ -309,6 +309,43 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(text.contains("TERM=dumb cannot") && text.contains("lora-viz run"), text)
     }
 
+    /// Ctrl-Z gives the shell its terminal back (alternate screen left) and
+    /// `fg` brings the screen back in raw mode, as does `kill -TSTP`.
+    func testCtrlZSuspendsAndFgRedraws() throws {
+        try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30",
+                  "env TERM=xterm-256color LANG=C.UTF-8 bash --norc --noprofile"])
+        let before = scratch.appendingPathComponent("stty-before-z").path
+        let after = scratch.appendingPathComponent("stty-after-z").path
+        let pidFile = scratch.appendingPathComponent("pid-z").path
+        try literal("clear; stty -g > \(before); \(binary.path) & echo $! > \(pidFile); fg")
+        try keys("Enter")
+        try waitFor("grid [16, 26, 1]")
+        // Ctrl-Z: the shell's prompt on the normal screen, the process stopped.
+        try keys("C-z")
+        var text = try waitFor("Stopped")
+        XCTAssertEqual(try tmux(["display", "-p", "-t", session, "#{alternate_on}"]).trimmingCharacters(in: .whitespacesAndNewlines), "0")
+        try literal("stty -g > \(after); fg")
+        try keys("Enter")
+        try waitFor("grid [16, 26, 1]")
+        XCTAssertEqual(try tmux(["display", "-p", "-t", session, "#{alternate_on}"]).trimmingCharacters(in: .whitespacesAndNewlines), "1")
+        XCTAssertEqual(try String(contentsOfFile: before, encoding: .utf8), try String(contentsOfFile: after, encoding: .utf8),
+                       "the shell got its own stty modes while stopped")
+        // Raw mode again: a key acts without Enter.
+        try keys("a")
+        try waitFor("bs 27 tokens 27")
+        // A SIGTSTP from outside suspends the same way.
+        let pid = Int32(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))!
+        XCTAssertEqual(kill(pid, SIGTSTP), 0)
+        text = try waitFor("Stopped")
+        try literal("clear; fg; echo EXIT=$?")
+        try keys("Enter")
+        text = try waitFor("bs 27 tokens 27")
+        XCTAssertTrue(text.contains("grid [16, 26, 1]") || text.contains("grid [16, 27, 1]"), text)
+        try keys("q")
+        text = try waitFor("EXIT=")
+        XCTAssertTrue(text.contains("EXIT=0"), text)
+    }
+
     /// A recording is on disk as it goes: `kill -9` (which no handler sees) loses none of it.
     func testARecordingSurvivesKillNine() throws {
         try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30",

@@ -5,8 +5,8 @@ import LoRAScenario
 import XCTest
 
 /// What a newcomer meets (issue 13): panels that show every line on `i`, one
-/// grid notation, a glossary reachable at 80×24, and a too-small screen that
-/// always says how to quit.
+/// grid notation, a glossary reachable at 80×24, a narration that closes,
+/// Ctrl-Z, and a too-small screen that always says how to quit.
 final class NewcomerTests: XCTestCase {
     func state(_ width: Int, _ height: Int, _ extra: String = "") throws -> AppState {
         let session = try ScreenSnapshotTests.session(Scenario.defaultSource + "\n" + extra)
@@ -94,6 +94,32 @@ final class NewcomerTests: XCTestCase {
         _ = s.handle(.key(.char("x")))
         XCTAssertFalse(s.showHelp, "another key closes")
         XCTAssertEqual(s.session.workload.batch.sequences.count, 26, "without acting")
+    }
+
+    /// Item 18: a narration opened with `:narrate` closes with Esc (undoable); `narrate ""` closes it too.
+    func testEscClosesTheNarrationAndUBringsItBack() throws {
+        var s = try state(80, 24)
+        _ = s.submit("narrate \"hello there\"")
+        XCTAssertNotNil(ScreenLayout(s).narration)
+        _ = s.handle(.key(.escape))
+        XCTAssertNil(s.session.narration)
+        XCTAssertNil(ScreenLayout(s).narration, "the panel is gone")
+        XCTAssertEqual(s.status?.text, "narration closed · u undoes")
+        _ = s.handle(.key(.char("u")))
+        XCTAssertEqual(s.session.narration, "hello there")
+        _ = s.submit("narrate \"\"")
+        XCTAssertNil(s.session.narration)
+        // Esc with nothing open still only clears the message.
+        _ = s.handle(.key(.escape))
+        XCTAssertNil(s.status)
+    }
+
+    /// Ctrl-Z asks the host to suspend (it restores the terminal, stops, redraws on fg: the tmux test).
+    func testCtrlZSuspends() throws {
+        var s = try state(80, 24)
+        let actions = s.handle(.key(.ctrl("z")))
+        XCTAssertTrue(actions.contains { if case .suspend = $0 { return true }; return false })
+        XCTAssertEqual(s.session.workload.batch.sequences.count, 26)
     }
 
     /// Item 3: the too-small screen says how to quit at every size, in whole words.
