@@ -87,6 +87,9 @@ extension AppState {
             scrollToCursor()
             status = StatusMessage(text: panelsExpanded ? "inspector and run panel show every line; the grids give way (i: fewer lines)"
                                    : "inspector and run panel back to their rows (i: all lines)", isError: false)
+        case .togglePalette:
+            palette = palette == .standard ? .colorBlind : .standard
+            status = StatusMessage(text: "colours: \(palette.label); the glyphs say the same (P switches)", isError: false)
         case .demoMenu:
             guard !demos.isEmpty else {
                 status = StatusMessage(text: "no demos found (they live in scenarios/ beside the working directory)", isError: true)

@@ -143,6 +143,8 @@ public struct AppState: Sendable {
     public var showHelp = false
     /// Whether the inspector and the run panel show every line, the grids giving way (`i`).
     public internal(set) var panelsExpanded = false
+    /// The colours the host draws roles with (`P`, `--palette`); glyphs carry the meaning either way.
+    public var palette = Palette.standard
     /// The help's page: 0 the keys, 1 the glossary (`?` again).
     public internal(set) var helpPage = 0
     /// Rows the glossary (the help's second page) is scrolled down.

@@ -25,6 +25,8 @@ public enum UIAction: Hashable, Sendable {
     case suspend
     /// The inspector and run panel grow to show every line (the grids give way), or back.
     case expandPanels
+    /// The colour-blind-safe palette, or back to the default one.
+    case togglePalette
     case replayToggle
     case replayNext
     case replayFaster
@@ -148,6 +150,8 @@ extension KeyBinding {
         KeyBinding(keys: [.char("=")], group: .view, summary: "fit each grid to its pane", effect: .ui(.zoomFit)),
         KeyBinding(keys: [.char("i")], group: .view, summary: "all lines: inspector, run",
                    effect: .ui(.expandPanels)),
+        KeyBinding(keys: [.char("P")], group: .view, summary: "colour-blind-safe palette",
+                   effect: .ui(.togglePalette)),
         KeyBinding(keys: [.char("?"), .f1], group: .view, summary: "this help", hint: "? help", effect: .ui(.help)),
         KeyBinding(keys: [.escape], group: .view, summary: "close overlay, narration, run", effect: .ui(.closeOverlay)),
         KeyBinding(keys: [.char("q"), .ctrl("c")], group: .view, summary: "quit (saves a recording)",

@@ -23,6 +23,9 @@ struct Interactive: ParsableCommand {
     @Flag(help: "ASCII glyphs instead of UTF-8 (chosen anyway for a non-UTF-8 locale).")
     var ascii = false
 
+    @Option(help: ArgumentHelp("Colours: standard, or colorblind (blue and orange for red and green; P switches inside).", valueName: "name"))
+    var palette = Palette.standard
+
     @Option(help: ArgumentHelp("Record the session's commands into FILE (written on quit or :stop).", valueName: "FILE"))
     var record: String?
 
@@ -59,6 +62,7 @@ struct Interactive: ParsableCommand {
         var options = TerminalOptions(colors: TerminalOptions.colorsEnabled(noColorFlag: noColor), ascii: ascii,
                                       record: record, force: force)
         options.inputFile = file
+        options.palette = palette
         var app = TerminalApp(state: state, options: options)
         let ending = try app.run()
         for message in app.exitMessages { FileHandle.standardError.write(Data((message + "\n").utf8)) }
@@ -79,6 +83,9 @@ struct Interactive: ParsableCommand {
         }
     }
 }
+
+/// `--palette standard|colorblind`.
+extension Palette: ExpressibleByArgument {}
 
 extension NcursesTerminal {
     /// Like `requireTTY`, printing the explanation and exiting with status 2.

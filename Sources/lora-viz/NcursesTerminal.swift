@@ -39,6 +39,8 @@ final class NcursesTerminal {
     private var pairs: [ColorRole: Int16] = [:]
     private var extraAttrs: [ColorRole: attr_t] = [:]
     private var isOpen = false
+    /// The colours roles are drawn with (`setPalette`).
+    private(set) var palette = Palette.standard
 
     /// Sets the locale (so wide characters work) and reports whether it is UTF-8.
     init() {
@@ -127,32 +129,25 @@ final class NcursesTerminal {
             // Monochrome: glyphs tell fates apart; attributes mark the rest.
             extraAttrs = [.dim: dim, .title: bold, .accent: bold, .error: bold, .warning: bold, .rank0Exit: dim,
                           .emptyExit: dim, .excessExit: dim, .noLoRAExit: dim, .columnExit: dim, .splitIdle: dim, .full: bold]
-        case .eight:
-            let table: [(ColorRole, Int16)] = [
-                (.dim, Int16(COLOR_WHITE)), (.accent, Int16(COLOR_CYAN)), (.title, Int16(COLOR_CYAN)),
-                (.good, Int16(COLOR_GREEN)), (.warning, Int16(COLOR_YELLOW)), (.error, Int16(COLOR_RED)),
-                (.cursor, Int16(COLOR_WHITE)), (.rank0Exit, Int16(COLOR_WHITE)), (.emptyExit, Int16(COLOR_BLUE)),
-                (.excessExit, Int16(COLOR_RED)), (.maskedOut, Int16(COLOR_MAGENTA)), (.partial, Int16(COLOR_YELLOW)),
-                (.full, Int16(COLOR_GREEN)), (.noLoRAExit, Int16(COLOR_WHITE)), (.columnExit, Int16(COLOR_RED)),
-                (.splitIdle, Int16(COLOR_CYAN)),
-            ]
-            for (i, (role, fg)) in table.enumerated() {
-                init_pair(Int16(i + 1), fg, -1)
-                pairs[role] = Int16(i + 1)
+        case .eight, .full256:
+            // The palette's colours (Palette.swift); a role without one keeps the terminal's default.
+            var next: Int16 = 1
+            for role in ColorRole.allCases {
+                guard let fg = colorDepth == .eight ? palette.color8(role) : palette.color256(role) else { continue }
+                init_pair(next, fg, -1)
+                pairs[role] = next
+                next += 1
             }
-            extraAttrs = [.dim: dim, .rank0Exit: dim, .noLoRAExit: dim, .title: bold]
-        case .full256:
-            let table: [(ColorRole, Int16)] = [
-                (.dim, 244), (.accent, 39), (.title, 75), (.good, 78), (.warning, 214), (.error, 203),
-                (.cursor, 255), (.rank0Exit, 240), (.emptyExit, 67), (.excessExit, 167), (.maskedOut, 134),
-                (.partial, 221), (.full, 71), (.noLoRAExit, 246), (.columnExit, 173), (.splitIdle, 110),
-            ]
-            for (i, (role, fg)) in table.enumerated() {
-                init_pair(Int16(i + 1), fg, -1)
-                pairs[role] = Int16(i + 1)
-            }
-            extraAttrs = [.title: bold]
+            extraAttrs = colorDepth == .eight ? [.dim: dim, .rank0Exit: dim, .noLoRAExit: dim, .title: bold] : [.title: bold]
         }
+    }
+
+    /// Draws roles with `palette`'s colours from the next frame on (every cell is rewritten).
+    func setPalette(_ palette: Palette) {
+        guard palette != self.palette else { return }
+        self.palette = palette
+        setUpColors()
+        shown = nil
     }
 
     // MARK: Output

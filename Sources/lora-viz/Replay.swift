@@ -48,6 +48,9 @@ struct Replay: ParsableCommand {
     @Flag(help: "ASCII glyphs in the TUI instead of UTF-8.")
     var ascii = false
 
+    @Option(help: ArgumentHelp("Colours in the TUI: standard, or colorblind (blue and orange for red and green; P switches inside).", valueName: "name"))
+    var palette = Palette.standard
+
     @Option(help: ArgumentHelp("Record the session's commands into FILE (TUI; written on quit or :stop).", valueName: "FILE"))
     var record: String?
 
@@ -77,6 +80,7 @@ struct Replay: ParsableCommand {
             var options = TerminalOptions(colors: TerminalOptions.colorsEnabled(noColorFlag: noColor), ascii: ascii,
                                           record: record, force: force)
             options.speed = speed
+            options.palette = palette
             options.inputFile = file
             try TerminalReplay.play(scenario: scenario, options: options)
             return

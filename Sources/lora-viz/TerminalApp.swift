@@ -9,6 +9,8 @@ struct TerminalOptions {
     var colors = true
     /// ASCII glyphs (`--ascii`; also chosen for a non-UTF-8 locale).
     var ascii = false
+    /// `--palette`: the colours the TUI starts with (`P` switches).
+    var palette = Palette.standard
     /// `--record FILE`: record the session's commands into FILE on quit.
     var record: String?
     /// `--force`: let `--record` replace an existing file.
@@ -118,12 +120,14 @@ struct TerminalApp {
         try NcursesTerminal.requireTTY()
         let terminal = NcursesTerminal()
         if options.ascii || !terminal.localeIsUTF8 { state.glyphs = .ascii }
+        state.palette = options.palette
         let start = Date()
         terminal.open(colors: options.colors)
         defer { terminal.close() }
         var background: BackgroundRun?
         _ = state.handle(.resize(width: terminal.width, height: terminal.height))
         _ = state.handle(.tick(now: 0))
+        terminal.setPalette(state.palette)
         terminal.draw(Screen.render(state))
         let firstFrame = Date().timeIntervalSince(start)
         if ProcessInfo.processInfo.environment["LORA_VIZ_TRACE"] != nil {
@@ -168,6 +172,7 @@ struct TerminalApp {
                 }
             }
             persistRecording()
+            terminal.setPalette(state.palette)
             terminal.draw(Screen.render(state))
         }
         background?.cancel()

@@ -310,16 +310,28 @@ final class EndToEndTests: XCTestCase {
     }
 
     /// Ctrl-Z gives the shell its terminal back (alternate screen left) and
-    /// `fg` brings the screen back in raw mode, as does `kill -TSTP`.
-    func testCtrlZSuspendsAndFgRedraws() throws {
+    /// `fg` brings the screen back in raw mode, as does `kill -TSTP`; the
+    /// colour-blind-safe palette (`--palette colorblind`, `P`) draws excess
+    /// exits orange and full programs blue instead of red and green.
+    func testCtrlZSuspendsAndFgRedrawsInThePaletteChosen() throws {
+        // Colours on: `swift test` sets NO_COLOR for the tests it runs, and tmux would pass it on.
         try tmux(["new-session", "-d", "-s", session, "-x", "100", "-y", "30",
-                  "env TERM=xterm-256color LANG=C.UTF-8 bash --norc --noprofile"])
+                  "env -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 bash --norc --noprofile"])
         let before = scratch.appendingPathComponent("stty-before-z").path
         let after = scratch.appendingPathComponent("stty-after-z").path
         let pidFile = scratch.appendingPathComponent("pid-z").path
-        try literal("clear; stty -g > \(before); \(binary.path) & echo $! > \(pidFile); fg")
+        try literal("clear; stty -g > \(before); \(binary.path) --palette colorblind & echo $! > \(pidFile); fg")
         try keys("Enter")
         try waitFor("grid [16, 26, 1]")
+        func colours() throws -> String { try tmux(["capture-pane", "-p", "-e", "-t", session]) }
+        // Excess exits (×) in Okabe-Ito orange (xterm 214), not the standard red (167).
+        var sgr = try colours()
+        XCTAssertTrue(sgr.contains("38;5;214m×"), sgr)
+        XCTAssertFalse(sgr.contains("38;5;167m"), sgr)
+        try keys("P")
+        try waitFor("the standard palette")
+        sgr = try colours()
+        XCTAssertTrue(sgr.contains("38;5;167m×"), sgr)
         // Ctrl-Z: the shell's prompt on the normal screen, the process stopped.
         try keys("C-z")
         var text = try waitFor("Stopped")

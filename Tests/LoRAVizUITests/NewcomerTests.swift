@@ -5,8 +5,9 @@ import LoRAScenario
 import XCTest
 
 /// What a newcomer meets (issue 13): panels that show every line on `i`, one
-/// grid notation, a glossary reachable at 80×24, a narration that closes,
-/// Ctrl-Z, and a too-small screen that always says how to quit.
+/// grid notation, a glossary reachable at 80×24, a narration that closes, a
+/// colour-blind-safe palette, Ctrl-Z, and a too-small screen that always says
+/// how to quit.
 final class NewcomerTests: XCTestCase {
     func state(_ width: Int, _ height: Int, _ extra: String = "") throws -> AppState {
         let session = try ScreenSnapshotTests.session(Scenario.defaultSource + "\n" + extra)
@@ -112,6 +113,36 @@ final class NewcomerTests: XCTestCase {
         // Esc with nothing open still only clears the message.
         _ = s.handle(.key(.escape))
         XCTAssertNil(s.status)
+    }
+
+    /// The colour-blind-safe palette: P switches, full and excess exit are blue and orange (never green against red).
+    func testTheColourBlindPaletteNeverPairsGreenWithRed() throws {
+        var s = try state(80, 24)
+        XCTAssertEqual(s.palette, .standard)
+        let before = Screen.render(s).text
+        _ = s.handle(.key(.char("P")))
+        XCTAssertEqual(s.palette, .colorBlind)
+        XCTAssertTrue(s.status?.text.contains("colour-blind-safe") == true, s.status?.text ?? "")
+        XCTAssertEqual(lines(s).dropLast(3), before.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).dropLast(3),
+                       "the glyphs carry the meaning: the screen's text is the same")
+        let p = Palette.colorBlind
+        // xterm 256: Okabe-Ito blue and orange; 8 colours: blue and yellow.
+        XCTAssertEqual(p.color256(.full), 25)
+        XCTAssertEqual(p.color256(.excessExit), 214)
+        XCTAssertEqual(p.color8(.full), 4)
+        XCTAssertEqual(p.color8(.excessExit), 3)
+        let red: Set<Int16> = [1, 9, 160, 167, 196, 203], green: Set<Int16> = [2, 10, 28, 34, 40, 46, 71, 78]
+        for role in ColorRole.allCases {
+            for c in [p.color256(role), p.color8(role)].compactMap({ $0 }) {
+                XCTAssertFalse(red.contains(c) || green.contains(c), "\(role) is drawn red or green (\(c))")
+            }
+        }
+        // The working fates and the exits stay apart from each other.
+        let fates = ProgramFate.allCases.map { ColorRole($0) }
+        let working: [ColorRole] = [.full, .partial, .maskedOut]
+        for w in working { for f in fates where !working.contains(f) { XCTAssertNotEqual(p.color256(w), p.color256(f), "\(w) vs \(f)") } }
+        _ = s.handle(.key(.char("P")))
+        XCTAssertEqual(s.palette, .standard)
     }
 
     /// Ctrl-Z asks the host to suspend (it restores the terminal, stops, redraws on fg: the tmux test).
