@@ -216,6 +216,17 @@ final class EndToEndTests: XCTestCase {
         try command("record \(screenFile)")
         try waitFor("exists; record")
         XCTAssertEqual(try String(contentsOfFile: screenFile, encoding: .utf8), saved, "not overwritten")
+        // :output, like record, replaces a file only with force=true.
+        try keys("a")
+        try waitFor("bs 28 tokens 28")
+        try command("output \(screenFile)")
+        try waitFor("exists; output")
+        XCTAssertEqual(try String(contentsOfFile: screenFile, encoding: .utf8), saved, "not overwritten")
+        try command("output \(screenFile) force=true")
+        try waitFor("wrote screen to")
+        XCTAssertTrue(try String(contentsOfFile: screenFile, encoding: .utf8).contains("bs 28 tokens 28"))
+        try keys("u")
+        try waitFor("bs 27 tokens 27")
         // Help overlay opens and closes.
         try keys("?")
         try waitFor("Build the batch")
