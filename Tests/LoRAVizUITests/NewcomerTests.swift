@@ -153,6 +153,20 @@ final class NewcomerTests: XCTestCase {
         XCTAssertEqual(s.session.workload.batch.sequences.count, 26)
     }
 
+    /// Item 3: an adapter name too long for its row label ends in `…` (ASCII `~`), at every size.
+    func testLongAdapterNamesEndInAnEllipsis() throws {
+        let name = "a_really_long_adapter_name_for_chat"
+        let source = "slots 4\nadapter \(name) rank=16\nadapter sql rank=8\nseq \(name) count=3\nseq sql\n"
+        for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+            let s = AppState(session: try ScreenSnapshotTests.session(source), width: w, height: h, glyphs: .ascii)
+            let rows = lines(s)
+            for pane in ScreenLayout(s).panes {
+                let label = String(rows[pane.body.y].dropFirst(pane.frame.x).prefix(pane.labelWidth))
+                XCTAssertTrue(label.contains(name) || (label.contains("a_really") && label.contains("~")), "\(w)x\(h): '\(label)'")
+            }
+        }
+    }
+
     /// Item 3: the too-small screen says how to quit at every size, in whole words.
     func testTheTooSmallScreenAlwaysSaysHowToQuit() throws {
         var s = try state(80, 24)
