@@ -31,10 +31,15 @@ enum DemoMenuOverlay {
         for (row, i) in (first..<state.demos.count).enumerated() where row < inner.height - 1 {
             let demo = state.demos[i]
             let line = "\(i == chosen ? (g.isASCII ? ">" : "▶") : " ") \(i + 1 < 10 ? " " : "")\(i + 1)  \(demo.title)"
-            canvas.put(line, x: inner.x + 1, y: inner.y + row, style: i == chosen ? CellStyle(.accent, bold: true) : .normal,
-                       maxWidth: inner.width - 2)
+            canvas.put(fitted(line, inner.width - 2, g), x: inner.x + 1, y: inner.y + row,
+                       style: i == chosen ? CellStyle(.accent, bold: true) : .normal, maxWidth: inner.width - 2)
         }
-        canvas.put("plays from an empty session; u after it ends undoes back to this one", x: inner.x + 1, y: inner.maxY - 1,
-                   style: .dim, maxWidth: inner.width - 2)
+        canvas.put(fitted("plays from an empty session; u after it ends undoes back to this one", inner.width - 2, g),
+                   x: inner.x + 1, y: inner.maxY - 1, style: .dim, maxWidth: inner.width - 2)
+    }
+
+    /// `text` whole, or its words that fit and `…`: a long title never ends mid-word.
+    static func fitted(_ text: String, _ width: Int, _ g: Glyphs) -> String {
+        Format.width(text) <= width ? text : Format.fitWords(text, width: width - 1) + String(g.ellipsis)
     }
 }

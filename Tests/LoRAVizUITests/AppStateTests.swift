@@ -91,6 +91,23 @@ final class AppStateTests: XCTestCase {
         XCTAssertEqual(s.session.workload, before, "u goes back to the session before the demo")
     }
 
+    /// At 80×24 a demo title too long for the menu ends at a whole word with `…` (ASCII `~`), never mid-word.
+    func testTheDemoMenuCutsLongTitlesAtAWord() throws {
+        var s = try state(width: 80, height: 24)
+        s.demos = try DemoScenarioTests_paths().map { Demo(path: $0, scenario: try Scenario.load(path: $0)) }
+        _ = s.handle(.key(.char("D")))
+        let screen = Screen.render(s).text
+        var cut = 0
+        for demo in s.demos.prefix(12) {
+            if screen.contains(demo.title) { continue }
+            let words = demo.title.split(separator: " ").map(String.init)
+            let whole = (1..<words.count).contains { screen.contains(words.prefix($0).joined(separator: " ") + "~") }
+            XCTAssertTrue(whole, "'\(demo.title)' is cut mid-word:\n\(screen)")
+            cut += 1
+        }
+        XCTAssertGreaterThan(cut, 0, "some titles are too long for 80 columns")
+    }
+
     /// The shipped demos' paths (scenarios/*.lora of this checkout).
     func DemoScenarioTests_paths() throws -> [String] {
         let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
