@@ -103,11 +103,26 @@ enum LayerPanel {
         y += 1
         for t in report.totals where strategies.contains(where: { $0.name == t.strategy }) && y < area.maxY {
             var s = "\(t.strategy): \(Format.fixed(t.gpuEstimateUs, 1)) µs a layer (estimate)"
+            // Each later field whole, in its longest wording that fits (at 80 columns "…once per forward" was cut).
+            var fields: [[String]] = []
             if let layers = report.layers {
-                s += "\(g.separator)\(layers) layers \(Format.fixed(t.gpuEstimateUs * Double(layers), 1)) µs"
+                fields.append(["\(layers) layers \(Format.fixed(t.gpuEstimateUs * Double(layers), 1)) µs"])
             }
             if t.strategy == Strategy.sorted.name, let b = report.routingBuildUs {
-                s += "\(g.separator)+ routing build \(Format.fixed(b, 1)) µs once per forward pass (H200, measured)"
+                let us = Format.fixed(b, 1)
+                fields.append(["+ routing build \(us) µs once per forward pass (H200, measured)", "+ routing build \(us) µs a pass"])
+            }
+            for variants in fields {
+                if let fit = variants.first(where: { Format.width(s + g.separator + $0) <= area.width }) {
+                    s += g.separator + fit
+                } else if y + 1 < area.maxY, let fit = variants.first(where: { Format.width("  " + $0) <= area.width }) {
+                    // A row of its own where one is free.
+                    canvas.put(s, x: area.x, y: y, style: .dim, maxWidth: area.width)
+                    y += 1
+                    s = "  " + fit
+                } else {
+                    break
+                }
             }
             canvas.put(s, x: area.x, y: y, style: .dim, maxWidth: area.width)
             y += 1
