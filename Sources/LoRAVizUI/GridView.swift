@@ -202,7 +202,9 @@ public struct GridView {
             text = Self.rowLabel(plan, batch: batch, row: first)
         } else {
             let names = plan.kernel.sliceName(a.slice) + "-" + plan.kernel.sliceName(b.slice)
-            text = Format.fit(Self.rowLabel(plan, batch: batch, row: first), width - names.count - 1, ellipsis: glyphs.ellipsis) + " " + names
+            // Where the adapter's name has no room the segment alone (`s0 q-k`, not `s0… q-k`).
+            let base = Self.rowLabel(plan, batch: batch, row: first)
+            text = (Format.width(base) + 1 + names.count <= width ? base : "\(prefix)\(a.segment)") + " " + names
         }
         return Format.fit(text, width, ellipsis: glyphs.ellipsis)
     }

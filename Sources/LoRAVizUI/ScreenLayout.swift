@@ -129,6 +129,8 @@ public struct ScreenLayout {
             var width = room >= minimal ? max(minimal, min(natural, room)) : natural
             // Zoomed rows are labelled with a range of segments (`s52-63`).
             if scaleY > 1 { width = max(width, 2 * digits + 3 + (plan.sliceCount > 1 ? 2 : 0)) }
+            // A zoomed 3-D row inside one segment names two slices (`0 chat q-k`): room for both where the pane has it.
+            if scaleY > 1 && plan.sliceCount > 1 && scaleY % plan.sliceCount != 0 && room >= natural + 2 { width = max(width, natural + 2) }
             return min(frameWidth / 3, width)
         }
         func fitX(_ i: Int, frameWidth: Int) -> (scale: Int, cellWidth: Int) {

@@ -112,6 +112,14 @@ final class ScreenSnapshotTests: XCTestCase {
     func testDemo05QKV120x40() throws {
         assertSnapshot(text(try Self.demo("05-qkv-gqa.lora", before: "Each slice reads"), 120, 40))
     }
+    /// Demo 05's first steps at 80×24 (one adapter's 32 tokens): zoomed 3-D rows keep their slices,
+    /// and a row inside one segment with no room for the adapter's name reads `s0 q-k` (not `s0… q-k`).
+    func testQKVOneAdapter80x24() throws {
+        let source = "slots 4\ndims q=4096 kv=1024 rank=64\nadapter a rank=64\nadapter b rank=64\nkernel qkv_lora_b\nseq a count=32\n"
+        let screen = text(try Self.session(source), 80, 24)
+        XCTAssertTrue(screen.contains("|s0 q-k "), screen)
+        assertSnapshot(screen)
+    }
     /// `a` once on the default batch: the sorted grid keeps one row per slot (no `s0-1 ... s6-7`).
     func testDefaultAfterAdd120x40() throws {
         var state = AppState(session: try Self.defaultSession, width: 120, height: 40, glyphs: .ascii)
