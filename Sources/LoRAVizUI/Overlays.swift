@@ -471,6 +471,7 @@ public enum GlossaryOverlay {
             ("W", "bytes of adapter weights the working programs load"),
             ("H200 est.", "an estimate of the launch on that GPU from the cost model (docs/gpu-model.md), never a measurement; `(uncalibrated)` on profiles not fitted to their own GPU"),
             ("measured", "the real kernels' time on a GPU, from a gpu-bench results file of this batch (a CUDA graph of 20 calls)"),
+            ("S", "the batch's tokens (SGLang's name; the header's `tokens` where there is room); the sorted grid's max_len = S"),
             ("segment · slot", "a run of token rows served by one adapter slot: a sequence (per-sequence) or a slot's tokens (sorted)"),
         ]
         return out

@@ -140,8 +140,11 @@ public enum Screen {
         var line = " lora-viz" + sep + settings + sep + batch + sep + dimsLong
         if Format.width(line) > layout.width {
             // Whole fields only, never a value cut in two: the dims give way from the end.
-            let batchShort = "bs \(b.sequences.count) S \(b.totalTokens) slots \(b.slotCount)"
-            line = " " + settings + sep + (Format.width(" " + settings + sep + batch) <= layout.width ? batch : batchShort)
+            // `tokens` spelled out while it fits; `S` (SGLang's name for the batch's tokens, in the glossary) when not.
+            let batchShorter = ["bs \(b.sequences.count) tokens \(b.totalTokens) slots \(b.slotCount)",
+                                "bs \(b.sequences.count) S \(b.totalTokens) slots \(b.slotCount)"]
+            let shorter = batchShorter.first { Format.width(" " + settings + sep + $0) <= layout.width } ?? batchShorter[1]
+            line = " " + settings + sep + (Format.width(" " + settings + sep + batch) <= layout.width ? batch : shorter)
             var first = true
             for field in dimsShort.split(separator: " ") {
                 let next = line + (first ? sep : " ") + field
