@@ -299,11 +299,16 @@ public struct AppState: Sendable {
     /// A status message the event leaves goes into the message log.
     public mutating func handle(_ event: AppEvent) -> [AppAction] {
         let said = status
+        let narrated = session.narration
         let actions = update(event)
         if let message = status, message != said {
             messageLog.append(LogEntry(time: now, message: message))
-            if messageLog.count > Self.logLimit { messageLog.removeFirst(messageLog.count - Self.logLimit) }
         }
+        // A narration goes to the log too: the panel can be too short for it (M shows it in full).
+        if let text = session.narration, text != narrated {
+            messageLog.append(LogEntry(time: now, message: StatusMessage(text: "narration: " + text, isError: false)))
+        }
+        if messageLog.count > Self.logLimit { messageLog.removeFirst(messageLog.count - Self.logLimit) }
         return actions
     }
 

@@ -284,7 +284,12 @@ public enum NarrationPanel {
         if let text = state.session.narration {
             lines.append(PanelText.Line(text, rank: 0))
         }
-        PanelText(lines: lines).render(in: inner, glyphs: g, into: &canvas)
+        let elided = PanelText(lines: lines).render(in: inner, glyphs: g, into: &canvas)
+        // The message log holds the narration in full.
+        let mark = " M: all "
+        if elided, state.session.narration != nil, area.width > Format.width(mark) + 4 {
+            canvas.put(mark, x: area.maxX - 2 - Format.width(mark), y: area.maxY - 1, style: CellStyle(.accent))
+        }
     }
 }
 

@@ -115,6 +115,18 @@ final class NewcomerTests: XCTestCase {
         XCTAssertNil(s.status)
     }
 
+    /// A narration too long for its panel (80×24) says where it is in full: the message log.
+    func testALongNarrationIsInTheMessageLog() throws {
+        var s = try state(80, 24)
+        let text = String(repeating: "The sorted grid launches one segment per adapter slot. ", count: 8)
+        _ = s.handle(.key(.char(":")))
+        for c in "narrate \"\(text)\"" { _ = s.handle(.key(.char(c))) }
+        _ = s.handle(.key(.enter))
+        let area = try XCTUnwrap(ScreenLayout(s).narration)
+        XCTAssertTrue(lines(s)[area.maxY - 1].contains("M: all"), lines(s).joined(separator: "\n"))
+        XCTAssertTrue(s.messageLog.contains { $0.message.text == "narration: " + text })
+    }
+
     /// The colour-blind-safe palette: P switches, full and excess exit are blue and orange (never green against red).
     func testTheColourBlindPaletteNeverPairsGreenWithRed() throws {
         var s = try state(80, 24)
