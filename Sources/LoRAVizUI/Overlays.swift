@@ -277,8 +277,7 @@ public enum NarrationPanel {
             // The source line as written; a long one is shortened, visibly (the narration below wraps).
             let text = "\(step.location.line): \(step.text.trimmingSpaces)"
             let room = inner.width - 2
-            let short = Format.width(text) <= room ? text
-                : String(String.UnicodeScalarView(text.unicodeScalars.prefix(max(0, room - 1)))) + String(g.ellipsis)
+            let short = Format.width(text) <= room ? text : Format.fitWords(text, width: room - 1) + String(g.ellipsis)
             lines.append(PanelText.Line(variants: [short], style: .dim, rank: 1))
         }
         if let text = state.session.narration {

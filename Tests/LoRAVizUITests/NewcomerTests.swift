@@ -127,6 +127,18 @@ final class NewcomerTests: XCTestCase {
         XCTAssertTrue(s.messageLog.contains { $0.message.text == "narration: " + text })
     }
 
+    /// The replay panel's source line, too long for 80 columns, ends at a whole word with `…` (was `per slo…`).
+    func testTheReplaysSourceLineEndsAtAWord() throws {
+        var s = AppState(session: Session(), width: 80, height: 24, glyphs: .ascii)
+        let words = "Sorted: four row blocks times sixteen column tiles of the stacked columns makes sixty-four programs per slot"
+        s.startReplay(try Scenario.parse("slots 4\nnarrate \"\(words)\"\n", file: "long.lora"))
+        for t in [0.0, 1, 2] { _ = s.handle(.tick(now: t)) }
+        let row = try XCTUnwrap(lines(s).first { $0.contains("2: narrate") })
+        let shown = row.dropFirst(2).prefix { $0 != "~" }
+        XCTAssertTrue(row.contains("~"), row)
+        XCTAssertTrue(("2: narrate \"" + words).hasPrefix(shown) && (words + " ").contains(shown.split(separator: " ").last! + " "), row)
+    }
+
     /// The colour-blind-safe palette: P switches, full and excess exit are blue and orange (never green against red).
     func testTheColourBlindPaletteNeverPairsGreenWithRed() throws {
         var s = try state(80, 24)
