@@ -171,10 +171,10 @@ public enum Screen {
         let scale = pane.scale.text(times: g.times)
         let name = pane.routing.name, shortName = pane.routing.shortName
         let bare = dims.replacingOccurrences(of: "grid ", with: "")
-        // The longest title that leaves room for the zoom level, which is always
-        // shown; words give way whole, never cut.
         // Axis x's factors where it has some (csgmv's pids are its column tiles alone).
         let pids = plan.pidFactors.count > 1 ? GridView.pidsTitle(plan, times: g.times) + "  " : ""
+        // The longest title that leaves room for the zoom level, which is always
+        // shown; words give way whole, never cut.
         let variants = [
             (marker + name + "  " + dims + "  " + pids + blocks + (whatIf.isEmpty ? "" : " " + whatIf), "zoom " + scale),
             (marker + name + " " + dims + " " + pids.dropLast() + blocks + whatIf, "zoom " + scale),
@@ -249,8 +249,8 @@ public enum Screen {
         return PanelText(lines: lines).render(in: area.inset(1), glyphs: g, into: &canvas)
     }
 
-    /// On the inspector's bottom edge, what `i` does: shows the lines that did
-    /// not fit (marked `…`), or gives the grids their rows back.
+    /// On a bottom panel's edge, what `i` does: shows the lines that did not
+    /// fit (marked `…`), or gives the grids their rows back.
     static func renderExpandMark(_ state: AppState, _ layout: ScreenLayout, inspectorElided: Bool, runElided: Bool,
                                  into canvas: inout Canvas) {
         guard inspectorElided || runElided || state.panelsExpanded else { return }
