@@ -2,13 +2,15 @@ import LoRAKernels
 import LoRAScenario
 
 extension AppState {
-    /// Keys: the prompt takes them while open, then the message log (it
+    /// Keys: Ctrl-Z suspends from anywhere; the prompt takes them while open, then the message log (it
     /// scrolls; other keys close it), the help overlay closes on any key (`q`
     /// and Esc too: only Ctrl-C quits from it), behind the "terminal too
     /// small" screen only `q` and Ctrl-C act (nothing may change unseen), Esc
     /// cancels a running measurement, otherwise the binding table decides; a
     /// command key says what it did (`performKeyCommand`).
     mutating func handleKey(_ key: Key) -> [AppAction] {
+        // Ctrl-Z suspends from anywhere, as in a shell: the prompt, an overlay, the too-small screen keep their state.
+        if key == .ctrl("z") { return [.suspend] }
         if prompt != nil { return handlePromptKey(key) }
         if logScroll != nil { return handleLogKey(key) }
         if demoChoice != nil { return handleDemoKey(key) }

@@ -175,6 +175,15 @@ final class NewcomerTests: XCTestCase {
         let actions = s.handle(.key(.ctrl("z")))
         XCTAssertTrue(actions.contains { if case .suspend = $0 { return true }; return false })
         XCTAssertEqual(s.session.workload.batch.sequences.count, 26)
+        // From the prompt and the help too, which stay as they were.
+        _ = s.handle(.key(.char(":")))
+        _ = s.handle(.key(.char("s")))
+        XCTAssertTrue(s.handle(.key(.ctrl("z"))).contains { if case .suspend = $0 { return true }; return false })
+        XCTAssertEqual(s.prompt?.text, "s")
+        _ = s.handle(.key(.escape))
+        _ = s.handle(.key(.char("?")))
+        XCTAssertTrue(s.handle(.key(.ctrl("z"))).contains { if case .suspend = $0 { return true }; return false })
+        XCTAssertTrue(s.showHelp)
     }
 
     /// Item 3: an adapter name too long for its row label ends in `…` (ASCII `~`), at every size.
