@@ -16,17 +16,6 @@ public struct GridScale: Hashable, Sendable, CustomStringConvertible {
 
     public static let one = GridScale()
 
-    /// The smallest scale at which every plan fits `columns × rows` cells.
-    public static func fit(_ plans: [LaunchPlan], columns: Int, rows: Int) -> GridScale {
-        let c = max(1, columns), r = max(1, rows)
-        var scale = GridScale.one
-        for plan in plans {
-            scale.x = max(scale.x, cdiv(plan.pidCount, c))
-            scale.y = max(scale.y, cdiv(plan.viewRowCount, r))
-        }
-        return scale
-    }
-
     /// `1:1`, or `1:8×2` (8 pids by 2 rows per cell).
     public var description: String { text(times: "×") }
 

@@ -294,24 +294,6 @@ public enum NarrationPanel {
 
 /// Every key, generated from `KeyBinding.table`, in two columns.
 public enum HelpOverlay {
-    /// The overlay's lines for a column width: group headings, then `keys  summary`.
-    public static func lines(columnWidth: Int, glyphs: Glyphs, withCommands: Bool) -> [(String, Bool)] {
-        var lines: [(String, Bool)] = []
-        func keys(_ b: KeyBinding) -> String {
-            b.keys.map { glyphs.isASCII ? $0.asciiDescription : $0.description }.joined(separator: " ")
-        }
-        let keyWidth = KeyBinding.table.map { Format.width(keys($0)) }.max()! + 1
-        for group in KeyBinding.Group.allCases {
-            lines.append((group.rawValue, true))
-            for binding in KeyBinding.table where binding.group == group {
-                var text = Format.pad(keys(binding), keyWidth) + binding.summary
-                if withCommands, let shape = binding.commandShape { text += "  [\(shape)]" }
-                lines.append((text, false))
-            }
-        }
-        return lines
-    }
-
     /// One row of the overlay before layout: a group heading, or a binding's keys and summary.
     struct Entry {
         var keys: String

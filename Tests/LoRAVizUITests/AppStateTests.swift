@@ -30,7 +30,8 @@ final class AppStateTests: XCTestCase {
                 }
             }
         }
-        let help = HelpOverlay.lines(columnWidth: 200, glyphs: .ascii, withCommands: true).map(\.0).joined(separator: "\n")
+        // What the overlay lays out: every entry, keys then summary.
+        let help = HelpOverlay.entries(glyphs: .ascii, withCommands: true).map { $0.keys + "  " + $0.summary }.joined(separator: "\n")
         for b in KeyBinding.table {
             XCTAssertTrue(help.contains(b.summary), "help misses \(b.summary)")
             for key in b.keys { XCTAssertTrue(help.contains(key.asciiDescription), "help misses key \(key)") }
@@ -240,8 +241,8 @@ final class AppStateTests: XCTestCase {
         XCTAssertEqual(s.panes, [.sorted, .csgmv], "the first two chosen")
         XCTAssertEqual(s.focus, .sorted)
         XCTAssertTrue(hintLine(s).contains("s strategy"), hintLine(s))
-        XCTAssertTrue(HelpOverlay.lines(columnWidth: 80, glyphs: .ascii, withCommands: false)
-            .contains { $0.0.hasPrefix("s ") && $0.0.contains("next chosen strategy") })
+        XCTAssertTrue(HelpOverlay.entries(glyphs: .ascii, withCommands: false)
+            .contains { $0.keys == "s" && $0.summary.contains("next chosen strategy") })
         // The focused (left) pane steps over csgmv, which the right pane shows.
         _ = s.handle(.key(.char("s")))
         XCTAssertEqual(s.panes, [.vllm, .csgmv])

@@ -48,19 +48,4 @@ final class GridTallyTests: XCTestCase {
             }
         }
     }
-
-    func testFitScaleMakesBothGridsFitAtOneScale() {
-        var batch = Batch(slotCount: 512, adapters: (0..<512).map { Adapter(name: "l\($0)", rank: 16, slot: $0) })
-        batch.sequences = (0..<4096).map { BatchSequence(adapter: "l\($0 % 512)") }
-        let w = Workload(batch: batch)
-        let plans = Strategy.allCases.map { LaunchPlan(workload: w, routing: $0) }
-        let scale = GridScale.fit(plans, columns: 60, rows: 30)
-        for plan in plans {
-            let cells = scale.cells(plan)
-            XCTAssertLessThanOrEqual(cells.columns, 60)
-            XCTAssertLessThanOrEqual(cells.rows, 30)
-        }
-        // Not needlessly coarse: one step finer would overflow.
-        XCTAssertTrue(plans.contains { GridScale(x: scale.x - 1, y: scale.y).cells($0).columns > 60 } || scale.x == 1)
-    }
 }
