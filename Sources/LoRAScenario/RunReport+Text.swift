@@ -75,32 +75,12 @@ extension RunReport {
 
     static func percent(_ x: Double) -> String { fixed(x * 100, 1) + "%" }
 
-    static func fixed(_ x: Double, _ digits: Int) -> String {
-        guard x.isFinite else { return "\(x)" }
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let r = (x * scale).rounded() / scale
-        var s = "\(r)"
-        if s.contains("e") { return s }
-        if !s.contains(".") { s += "." }
-        let decimals = s.count - 1 - s.distance(from: s.startIndex, to: s.firstIndex(of: ".")!)
-        return digits == 0 ? String(s.dropLast()) : s + String(repeating: "0", count: max(0, digits - decimals))
-    }
+    static func fixed(_ x: Double, _ digits: Int) -> String { NumberFormat.fixed(x, digits) }
 
     /// Milliseconds with three significant decimals where it matters.
     static func ms(_ x: Double) -> String { x >= 100 ? fixed(x, 1) : x >= 1 ? fixed(x, 3) : fixed(x, 4) }
 
-    static func scientific(_ x: Double) -> String {
-        guard x != 0 else { return "0" }
-        guard x.isFinite else { return "\(x)" }
-        var exponent = 0
-        var m = abs(x)
-        while m >= 10 { m /= 10; exponent += 1 }
-        while m < 1 { m *= 10; exponent -= 1 }
-        var mantissa = fixed(m, 2)
-        if mantissa.hasPrefix("10.") { mantissa = "1.00"; exponent += 1 }
-        return (x < 0 ? "-" : "") + mantissa + "e" + (exponent < 0 ? "-" : "+") + String(abs(exponent))
-    }
+    static func scientific(_ x: Double) -> String { NumberFormat.scientific(x) }
 
     /// `1 234 567`: thin groups of three for big counts.
     static func grouped(_ n: Int) -> String {

@@ -379,13 +379,5 @@ extension Session {
         }
     }
 
-    public static func formatBytes(_ bytes: Int) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
-        if unit == 0 { return "\(bytes) B" }
-        let rounded = (value * 10).rounded() / 10
-        return "\(Printer.number(rounded)) \(units[unit])"
-    }
+    public static func formatBytes(_ bytes: Int) -> String { NumberFormat.bytes(bytes) }
 }

@@ -1,4 +1,5 @@
 import LoRAKernels
+import LoRAScenario
 
 /// Number and text formatting shared by the widgets (no Foundation: views stay pure and fast).
 enum Format {
@@ -9,34 +10,11 @@ enum Format {
         return fixed(Double(n) / 1e9, 2) + "G"
     }
 
-    /// Bytes in binary units: `816 B`, `8.0 KiB`, `3.25 MiB`.
-    static func bytes(_ n: Int) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(n)
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        if unit == 0 { return "\(n) B" }
-        return fixed(value, value < 10 ? 2 : value < 100 ? 1 : 0) + " " + units[unit]
-    }
+    /// Bytes in binary units, as the reports write them (`NumberFormat.bytes`): `816 B`, `8 KiB`, `3.3 MiB`.
+    static func bytes(_ n: Int) -> String { NumberFormat.bytes(n) }
 
-    /// `value` with `digits` decimals, rounded half away from zero.
-    static func fixed(_ value: Double, _ digits: Int) -> String {
-        guard value.isFinite else { return value.isNaN ? "nan" : (value < 0 ? "-inf" : "inf") }
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let scaled = (abs(value) * scale).rounded()
-        guard scaled < 9e15 else { return String(value) }
-        let whole = Int(scaled)
-        let sign = value < 0 && whole != 0 ? "-" : ""
-        guard digits > 0 else { return sign + String(whole) }
-        let p = Int(scale)
-        var frac = String(whole % p)
-        while frac.count < digits { frac = "0" + frac }
-        return sign + String(whole / p) + "." + frac
-    }
+    /// `value` with `digits` decimals, rounded half away from zero (`NumberFormat.fixed`).
+    static func fixed(_ value: Double, _ digits: Int) -> String { NumberFormat.fixed(value, digits) }
 
     /// A percentage with one decimal: `6.3%`.
     static func percent(_ fraction: Double) -> String { fixed(fraction * 100, 1) + "%" }
@@ -46,18 +24,8 @@ enum Format {
         b == 0 ? "-" : fixed(Double(a) / Double(b), Double(a) / Double(b) < 10 ? 2 : 1) + times
     }
 
-    /// Scientific notation with two significant decimals: `3.1e-03`, or `0`.
-    static func scientific(_ value: Double) -> String {
-        guard value.isFinite else { return fixed(value, 0) }
-        if value == 0 { return "0" }
-        var exponent = 0
-        var m = abs(value)
-        while m >= 10 { m /= 10; exponent += 1 }
-        while m < 1 { m *= 10; exponent -= 1 }
-        if Double(fixed(m, 1)) ?? 0 >= 10 { m /= 10; exponent += 1 }
-        let e = abs(exponent) < 10 ? "0\(abs(exponent))" : "\(abs(exponent))"
-        return (value < 0 ? "-" : "") + fixed(m, 1) + "e" + (exponent < 0 ? "-" : "+") + e
-    }
+    /// Scientific notation as the reports write it (`NumberFormat.scientific`): `3.12e-3`, or `0`.
+    static func scientific(_ value: Double) -> String { NumberFormat.scientific(value) }
 
     /// Three significant digits: `0.0512`, `1.23`, `440`, `12300`.
     static func significant(_ value: Double) -> String {

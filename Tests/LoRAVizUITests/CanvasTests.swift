@@ -1,4 +1,5 @@
 @testable import LoRAVizUI
+@testable import LoRAScenario
 import XCTest
 
 final class CanvasTests: XCTestCase {
@@ -19,11 +20,18 @@ final class CanvasTests: XCTestCase {
     }
 
     func testNumberFormats() {
-        XCTAssertEqual(Format.bytes(8192), "8.00 KiB")
-        XCTAssertEqual(Format.bytes(3_407_872), "3.25 MiB")
+        // The reports' formats (NumberFormat), so a value reads the same on screen and in a report.
+        XCTAssertEqual(Format.bytes(8192), "8 KiB")
+        XCTAssertEqual(Format.bytes(3_407_872), "3.3 MiB")
+        XCTAssertEqual(Format.bytes(816), "816 B")
         XCTAssertEqual(Format.fixed(0.0625, 3), "0.063")
-        XCTAssertEqual(Format.scientific(0.00312), "3.1e-03")
+        XCTAssertEqual(Format.fixed(-0.125, 2), "-0.13")
+        XCTAssertEqual(Format.scientific(0.00312), "3.12e-3")
+        XCTAssertEqual(Format.scientific(0.0099999), "1.00e-2")
+        XCTAssertEqual(Format.scientific(0), "0")
         XCTAssertEqual(Format.count(2_097_152), "2.10M")
+        XCTAssertEqual(Format.bytes(8192), Session.formatBytes(8192))
+        XCTAssertEqual(Format.scientific(0.00312), RunReport.scientific(0.00312))
     }
 
     /// Panel text wraps on words; when rows run short the least important
