@@ -172,4 +172,25 @@ final class WriteTargetTests: TemporaryDirectoryTestCase {
         let data = try Scenario.readStandardInput(fd: pipe.fileHandleForReading.fileDescriptor)
         XCTAssertEqual(String(decoding: data, as: UTF8.self), "slots 4\n")
     }
+
+    /// swift-corelibs-foundation's `NSString.deletingLastPathComponent` traps on
+    /// a one-character name cut from a line (SIGILL, exit 132): `output x` crashed.
+    func testOneCharacterNames() throws {
+        try "adapter a rank=4\nseq a\nrun reps=1\noutput x\nrecord y\nseq a\n".write(toFile: path("x.lora"), atomically: true, encoding: .utf8)
+        let r = try CLITests.run(["run", "x.lora", "--dump", "d"], in: directory)
+        XCTAssertEqual(r.status, 0, r.err)
+        for name in ["x", "y", "d/manifest.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: path(name)), name)
+        }
+        try "not json".write(toFile: path("f"), atomically: true, encoding: .utf8)
+        try "adapter a from=f\n".write(toFile: path("a.lora"), atomically: true, encoding: .utf8)
+        let adapter = try CLITests.run(["run", "a.lora"], in: directory)
+        XCTAssertEqual(adapter.status, 2, adapter.err)
+        XCTAssertTrue(adapter.err.hasPrefix("a.lora:1:16: error: f: is not valid JSON"), adapter.err)
+        XCTAssertEqual(FilePath.folder(of: String("x y".split(separator: " ")[0])), "")
+        XCTAssertEqual(FilePath.folder(of: "/x"), "/")
+        XCTAssertEqual(FilePath.folder(of: "a//b/"), "a")
+        XCTAssertEqual(FilePath.name(of: "a/b/"), "b")
+        XCTAssertEqual(FilePath.folderOrDot(of: "x"), ".")
+    }
 }

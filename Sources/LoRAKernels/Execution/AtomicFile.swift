@@ -57,9 +57,8 @@ public enum AtomicFile {
             if code == ELOOP { throw fail("a symlink loop in its folders") }
             guard code == ENOENT else { throw fail(String(cString: strerror(code))) }
             // A new file: its folder must exist.
-            let folder = (target as NSString).deletingLastPathComponent
             var folderInfo = stat()
-            let folderPath = folder.isEmpty ? "." : folder
+            let folderPath = FilePath.folderOrDot(of: target)
             guard stat(folderPath, &folderInfo) == 0 else {
                 let code = errno
                 throw fail(code == ENOENT ? "its folder \(folderPath) does not exist"
@@ -88,9 +87,9 @@ public enum AtomicFile {
             }
         }
         // The replacement is created beside the target and renamed over it.
-        let folder = (target as NSString).deletingLastPathComponent
-        if access(folder.isEmpty ? "." : folder, W_OK) != 0 {
-            throw fail("its folder \(folder.isEmpty ? "." : folder) is not writable")
+        let folder = FilePath.folderOrDot(of: target)
+        if access(folder, W_OK) != 0 {
+            throw fail("its folder \(folder) is not writable")
         }
         if !force { throw FileWriteError(message: "it exists", needsForce: true) }
         return Target(path: target, existingMode: info.st_mode & 0o7777)

@@ -42,23 +42,18 @@ public struct DumpFolder: Sendable {
     }
 
     static func parentFolder(of path: String) -> String {
-        var trimmed = path
-        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
-        let parent = (trimmed as NSString).deletingLastPathComponent
-        return parent.isEmpty ? "." : parent
+        FilePath.folderOrDot(of: path)
     }
 
     /// Checks `path` and creates the staging folder beside it.
     public init(_ path: String, force: Bool) throws {
         try Self.check(path, force: force)
-        var trimmed = path
-        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
-        let name = (trimmed as NSString).lastPathComponent
+        let name = FilePath.name(of: path)
         var template = Array(((Self.parentFolder(of: path) as NSString).appendingPathComponent(".\(name).XXXXXX")).utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw DumpError(message: "cannot create a folder beside \(path): \(String(cString: strerror(errno)))")
         }
-        self.path = trimmed
+        self.path = FilePath.withoutTrailingSlashes(path)
         staging = String(cString: made)
     }
 

@@ -39,7 +39,7 @@ public struct PEFTAdapter: Sendable {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ModelFileError(file: path, message: FileProblem.missing(path).map { $0 == "no such file or folder" ? "no such adapter folder" : $0 } ?? "no such adapter folder")
         }
-        let folder = isDirectory.boolValue ? path : (path as NSString).deletingLastPathComponent
+        let folder = isDirectory.boolValue ? path : FilePath.folderOrDot(of: path)
         let configFile = isDirectory.boolValue ? (path as NSString).appendingPathComponent("adapter_config.json") : path
         guard FileManager.default.fileExists(atPath: configFile) else {
             throw ModelFileError(file: folder, message: "has no adapter_config.json: not a PEFT adapter folder")
