@@ -19,9 +19,10 @@ enum ModelFiles {
 
     static func read(_ file: String) throws -> Data {
         do {
-            return try Data(contentsOf: URL(fileURLWithPath: file))
-        } catch {
-            throw ModelFileError(file: file, message: "cannot read: \(FileWriteError.reason(error))")
+            // Regular files only, and bounded: a FIFO waited forever, /dev/zero read until memory ran out.
+            return try RegularFile.read(file, limit: RegularFile.jsonLimit, what: "a JSON config")
+        } catch let error as FileReadError {
+            throw ModelFileError(file: file, message: error.reason)
         }
     }
 

@@ -14,8 +14,16 @@ struct MeasurementFiles: ParsableArguments {
     func load() throws -> (cases: [GPUCalibration.Case], strategies: [GPUCalibration.StrategySample]) {
         var all: [GPUCalibration.Case] = [], measured: [StrategyMeasurement] = []
         for file in files {
-            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-                FileHandle.standardError.write(Data("error: \(file): \(FileProblem.unreadable(file))\n".utf8))
+            let text: String
+            do {
+                let data = try RegularFile.read(file, limit: RegularFile.jsonLimit, what: "a results file")
+                guard let decoded = String(data: data, encoding: .utf8) else {
+                    FileHandle.standardError.write(Data("error: \(file): not UTF-8 text, so not a results file\n".utf8))
+                    throw ExitCode(2)
+                }
+                text = decoded
+            } catch let error as FileReadError {
+                FileHandle.standardError.write(Data("error: \(file): \(error.reason)\n".utf8))
                 throw ExitCode(2)
             }
             do {
@@ -189,7 +197,8 @@ struct GPUFit: ParsableCommand {
 
     /// Rewrites the fitted block of a profile's source file.
     static func replaceFitted(in path: String, with source: String) throws {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+        guard let data = try? RegularFile.read(path, limit: RegularFile.jsonLimit, what: "a profile's source file"),
+              let text = String(data: data, encoding: .utf8),
               let begin = text.range(of: "// BEGIN FITTED\n"), let end = text.range(of: "        // END FITTED")
         else {
             FileHandle.standardError.write(Data("error: --write: \(path) is unreadable or lacks the BEGIN FITTED / END FITTED markers\n".utf8))

@@ -78,7 +78,7 @@ enum HeadlessCLI {
             return scenario
         } catch let error as ScenarioError {
             // A readable file: report all its bad lines, not only the first.
-            if data == nil, file != "-", error.location.line > 0 { data = FileManager.default.contents(atPath: file) }
+            if data == nil, file != "-", error.location.line > 0 { data = try? RegularFile.read(file, limit: Scenario.maxFileBytes, what: "a scenario") }
             let limit = 20
             var errors = data.map { Scenario.diagnose(data: $0, file: error.location.file, limit: limit) } ?? []
             if errors.isEmpty { errors = [error] }

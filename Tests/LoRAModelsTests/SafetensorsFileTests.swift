@@ -194,7 +194,11 @@ final class SafetensorsFileTests: XCTestCase {
         assertModelFileError(try SafetensorsFile(path: folder.path), contains: [folder.path, "is a directory"])
         assertModelFileError(try SafetensorsFile(path: folder.appendingPathComponent("nope").path),
                              contains: ["cannot open: No such file or directory"])
-        assertModelFileError(try SafetensorsFile(path: "/dev/null"), contains: ["/dev/null: is not a regular file"])
+        assertModelFileError(try SafetensorsFile(path: "/dev/null"), contains: ["/dev/null: is a character device, not a regular file"])
+        // Opened without waiting for a writer (it waited forever), then refused.
+        let fifo = folder.appendingPathComponent("weights.safetensors").path
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        assertModelFileError(try SafetensorsFile(path: fifo), contains: [fifo, "is a FIFO (named pipe), not a regular file"])
     }
 
     /// A few thousand random mutations of a valid file: each parses or

@@ -181,10 +181,11 @@ public struct GPUBenchResults: Hashable, Sendable {
 
     /// Reads and checks a results file; every failure names the file and why.
     public static func load(path: String) throws -> GPUBenchResults {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw GPUBenchError(message: "\(path): \(FileProblem.unreadable(path))")
+        do {
+            return try parse(RegularFile.read(path, limit: RegularFile.jsonLimit, what: "a results file"), path: path)
+        } catch let error as FileReadError {
+            throw GPUBenchError(message: "\(path): \(error.reason)")
         }
-        return try parse(data, path: path)
     }
 
     public static func parse(_ data: Data, path: String) throws -> GPUBenchResults {

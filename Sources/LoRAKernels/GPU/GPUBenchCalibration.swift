@@ -225,8 +225,11 @@ extension GPUProfile {
 
     /// A profile file; its `name` is `path` as given (what `gpu PATH` prints back).
     public static func load(path: String) throws -> GPUProfile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw GPUBenchError(message: "cannot read the GPU profile \(path): \(FileProblem.unreadable(path))")
+        let data: Data
+        do {
+            data = try RegularFile.read(path, limit: RegularFile.jsonLimit, what: "a GPU profile")
+        } catch let error as FileReadError {
+            throw GPUBenchError(message: "cannot read the GPU profile \(path): \(error.reason)")
         }
         let f: GPUProfileFile
         do {

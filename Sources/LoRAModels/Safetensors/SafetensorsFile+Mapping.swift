@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import LoRAKernels
 
 // MARK: - Opening and mapping
 
@@ -12,7 +13,8 @@ extension SafetensorsFile {
         func failure(_ what: String, _ code: Int32) -> ModelFileError {
             ModelFileError(file: path, message: "\(what): \(String(cString: strerror(code)))")
         }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO does not wait for a writer (it did, forever); it is refused below.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw failure("cannot open", errno) }
         defer { close(fd) }
         var status = stat()
@@ -20,7 +22,7 @@ extension SafetensorsFile {
         switch status.st_mode & S_IFMT {
         case S_IFREG: break
         case S_IFDIR: throw ModelFileError(file: path, message: "is a directory, not a .safetensors file")
-        default: throw ModelFileError(file: path, message: "is not a regular file")
+        default: throw ModelFileError(file: path, message: "is \(RegularFile.notRegular(status.st_mode) ?? "not a file"), not a regular file")
         }
         let size = Int(status.st_size)
         guard size >= 8 else {
