@@ -89,23 +89,27 @@ let package = Package(
     swiftLanguageModes: [.v5]
 )
 
-// The libFuzzer target over the command language (Fuzz/README.md), built from
-// this package so it cannot drift from it:
-//     LORAVIZ_FUZZ=1 swift build --product lora-viz-parser-fuzzer --scratch-path .build-fuzz
-// LoRAScenario is instrumented for coverage and AddressSanitizer; the kernels stay plain.
-// Only with LORAVIZ_FUZZ=1: a normal build has no libFuzzer to link against.
+// The libFuzzer targets (Fuzz/README.md), built from this package so they
+// cannot drift from it: one binary, `lora-viz-fuzzer`, whose name picks the
+// target (Fuzz/build.sh links parser-fuzzer, keys-fuzzer, … to it):
+//     LORAVIZ_FUZZ=1 swift build --product lora-viz-fuzzer --scratch-path .build-fuzz
+// Every module of the project is instrumented for coverage and AddressSanitizer
+// (the kernels too: the replay and session targets reach them, and the GPU file
+// readers live there); the replay target keeps its batches tiny, so ASan's cost
+// on the SIMD loops does not matter. Only with LORAVIZ_FUZZ=1: a normal build
+// has no libFuzzer to link against.
 if Context.environment["LORAVIZ_FUZZ"] == "1" {
     let fuzz: [String] = ["-sanitize=fuzzer,address"]
-    for target in package.targets where target.name == "LoRAScenario" {
+    let instrumented: Set<String> = ["LoRAKernels", "LoRAModels", "LoRAScenario", "LoRAVizUI"]
+    for target in package.targets where instrumented.contains(target.name) {
         target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(fuzz + ["-enable-testing"])]
     }
-    package.products.append(.executable(name: "lora-viz-parser-fuzzer", targets: ["lora-viz-parser-fuzzer"]))
+    package.products.append(.executable(name: "lora-viz-fuzzer", targets: ["lora-viz-fuzzer"]))
     package.targets.append(.executableTarget(
-        name: "lora-viz-parser-fuzzer",
-        dependencies: ["LoRAScenario", "LoRAKernels"],
+        name: "lora-viz-fuzzer",
+        dependencies: ["LoRAScenario", "LoRAKernels", "LoRAModels", "LoRAVizUI"],
         path: "Fuzz",
-        exclude: ["README.md", "build.sh", "lora.dict"],
-        sources: ["ParserFuzzer.swift"],
+        exclude: ["README.md", "build.sh", "smoke", "lora.dict"],
         swiftSettings: [.unsafeFlags(fuzz + ["-parse-as-library"])],
         linkerSettings: [.unsafeFlags(fuzz)]
     ))
