@@ -48,6 +48,10 @@ struct Calibrate: ParsableCommand {
         let target: AtomicFile.Target
         do {
             target = try AtomicFile.check(output, force: force)
+            // Never one of the measurements being fitted (--force replaced it with the profile).
+            for file in files {
+                _ = try AtomicFile.check(output, force: true, protected: file, protectedName: "one of the results files read")
+            }
         } catch let e as FileWriteError {
             throw fail(e.needsForce ? "\(output) exists; --force overwrites it" : "-o \(output): \(e.message)")
         }

@@ -31,7 +31,7 @@ struct GPUBench: ParsableCommand {
         defer { folder?.discard() }
         do {
             // As --dump: a non-empty -o needs --force; the cases are written beside it and renamed over it.
-            folder = try DumpFolder(output, force: force)
+            folder = try DumpFolder(output, force: force, inputs: [file])
             let staging = folder!.staging
             for p in sweep.points {
                 let s = sweep.session(p)
@@ -139,7 +139,7 @@ struct GPUBench: ParsableCommand {
             let scenario = try HeadlessCLI.loadScenario(file)
             let runCount = scenario.steps.filter { if case .run = $0.command { return true } else { return false } }.count
             // As --dump: checked before any kernel runs, written beside it, renamed over it at the end.
-            folder = try DumpFolder(output, force: force)
+            folder = try DumpFolder(output, force: force, inputs: [file])
             let staging = folder!.staging
             var written: [String] = []
             var replay = HeadlessReplay(

@@ -104,7 +104,7 @@ enum HeadlessCLI {
             let runCount = planned.count
             if let dump {
                 // Before any kernel runs: the folder, and the dump's size.
-                try DumpFolder.check(dump, force: force)
+                try DumpFolder.check(dump, force: force, inputs: [file] + resultPaths)
                 let bytes = planned.reduce(0) { $0 + $1.workload.dumpBytes(strategies: $1.strategies.count) }
                 let size = Session.formatBytes(bytes)
                 if bytes > DumpFolder.sizeLimit && !force {
@@ -113,7 +113,7 @@ enum HeadlessCLI {
                 if bytes > DumpFolder.announceSize {
                     FileHandle.standardError.write(Data("note: --dump \(dump) will take about \(size)\n".utf8))
                 }
-                folder = try DumpFolder(dump, force: force)
+                folder = try DumpFolder(dump, force: force, inputs: [file] + resultPaths)
                 // An interrupted dump is removed, not left half-written beside DIR.
                 dumpInterrupted = 0
                 signal(SIGINT) { _ in dumpInterrupted = 1 }

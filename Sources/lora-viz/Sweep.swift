@@ -151,7 +151,9 @@ struct SweepCommand: ParsableCommand {
             // and JSON lines stay streamed into it, so what was measured is there if the sweep stops.
             let target: AtomicFile.Target
             do {
-                target = try AtomicFile.check(output, force: force)
+                // Never the template being swept (it was overwritten with --force).
+                target = try AtomicFile.check(output, force: force, protected: file == "-" ? nil : file,
+                                              protectedName: "the command file being swept")
             } catch let e as FileWriteError {
                 FileHandle.standardError.write(Data("error: -o \(output): \(e.needsForce ? "exists (--force replaces it)" : e.message)\n".utf8))
                 throw ExitCode(2)

@@ -46,6 +46,37 @@ final class ReliabilityCLITests: TemporaryDirectoryTestCase {
         }
     }
 
+    /// --force replaces an earlier dump or output, never what the run reads: `run x/s.lora --dump x --force`
+    /// deleted x/s.lora and everything beside it, `sweep t.lora -o t.lora --force` overwrote its template.
+    func testForceNeverReplacesAnInputOrTheWorkingFolder() throws {
+        try FileManager.default.createDirectory(atPath: path("x"), withIntermediateDirectories: false)
+        try write("x/s.lora", small)
+        try write("x/notes.txt", "precious")
+        let dump = try CLITests.run(["run", "x/s.lora", "--dump", "x", "--force"], in: directory)
+        XCTAssertEqual(dump.status, 2, dump.err)
+        XCTAssertEqual(dump.err, "error: --dump x: x holds x/s.lora; it is never replaced, --force or not\n")
+        XCTAssertEqual(dump.out, "", "refused before any kernel ran")
+        let here = try CLITests.run(["run", "x/s.lora", "--dump", ".", "--force"], in: directory)
+        XCTAssertEqual(here.status, 2, here.err)
+        XCTAssertEqual(here.err, "error: --dump .: . holds the working folder; it is never replaced, --force or not\n")
+        let bench = try CLITests.run(["gpu-bench", "x/s.lora", "-o", "x", "--force"], in: directory)
+        XCTAssertEqual(bench.status, 2, bench.err)
+        XCTAssertTrue(bench.err.contains("x holds x/s.lora; it is never replaced"), bench.err)
+        XCTAssertEqual(try String(contentsOfFile: path("x/notes.txt"), encoding: .utf8), "precious")
+        XCTAssertEqual(try String(contentsOfFile: path("x/s.lora"), encoding: .utf8), small)
+
+        try write("t.lora", small)
+        let sweep = try CLITests.run(["sweep", "t.lora", "--bs", "1,2", "-o", "t.lora", "--force"], in: directory)
+        XCTAssertEqual(sweep.status, 2, sweep.err)
+        XCTAssertEqual(sweep.err, "error: -o t.lora: it is the command file being swept\n")
+        XCTAssertEqual(try String(contentsOfFile: path("t.lora"), encoding: .utf8), small)
+        try write("r.json", "{}")
+        let calibrate = try CLITests.run(["calibrate", "r.json", "-o", "r.json", "--force"], in: directory)
+        XCTAssertEqual(calibrate.status, 2, calibrate.err)
+        XCTAssertEqual(calibrate.err, "error: -o r.json: it is one of the results files read\n")
+        XCTAssertEqual(try String(contentsOfFile: path("r.json"), encoding: .utf8), "{}")
+    }
+
     func testABigDumpIsSizedUpFrontAndRefusedAboveTheLimit() throws {
         // Small in memory (one adapter's weights), 8 GiB on disk: the dump writes every slot's canonical weights.
         try write("big.lora", "slots 512\ndims out=65536 rank=64\nadapter a rank=64\nseq a\nrun reps=1\n")

@@ -18,13 +18,21 @@ public struct DumpFolder: Sendable {
 
     /// Checks `path` before anything runs.
     ///
+    /// - Parameter inputs: the files this run reads (its scenario, results
+    ///   files): a folder holding one is never replaced, `force` or not
+    ///   (`run x/s.lora --dump x --force` deleted `x/s.lora`); nor is the
+    ///   working folder or one above it.
     /// - Throws: `DumpError`: an empty name, a path that is not a folder, a
-    ///   non-empty folder without `force`, a missing or read-only parent.
-    public static func check(_ path: String, force: Bool) throws {
+    ///   non-empty folder without `force`, a folder holding an input or the
+    ///   working folder, a missing or read-only parent.
+    public static func check(_ path: String, force: Bool, inputs: [String] = []) throws {
         guard !path.isEmpty else { throw DumpError(message: "an empty folder name") }
         var info = stat()
         if stat(path, &info) == 0 {
             guard (info.st_mode & S_IFMT) == S_IFDIR else { throw DumpError(message: "\(path) exists and is not a folder") }
+            if let held = holding(path, inputs: inputs) {
+                throw DumpError(message: "\(path) holds \(held); it is never replaced, --force or not")
+            }
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
             if !entries.isEmpty && !force {
                 throw DumpError(message: "\(path) is not empty (\(entries.count) entr\(entries.count == 1 ? "y" : "ies")); --force replaces it")
@@ -41,13 +49,26 @@ public struct DumpFolder: Sendable {
         guard access(parent, W_OK) == 0 else { throw DumpError(message: "the folder \(parent) that would hold \(path) is not writable") }
     }
 
+    /// What of `inputs` (or the working folder) lies inside the folder `path`, if anything.
+    static func holding(_ path: String, inputs: [String]) -> String? {
+        func real(_ p: String) -> String? {
+            guard let r = realpath(p, nil) else { return nil }
+            defer { free(r) }
+            return String(cString: r)
+        }
+        guard let folder = real(path) else { return nil }
+        func inside(_ p: String) -> Bool { p == folder || p.hasPrefix(folder == "/" ? "/" : folder + "/") }
+        if let cwd = real("."), inside(cwd) { return "the working folder" }
+        return inputs.first { $0 != "-" && real($0).map(inside) == true }
+    }
+
     static func parentFolder(of path: String) -> String {
         FilePath.folderOrDot(of: path)
     }
 
     /// Checks `path` and creates the staging folder beside it.
-    public init(_ path: String, force: Bool) throws {
-        try Self.check(path, force: force)
+    public init(_ path: String, force: Bool, inputs: [String] = []) throws {
+        try Self.check(path, force: force, inputs: inputs)
         let name = FilePath.name(of: path)
         var template = Array(((Self.parentFolder(of: path) as NSString).appendingPathComponent(".\(name).XXXXXX")).utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
