@@ -191,24 +191,25 @@ public enum SignalCleanup {
 }
 
 nonisolated(unsafe) private var cleanupPath: UnsafeMutablePointer<CChar>?
-nonisolated(unsafe) private var savedActions: (sigaction, sigaction, sigaction) = (sigaction(), sigaction(), sigaction())
+/// The actions `begin` replaced, for the handler to put back: SIGINT's,
+/// SIGTERM's, SIGHUP's, in memory of three whole `sigaction`s. (A global
+/// tuple of three was emitted 444 bytes long, not 3 × 152, so saving SIGHUP's
+/// wrote 12 bytes past it, over the next global: AddressSanitizer caught it
+/// under the replay fuzzer, Fuzz/README.md.)
+nonisolated(unsafe) private let savedActions: UnsafeMutablePointer<sigaction> = {
+    let p = UnsafeMutablePointer<sigaction>.allocate(capacity: 3)
+    p.initialize(repeating: sigaction(), count: 3)
+    return p
+}()
+
+private func savedIndex(_ s: Int32) -> Int { s == SIGINT ? 0 : s == SIGTERM ? 1 : 2 }
 
 private func saved(_ s: Int32, _ action: sigaction) {
-    switch s {
-    case SIGINT: savedActions.0 = action
-    case SIGTERM: savedActions.1 = action
-    default: savedActions.2 = action
-    }
+    savedActions[savedIndex(s)] = action
 }
 
 private func restorePrevious(_ s: Int32) {
-    var action: sigaction
-    switch s {
-    case SIGINT: action = savedActions.0
-    case SIGTERM: action = savedActions.1
-    default: action = savedActions.2
-    }
-    sigaction(s, &action, nil)
+    sigaction(s, savedActions + savedIndex(s), nil)
 }
 
 extension FileWriteError {
