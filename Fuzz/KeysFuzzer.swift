@@ -17,7 +17,7 @@ let fuzzKeys: [Key] = {
 }()
 
 /// The first screen, made once: an `AppState` is a value, so each input
-/// starts from a copy (making it planned every launch: 100 ms under ASan).
+/// starts from a copy (planning the first screen is 100 ms an input under ASan).
 let startState: AppState = {
     guard let session = try? AppState.defaultSession() else { violated("no default session") }
     return AppState(session: session, width: 100, height: 30, glyphs: .unicode)
