@@ -245,6 +245,30 @@ public struct LaunchPlan: Hashable, Sendable {
     /// The product of the grid's axes.
     public var launched: Int { pidCount * sliceCount * segments.count }
 
+    // MARK: Grid axes: the one place a grid position meets (pid, slice, segment)
+
+    /// What each axis of `grid` counts: `pid, segment`, or `pid, slice, segment`.
+    public var axisNames: [String] { grid.count == 3 ? ["pid", "slice", "segment"] : ["pid", "segment"] }
+
+    /// The program at grid coordinates `axes` (as `grid` orders them: x, y[, z]),
+    /// or nil when they are not `grid.count` values inside the grid.
+    public func position(axes: [Int]) -> GridPosition? {
+        guard axes.count == grid.count, zip(axes, grid).allSatisfy({ (0..<$1).contains($0) }) else { return nil }
+        return axes.count == 3
+            ? GridPosition(pid: axes[0], slice: axes[1], segment: axes[2])
+            : GridPosition(pid: axes[0], slice: 0, segment: axes[1])
+    }
+
+    /// A program's grid coordinates, as `grid` orders its axes (the inverse of `position(axes:)`).
+    public func axes(of p: GridPosition) -> [Int] {
+        grid.count == 3 ? [p.pid, p.slice, p.segment] : [p.pid, p.segment]
+    }
+
+    /// Whether `p` names a program of this launch.
+    public func contains(_ p: GridPosition) -> Bool {
+        (0..<pidCount).contains(p.pid) && (0..<sliceCount).contains(p.slice) && segments.indices.contains(p.segment)
+    }
+
     // MARK: Programs
 
     /// The fate of one program.

@@ -30,6 +30,37 @@ final class LaunchPlanTests: XCTestCase {
     ///
     /// Per-sequence: 12 segments of 1 token, so every working program has 1 valid row.
     /// Sorted: 8 segments of lengths [4, 4, 4, 0, 0, 0, 0, 0]; slots 3–7 hold no adapter (rank 0).
+    /// Grid coordinates and program positions map both ways, for 2-D and 3-D
+    /// grids of every strategy, and nothing outside the grid maps to a program.
+    func testGridAxesMapToPositionsAndBack() {
+        let dims = ModelDims(hidden: 64, out: 64, q: 64, kv: 32, ffn: 64, maxRank: 16)
+        for kernel in [Kernel.sgemmLoRAA(stack: 3), .sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB] {
+            let w = makeWorkload(kernel: kernel, dims: dims, ranks: [16, 8, 0], wi: [0, 1, 2, 0, 1])
+            for kind in Strategy.allCases {
+                let plan = LaunchPlan(workload: w, routing: kind)
+                XCTAssertEqual(plan.axisNames.count, plan.grid.count, "\(kind) \(kernel.name)")
+                var inside = 0
+                for segment in 0...plan.segments.count {
+                    for slice in 0...plan.sliceCount {
+                        for pid in [0, max(0, plan.pidCount - 1), plan.pidCount] {
+                            let p = GridPosition(pid: pid, slice: slice, segment: segment)
+                            let axes = plan.axes(of: p)
+                            if plan.contains(p) {
+                                inside += 1
+                                XCTAssertEqual(plan.position(axes: axes), p, "\(kind) \(kernel.name) \(axes)")
+                            } else if plan.grid.count == 3 || slice == 0 {
+                                XCTAssertNil(plan.position(axes: axes), "\(kind) \(kernel.name) \(axes) is outside \(plan.grid)")
+                            }
+                        }
+                    }
+                }
+                XCTAssertEqual(inside > 0, plan.launched > 0, "\(kind) \(kernel.name)")
+                XCTAssertNil(plan.position(axes: [0]), "one coordinate names no program")
+                XCTAssertNil(plan.position(axes: [0, 0, 0, 0]))
+            }
+        }
+    }
+
     func testDecodeBS12OnThreeAdapters() {
         let names = (0..<12).map { ["A", "B", "C"][$0 % 3] }
         func plans(_ k: Kernel) -> (LaunchPlan, LaunchPlan) {

@@ -334,7 +334,7 @@ extension Session {
         }
         let plan = plan(routing)
         let grid = plan.grid
-        let axisNames = grid.count == 2 ? ["pid", "segment"] : ["pid", "slice", "segment"]
+        let axisNames = plan.axisNames
         if grid.count == 2, z != nil {
             throw ApplyFailure(
                 "\(routing.name)'s \(plan.kernel.name) grid has 2 axes (pid, segment): select \(routing.rawValue) X Y",
@@ -352,16 +352,15 @@ extension Session {
                 "\(["X", "Y", "Z"][axis])=\(value) is outside the \(routing.rawValue) grid's \(axisNames[axis]) axis (\(range))",
                 at: .positional(axis + 1))
         }
-        let position = grid.count == 2
-            ? GridPosition(pid: x, slice: 0, segment: y)
-            : GridPosition(pid: x, slice: y, segment: z!)
+        guard let position = plan.position(axes: values) else {
+            preconditionFailure("select \(values) passed the axis checks but is outside \(grid)")
+        }
         return ProgramSelection(routing: routing, position: position)
     }
 
     private func fits(_ s: ProgramSelection) -> Bool {
         guard strategies.contains(s.routing) else { return false }
-        let p = plan(s.routing)
-        return s.position.pid < p.pidCount && s.position.slice < p.sliceCount && s.position.segment < p.segments.count
+        return plan(s.routing).contains(s.position)
     }
 
     /// Limits that hold for every workload a session can reach.

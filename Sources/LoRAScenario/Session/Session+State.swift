@@ -63,10 +63,8 @@ extension Session {
         if let title { commands.append(.title(title)) }
         if let narration { commands.append(.narrate(narration)) }
         if let s = selection {
-            let threeD = plan(s.routing).grid.count == 3
-            commands.append(.select(routing: s.routing, x: s.position.pid,
-                                    y: threeD ? s.position.slice : s.position.segment,
-                                    z: threeD ? s.position.segment : nil))
+            let axes = plan(s.routing).axes(of: s.position)
+            commands.append(.select(routing: s.routing, x: axes[0], y: axes[1], z: axes.count == 3 ? axes[2] : nil))
         }
         return commands
     }

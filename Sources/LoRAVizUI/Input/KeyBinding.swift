@@ -344,8 +344,7 @@ extension AppState {
     /// whenever the grid has three axes (vLLM's always has, one slice or not).
     static func selectCommand(_ plan: LaunchPlan, pid: Int, row: Int) -> Command {
         let r = plan.viewRow(row)
-        return plan.grid.count == 3
-            ? .select(routing: plan.strategy, x: pid, y: r.slice, z: r.segment)
-            : .select(routing: plan.strategy, x: pid, y: r.segment, z: nil)
+        let axes = plan.axes(of: GridPosition(pid: pid, slice: r.slice, segment: r.segment))
+        return .select(routing: plan.strategy, x: axes[0], y: axes[1], z: axes.count == 3 ? axes[2] : nil)
     }
 }

@@ -523,9 +523,7 @@ public struct AppState: Sendable {
         return (other, q)
     }
 
-    func fits(_ p: GridPosition, _ plan: LaunchPlan) -> Bool {
-        p.pid < plan.pidCount && p.slice < plan.sliceCount && p.segment < plan.segments.count
-    }
+    func fits(_ p: GridPosition, _ plan: LaunchPlan) -> Bool { plan.contains(p) }
 
     /// How the pane showing `kind` is zoomed.
     public func zoomSetting(_ kind: Strategy) -> ZoomSetting { zooms[kind] ?? .fit }
