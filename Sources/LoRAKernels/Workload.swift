@@ -44,15 +44,14 @@ public struct Workload: Hashable, Sendable {
 
     /// Bytes a `KernelRunner.run` allocates for its tensors, from the sizes
     /// `KernelInputs` allocates (one place): x with its row padding, the base
-    /// output, every slot's weight panels padded to 16 columns, the row-major
-    /// copy of the shrink's `A` when the C path keeps it, one output per
+    /// output, every slot's weight panels padded to 16 columns, one output per
     /// strategy, and the fp64 reference `(S, outputWidth)` that `--dump` keeps
     /// (counted always, so a run that is dumped fits too). The plans' segment
     /// arrays and per-thread row buffers are not counted (kilobytes).
-    public func tensorBytes(strategies: Int, rowMajorShrinkWeights: Bool = false) -> Int {
+    public func tensorBytes(strategies: Int) -> Int {
         func bytes<E: KernelElement>(_: E.Type) -> Int {
-            let sizes = KernelInputs<E>.sizes(self, rowMajorShrinkWeights: rowMajorShrinkWeights)
-            let elements = sizes.x + sizes.base + sizes.weights + sizes.rowMajorWeights + max(1, strategies) * sizes.base
+            let sizes = KernelInputs<E>.sizes(self)
+            let elements = sizes.x + sizes.base + sizes.weights + max(1, strategies) * sizes.base
             return elements * MemoryLayout<E>.stride + sizes.base * MemoryLayout<Double>.stride
         }
         switch dtype {

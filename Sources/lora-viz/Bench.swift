@@ -32,12 +32,23 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("strategies"),
             help: "Comma-separated strategies to time, in order (\(Strategy.names.joined(separator: ", "))); the first is what the others' bits are compared with.")
     var strategyNames: String = Strategy.defaults.map(\.name).joined(separator: ",")
-    @Flag(help: "Skip the FMA peak measurement.") var noPeak = false
+    @Flag(help: "Skip the FMA and bf16 dot peak measurements.") var noPeak = false
     @Flag(help: "Core scaling: every shape on 1 thread, then at once on --threads (default all cores); prints the ratio.")
     var scaling = false
-    @Flag(name: .customLong("bf16-dot"),
-          help: "Opt-in: bf16 on the C AVX512_BF16 microkernels (VDPBF16PS shrink, VCVTNEPS2BF16 expand epilogue).")
-    var bf16Dot = false
+    @Flag(name: .customLong("bf16-swift"),
+          help: "bf16 on the Swift FMA tiles even where the CPU has AVX512_BF16 (default there: the C VDPBF16PS tiles; same bits).")
+    var bf16Swift = false
+
+    /// The run's options for the kernels.
+    func options(threads: Int, strategies: [Strategy] = Strategy.defaults) -> KernelRunOptions {
+        KernelRunOptions(reps: reps, threads: threads,
+                         bf16DotMicrokernel: !bf16Swift && KernelRunOptions.bf16DotMicrokernelAvailable, strategies: strategies)
+    }
+
+    /// The measured roof of `dtype`'s microkernel on `threads` threads: the bf16 dot product's peak for the C VDPBF16PS tiles, else the FMA's.
+    static func roof(_ dtype: DType, _ options: KernelRunOptions, threads: Int, fma: [String: Double], dot: [String: Double]) -> Double? {
+        (options.microkernel(for: dtype).usesDotPeak ? dot : fma)["\(threads)"]
+    }
 
     /// The strategies `--strategies` names, in order.
     var strategies: [Strategy] {
@@ -83,9 +94,6 @@ struct Bench: ParsableCommand {
         if Set(names).count != names.count { throw ValidationError("--strategies names a strategy twice") }
         if scaling && !isClassic { throw ValidationError("--scaling times per-sequence and sorted only; leave out --strategies") }
         if reps < 1 { throw ValidationError("--reps must be at least 1") }
-        if bf16Dot && !KernelRunOptions.bf16DotMicrokernelAvailable {
-            throw ValidationError("--bf16-dot needs a CPU with avx512_bf16; this one has none")
-        }
         for bs in batchSizes where !(1...4096).contains(bs) { throw ValidationError("--bs \(bs) is outside 1...4096") }
         for a in adapterCounts where !(1...64).contains(a) { throw ValidationError("--adapters \(a) is outside 1...64") }
         for r in ranks where !(1...64).contains(r) { throw ValidationError("--rank \(r) is outside 1...64 (max rank R is 64)") }
@@ -117,11 +125,17 @@ struct Bench: ParsableCommand {
             : kernelNames.compactMap { Kernel(name: $0) }
         let dtypes = dtypeNames.isEmpty ? DType.allCases : dtypeNames.compactMap { DType(rawValue: $0) }
         let isa = MachineProbe.instructionSet
-        var peaks: [String: Double] = [:]
+        var peaks: [String: Double] = [:], dotPeaks: [String: Double] = [:]
         if !noPeak {
             peaks["1"] = MachineProbe.fmaPeak(threads: 1)
             if threads > 1 { peaks["\(threads)"] = MachineProbe.fmaPeak(threads: threads) }
+            if KernelRunOptions.bf16DotMicrokernelAvailable {
+                dotPeaks["1"] = MachineProbe.bf16DotPeak(threads: 1)
+                if threads > 1 { dotPeaks["\(threads)"] = MachineProbe.bf16DotPeak(threads: threads) }
+            }
         }
+        let runOptions = options(threads: threads, strategies: strategies)
+        let microkernels = dtypes.map { "\($0.rawValue) \(runOptions.microkernel(for: $0).rawValue)" }.joined(separator: ", ")
         if scaling {
             try runScaling(kernels: kernels, dtypes: dtypes, threads: threads, isa: isa, peaks: peaks)
             return
@@ -131,7 +145,11 @@ struct Bench: ParsableCommand {
             let peakText = peaks.keys.sorted().map { "\($0) thread\($0 == "1" ? "" : "s") \(fixed(peaks[$0]!, 0))" }
             print("threads \(threads) · reps \(reps) after 1 warm-up · fp32 FMA peak (12 register FMA chains): " +
                   (peakText.isEmpty ? "not measured" : peakText.joined(separator: ", ") + " GFLOP/s"))
-            if bf16Dot { print("bf16 on the opt-in C AVX512_BF16 microkernels (--bf16-dot)") }
+            let dotText = dotPeaks.keys.sorted().map { "\($0) thread\($0 == "1" ? "" : "s") \(fixed(dotPeaks[$0]!, 0))" }
+            print("bf16 dot peak (12 register VDPBF16PS chains, 4 flops a lane): " + (dotText.isEmpty
+                ? (KernelRunOptions.bf16DotMicrokernelAvailable ? "not measured" : "no AVX512_BF16 on this CPU")
+                : dotText.joined(separator: ", ") + " GFLOP/s"))
+            print("microkernels: \(microkernels) (% of peak: of the bf16 dot peak for c-vdpbf16ps, else of the FMA peak)")
             if isClassic {
                 print("decode, hidden 4096, 64 slots, GFLOP/s = 2·useful MACs / median; speedup = per-sequence / sorted median")
                 print("")
@@ -140,7 +158,7 @@ struct Bench: ParsableCommand {
                       " │ " + pad("sorted ms (min–max)", 27) + lpad("GF/s", 7) + " │ " + lpad("speedup", 8) + "  bits")
             } else {
                 print("decode, hidden 4096, 64 slots; per strategy: median ms, GFLOP/s = 2·useful MACs / median, % of the "
-                      + "\(threads)-thread FMA peak; bits: outputs against \(strategies[0])'s (max |Δ| where they differ)")
+                      + "\(threads)-thread peak of the dtype's microkernel; bits: outputs against \(strategies[0])'s (max |Δ| where they differ)")
                 print("")
                 print(pad("kernel", 15) + pad("dtype", 6) + lpad("bs", 5) + lpad("ad", 4) + lpad("r", 4) +
                       strategies.map { " │ " + pad($0.name, Self.strategyCellWidth) }.joined() + " │ bits")
@@ -155,9 +173,8 @@ struct Bench: ParsableCommand {
             for dtype in dtypes {
                 for shape in shapes {
                     let w = Self.workload(kernel: kernel, dtype: dtype, shape: shape)
-                    let r = try KernelRunner.run(w, options: KernelRunOptions(reps: reps, threads: threads, bf16DotMicrokernel: bf16Dot,
-                                                                              strategies: strategies))
-                    let peak = peaks["\(threads)"]
+                    let r = try KernelRunner.run(w, options: runOptions)
+                    let peak = Self.roof(dtype, runOptions, threads: threads, fma: peaks, dot: dotPeaks)
                     if format == .text && !isClassic {
                         print(pad(kernel.name, 15) + pad(dtype.rawValue, 6) + lpad("\(shape.bs)", 5) + lpad("\(shape.adapters)", 4) +
                               lpad("\(shape.rank)", 4) + r.routings.map { " │ " + Self.strategyCell($0, peak: peak) }.joined() +
@@ -208,17 +225,22 @@ struct Bench: ParsableCommand {
             }
         }
         if format == .text && !fullTiles.isEmpty {
-            let peak = peaks["\(threads)"]
+            let roofs = dtypes.compactMap { d in Self.roof(d, runOptions, threads: threads, fma: peaks, dot: dotPeaks).map {
+                "\(d.rawValue) \(fixed($0, 0))" } }
             // The classic run summarises the sorted path, as it always has; others every strategy.
             for strategy in isClassic ? [Strategy.sorted] : strategies {
                 print("")
                 print("\(strategy)\(isClassic ? " path" : ""), full tiles (≥ 16 tokens per adapter): best GFLOP/s"
-                      + (peak.map { " and % of the \(fixed($0, 0)) GFLOP/s fp32 FMA peak" } ?? ""))
+                      + (roofs.isEmpty ? "" : " and % of the \(threads)-thread peak of each dtype's microkernel (\(roofs.joined(separator: ", ")))")
+                      + "; bf16 ÷ fp32")
                 for kernel in kernels {
-                    let cells = dtypes.compactMap { dtype -> String? in
-                        guard let best = fullTiles["\(strategy) \(kernel.name) \(dtype.rawValue)"]?.max() else { return nil }
+                    let best = { (d: DType) in fullTiles["\(strategy) \(kernel.name) \(d.rawValue)"]?.max() }
+                    var cells = dtypes.compactMap { dtype -> String? in
+                        guard let best = best(dtype) else { return nil }
+                        let peak = Self.roof(dtype, runOptions, threads: threads, fma: peaks, dot: dotPeaks)
                         return "\(dtype.rawValue) \(fixed(best, 0))" + (peak.map { " (\(fixed(100 * best / $0, 0))%)" } ?? "")
                     }
+                    if let b = best(.bf16), let f = best(.fp32), f > 0 { cells.append("bf16 ÷ fp32 \(fixed(b / f, 2))×") }
                     if !cells.isEmpty { print("  " + pad(kernel.name, 15) + cells.joined(separator: " · ")) }
                 }
             }
@@ -228,8 +250,10 @@ struct Bench: ParsableCommand {
                 "isa": ["architecture": isa.architecture, "built_for_native_cpu": isa.builtForNativeCPU,
                         "avx512f": isa.avx512f, "avx512_bf16": isa.avx512bf16, "avx2": isa.avx2, "fma": isa.fma,
                         "f16c": isa.f16c, "cpu_model": isa.cpuModel, "summary": isa.summary],
-                "threads": threads, "reps": reps, "fma_peak_gflops": peaks, "results": results,
-                "bf16_dot_microkernel": bf16Dot, "strategies": strategies.map(\.name),
+                "threads": threads, "reps": reps, "fma_peak_gflops": peaks, "bf16_dot_peak_gflops": dotPeaks,
+                "results": results, "bf16_dot_microkernel": runOptions.microkernel(for: .bf16) == .bf16Dot,
+                "microkernels": Dictionary(uniqueKeysWithValues: dtypes.map { ($0.rawValue, runOptions.microkernel(for: $0).rawValue) }),
+                "strategies": strategies.map(\.name),
             ]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
@@ -274,8 +298,8 @@ extension Bench {
             for dtype in dtypes {
                 for shape in shapes {
                     let w = Self.workload(kernel: kernel, dtype: dtype, shape: shape)
-                    let one = try KernelRunner.run(w, options: KernelRunOptions(reps: reps, threads: 1, bf16DotMicrokernel: bf16Dot))
-                    let many = try KernelRunner.run(w, options: KernelRunOptions(reps: reps, threads: threads, bf16DotMicrokernel: bf16Dot))
+                    let one = try KernelRunner.run(w, options: options(threads: 1))
+                    let many = try KernelRunner.run(w, options: options(threads: threads))
                     let sorted = many.sorted.gflops / max(one.sorted.gflops, 1e-9)
                     let perSequence = many.perSequence.gflops / max(one.perSequence.gflops, 1e-9)
                     if shape.bs >= 256 { ratios.append(sorted) }

@@ -3,77 +3,125 @@ import XCTest
 @testable import LoRAKernels
 import CLoRAKernels
 
-/// The opt-in C AVX512_BF16 microkernels keep the Swift kernels' contract:
-/// routings agree bit for bit, every cell within tolerance, cells past `N_eff`
-/// untouched; the C expands even give the Swift expands' bits. Skipped on CPUs
-/// without avx512_bf16.
+/// bf16 runs on the C VDPBF16PS tiles by default where the CPU has
+/// AVX512_BF16, and on the Swift tiles elsewhere; both add each cell's
+/// products in the same pair order (`MicroTile`), so they give the same bits,
+/// on every kernel and strategy, and stay within the fp64 tolerance. The
+/// tests that need the instruction are skipped on CPUs without it; the Swift
+/// tiles' order is checked everywhere.
 final class BF16DotMicrokernelTests: XCTestCase {
-    override func setUpWithError() throws {
+    func requireDot() throws {
         try XCTSkipUnless(KernelRunOptions.bf16DotMicrokernelAvailable, "no avx512_bf16 on this CPU")
     }
 
-    let options = KernelRunOptions(reps: 1, threads: 2, checkTolerances: true, bf16DotMicrokernel: true)
+    func testDotIsTheDefaultWhereTheCPUHasIt() {
+        let options = KernelRunOptions()
+        XCTAssertEqual(options.bf16DotMicrokernel, KernelRunOptions.bf16DotMicrokernelAvailable)
+        XCTAssertEqual(options.microkernel(for: .bf16), KernelRunOptions.bf16DotMicrokernelAvailable ? .bf16Dot : .fmaWidened)
+        XCTAssertEqual(KernelRunOptions(bf16DotMicrokernel: false).microkernel(for: .bf16), .fmaWidened)
+        XCTAssertEqual(options.microkernel(for: .fp32), .fma)
+    }
 
-    func testShrinkShapesAgreeAndStayWithinTolerance() throws {
-        // K: multiple of 32, odd tail, shorter than one pair chunk; ranks with partial column tiles.
+    /// Every kernel × strategy × mode, odd K and ranks, partial panels: the
+    /// C tiles' output is the Swift tiles' output, bit for bit, and both are
+    /// within tolerance with no clobbered cell.
+    func testDotAndSwiftTilesGiveTheSameBitsEverywhere() throws {
+        try requireDot()
         for hidden in [256, 77, 5] {
-            for stack in [1, 3] {
-                let dims = ModelDims(hidden: hidden, out: 64, q: 64, kv: 32, ffn: 64, maxRank: 32)
-                let w = makeWorkload(kernel: .sgemmLoRAA(stack: stack), dims: dims, ranks: [8, 16, 0, 32, 3],
-                                     wi: (0..<37).map { ($0 * 7) % 5 })
-                let r = try KernelRunner.run(w, options: options)
-                let label = "hidden \(hidden) stack \(stack)"
-                XCTAssertTrue(r.bitwiseEqual, label)
-                XCTAssertEqual(r.clobberedCells, 0, label)
-                XCTAssertEqual(r.perSequence.toleranceViolations, 0, label)
-                XCTAssertEqual(r.sorted.toleranceViolations, 0, label)
+            let dims = ModelDims(hidden: hidden, out: 100, q: 70, kv: 24, ffn: 69, maxRank: 19)
+            for kernel in allKernels(stack: hidden == 77 ? 3 : 1) {
+                for mode in Mode.allCases {
+                    let w = makeWorkload(kernel: kernel, dims: dims, ranks: [16, 0, 3, 19, 8], scalings: [0.5, 1, -2, 1.5, 1],
+                                         wi: (0..<21).map { ($0 * 7) % 5 }, lengths: mode == .extend ? (0..<21).map { $0 % 6 + 1 } : nil,
+                                         mode: mode)
+                    let label = "\(kernel.name) \(mode) hidden \(hidden)"
+                    // The default (the dot tiles): every strategy within tolerance and sharing the order.
+                    let r = try KernelRunner.run(w, options: KernelRunOptions(reps: 1, threads: 2, checkTolerances: true,
+                                                                              strategies: Strategy.allCases))
+                    XCTAssertEqual(r.clobberedCells, 0, label)
+                    for run in r.routings {
+                        XCTAssertEqual(run.toleranceViolations, 0, "\(label) \(run.strategy)")
+                        if run.strategy != .vllm || !kernel.isShrink { XCTAssertTrue(run.bitwiseEqualToFirst, "\(label) \(run.strategy)") }
+                    }
+                    // Each strategy's launch on the Swift tiles and on the C tiles.
+                    let inputs = try KernelInputs<BFloat16>(workload: w)
+                    for strategy in Strategy.allCases {
+                        let plan = LaunchPlan.execution(workload: w, strategy: strategy)
+                        let outputs = [false, true].map { dot -> TensorBuffer<BFloat16> in
+                            let out = TensorBuffer(copying: inputs.base)
+                            XCTAssertTrue(LaunchExecutor.execute(Launch(plan: plan, inputs: inputs, output: out.pointer, bf16Dot: dot),
+                                                                 threads: 2, serialBelow: 0))
+                            return out
+                        }
+                        XCTAssertEqual(memcmp(outputs[0].pointer, outputs[1].pointer, outputs[0].count * 2), 0, "\(label) \(strategy)")
+                    }
+                }
             }
         }
     }
 
-    /// The C block (bf16 pairs dotted with VDPBF16PS) gives every cell's dot
-    /// product within fp32 error of the exact one.
-    func testCBlockCellTotalsAreTheDotProducts() {
-        let k = 301
-        let values = SeededValues(seed: 9)
-        let x = (0..<4 * k).map { BFloat16(values.uniform(.x, $0)) }
-        let w = (0..<4 * k).map { BFloat16(values.uniform(.weights, $0) / 16) }
-        var cAcc = [SIMD16<Float>](repeating: .zero, count: 256)
+    /// One C tile's cells are the pair-order chains, emulated in scalar fp32
+    /// (odd K: the last element alone), bit for bit.
+    func testDotTileCellsAreThePairOrderChains() throws {
+        try requireDot()
+        for k in [64, 31, 1] {
+            let values = SeededValues(seed: 9)
+            let rows = 6, columns = 64
+            let x = (0..<rows * k).map { BFloat16(values.uniform(.x, $0)) }
+            let panels = WeightPanels(columns: columns, depth: k, pairedDepth: true)
+            var w = [BFloat16](repeating: BFloat16(0), count: panels.count)
+            for c in 0..<columns { for kk in 0..<k { w[panels.index(column: c, k: kk)] = BFloat16(values.uniform(.weights, c * k + kk) / 8) } }
+            var acc = [SIMD16<Float>](repeating: SIMD16(repeating: 0.25), count: rows * 4)
+            x.withUnsafeBufferPointer { xp in
+                w.withUnsafeBufferPointer { wp in
+                    acc.withUnsafeMutableBufferPointer { ap in
+                        let xb = UnsafeRawPointer(xp.baseAddress!).assumingMemoryBound(to: UInt16.self)
+                        var xr: [UnsafePointer<UInt16>?] = (0..<rows).map { xb + $0 * k }
+                        lora_bf16_dot_tile(Int32(rows), 4, UnsafeMutableRawPointer(ap.baseAddress!).assumingMemoryBound(to: Float.self), 4,
+                                           &xr, 0, UnsafeRawPointer(wp.baseAddress!).assumingMemoryBound(to: UInt16.self),
+                                           panels.rowStride(0), 0, k)
+                    }
+                }
+            }
+            for i in 0..<rows {
+                for c in 0..<columns {
+                    var cell: Float = 0.25
+                    for kk in reductionOrder(0..<k, BFloat16.self) {
+                        cell = cell.addingProduct(x[i * k + kk].float, w[panels.index(column: c, k: kk)].float)
+                    }
+                    XCTAssertEqual(acc[i * 4 + c / 16][c % 16].bitPattern, cell.bitPattern, "K \(k) row \(i) column \(c)")
+                }
+            }
+        }
+    }
+
+    /// The Swift bf16 tiles run the same pair order (checked on every CPU).
+    func testSwiftTilesRunThePairOrder() {
+        let k = 37
+        let values = SeededValues(seed: 3)
+        let x = (0..<4 * k).map { BFloat16(values.uniform(.x, $0)).float }
+        let panels = WeightPanels(columns: 48, depth: k, pairedDepth: true)
+        var w = [BFloat16](repeating: BFloat16(0), count: panels.count)
+        for c in 0..<48 { for kk in 0..<k { w[panels.index(column: c, k: kk)] = BFloat16(values.uniform(.weights, c * k + kk)) } }
+        var acc = MicroTile<4, 3>.zero
         x.withUnsafeBufferPointer { xp in
             w.withUnsafeBufferPointer { wp in
-                cAcc.withUnsafeMutableBufferPointer { acc in
-                    let xb = UnsafeRawPointer(xp.baseAddress!).assumingMemoryBound(to: UInt16.self)
-                    let wb = UnsafeRawPointer(wp.baseAddress!).assumingMemoryBound(to: UInt16.self)
-                    let accF = UnsafeMutableRawPointer(acc.baseAddress!).assumingMemoryBound(to: Float.self)
-                    lora_bf16_dot4x4(accF, xb, xb + k, xb + 2 * k, xb + 3 * k, wb, k, k)
-                }
+                MicroTile<4, 3>.accumulate(&acc, x: MicroTile<4, 3>.Rows { xp.baseAddress! + $0 * k }, w: wp.baseAddress!,
+                                           kStride: panels.width(0), count: k)
             }
         }
-        for r in 0..<4 {
-            for c in 0..<4 {
-                var exact = 0.0, magnitude = 0.0
-                for i in 0..<k {
-                    let p = Double(x[r * k + i].float) * Double(w[c * k + i].float)
-                    exact += p
-                    magnitude += abs(p)
-                }
-                let bound = Double(k) * 0x1p-23 * magnitude
-                XCTAssertEqual(Double(SGemmLoRAA.lanesSum(cAcc[r * 16 + c])), exact, accuracy: bound, "C cell \(r),\(c)")
+        for i in 0..<4 {
+            for c in 0..<48 {
+                var cell: Float = 0
+                for kk in reductionOrder(0..<k, BFloat16.self) { cell = cell.addingProduct(x[i * k + kk], w[panels.index(column: c, k: kk)].float) }
+                XCTAssertEqual(acc[i][c / 16][c % 16].bitPattern, cell.bitPattern, "row \(i) column \(c)")
             }
         }
     }
 
-    /// The C expand runs the Swift expand's FMA chains and rounds to nearest
-    /// even in hardware: on finite, normal values the outputs are identical.
-    func testCExpandsGiveTheSwiftExpandsBits() throws {
-        try forEachExpandCase(extendLengths: [3, 17, 1, 9, 30, 2, 5]) { label, inputs, plan in
-            let outputs = [false, true].map { c -> TensorBuffer<BFloat16> in
-                let out = TensorBuffer(copying: inputs.base)
-                let launch = Launch(plan: plan, inputs: inputs, output: out.pointer, bf16Dot: c)
-                XCTAssertTrue(LaunchExecutor.execute(launch, threads: 2, serialBelow: 0))
-                return out
-            }
-            XCTAssertEqual(memcmp(outputs[0].pointer, outputs[1].pointer, outputs[0].count * 2), 0, label)
-        }
+    /// The dot peak probe runs and counts flops (a sanity bound, not a timing).
+    func testDotPeakProbeRuns() throws {
+        try requireDot()
+        XCTAssertGreaterThan(MachineProbe.bf16DotPeak(threads: 1, iterations: 10_000, trials: 1), 0)
     }
 }

@@ -67,3 +67,13 @@ func scheduledAndLoneShrink<E: KernelElement>(_ plan: LaunchPlan, _ inputs: Kern
     }
     return (scheduled, lone)
 }
+
+/// The order the tiles add a cell's products over `range` (which starts on an
+/// even `k`): increasing `k`, or for bf16 (`KernelElement.pairsPanelRows`) by
+/// pairs, the odd `k` first (`MicroTile`'s contract, VDPBF16PS's order).
+func reductionOrder<E: KernelElement>(_ range: Range<Int>, _: E.Type) -> [Int] {
+    guard E.pairsPanelRows else { return Array(range) }
+    return stride(from: range.lowerBound, to: range.upperBound, by: 2).flatMap { k in
+        k + 1 < range.upperBound ? [k + 1, k] : [k]
+    }
+}

@@ -139,25 +139,24 @@ final class StrategyKernelTests: XCTestCase {
         }
     }
 
-    /// The opt-in C shrink cannot follow split-K (VDPBF16PS sums bf16 pairs
-    /// lane by lane): a bf16 vLLM shrink asked to use it runs the Swift tiles
-    /// and gives their bits.
-    func testVLLMShrinkIgnoresTheCShrink() throws {
+    /// vLLM's split-K shrink on the C VDPBF16PS tiles keeps its order: the
+    /// same bits as on the Swift tiles (blocks of 32 and 256 hold whole pairs).
+    func testVLLMShrinkOnTheDotTilesGivesTheSwiftTilesBits() throws {
         try XCTSkipUnless(KernelRunOptions.bf16DotMicrokernelAvailable, "no avx512_bf16 on this CPU")
-        var w = Self.splitKCases()[0].workload
-        w.dtype = .bf16
-        let inputs = try KernelInputs<BFloat16>(workload: w, rowMajorShrinkWeights: true)
-        let plan = LaunchPlan.execution(workload: w, strategy: .vllm)
-        let outputs = [false, true].map { c -> TensorBuffer<BFloat16> in
-            let out = TensorBuffer(copying: inputs.base)
-            let launch = Launch(plan: plan, inputs: inputs, output: out.pointer, bf16Dot: c)
-            XCTAssertEqual(launch.runsCShrink, false)
-            XCTAssertTrue(LaunchExecutor.execute(launch, threads: 2, serialBelow: 0))
-            return out
+        for c in Self.splitKCases() {
+            var w = c.workload
+            w.dtype = .bf16
+            let inputs = try KernelInputs<BFloat16>(workload: w)
+            let plan = LaunchPlan.execution(workload: w, strategy: .vllm)
+            let outputs = [false, true].map { dot -> TensorBuffer<BFloat16> in
+                let out = TensorBuffer(copying: inputs.base)
+                let launch = Launch(plan: plan, inputs: inputs, output: out.pointer, bf16Dot: dot)
+                XCTAssertEqual(launch.runsDot, dot)
+                XCTAssertTrue(LaunchExecutor.execute(launch, threads: 2, serialBelow: 0))
+                return out
+            }
+            XCTAssertEqual(memcmp(outputs[0].pointer, outputs[1].pointer, outputs[0].count * 2), 0, c.label)
         }
-        XCTAssertEqual(memcmp(outputs[0].pointer, outputs[1].pointer, outputs[0].count * 2), 0)
-        XCTAssertTrue(Launch(plan: LaunchPlan.execution(workload: w, strategy: .sorted), inputs: inputs,
-                             output: outputs[0].pointer, bf16Dot: true).runsCShrink)
     }
 
     /// The scheduled executor and lone programs against `splitKReference`;
@@ -208,7 +207,7 @@ final class StrategyKernelTests: XCTestCase {
                     var partial: Float = 0
                     var block = s
                     while block * order.blockK < k {
-                        for kk in block * order.blockK ..< min(k, (block + 1) * order.blockK) {
+                        for kk in reductionOrder(block * order.blockK ..< min(k, (block + 1) * order.blockK), E.self) {
                             let x = inputs.x[row * inputs.xRowStride + kk].widened
                             let a = weights[layout.base + layout.panels.index(column: c, k: kk)].widened
                             partial = partial.addingProduct(x, a)

@@ -3,12 +3,13 @@ import XCTest
 
 /// The packed weight layout and the element hooks that read it: what the
 /// packer writes where `index(column:k:)` says is what every microkernel
-/// reads through `panelVector`, in both the plain and the paired (bf16) order.
+/// reads (`WeightPanels.vector`, `KernelElement.panelPair`), in both the plain
+/// and the K-paired (bf16) layout.
 final class WeightPanelsTests: XCTestCase {
     func testEveryElementHasItsOwnSlotInsideTheMatrix() {
         for paired in [false, true] {
             for columns in [1, 16, 17, 48, 64, 80, 100, 192, 200] {
-                let panels = WeightPanels(columns: columns, depth: 5, pairedVectors: paired)
+                let panels = WeightPanels(columns: columns, depth: 5, pairedDepth: paired)
                 var seen = Set<Int>()
                 for k in 0..<panels.depth {
                     for c in 0..<columns {
@@ -36,7 +37,7 @@ final class WeightPanelsTests: XCTestCase {
 
     private func check<E: KernelElement>(_: E.Type) {
         for columns in [16, 48, 64, 80, 100, 112] {
-            let panels = WeightPanels(columns: columns, depth: 3, pairedVectors: E.pairsPanelVectors)
+            let panels = WeightPanels(columns: columns, depth: 3, pairedDepth: E.pairsPanelRows)
             // Column c, row k holds (c + 1)·2⁸ᵏ⁻¹² (exact and normal in every dtype, distinct); padding is 0.
             var storage = [E](repeating: E(rounding: 0), count: panels.count)
             for k in 0..<panels.depth {
@@ -47,9 +48,8 @@ final class WeightPanelsTests: XCTestCase {
                 for p in 0..<panels.panelCount {
                     let vectors = panels.width(p) / 16
                     for k in 0..<panels.depth {
-                        let row = panels.offset(p) + k * panels.width(p)
                         for v in 0..<vectors {
-                            let read = E.panelVector(w + row, v, of: vectors)
+                            let read = panels.vector(w, panel: p, k: k, vector: v)
                             for lane in 0..<16 {
                                 let c = p * 64 + v * 16 + lane
                                 let expected: Float = c < columns ? value(c, k) : 0
@@ -120,10 +120,10 @@ final class WeightPanelsTests: XCTestCase {
 
 /// `Workload.tensorBytes` is what `KernelInputs` really allocates, padding included (issue 14 item 10).
 final class TensorBytesTests: XCTestCase {
-    func allocated<E: KernelElement>(_: E.Type, _ w: Workload, strategies: Int, rowMajor: Bool) throws -> Int {
-        let inputs = try KernelInputs<E>(workload: w, threads: 1, rowMajorShrinkWeights: rowMajor)
+    func allocated<E: KernelElement>(_: E.Type, _ w: Workload, strategies: Int) throws -> Int {
+        let inputs = try KernelInputs<E>(workload: w, threads: 1)
         let elements = inputs.x.count + inputs.base.count + inputs.weights.reduce(0) { $0 + ($1?.count ?? 0) }
-            + inputs.rowMajorShrinkWeights.reduce(0) { $0 + ($1?.count ?? 0) } + strategies * inputs.base.count
+            + strategies * inputs.base.count
         return elements * MemoryLayout<E>.stride + inputs.base.count * MemoryLayout<Double>.stride
     }
 
@@ -134,15 +134,13 @@ final class TensorBytesTests: XCTestCase {
                 w.dims = ModelDims(hidden: 96, out: 80, q: 64, kv: 32, ffn: 112, maxRank: 8)
                 w.batch = Batch(slotCount: 4, adapters: [Adapter(name: "a", rank: 1, slot: 0), Adapter(name: "b", rank: 8, slot: 2)],
                                 sequences: [BatchSequence(adapter: "a"), BatchSequence(adapter: "b"), BatchSequence(adapter: "a")])
-                for rowMajor in [false, true] {
-                    let expected: Int
-                    switch dtype {
-                    case .bf16: expected = try allocated(BFloat16.self, w, strategies: 3, rowMajor: rowMajor)
-                    case .fp16: expected = try allocated(Float16.self, w, strategies: 3, rowMajor: rowMajor)
-                    case .fp32: expected = try allocated(Float.self, w, strategies: 3, rowMajor: rowMajor)
-                    }
-                    XCTAssertEqual(w.tensorBytes(strategies: 3, rowMajorShrinkWeights: rowMajor), expected, "\(kernel) \(dtype) \(rowMajor)")
+                let expected: Int
+                switch dtype {
+                case .bf16: expected = try allocated(BFloat16.self, w, strategies: 3)
+                case .fp16: expected = try allocated(Float16.self, w, strategies: 3)
+                case .fp32: expected = try allocated(Float.self, w, strategies: 3)
                 }
+                XCTAssertEqual(w.tensorBytes(strategies: 3), expected, "\(kernel) \(dtype)")
             }
         }
     }

@@ -1,40 +1,53 @@
-// Opt-in bf16 microkernels on AVX512_BF16: the shrink on VDPBF16PS (bf16 pairs
-// dotted into fp32 lanes), the expands rounding with VCVTNEPS2BF16. The Swift
-// SIMD kernels stay the default; these run only when
-// KernelRunOptions.bf16DotMicrokernel is set and the CPU has avx512_bf16.
+// bf16 microkernels on AVX512_BF16 (VDPBF16PS: two bf16 products added into
+// each fp32 lane), the default for bf16 where the CPU has the instruction
+// (KernelRunOptions.bf16Microkernel; the Swift tiles run elsewhere).
 //
-// Shrink accumulators use the Swift shrink's layout: `acc` points at cell (row, col)
-// of a 16 × 16 grid of 16-lane vectors, rows 256 floats apart, columns 16.
-// Per cell, lane l adds the pairs (32·i + 2l, 32·i + 2l + 1) of every 32-wide
-// K chunk in increasing order (a short last chunk is zero-filled), the same in
-// every block shape, so a cell's bits never depend on the tile's row count.
+// Weights are lora-viz's bf16 panels (WeightPanels.swift): K in pairs, so
+// that row j of a panel holds, for each column c, the 32-bit word
+// (W[2j][c] low half, W[2j + 1][c] high half); vector v of a tile lies
+// (v / 4) · panel_stride + (v % 4) · 32 elements into its pair row.
+//
+// Per cell, one fp32 chain over the pairs in increasing j; VDPBF16PS adds the
+// high (odd k) product first, then the low (even k) one, each product exact in
+// fp32 and each add rounded to nearest even (measured on this CPU for every
+// lane of 4 M random pairs; the SDM's pseudocode says the same):
+//     acc = (acc + x[2j+1]·w[2j+1]) + x[2j]·w[2j]
+// An odd K ends on a pair whose high half is zero (acc + 0 changes nothing).
+// The Swift bf16 tiles (MicroTile) run the same order, so both give the same
+// bits on normal values; the instruction reads subnormal inputs as 0 and
+// flushes subnormal results to 0.
 #ifndef LORA_BF16_DOT_H
 #define LORA_BF16_DOT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/// 1 when this CPU runs these kernels (avx512f, bw, vl and avx512_bf16), else 0.
+/// 1 when this CPU runs these kernels (avx512f, bw and avx512_bf16), else 0.
 int lora_bf16_dot_available(void);
 
-/// Four x rows × four A rows (`w`, rows `w_stride` elements apart) over `count` K elements.
-void lora_bf16_dot4x4(float *acc, const uint16_t *x0, const uint16_t *x1, const uint16_t *x2,
-                      const uint16_t *x3, const uint16_t *w, ptrdiff_t w_stride, ptrdiff_t count);
+/// `acc[i · acc_stride + v] += Σ_k x[i][x_offset + k] · w(k, v)` (16 lanes
+/// each; `acc` in 16-float vectors) for rows i < `rows` (1, 4, 6 or 8) and
+/// vectors v < `vectors` (1–4, or 8 with one row), k < `count`, in the pair
+/// order above. `w` is the panel's pair row of the first k (an even k);
+/// pair rows lie `w_stride` elements apart.
+void lora_bf16_dot_tile(int rows, int vectors, float *acc, ptrdiff_t acc_stride, const uint16_t *const *x,
+                        ptrdiff_t x_offset, const uint16_t *w, ptrdiff_t w_stride, ptrdiff_t panel_stride,
+                        ptrdiff_t count);
 
-/// One x row × `columns` (1…8) A rows.
-void lora_bf16_dot1xn(float *acc, const uint16_t *x, const uint16_t *w, ptrdiff_t w_stride,
-                      ptrdiff_t count, int columns);
+/// The same for four rows, each with its own weights `w[i]` (lone decode
+/// rows of different adapters side by side), `vectors` 1–4.
+void lora_bf16_dot_tile_rows(int vectors, float *acc, ptrdiff_t acc_stride, const uint16_t *const *x,
+                             ptrdiff_t x_offset, const uint16_t *const *w, ptrdiff_t w_stride, ptrdiff_t count);
 
-/// One expand tile in bf16 (sgemm_lora_b, qkv_lora_b, gate_up_lora_b):
-/// `out[rows[j], out_column + c] = bf16(bf16(acc · scaling) + out[...])` with
-/// `acc = Σ_{k<r} x[j·x_stride + k] · w[k·w_stride + c]` as one FMA chain in
-/// increasing k (the Swift kernels' order), rounding with VCVTNEPS2BF16
-/// (round to nearest even; denormal inputs read as zero). `x` holds the
-/// tile's rows staged in fp32; `w` is one Bᵀ panel (row k = B[·][k] of its
-/// columns, `w_stride` apart) in lora-viz's paired bf16 layout (see
-/// `panel_vector`); `columns` ≤ 64.
-void lora_bf16_expand_tile(const float *x, ptrdiff_t x_stride, const ptrdiff_t *rows, int row_count,
-                           const uint16_t *w, ptrdiff_t w_stride, int r, uint16_t *out, ptrdiff_t out_stride,
-                           ptrdiff_t out_column, int columns, float scaling);
+/// One expand tile: `lora_bf16_dot_tile` from zero accumulators, then the
+/// epilogue `out[i][c] = bf16(bf16(acc · scaling) + out[i][c])` for columns
+/// c < `columns` of each row's `out[i]` (its first column), both roundings
+/// with VCVTNEPS2BF16 (to nearest even, as the Swift epilogue on normal values).
+void lora_bf16_dot_expand(int rows, int vectors, const uint16_t *const *x, const uint16_t *w, ptrdiff_t w_stride,
+                          ptrdiff_t panel_stride, ptrdiff_t count, uint16_t *const *out, int columns, float scaling);
+
+/// bf16 dot products from registers: `iterations` steps of 12 independent
+/// VDPBF16PS chains (the peak probe; 4 flops per lane per instruction).
+float lora_bf16_dot_chains(long iterations, float seed);
 
 #endif

@@ -66,12 +66,11 @@ public struct KernelRunOptions: Sendable {
     public var strategies: [Strategy] = Strategy.defaults
     /// The settings of csgmv and vLLM.
     public var strategyOptions = StrategyOptions()
-    /// Opt-in: run bf16 launches on the C AVX512_BF16 microkernels
-    /// (`CLoRAKernels`) where the CPU has them: the shrink dots bf16 pairs with
-    /// VDPBF16PS (another fixed per-cell order), the expands keep the Swift FMA
-    /// chains and round with VCVTNEPS2BF16 (same bits on normal values).
-    /// Ignored elsewhere and for other dtypes; the Swift SIMD kernels are the default.
-    public var bf16DotMicrokernel: Bool = false
+    /// Run bf16 tiles on the C VDPBF16PS microkernels (`CLoRAKernels`): the
+    /// default where the CPU has AVX512_BF16, ignored where it has not (and
+    /// for other dtypes); false runs the Swift tiles. Both add each cell's
+    /// products in the same pair order (`MicroTile`), so they give the same bits.
+    public var bf16DotMicrokernel: Bool = KernelRunOptions.bf16DotMicrokernelAvailable
     /// Check every row against the fp64 reference however large the shape
     /// (`ReferenceSample`); the default samples rows of huge shapes.
     public var fullReference: Bool = false
@@ -80,7 +79,7 @@ public struct KernelRunOptions: Sendable {
     public var referenceCheckMACs: Int = ReferenceSample.fullCheckMACs
 
     public init(reps: Int = 5, threads: Int? = nil, keepTensors: Bool = false, checkTolerances: Bool = false,
-                bf16DotMicrokernel: Bool = false, strategies: [Strategy] = Strategy.defaults,
+                bf16DotMicrokernel: Bool = KernelRunOptions.bf16DotMicrokernelAvailable, strategies: [Strategy] = Strategy.defaults,
                 strategyOptions: StrategyOptions = StrategyOptions()) {
         self.strategies = strategies.isEmpty ? Strategy.defaults : strategies
         self.strategyOptions = strategyOptions
@@ -91,11 +90,33 @@ public struct KernelRunOptions: Sendable {
         self.bf16DotMicrokernel = bf16DotMicrokernel
     }
 
-    /// Whether this CPU runs the opt-in AVX512_BF16 microkernels.
+    /// Whether this CPU runs the C AVX512_BF16 microkernels (detected at run time).
     public static let bf16DotMicrokernelAvailable: Bool = lora_bf16_dot_available() != 0
+
+    /// The microkernel `dtype`'s tiles run on with these options, as the benchmark names it.
+    public func microkernel(for dtype: DType) -> Microkernel {
+        switch dtype {
+        case .fp32: return .fma
+        case .fp16: return .fmaWidened
+        case .bf16: return bf16DotMicrokernel && Self.bf16DotMicrokernelAvailable ? .bf16Dot : .fmaWidened
+        }
+    }
 
     /// The machine's online cores.
     public static var coreCount: Int { ParallelLoop.coreCount }
+}
+
+/// The instruction a dtype's tiles compute with, and so the roof its GFLOP/s are a share of.
+public enum Microkernel: String, Sendable, Codable {
+    /// Swift `SIMD16<Float>` fused multiply-adds on fp32 values (`MicroTile`).
+    case fma = "swift-fma"
+    /// The same, each 16-bit weight vector widened to fp32 first (fp16; bf16 without AVX512_BF16).
+    case fmaWidened = "swift-fma-widened"
+    /// C VDPBF16PS tiles: two bf16 products per fp32 lane per instruction.
+    case bf16Dot = "c-vdpbf16ps"
+
+    /// Whether its roof is the bf16 dot product's peak rather than the FMA's.
+    public var usesDotPeak: Bool { self == .bf16Dot }
 }
 
 /// Every chosen strategy's launches of one workload, timed and checked.
@@ -199,8 +220,7 @@ public enum KernelRunner {
         let threads = options.threads
         let bf16Dot = options.bf16DotMicrokernel && KernelRunOptions.bf16DotMicrokernelAvailable
         // Cancellation is checked while the inputs are generated, so a cancelled run frees them promptly.
-        let inputs = try KernelInputs<E>(workload: workload, threads: threads,
-                                         rowMajorShrinkWeights: bf16Dot && E.dtype == .bf16, isCancelled: isCancelled)
+        let inputs = try KernelInputs<E>(workload: workload, threads: threads, isCancelled: isCancelled)
         if isCancelled() { throw KernelRunCancelled() }
         // Each strategy's working programs, as 16-row microkernel passes over its own segments.
         let plans = options.strategies.map {

@@ -144,12 +144,10 @@ enum LaunchExecutor {
     ///   bs 256, 1 adapter: 1024 columns beat 256 and 4096 on all three expands
     ///   (gate_up rank 64: 172 GFLOP/s panel by panel over all rows, 222 in
     ///   1024-column groups).
-    /// - The opt-in C shrink: lone programs (not under split-K: `Launch.runsCShrink`).
     static func blocks<E: KernelElement>(_ launch: Launch<E>, threads: Int = 1) -> ProgramBlocks {
         let kernel = launch.plan.kernel
         if kernel.isShrink {
-            let lone = launch.runsCShrink
-            return ProgramBlocks(launch.plan, rowBlocksPerBlock: 1, columnTilesPerBlock: lone ? 1 : 0, packLoneRows: !lone)
+            return ProgramBlocks(launch.plan, rowBlocksPerBlock: 1, columnTilesPerBlock: 0, packLoneRows: true)
         }
         let columnTiles = max(1, 1024 / kernel.blocks.n)
         let blocks = ProgramBlocks(launch.plan, rowBlocksPerBlock: 16, columnTilesPerBlock: columnTiles)
@@ -183,11 +181,7 @@ enum LaunchExecutor {
                     case .sgemmLoRAA:
                         let tile = plan.tile(GridPosition(pid: block.rowBlocks.lowerBound * plan.segments[block.segment].columnTiles
                                                                + block.columnTiles.lowerBound, segment: block.segment))
-                        if launch.runsCShrink {
-                            SGemmLoRAA.program(tile, launch, scratch)  // the opt-in C path: lone programs
-                        } else {
-                            SGemmLoRAA.rowBlock(tile, launch, scratch)
-                        }
+                        SGemmLoRAA.rowBlock(tile, launch, scratch)
                     case .sgemmLoRAB: SGemmLoRAB.programs(block, launch, scratch)
                     case .qkvLoRAB: QKVLoRAB.programs(block, launch, scratch)
                     case .gateUpLoRAB: GateUpLoRAB.programs(block, launch, scratch)

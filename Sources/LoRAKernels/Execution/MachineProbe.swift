@@ -1,3 +1,4 @@
+import CLoRAKernels
 import Dispatch
 import Foundation
 
@@ -75,6 +76,30 @@ public enum MachineProbe {
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             if total.isNaN { continue }
             best = max(best, 2 * 16 * 12 * Double(iterations) * Double(threads) / seconds / 1e9)
+        }
+        return best
+    }
+
+    /// The bf16 dot product's peak in GFLOP/s on `threads` cores (0 without
+    /// AVX512_BF16): 12 independent register chains of VDPBF16PS per thread
+    /// (`lora_bf16_dot_chains`), 4 flops per lane per instruction (two
+    /// multiply-adds), best of `trials`, as `fmaPeak`.
+    public static func bf16DotPeak(threads: Int = 1, iterations: Int = 20_000_000, trials: Int = 3) -> Double {
+        guard KernelRunOptions.bf16DotMicrokernelAvailable else { return 0 }
+        var best = 0.0
+        for _ in 0..<trials {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let sink = NSLockBox()
+            var total: Float = 0
+            ParallelLoop.run(count: threads, chunk: 1, threads: threads) { range in
+                for t in range {
+                    let s = lora_bf16_dot_chains(iterations, Float(t + 1))
+                    sink.withLock { total += s }
+                }
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if total.isNaN { continue }
+            best = max(best, 4 * 16 * 12 * Double(iterations) * Double(threads) / seconds / 1e9)
         }
         return best
     }

@@ -13,7 +13,9 @@ import CLoRAKernels
 /// once changes no bit.
 ///
 /// Accumulation order (fixed per output cell): one fp32 chain of fused
-/// multiply-adds in increasing `k` (`MicroTile`), whatever the tile's shape.
+/// multiply-adds in increasing `k`, bf16 in K pairs (`MicroTile`), whatever
+/// the tile's shape and whether the tile runs in Swift or on the C
+/// VDPBF16PS microkernels (bf16 where the CPU has them: `Launch.runsDot`).
 enum ExpandProgram {
     /// Computes every cell of the programs of `block`.
     static func run<E: KernelElement>(_ block: ProgramBlock, _ launch: Launch<E>, _ scratch: ProgramScratch) {
@@ -43,34 +45,19 @@ enum ExpandProgram {
             for j in 0..<rows {
                 let row = plan.routing.physicalRow(segment: block.segment, row: rowStart + j)
                 scratch.rows[j] = row
+                if launch.runsDot {
+                    // The C tiles read the bf16 x pairs in place.
+                    scratch.bf16Rows[j] = UnsafeRawPointer(x + row * xStride + inputColumn).assumingMemoryBound(to: UInt16.self)
+                    continue
+                }
                 scratch.stage(row: j, from: UnsafePointer(x + row * xStride + inputColumn), count: r)
                 scratch.xRows[j] = UnsafePointer(scratch.x + j * scratch.rowCapacity)
-            }
-            if launch.bf16Dot && E.dtype == .bf16 {
-                // Opt-in: the same FMA chains in C, rounded with VCVTNEPS2BF16.
-                // The next row block's output lines are prefetched panel by
-                // panel, as the Swift tiles do for their next row group.
-                let nextStart = rowStart + LaunchPlan.blockRows
-                let nextRows = block.rowBlocks.contains(rowBlock + 1) ? min(LaunchPlan.blockRows, seg.length - nextStart) : 0
-                for p in firstPanel..<endPanel {
-                    let c = p * WeightPanels.columnsPerPanel
-                    for i in 0..<nextRows {
-                        epilogue.prefetch(physicalRow: plan.routing.physicalRow(segment: block.segment, row: nextStart + i),
-                                          column: c, columns: WeightPanels.columnsPerPanel)
-                    }
-                    lora_bf16_expand_tile(scratch.x, scratch.rowCapacity, scratch.rows, Int32(rows),
-                                          UnsafeRawPointer(w + panels.offset(p)).assumingMemoryBound(to: UInt16.self),
-                                          panels.width(p), Int32(r),
-                                          UnsafeMutableRawPointer(launch.output).assumingMemoryBound(to: UInt16.self),
-                                          launch.outputWidth, slice.firstColumn + c,
-                                          Int32(min(endColumn, c + WeightPanels.columnsPerPanel) - c), seg.scaling)
-                }
-                continue
             }
             // bf16/fp16 panels are read in place: widening them once per
             // block into fp32 scratch measured 5–20 % slower (bs 256, one core).
             rowGroups(Target(epilogue: epilogue, x: UnsafePointer(scratch.xRows), w: w, panels: panels,
-                             endColumn: endColumn, count: r, accumulators: scratch.accumulators),
+                             endColumn: endColumn, count: r, accumulators: scratch.accumulators,
+                             dotX: launch.runsDot ? UnsafePointer(scratch.bf16Rows) : nil),
                       rowStart, rows, firstPanel, endPanel, block, plan, seg)
         }
     }
@@ -141,6 +128,8 @@ enum ExpandProgram {
         let count: Int
         /// Room for one tile's accumulators (24 vectors).
         let accumulators: UnsafeMutablePointer<SIMD16<Float>>
+        /// The bf16 x rows in place when the tiles run on the C VDPBF16PS microkernels, else nil.
+        let dotX: UnsafePointer<UnsafePointer<UInt16>?>?
         /// Physical rows of the next row group (`nextRows` of them), prefetched for the epilogue.
         var next = InlineArray<6, Int>(repeating: 0)
         var nextRows = 0
@@ -174,6 +163,18 @@ enum ExpandProgram {
         func tile<let M: Int, let V: Int>(_: MicroTile<M, V>.Type, _ j: Int, _ p: Int, _ column: Int, _ columns: Int,
                                           panelStride: Int = 0) {
             for i in 0..<nextRows { epilogue.prefetch(physicalRow: next[i], column: column, columns: columns) }
+            if let dotX {
+                // Tile and epilogue in C, the accumulators never leaving registers.
+                withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<UInt16>?.self, capacity: M) { out in
+                    for i in 0..<M {
+                        out[i] = UnsafeMutableRawPointer(epilogue.row(j + i) + column).assumingMemoryBound(to: UInt16.self)
+                    }
+                    lora_bf16_dot_expand(Int32(M), Int32(V), dotX + j, UnsafeRawPointer(w + panels.offset(p)).assumingMemoryBound(to: UInt16.self),
+                                         panels.rowStride(p), panelStride, count, out.baseAddress, Int32(columns),
+                                         epilogue.scaling[0])
+                }
+                return
+            }
             var acc = MicroTile<M, V>.zero
             MicroTile<M, V>.accumulate(&acc, x: MicroTile<M, V>.Rows { x[j + $0] }, w: w + panels.offset(p),
                                        kStride: panels.width(p), panelStride: panelStride, count: count)

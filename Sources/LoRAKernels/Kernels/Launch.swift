@@ -4,15 +4,13 @@ struct Launch<E: KernelElement> {
     let plan: LaunchPlan
     let inputs: KernelInputs<E>
     let output: UnsafeMutablePointer<E>
-    /// Run bf16 programs on the opt-in C AVX512_BF16 microkernels.
+    /// Run bf16 tiles on the C VDPBF16PS microkernels (`CLoRAKernels`) rather
+    /// than the Swift ones: the same per-cell order (`MicroTile`), so the same bits.
+    /// Only where the CPU has AVX512_BF16 (`KernelRunOptions.bf16Microkernel`).
     var bf16Dot = false
 
-    /// Whether the shrink runs on the opt-in C microkernels: bf16 with
-    /// `bf16Dot`, and no split-K. VDPBF16PS adds bf16 pairs lane by lane and
-    /// `lanesSum` totals 16 lanes, so no cell is an FMA chain in increasing
-    /// `k`, and no regrouping of it can give the partial sums `plan.splitK`
-    /// prescribes (vLLM's shrink); those launches run on the Swift tiles.
-    var runsCShrink: Bool { bf16Dot && E.dtype == .bf16 && plan.splitK == nil }
+    /// Whether this launch's tiles run on the C VDPBF16PS microkernels.
+    var runsDot: Bool { bf16Dot && E.dtype == .bf16 }
 
     var outputWidth: Int { inputs.outputWidth }
     var inputWidth: Int { inputs.inputWidth }
@@ -34,9 +32,10 @@ struct ProgramScratch {
     let rowCapacity: Int
     /// Where each of the row block's fp32 x rows starts (staged or in place).
     let xRows: UnsafeMutablePointer<UnsafePointer<Float>>
+    /// Where each of the row block's bf16 x rows starts in place (the C tiles read x unwidened).
+    let bf16Rows: UnsafeMutablePointer<UnsafePointer<UInt16>?>
     /// Cell accumulators: the shrink's 16 rows × the row block's column vectors
-    /// (times `SGemmLoRAA.accumulatorSets` under split-K), a lone C program's
-    /// 16 × 16 lane vectors, or one expand tile's.
+    /// (times `SGemmLoRAA.accumulatorSets` under split-K), or one expand tile's.
     let accumulators: UnsafeMutablePointer<SIMD16<Float>>
     /// Physical row of each of the row block's rows.
     let rows: UnsafeMutablePointer<Int>
@@ -69,13 +68,20 @@ struct ProgramScratch {
         let blockRows = LaunchPlan.blockRows
         return ProgramScratch(
             x: .allocate(capacity: blockRows * rowCapacity), rowCapacity: rowCapacity,
-            xRows: .allocate(capacity: blockRows),
-            accumulators: .allocate(capacity: max(SGemmLoRAA.accumulatorCount, accumulatorCapacity)),
+            xRows: .allocate(capacity: blockRows), bf16Rows: nils(blockRows),
+            accumulators: .allocate(capacity: accumulatorCapacity),
             rows: .allocate(capacity: blockRows))
     }
 
+    /// `count` nil pointers (the shrink shifts `bf16Rows` on every path, so they are never read uninitialised).
+    private static func nils(_ count: Int) -> UnsafeMutablePointer<UnsafePointer<UInt16>?> {
+        let p = UnsafeMutablePointer<UnsafePointer<UInt16>?>.allocate(capacity: count)
+        p.initialize(repeating: nil, count: count)
+        return p
+    }
+
     private func deallocate() {
-        x.deallocate(); xRows.deallocate(); accumulators.deallocate(); rows.deallocate()
+        x.deallocate(); xRows.deallocate(); bf16Rows.deallocate(); accumulators.deallocate(); rows.deallocate()
     }
 
     /// Widens `count` elements of `source` into staged row `j`.

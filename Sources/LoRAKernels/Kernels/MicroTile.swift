@@ -8,10 +8,17 @@
 /// registers (`6 × 4`, `4 × 4`, `4 × 3`, `8 × 2`, `8 × 1`: 8–24 independent chains
 /// cover the FMA latency; `1 × V` is the lone row of per-sequence decode).
 ///
-/// Accumulation order, the contract that keeps both routings bit-identical:
-/// every cell is one fp32 chain of fused multiply-adds in increasing `k`,
-/// whatever tile shape computes it and wherever its row sits, so tiles of any
-/// shape may cover any rows and columns.
+/// Accumulation order, the contract that keeps every routing and strategy
+/// bit-identical: every cell is one fp32 chain of fused multiply-adds, whatever
+/// tile shape computes it and wherever its row sits, so tiles of any shape may
+/// cover any rows and columns. fp32 and fp16 add the products in increasing
+/// `k`. bf16 adds them in K pairs, the order of VDPBF16PS (the C tiles,
+/// `CLoRAKernels/include/lora_bf16_dot.h`): pair `j` adds `x[2j+1]·w[2j+1]`,
+/// then `x[2j]·w[2j]`, pairs in increasing `j`; a bf16 product is exact in
+/// fp32, so each step rounds once, like the instruction, and the Swift and C
+/// tiles give the same bits. The order is a permutation of the same `n`
+/// multiply-adds, so the fp64 reference's bound (`Reference`: `γ_n`, any
+/// order) is unchanged.
 struct MicroTile<let M: Int, let V: Int> {
     typealias Accumulators = InlineArray<M, InlineArray<V, SIMD16<Float>>>
     typealias Rows = InlineArray<M, UnsafePointer<Float>>
@@ -29,15 +36,44 @@ struct MicroTile<let M: Int, let V: Int> {
     @inline(__always)
     static func accumulate<E: KernelElement>(_ acc: inout Accumulators, x: Rows, w: UnsafePointer<E>,
                                              kStride: Int, panelStride: Int = 0, count: Int) {
+        if E.pairsPanelRows {
+            accumulatePairs(&acc, x: x, w: w, kStride: kStride, panelStride: panelStride, count: count)
+            return
+        }
         var wk = w
         for k in 0..<count {
             var wv = InlineArray<V, SIMD16<Float>>(repeating: SIMD16<Float>())
-            for v in 0..<V { wv[v] = E.panelVector(wk + (v / 4) * panelStride, v % 4, of: min(V, 4)) }
+            for v in 0..<V { wv[v] = E.load16(wk + (v / 4) * panelStride + (v % 4) * 16) }
             for i in 0..<M {
                 let b = x[i][k]
                 for v in 0..<V { acc[i][v] = acc[i][v].addingProduct(b, wv[v]) }
             }
             wk += kStride
+        }
+    }
+
+    /// `accumulate` on K-paired panels (bf16), in pair order: `w` is the pair
+    /// row of an even `k`, pair rows `2 · kStride` apart, vector `v` at
+    /// `(v / 4) · panelStride + (v % 4) · 32`.
+    @inline(__always)
+    static func accumulatePairs<E: KernelElement>(_ acc: inout Accumulators, x: Rows, w: UnsafePointer<E>,
+                                                  kStride: Int, panelStride: Int, count: Int) {
+        var wk = w
+        var k = 0
+        while k + 2 <= count {
+            // Vector by vector: two weight vectors live, not 2V (6 × 4 has 24 accumulators).
+            for v in 0..<V {
+                let pair = E.panelPair(wk + (v / 4) * panelStride + (v % 4) * 32)
+                for i in 0..<M { acc[i][v] = acc[i][v].addingProduct(x[i][k + 1], pair.odd).addingProduct(x[i][k], pair.even) }
+            }
+            wk += 2 * kStride
+            k += 2
+        }
+        if k < count {
+            for v in 0..<V {
+                let even = E.panelPair(wk + (v / 4) * panelStride + (v % 4) * 32).even
+                for i in 0..<M { acc[i][v] = acc[i][v].addingProduct(x[i][k], even) }
+            }
         }
     }
 
@@ -47,11 +83,28 @@ struct MicroTile<let M: Int, let V: Int> {
     @inline(__always)
     static func accumulate<E: KernelElement>(_ acc: inout Accumulators, x: Rows, rowWeights w: InlineArray<M, UnsafePointer<E>>,
                                              kStride: Int, count: Int) {
+        if E.pairsPanelRows {
+            var offset = 0
+            var k = 0
+            while k < count {
+                for i in 0..<M {
+                    for v in 0..<V {
+                        let pair = E.panelPair(w[i] + offset + v * 32)
+                        acc[i][v] = k + 1 < count
+                            ? acc[i][v].addingProduct(x[i][k + 1], pair.odd).addingProduct(x[i][k], pair.even)
+                            : acc[i][v].addingProduct(x[i][k], pair.even)
+                    }
+                }
+                offset += 2 * kStride
+                k += 2
+            }
+            return
+        }
         var offset = 0
         for k in 0..<count {
             for i in 0..<M {
                 let b = x[i][k]
-                for v in 0..<V { acc[i][v] = acc[i][v].addingProduct(b, E.panelVector(w[i] + offset, v, of: V)) }
+                for v in 0..<V { acc[i][v] = acc[i][v].addingProduct(b, E.load16(w[i] + offset + v * 16)) }
             }
             offset += kStride
         }

@@ -112,9 +112,8 @@ struct Reference<E: KernelElement> {
                     for kk in 0..<r {
                         let xv = Double(x[slice * r + kk].widened)
                         // Columns c ..< c + 16: vector v of panel p's row kk.
-                        let p = c / WeightPanels.columnsPerPanel, width = panels.width(p)
-                        let row = w.pointer + layout.base + panels.offset(p) + kk * width
-                        let wv = E.panelVector(row, c % WeightPanels.columnsPerPanel / 16, of: width / 16)
+                        let wv = panels.vector(UnsafePointer(w.pointer + layout.base), panel: c / WeightPanels.columnsPerPanel,
+                                               k: kk, vector: c % WeightPanels.columnsPerPanel / 16)
                         s.add(xv, wv)
                         if magnitudes != nil { m.add(abs(xv), abs(wv)) }
                     }

@@ -10,20 +10,20 @@ import CLoRAKernels
 /// The executor runs a row block's `num_pid_n` programs together
 /// (`rowBlock`): their 16 × `N_eff` cells in `MicroTile`s over `Aᵀ` panels of
 /// 64 columns, `K` in `kChunk` steps. Each cell is one fp32 FMA chain in
-/// increasing `k` (`MicroTile`'s contract), so the lone program, the row block
-/// and any tile shape give the same bits, and so do both routings.
+/// increasing `k`, bf16 in K pairs (`MicroTile`'s contract), so the lone
+/// program, the row block and any tile shape give the same bits, and so do
+/// both routings. bf16 tiles run on the C VDPBF16PS microkernels where the
+/// CPU has them (`Launch.runsDot`), reading x in place, in the same order.
 ///
 /// **Split-K** (`plan.splitK`, vLLM's shrink): split `s` sums K blocks `s, s +
-/// splits, …` of `blockK` as one fp32 chain in increasing `k`, and the cell is
+/// splits, …` of `blockK` as one fp32 chain in that order (blocks of 32 and
+/// 256 hold whole bf16 pairs), and the cell is
 /// `((0 + partial₀) + partial₁) + …` in fp32, rounded once (`chunks` says how
 /// the partials are kept). Every path (row block, lone rows, lone program)
 /// does the same, so vLLM's shrink has one set of bits however it is
 /// scheduled; it differs from the other strategies' by the fp32 error of a
 /// regrouped sum.
 enum SGemmLoRAA {
-    /// Accumulator vectors of one lone program on the opt-in C path: 16 rows × 16 columns × 16 lanes.
-    static let accumulatorCount = 256
-
     /// `BLOCK_K`: the kernel's K step, and the K chunk the row block works in.
     static let blockK = 256
     /// The K chunk: a 4-row group's x chunk (4 KB fp32) and the panel chunk
@@ -36,13 +36,8 @@ enum SGemmLoRAA {
     /// One program (steps 5–7 of docs/kernels.md §3; steps 1–4 are the plan's).
     ///
     /// The executor runs `rowBlock` instead (the same cells, the same bits);
-    /// this lone form is what the row-block schedule is tested against, and
-    /// the opt-in C microkernels run it.
+    /// this lone form is what the row-block schedule is tested against.
     static func program<E: KernelElement>(_ tile: ProgramTile, _ launch: Launch<E>, _ scratch: ProgramScratch) {
-        if launch.runsCShrink {
-            bf16DotProgram(tile, launch, scratch)
-            return
-        }
         cells(tile, columns: tile.columnStart ..< tile.columnStart + tile.validColumns, launch, scratch)
     }
 
@@ -65,9 +60,8 @@ enum SGemmLoRAA {
         let k = tile.reduction
         let rows = tile.validRows
         for j in 0..<rows { scratch.rows[j] = launch.physicalRow(tile, j) }
-        // From the first column of the panel: tiles start on a panel row
-        // (bf16 vectors come in pairs); cells left of `columns` are computed
-        // but not stored.
+        // From the first column of the panel: tiles start on a panel's first
+        // vector; cells left of `columns` are computed but not stored.
         let v0 = columns.lowerBound / WeightPanels.columnsPerPanel * 4
         let lastPanel = (columns.upperBound - 1) / WeightPanels.columnsPerPanel
         let vectors = lastPanel * 4 + panels.width(lastPanel) / 16 - v0
@@ -76,12 +70,11 @@ enum SGemmLoRAA {
             while v < v0 + vectors {
                 let p = v / 4
                 let width = panels.width(p)
-                // The whole panel, even past `columns`: a tile reads all of a
-                // panel row's vectors (bf16 pairs them).
+                // The whole panel, even past `columns` (its padding is zero).
                 let count = width / 16
                 let w = UnsafePointer(weights.pointer + slice.base + panels.offset(p) + run.k0 * width)
                 let target = Target(acc: acc + (v - v0), accStride: vectors, x: UnsafePointer(scratch.xRows),
-                                    kStride: width, run: run)
+                                    kStride: width, run: run, dotX: launch.runsDot ? UnsafePointer(scratch.bf16Rows) : nil)
                 target.rows(count, rows, w)
                 v += count
             }
@@ -119,6 +112,10 @@ enum SGemmLoRAA {
                 let offset = panels.offset(p) + run.k0 * width
                 let w = InlineArray<4, UnsafePointer<E>> { bases[$0] + offset }
                 let a = acc + p * 4
+                if launch.runsDot {
+                    dotSideBySide(width / 16, a, vectors, scratch, w, width, run)
+                    continue
+                }
                 switch width / 16 {
                 case 1: sideBySide(MicroTile<4, 1>.self, a, vectors, x, w, width, run)
                 case 2: sideBySide(MicroTile<4, 2>.self, a, vectors, x, w, width, run)
@@ -143,6 +140,23 @@ enum SGemmLoRAA {
                                            rowWeights: InlineArray { w[$0] + o * kStride }, kStride: kStride, count: run.count)
             }
             MicroTile<4, V>.save(a, to: set, stride: stride)
+        }
+    }
+
+    /// `sideBySide` on the C VDPBF16PS tiles (bf16 x in place).
+    static func dotSideBySide<E: KernelElement>(_ vectors: Int, _ p: UnsafeMutablePointer<SIMD16<Float>>, _ stride: Int,
+                                                _ scratch: ProgramScratch, _ w: InlineArray<4, UnsafePointer<E>>,
+                                                _ kStride: Int, _ run: KRun) {
+        withUnsafeTemporaryAllocation(of: UnsafePointer<UInt16>?.self, capacity: 4) { rows in
+            for b in 0..<run.blocks {
+                let set = UnsafeMutableRawPointer(p + b * run.setStride).assumingMemoryBound(to: Float.self)
+                for r in 0..<run.repeats {
+                    let o = b * run.count + r * run.repeatStride
+                    for i in 0..<4 { rows[i] = UnsafeRawPointer(w[i] + o * kStride).assumingMemoryBound(to: UInt16.self) }
+                    lora_bf16_dot_tile_rows(Int32(vectors), set, stride, scratch.bf16Rows, o, rows.baseAddress,
+                                            2 * kStride, run.count)
+                }
+            }
         }
     }
 
@@ -290,9 +304,9 @@ enum SGemmLoRAA {
                 let run = b < fullBlocks ? KRun(k0: b * blockK, count: blockK, blocks: m, setStride: cells)
                     : KRun(k0: b * blockK, count: k - b * blockK)
                 let shift = run.k0 - k0
-                for j in 0..<rows { scratch.xRows[j] += shift }
+                for j in 0..<rows { scratch.xRows[j] += shift; scratch.bf16Rows[j] = scratch.bf16Rows[j].map { $0 + shift } }
                 body(run, partials + set * cells)
-                for j in 0..<rows { scratch.xRows[j] -= shift }
+                for j in 0..<rows { scratch.xRows[j] -= shift; scratch.bf16Rows[j] = scratch.bf16Rows[j].map { $0 - shift } }
                 b += m
             }
             k0 += n
@@ -304,13 +318,16 @@ enum SGemmLoRAA {
     }
 
     /// Points `scratch.xRows` at the fp32 x of K chunk `k0 ..< k0 + n` of rows
-    /// `scratch.rows[0 ..< rows]`: fp32 x in place, other dtypes widened.
+    /// `scratch.rows[0 ..< rows]`: fp32 x in place, other dtypes widened; on
+    /// the C tiles `scratch.bf16Rows` at the bf16 x in place instead.
     @inline(__always)
     static func stageChunk<E: KernelElement>(_ rows: Int, _ k0: Int, _ n: Int, _ launch: Launch<E>, _ scratch: ProgramScratch) {
         let x = UnsafePointer(launch.inputs.x.pointer)
         for j in 0..<rows {
             let source = x + scratch.rows[j] * launch.inputs.xRowStride + k0
-            if E.self == Float.self {
+            if launch.runsDot {
+                scratch.bf16Rows[j] = UnsafeRawPointer(source).assumingMemoryBound(to: UInt16.self)
+            } else if E.self == Float.self {
                 scratch.xRows[j] = UnsafeRawPointer(source).assumingMemoryBound(to: Float.self)
             } else {
                 scratch.stage(row: j, from: source, count: n)
@@ -340,6 +357,8 @@ enum SGemmLoRAA {
         let x: UnsafePointer<UnsafePointer<Float>>
         let kStride: Int
         let run: KRun
+        /// The bf16 x rows in place when the tiles run on the C VDPBF16PS microkernels, else nil.
+        let dotX: UnsafePointer<UnsafePointer<UInt16>?>?
 
         /// Rows `0 ..< rows` of `vectors` (1–4) column vectors, on tiles of that
         /// width. Four vectors take 6-row tiles (10 loads per 24 FMAs; 4 × 4
@@ -369,6 +388,20 @@ enum SGemmLoRAA {
                                                              _ w: UnsafePointer<E>) {
             while j + M <= rows {
                 let first = j
+                if let dotX {
+                    // The same runs into the same sets, on the C tiles (which load and save them).
+                    let wb = UnsafeRawPointer(w).assumingMemoryBound(to: UInt16.self)
+                    for b in 0..<run.blocks {
+                        let p = UnsafeMutableRawPointer(acc + b * run.setStride + j * accStride).assumingMemoryBound(to: Float.self)
+                        for r in 0..<run.repeats {
+                            let offset = b * run.count + r * run.repeatStride
+                            lora_bf16_dot_tile(Int32(M), Int32(V), p, accStride, dotX + first, offset,
+                                               wb + offset * kStride, 2 * kStride, 0, run.count)
+                        }
+                    }
+                    j += M
+                    continue
+                }
                 if run.blocks == 1 && run.repeats == 1 {
                     // One run into one set: every launch without interleaved split-K.
                     let p = acc + j * accStride
@@ -393,69 +426,5 @@ enum SGemmLoRAA {
                 j += M
             }
         }
-    }
-
-    /// The lone program on the opt-in C microkernels, reading `A` row-major.
-    static func bf16DotProgram<E: KernelElement>(_ tile: ProgramTile, _ launch: Launch<E>, _ scratch: ProgramScratch) {
-        let seg = launch.plan.segments[tile.position.segment]
-        guard let weights = launch.inputs.rowMajorShrinkWeights[seg.slot] else { return }
-        let k = tile.reduction
-        let rows = tile.validRows
-        let x = UnsafePointer(launch.inputs.x.pointer)
-        let kStride = launch.inputs.xRowStride
-        for j in 0..<rows { scratch.rows[j] = launch.physicalRow(tile, j) }
-        let wStride = launch.inputs.rowMajorStride
-        let w = UnsafePointer(weights.pointer + tile.columnStart * wStride)
-        let acc = scratch.accumulators
-        acc.initialize(repeating: SIMD16<Float>(), count: accumulatorCount)
-        bf16DotBlocks(acc, x, kStride, w, wStride, k, rows, cdiv(tile.validColumns, 4), scratch)
-        let out = launch.output
-        let outStride = launch.outputWidth
-        for j in 0..<rows {
-            let dst = out + scratch.rows[j] * outStride + tile.outputColumnOffset + tile.columnStart
-            for c in 0..<tile.validColumns { dst[c] = E(rounding: lanesSum(acc[j * 16 + c])) }
-        }
-    }
-
-    /// A lone program's 4 × 4 blocks on the opt-in C microkernels
-    /// (`CLoRAKernels`), on `A` row-major: lane `l` of a cell's vector adds the
-    /// bf16 pairs `(32i + 2l, 32i + 2l + 1)` with VDPBF16PS and `lanesSum`
-    /// totals the lanes. Another fixed per-cell order than the Swift tiles'
-    /// (so the last bits differ from the Swift path), the same in every block
-    /// shape (so both routings agree).
-    static func bf16DotBlocks<E: KernelElement>(_ acc: UnsafeMutablePointer<SIMD16<Float>>, _ x: UnsafePointer<E>,
-                                                _ kStride: Int, _ w: UnsafePointer<E>, _ wStride: Int, _ k: Int,
-                                                _ rows: Int, _ columnBlocks: Int, _ scratch: ProgramScratch) {
-        let accF = UnsafeMutableRawPointer(acc).assumingMemoryBound(to: Float.self)
-        let xb = UnsafeRawPointer(x).assumingMemoryBound(to: UInt16.self)
-        let wb = UnsafeRawPointer(w).assumingMemoryBound(to: UInt16.self)
-        var j = 0
-        while j + 4 <= rows {
-            let x0 = xb + scratch.rows[j] * kStride, x1 = xb + scratch.rows[j + 1] * kStride
-            let x2 = xb + scratch.rows[j + 2] * kStride, x3 = xb + scratch.rows[j + 3] * kStride
-            for block in 0..<columnBlocks {
-                lora_bf16_dot4x4(accF + (j * 16 + block * 4) * 16, x0, x1, x2, x3, wb + block * 4 * wStride, wStride, k)
-            }
-            j += 4
-        }
-        while j < rows {
-            let xr = xb + scratch.rows[j] * kStride
-            var block = 0
-            while block < columnBlocks {
-                let columns = min(8, (columnBlocks - block) * 4)
-                lora_bf16_dot1xn(accF + (j * 16 + block * 4) * 16, xr, wb + block * 4 * wStride, wStride, k, Int32(columns))
-                block += 2
-            }
-            j += 1
-        }
-    }
-
-    /// The 16 lanes summed as a fixed tree.
-    @inline(__always)
-    static func lanesSum(_ v: SIMD16<Float>) -> Float {
-        let half = v.lowHalf + v.highHalf
-        let quarter = half.lowHalf + half.highHalf
-        let eighth = quarter.lowHalf + quarter.highHalf
-        return eighth[0] + eighth[1]
     }
 }

@@ -19,19 +19,22 @@ public protocol KernelElement: Sendable {
     static func round16(_ v: SIMD16<Float>) -> SIMD16<Float>
     /// The expands' epilogue on 16 lanes: `p[i] = round(round(v[i]) + p[i])`.
     static func addRounded16(_ v: SIMD16<Float>, to p: UnsafeMutablePointer<Self>)
-    /// Whether weight panels of this dtype pair their vectors (`WeightPanels`).
-    static var pairsPanelVectors: Bool { get }
-    /// Vector `v` (columns `16v ..< 16v + 16`) of the weight panel row at `p`
-    /// holding `vectors` (≤ 4) vectors, widened.
-    static func panelVector(_ p: UnsafePointer<Self>, _ v: Int, of vectors: Int) -> SIMD16<Float>
+    /// Whether weight panels of this dtype interleave their rows in K pairs
+    /// (`WeightPanels.pairedDepth`), and the tiles add each cell's products in
+    /// pair order (`MicroTile`).
+    static var pairsPanelRows: Bool { get }
+    /// One 16-column vector of a pair row at `p` (`pairsPanelRows`), widened:
+    /// the even row's values and the odd row's.
+    static func panelPair(_ p: UnsafePointer<Self>) -> (even: SIMD16<Float>, odd: SIMD16<Float>)
 }
 
 extension KernelElement {
-    public static var pairsPanelVectors: Bool { false }
+    public static var pairsPanelRows: Bool { false }
 
+    /// Unpaired storage: the 16 elements at `p` as both (never called: no such panels exist).
     @inline(__always)
-    public static func panelVector(_ p: UnsafePointer<Self>, _ v: Int, of vectors: Int) -> SIMD16<Float> {
-        load16(p + v * 16)
+    public static func panelPair(_ p: UnsafePointer<Self>) -> (even: SIMD16<Float>, odd: SIMD16<Float>) {
+        (load16(p), load16(p))
     }
 
     @inline(__always)
@@ -100,15 +103,13 @@ extension BFloat16: KernelElement {
     }
     @inline(__always)
     public static func round16(_ v: SIMD16<Float>) -> SIMD16<Float> { v.roundedToBFloat16 }
-    public static var pairsPanelVectors: Bool { true }
+    public static var pairsPanelRows: Bool { true }
 
-    /// One 64-byte load holds vectors `2q` (low halves) and `2q + 1` (high
-    /// halves); an odd last vector is plain.
+    /// One 64-byte load of 16 words widens into both rows with one op each.
     @inline(__always)
-    public static func panelVector(_ p: UnsafePointer<BFloat16>, _ v: Int, of vectors: Int) -> SIMD16<Float> {
-        if vectors % 2 == 1 && v == vectors - 1 { return load16(p + v * 16) }
-        let words = UnsafeRawPointer(p + (v / 2) * 32).loadUnaligned(as: SIMD16<UInt32>.self)
-        return unsafeBitCast(v % 2 == 0 ? words &<< 16 : words & 0xFFFF_0000, to: SIMD16<Float>.self)
+    public static func panelPair(_ p: UnsafePointer<BFloat16>) -> (even: SIMD16<Float>, odd: SIMD16<Float>) {
+        let words = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<UInt32>.self)
+        return (unsafeBitCast(words &<< 16, to: SIMD16<Float>.self), unsafeBitCast(words & 0xFFFF_0000, to: SIMD16<Float>.self))
     }
 
     /// Both roundings without the NaN fix-up (see `roundedToBFloat16ForBF16Operands`):

@@ -33,11 +33,6 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
     /// the shrink has one slice of `N_eff` columns and depth `K`; the expands one
     /// per output slice (`N`; q, k, v; gate, up) of depth `K_eff`.
     let layouts: [[WeightSlice]]
-    /// `A` in its canonical layout (rows `K`-contiguous, `rowMajorStride` apart),
-    /// kept only for the opt-in C shrink, whose VDPBF16PS pairs run along `K`.
-    let rowMajorShrinkWeights: [TensorBuffer<E>?]
-    /// Elements between rows of `rowMajorShrinkWeights`: `K + rowPadding`.
-    let rowMajorStride: Int
 
     /// One slice of a slot's weights: output columns `firstColumn ..< firstColumn + panels.columns`.
     struct WeightSlice: Hashable, Sendable {
@@ -53,12 +48,10 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
     static var rowPadding: Int { max(16, 64 / MemoryLayout<E>.stride) }
 
     /// - Parameters:
-    ///   - rowMajorShrinkWeights: also keep the shrink's `A` row-major (the opt-in C path).
     ///   - isCancelled: asked between chunks of every tensor; once it answers
     ///     true the generation stops and what it allocated is freed.
     /// - Throws: `KernelRunCancelled` when `isCancelled` answered true.
-    init(workload: Workload, threads: Int = ParallelLoop.coreCount, rowMajorShrinkWeights keepRowMajor: Bool = false,
-         isCancelled: () -> Bool = { false }) throws {
+    init(workload: Workload, threads: Int = ParallelLoop.coreCount, isCancelled: () -> Bool = { false }) throws {
         func check(_ completed: Bool) throws { if !completed { throw KernelRunCancelled() } }
         self.workload = workload
         let values = SeededValues(seed: workload.seed)
@@ -68,7 +61,6 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
         xRowStride = inputWidth + Self.rowPadding
         let ranks = workload.batch.slotRanks
         let kernel = workload.kernel
-        let dims = workload.launchDims
 
         let x = TensorBuffer<E>(count: rows * xRowStride, repeating: E(rounding: 0))  // = Sizes.x
         let inputWidth = self.inputWidth, xRowStride = self.xRowStride
@@ -92,11 +84,10 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
         self.base = base
 
         let weightRows = workload.weightRows, weightColumns = workload.weightColumns
-        rowMajorStride = dims.hidden + Self.rowPadding
-        var weights: [TensorBuffer<E>?] = [], layouts: [[WeightSlice]] = [], rowMajor: [TensorBuffer<E>?] = []
+        var weights: [TensorBuffer<E>?] = [], layouts: [[WeightSlice]] = []
         for (slot, rank) in ranks.enumerated() {
             if isCancelled() { throw KernelRunCancelled() }
-            guard rank > 0 else { weights.append(nil); layouts.append([]); rowMajor.append(nil); continue }
+            guard rank > 0 else { weights.append(nil); layouts.append([]); continue }
             // The canonical W[slot][n][k] (docs/kernels.md §1), scaled so outputs stay near unit size.
             let (depth, slices) = Self.weightShape(workload, rank: rank)
             let scale = 1 / Float(depth).squareRoot()
@@ -123,22 +114,9 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
             }
             weights.append(w)
             layouts.append(slotLayout)
-            if keepRowMajor && kernel.isShrink {
-                // Zero rows pad it to whole 16-row column tiles.
-                let nEff = slices[0].count
-                let a = TensorBuffer<E>(count: Self.rowMajorCount(columns: nEff, stride: rowMajorStride), repeating: E(rounding: 0))
-                let stride = rowMajorStride
-                try check(ParallelLoop.run(count: nEff, chunk: 4, threads: threads, isCancelled: isCancelled) { range in
-                    for n in range { for k in 0..<depth { a[n * stride + k] = canonical(n, k) } }
-                })
-                rowMajor.append(a)
-            } else {
-                rowMajor.append(nil)
-            }
         }
         self.weights = weights
         self.layouts = layouts
-        rowMajorShrinkWeights = rowMajor
     }
 
     // MARK: Sizes: what `init` allocates, the one place `Workload.tensorBytes` reads them from.
@@ -153,11 +131,8 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
     }
 
     static func panels(columns: Range<Int>, depth: Int) -> WeightPanels {
-        WeightPanels(columns: columns.count, depth: depth, pairedVectors: E.pairsPanelVectors)
+        WeightPanels(columns: columns.count, depth: depth, pairedDepth: E.pairsPanelRows)
     }
-
-    /// Elements of the row-major copy of `A` (`columns` = `N_eff` rows padded to 16, `stride` apart).
-    static func rowMajorCount(columns: Int, stride: Int) -> Int { cdiv(columns, 16) * 16 * stride }
 
     /// Elements `init` allocates for `workload`, padding included.
     struct Sizes: Hashable, Sendable {
@@ -165,23 +140,17 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
         var x: Int
         /// The base output, `S × outputWidth` (each strategy's output is a copy).
         var base: Int
-        /// Every slot's panels, each slice's columns padded to 16.
+        /// Every slot's panels, each slice's columns padded to 16 (bf16: the depth to a whole pair).
         var weights: Int
-        /// The shrink's row-major `A` (the opt-in C path only).
-        var rowMajorWeights: Int
     }
 
-    static func sizes(_ workload: Workload, rowMajorShrinkWeights: Bool) -> Sizes {
+    static func sizes(_ workload: Workload) -> Sizes {
         let rows = workload.batch.totalTokens
         var sizes = Sizes(x: rows * (workload.inputWidth + rowPadding), base: rows * workload.outputWidth,
-                          weights: 0, rowMajorWeights: 0)
-        let stride = workload.launchDims.hidden + rowPadding
+                          weights: 0)
         for rank in workload.batch.slotRanks where rank > 0 {
             let (depth, slices) = weightShape(workload, rank: rank)
             sizes.weights += slices.reduce(0) { $0 + panels(columns: $1, depth: depth).count }
-            if rowMajorShrinkWeights && workload.kernel.isShrink {
-                sizes.rowMajorWeights += rowMajorCount(columns: slices[0].count, stride: stride)
-            }
         }
         return sizes
     }

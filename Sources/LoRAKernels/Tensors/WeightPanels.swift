@@ -6,13 +6,16 @@
 /// width is its column count rounded up to 16, zero-filled, so every vector
 /// a microkernel reads stays inside its panel row.
 ///
-/// **Paired vectors (bf16).** Within each 32 columns of a row, column `i` and
-/// column `16 + i` share one 32-bit word (low half, high half). One 64-byte
-/// load then widens into both 16-wide vectors with one op each (`word << 16`,
-/// `word & 0xFFFF0000`) instead of a zero-extending shuffle and a shift per
-/// vector (`KernelElement.panelVector`): the bf16 shrink at rank 64 measured
-/// 8–10 % faster. A panel with an odd number of vectors stores its last one
-/// plainly, so a rank-16 panel stays 16 columns wide.
+/// **K pairs (bf16).** Rows `k = 2j` and `2j + 1` of a panel are interleaved
+/// into pair row `j`: column `c`'s two elements share one 32-bit word (`2j` in
+/// the low half, `2j + 1` in the high half), so a vector of 16 columns is one
+/// 64-byte load of 16 words. That is the operand layout of VDPBF16PS (two bf16
+/// products into each fp32 lane: `CLoRAKernels/include/lora_bf16_dot.h`), and
+/// the Swift bf16 tiles widen such a load into both rows' vectors with one op
+/// each (`word << 16`, `word & 0xFFFF0000`). An odd depth is padded with a
+/// zero row. Element `(k, c)` then sits at `offset(p) + (k / 2) · 2 · width(p)
+/// + 2 · (c % 64) + k % 2`, and the first element of an even row `k` is still
+/// `offset(p) + k · width(p)`.
 ///
 /// Why panels: a microkernel step reads one to four 16-wide vectors of row
 /// `k` of a panel, then row `k + 1`, so one tile's weights are one contiguous
@@ -29,14 +32,17 @@ struct WeightPanels: Hashable, Sendable {
     let columns: Int
     /// The reduction length (`K` for the shrink, `K_eff` for the expands).
     let depth: Int
-    /// Columns `i` and `16 + i` of every 32 share a 32-bit word (bf16).
-    let pairedVectors: Bool
+    /// Rows `2j` and `2j + 1` interleaved into pair rows (bf16).
+    let pairedDepth: Bool
 
-    init(columns: Int, depth: Int, pairedVectors: Bool = false) {
+    init(columns: Int, depth: Int, pairedDepth: Bool = false) {
         self.columns = columns
         self.depth = depth
-        self.pairedVectors = pairedVectors
+        self.pairedDepth = pairedDepth
     }
+
+    /// The depth as stored: rounded up to a whole pair when paired.
+    var storedDepth: Int { pairedDepth ? cdiv(depth, 2) * 2 : depth }
 
     /// Panels: `cdiv(columns, 64)`.
     var panelCount: Int { cdiv(columns, Self.columnsPerPanel) }
@@ -45,7 +51,7 @@ struct WeightPanels: Hashable, Sendable {
     var paddedColumns: Int { cdiv(columns, 16) * 16 }
 
     /// Elements the matrix occupies, padding included.
-    var count: Int { paddedColumns * depth }
+    var count: Int { paddedColumns * storedDepth }
 
     /// Row length of panel `p` (a multiple of 16; only the last panel can be narrower than 64).
     @inline(__always)
@@ -53,20 +59,25 @@ struct WeightPanels: Hashable, Sendable {
 
     /// First element of panel `p` (every panel before it is full).
     @inline(__always)
-    func offset(_ p: Int) -> Int { p * Self.columnsPerPanel * depth }
+    func offset(_ p: Int) -> Int { p * Self.columnsPerPanel * storedDepth }
 
     /// Where element `(k, c)` is stored.
     @inline(__always)
     func index(column c: Int, k: Int) -> Int {
         let p = c / Self.columnsPerPanel
-        return offset(p) + k * width(p) + slot(c % Self.columnsPerPanel, width: width(p))
+        let inPanel = c % Self.columnsPerPanel
+        guard pairedDepth else { return offset(p) + k * width(p) + inPanel }
+        return offset(p) + (k / 2) * 2 * width(p) + 2 * inPanel + k % 2
     }
 
-    /// Where column `c` of a panel row `width` wide is stored within the row.
-    @inline(__always)
-    func slot(_ c: Int, width: Int) -> Int {
-        guard pairedVectors, c < width / 32 * 32 else { return c }
-        let (pair, i) = c.quotientAndRemainder(dividingBy: 32)
-        return pair * 32 + (i % 16) * 2 + i / 16
+    /// Columns `16v ..< 16v + 16` of row `k` of panel `p` of the matrix at `w`, widened (lanes past the panel's width read its zero padding).
+    func vector<E: KernelElement>(_ w: UnsafePointer<E>, panel p: Int, k: Int, vector v: Int) -> SIMD16<Float> {
+        guard pairedDepth else { return E.load16(w + offset(p) + k * width(p) + v * 16) }
+        let pair = E.panelPair(w + offset(p) + (k / 2) * 2 * width(p) + v * 32)
+        return k % 2 == 0 ? pair.even : pair.odd
     }
+
+    /// Elements from one row (`pairedDepth`: one pair row) of panel `p` to the next.
+    @inline(__always)
+    func rowStride(_ p: Int) -> Int { pairedDepth ? 2 * width(p) : width(p) }
 }
