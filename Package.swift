@@ -30,8 +30,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // Opt-in C microkernels on AVX512_BF16 (VDPBF16PS); Swift stays the default.
-        .target(name: "CLoRAKernels"),
+        // The bf16 microkernels on AVX512_BF16 (VDPBF16PS), optimised in debug
+        // builds too, as the Swift kernels (their peak probe at -O0 took seconds).
+        .target(name: "CLoRAKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
         .target(
             name: "LoRAKernels",
             dependencies: ["CLoRAKernels"],

@@ -35,14 +35,21 @@ struct Bench: ParsableCommand {
     @Flag(help: "Skip the FMA and bf16 dot peak measurements.") var noPeak = false
     @Flag(help: "Core scaling: every shape on 1 thread, then at once on --threads (default all cores); prints the ratio.")
     var scaling = false
-    @Flag(name: .customLong("bf16-swift"),
-          help: "bf16 on the Swift FMA tiles even where the CPU has AVX512_BF16 (default there: the C VDPBF16PS tiles; same bits).")
-    var bf16Swift = false
+    enum BF16Microkernel: String, ExpressibleByArgument, CaseIterable { case auto, dot, swift }
+
+    @Option(name: .customLong("bf16-microkernel"),
+            help: "bf16 tiles: dot (C VDPBF16PS, needs AVX512_BF16), swift (widened to fp32, FMA) or auto (the faster by the measured peaks); same bits.")
+    var bf16Microkernel: BF16Microkernel = .auto
 
     /// The run's options for the kernels.
     func options(threads: Int, strategies: [Strategy] = Strategy.defaults) -> KernelRunOptions {
-        KernelRunOptions(reps: reps, threads: threads,
-                         bf16DotMicrokernel: !bf16Swift && KernelRunOptions.bf16DotMicrokernelAvailable, strategies: strategies)
+        let dot: Bool?
+        switch bf16Microkernel {
+        case .auto: dot = nil
+        case .dot: dot = true
+        case .swift: dot = false
+        }
+        return KernelRunOptions(reps: reps, threads: threads, bf16DotMicrokernel: dot, strategies: strategies)
     }
 
     /// The measured roof of `dtype`'s microkernel on `threads` threads: the bf16 dot product's peak for the C VDPBF16PS tiles, else the FMA's.
@@ -94,6 +101,9 @@ struct Bench: ParsableCommand {
         if Set(names).count != names.count { throw ValidationError("--strategies names a strategy twice") }
         if scaling && !isClassic { throw ValidationError("--scaling times per-sequence and sorted only; leave out --strategies") }
         if reps < 1 { throw ValidationError("--reps must be at least 1") }
+        if bf16Microkernel == .dot && !KernelRunOptions.bf16DotMicrokernelAvailable {
+            throw ValidationError("--bf16-microkernel dot needs a CPU with avx512_bf16; this one has none")
+        }
         for bs in batchSizes where !(1...4096).contains(bs) { throw ValidationError("--bs \(bs) is outside 1...4096") }
         for a in adapterCounts where !(1...64).contains(a) { throw ValidationError("--adapters \(a) is outside 1...64") }
         for r in ranks where !(1...64).contains(r) { throw ValidationError("--rank \(r) is outside 1...64 (max rank R is 64)") }
@@ -149,7 +159,7 @@ struct Bench: ParsableCommand {
             print("bf16 dot peak (12 register VDPBF16PS chains, 4 flops a lane): " + (dotText.isEmpty
                 ? (KernelRunOptions.bf16DotMicrokernelAvailable ? "not measured" : "no AVX512_BF16 on this CPU")
                 : dotText.joined(separator: ", ") + " GFLOP/s"))
-            print("microkernels: \(microkernels) (% of peak: of the bf16 dot peak for c-vdpbf16ps, else of the FMA peak)")
+            print("microkernels: \(microkernels) (--bf16-microkernel \(bf16Microkernel.rawValue); % of peak: of the bf16 dot peak for c-vdpbf16ps, else of the FMA peak)")
             if isClassic {
                 print("decode, hidden 4096, 64 slots, GFLOP/s = 2·useful MACs / median; speedup = per-sequence / sorted median")
                 print("")
@@ -251,7 +261,7 @@ struct Bench: ParsableCommand {
                         "avx512f": isa.avx512f, "avx512_bf16": isa.avx512bf16, "avx2": isa.avx2, "fma": isa.fma,
                         "f16c": isa.f16c, "cpu_model": isa.cpuModel, "summary": isa.summary],
                 "threads": threads, "reps": reps, "fma_peak_gflops": peaks, "bf16_dot_peak_gflops": dotPeaks,
-                "results": results, "bf16_dot_microkernel": runOptions.microkernel(for: .bf16) == .bf16Dot,
+                "results": results, "bf16_dot_microkernel": runOptions.runsBF16Dot,
                 "microkernels": Dictionary(uniqueKeysWithValues: dtypes.map { ($0.rawValue, runOptions.microkernel(for: $0).rawValue) }),
                 "strategies": strategies.map(\.name),
             ]

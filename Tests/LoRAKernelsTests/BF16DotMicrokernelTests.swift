@@ -3,8 +3,8 @@ import XCTest
 @testable import LoRAKernels
 import CLoRAKernels
 
-/// bf16 runs on the C VDPBF16PS tiles by default where the CPU has
-/// AVX512_BF16, and on the Swift tiles elsewhere; both add each cell's
+/// bf16 runs on the C VDPBF16PS tiles where the CPU has AVX512_BF16 and they
+/// are the faster path, else on the Swift tiles; both add each cell's
 /// products in the same pair order (`MicroTile`), so they give the same bits,
 /// on every kernel and strategy, and stay within the fp64 tolerance. The
 /// tests that need the instruction are skipped on CPUs without it; the Swift
@@ -14,10 +14,15 @@ final class BF16DotMicrokernelTests: XCTestCase {
         try XCTSkipUnless(KernelRunOptions.bf16DotMicrokernelAvailable, "no avx512_bf16 on this CPU")
     }
 
-    func testDotIsTheDefaultWhereTheCPUHasIt() {
+    /// The default is the faster path, and only where the CPU has the instruction.
+    func testTheDefaultIsTheFasterPathWhereTheCPUHasIt() {
         let options = KernelRunOptions()
-        XCTAssertEqual(options.bf16DotMicrokernel, KernelRunOptions.bf16DotMicrokernelAvailable)
-        XCTAssertEqual(options.microkernel(for: .bf16), KernelRunOptions.bf16DotMicrokernelAvailable ? .bf16Dot : .fmaWidened)
+        XCTAssertNil(options.bf16DotMicrokernel)
+        XCTAssertEqual(options.runsBF16Dot, KernelRunOptions.bf16DotIsFaster)
+        if !KernelRunOptions.bf16DotMicrokernelAvailable { XCTAssertFalse(KernelRunOptions.bf16DotIsFaster) }
+        XCTAssertEqual(options.microkernel(for: .bf16), KernelRunOptions.bf16DotIsFaster ? .bf16Dot : .fmaWidened)
+        XCTAssertEqual(KernelRunOptions(bf16DotMicrokernel: true).microkernel(for: .bf16),
+                       KernelRunOptions.bf16DotMicrokernelAvailable ? .bf16Dot : .fmaWidened)
         XCTAssertEqual(KernelRunOptions(bf16DotMicrokernel: false).microkernel(for: .bf16), .fmaWidened)
         XCTAssertEqual(options.microkernel(for: .fp32), .fma)
     }
@@ -35,9 +40,9 @@ final class BF16DotMicrokernelTests: XCTestCase {
                                          wi: (0..<21).map { ($0 * 7) % 5 }, lengths: mode == .extend ? (0..<21).map { $0 % 6 + 1 } : nil,
                                          mode: mode)
                     let label = "\(kernel.name) \(mode) hidden \(hidden)"
-                    // The default (the dot tiles): every strategy within tolerance and sharing the order.
+                    // The dot tiles: every strategy within tolerance and sharing the order.
                     let r = try KernelRunner.run(w, options: KernelRunOptions(reps: 1, threads: 2, checkTolerances: true,
-                                                                              strategies: Strategy.allCases))
+                                                                              bf16DotMicrokernel: true, strategies: Strategy.allCases))
                     XCTAssertEqual(r.clobberedCells, 0, label)
                     for run in r.routings {
                         XCTAssertEqual(run.toleranceViolations, 0, "\(label) \(run.strategy)")

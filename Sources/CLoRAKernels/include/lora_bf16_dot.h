@@ -1,6 +1,6 @@
 // bf16 microkernels on AVX512_BF16 (VDPBF16PS: two bf16 products added into
-// each fp32 lane), the default for bf16 where the CPU has the instruction
-// (KernelRunOptions.bf16Microkernel; the Swift tiles run elsewhere).
+// each fp32 lane), run where the CPU has the instruction and it is the faster
+// path (KernelRunOptions.bf16DotIsFaster; the Swift tiles run elsewhere).
 //
 // Weights are lora-viz's bf16 panels (WeightPanels.swift): K in pairs, so
 // that row j of a panel holds, for each column c, the 32-bit word

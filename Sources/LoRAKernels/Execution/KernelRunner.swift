@@ -66,11 +66,13 @@ public struct KernelRunOptions: Sendable {
     public var strategies: [Strategy] = Strategy.defaults
     /// The settings of csgmv and vLLM.
     public var strategyOptions = StrategyOptions()
-    /// Run bf16 tiles on the C VDPBF16PS microkernels (`CLoRAKernels`): the
-    /// default where the CPU has AVX512_BF16, ignored where it has not (and
-    /// for other dtypes); false runs the Swift tiles. Both add each cell's
-    /// products in the same pair order (`MicroTile`), so they give the same bits.
-    public var bf16DotMicrokernel: Bool = KernelRunOptions.bf16DotMicrokernelAvailable
+    /// Run bf16 tiles on the C VDPBF16PS microkernels (`CLoRAKernels`, true)
+    /// or the Swift ones (false); true is ignored where the CPU has no
+    /// AVX512_BF16, and both are for bf16 only. Both add each cell's products
+    /// in the same pair order (`MicroTile`), so they give the same bits; the
+    /// default, nil, takes the faster on this CPU (`bf16DotIsFaster`, measured
+    /// at the first bf16 launch, not for other dtypes).
+    public var bf16DotMicrokernel: Bool? = nil
     /// Check every row against the fp64 reference however large the shape
     /// (`ReferenceSample`); the default samples rows of huge shapes.
     public var fullReference: Bool = false
@@ -79,7 +81,7 @@ public struct KernelRunOptions: Sendable {
     public var referenceCheckMACs: Int = ReferenceSample.fullCheckMACs
 
     public init(reps: Int = 5, threads: Int? = nil, keepTensors: Bool = false, checkTolerances: Bool = false,
-                bf16DotMicrokernel: Bool = KernelRunOptions.bf16DotMicrokernelAvailable, strategies: [Strategy] = Strategy.defaults,
+                bf16DotMicrokernel: Bool? = nil, strategies: [Strategy] = Strategy.defaults,
                 strategyOptions: StrategyOptions = StrategyOptions()) {
         self.strategies = strategies.isEmpty ? Strategy.defaults : strategies
         self.strategyOptions = strategyOptions
@@ -93,12 +95,26 @@ public struct KernelRunOptions: Sendable {
     /// Whether this CPU runs the C AVX512_BF16 microkernels (detected at run time).
     public static let bf16DotMicrokernelAvailable: Bool = lora_bf16_dot_available() != 0
 
+    /// Whether the C VDPBF16PS tiles are the faster bf16 path here: the CPU
+    /// has AVX512_BF16 and the instruction's peak (4 flops a lane) beats the
+    /// FMA's by 10 %, both measured once per process from registers (best of
+    /// 3 short runs, about 10 ms). Having the instruction is not enough: on the Xeon (family 6,
+    /// model 207) of `benchmarks/README.md` VDPBF16PS peaks at half the FMA's
+    /// flops (it issues at a quarter of the FMA's rate), so the Swift tiles,
+    /// which widen each weight vector and run two FMAs, are faster there. The
+    /// two give the same bits, so this chooses speed only.
+    public static let bf16DotIsFaster: Bool = bf16DotMicrokernelAvailable
+        && MachineProbe.bf16DotPeak(threads: 1, iterations: 100_000) > 1.1 * MachineProbe.fmaPeak(threads: 1, iterations: 200_000)
+
+    /// Whether bf16 launches run on the C VDPBF16PS tiles with these options.
+    public var runsBF16Dot: Bool { (bf16DotMicrokernel ?? Self.bf16DotIsFaster) && Self.bf16DotMicrokernelAvailable }
+
     /// The microkernel `dtype`'s tiles run on with these options, as the benchmark names it.
     public func microkernel(for dtype: DType) -> Microkernel {
         switch dtype {
         case .fp32: return .fma
         case .fp16: return .fmaWidened
-        case .bf16: return bf16DotMicrokernel && Self.bf16DotMicrokernelAvailable ? .bf16Dot : .fmaWidened
+        case .bf16: return runsBF16Dot ? .bf16Dot : .fmaWidened
         }
     }
 
@@ -218,10 +234,11 @@ public enum KernelRunner {
                                       _ progress: @Sendable (Double) -> Void,
                                       _ isCancelled: @Sendable () -> Bool) throws -> KernelRunResult {
         let threads = options.threads
-        let bf16Dot = options.bf16DotMicrokernel && KernelRunOptions.bf16DotMicrokernelAvailable
         // Cancellation is checked while the inputs are generated, so a cancelled run frees them promptly.
         let inputs = try KernelInputs<E>(workload: workload, threads: threads, isCancelled: isCancelled)
         if isCancelled() { throw KernelRunCancelled() }
+        // After the inputs: the first bf16 run measures which tiles are faster (`bf16DotIsFaster`).
+        let bf16Dot = E.dtype == .bf16 && options.runsBF16Dot
         // Each strategy's working programs, as 16-row microkernel passes over its own segments.
         let plans = options.strategies.map {
             LaunchPlan.execution(workload: workload, strategy: $0, options: options.strategyOptions)

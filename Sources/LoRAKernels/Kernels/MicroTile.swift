@@ -61,10 +61,25 @@ struct MicroTile<let M: Int, let V: Int> {
         var wk = w
         var k = 0
         while k + 2 <= count {
-            // Vector by vector: two weight vectors live, not 2V (6 × 4 has 24 accumulators).
-            for v in 0..<V {
-                let pair = E.panelPair(wk + (v / 4) * panelStride + (v % 4) * 32)
-                for i in 0..<M { acc[i][v] = acc[i][v].addingProduct(x[i][k + 1], pair.odd).addingProduct(x[i][k], pair.even) }
+            // Every row's odd product, then every row's even one (each cell
+            // still adds odd before even): V weight vectors live and one
+            // broadcast per row and k, as the unpaired tiles. Odd and even
+            // per vector at once held 2V vectors (6 × 4: 8 + 24 accumulators)
+            // or re-broadcast x per vector (52 loads per 48 FMAs).
+            // Declared per step, as `accumulate`'s (one array kept across
+            // steps ran the bf16 shrink at rank 64 at 64 GFLOP/s, this 86,
+            // the column-paired layout before it 119: benchmarks/README.md).
+            var odd = InlineArray<V, SIMD16<Float>>(repeating: SIMD16<Float>())
+            for v in 0..<V { odd[v] = E.panelPair(wk + (v / 4) * panelStride + (v % 4) * 32).odd }
+            for i in 0..<M {
+                let b = x[i][k + 1]
+                for v in 0..<V { acc[i][v] = acc[i][v].addingProduct(b, odd[v]) }
+            }
+            var even = InlineArray<V, SIMD16<Float>>(repeating: SIMD16<Float>())
+            for v in 0..<V { even[v] = E.panelPair(wk + (v / 4) * panelStride + (v % 4) * 32).even }
+            for i in 0..<M {
+                let b = x[i][k]
+                for v in 0..<V { acc[i][v] = acc[i][v].addingProduct(b, even[v]) }
             }
             wk += 2 * kStride
             k += 2
