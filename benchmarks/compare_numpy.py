@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""lora-viz's SIMD kernels against OpenBLAS (through numpy) on the same dense shapes.
+"""lora-viz's SIMD kernels against OpenBLAS (through numpy) and PyTorch on the same dense shapes.
 
 For every anchor shape the benchmark runs, `lora-viz bench --format json` lists
 the dense GEMMs its sorted launch amounts to (one (m, k, n) per used adapter
@@ -13,6 +13,12 @@ and add to it), and, for the expands, the same work as lora-viz
 For the expands it also prints the output's read + write traffic in GB/s next
 to a memory roof measured the same way (numpy's in-place `a *= s` on a 29 MB
 fp32 array, the size of gate_up's bs-256 output).
+
+Where the Python running the script has PyTorch (CPU), the same child also
+times `torch.matmul(x, w.T, out=y)` on the same shapes in fp32 and in bf16
+(oneDNN; it may use AVX512_BF16 or AMX where the CPU has them), with
+`torch.set_num_threads(threads)`: run the script with that Python, e.g. a venv
+holding torch and numpy (`/tmp/tv/bin/python benchmarks/compare_numpy.py`).
 
 numpy runs in a child process with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset
 (this machine sets them for old OpenBLAS builds; they force a slower kernel on a
@@ -50,6 +56,14 @@ def numpy_worker():
         info = {"note": "threadpoolctl not installed; core type not reported"}
     rng = np.random.default_rng(42)
     out = []
+    try:
+        import torch
+
+        torch.set_num_threads(request["threads"])
+        info["torch"] = f"{torch.__version__}, {torch.get_num_threads()} threads, " + (
+            torch.backends.cpu.get_cpu_capability() if hasattr(torch.backends, "cpu") else "")
+    except ImportError:
+        torch = None
 
     def timed(launch):
         launch()  # warm-up
@@ -81,6 +95,16 @@ def numpy_worker():
 
         samples = timed(gemm)
         entry = {"median_ms": statistics.median(samples), "min_ms": min(samples), "max_ms": max(samples)}
+        if torch is not None:
+            for dtype, name in ((torch.float32, "torch_fp32_median_ms"), (torch.bfloat16, "torch_bf16_median_ms")):
+                tops = [(torch.from_numpy(x).to(dtype), torch.from_numpy(w).to(dtype), torch.from_numpy(y).to(dtype))
+                        for x, w, y, _ in operands]
+
+                def torch_gemm(tops=tops):
+                    for x, w, y in tops:
+                        torch.matmul(x, w.T, out=y)
+
+                entry[name] = statistics.median(timed(torch_gemm))
         if expand:
             entry["same_work_median_ms"] = statistics.median(timed(same_work))
         out.append(entry)
@@ -100,7 +124,8 @@ def run_numpy(shapes, expand, threads, reps):
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = str(threads)
     proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--numpy-worker"],
-                          input=json.dumps({"shapes": shapes, "expand": expand, "reps": reps}), capture_output=True,
+                          input=json.dumps({"shapes": shapes, "expand": expand, "reps": reps, "threads": threads}),
+                          capture_output=True,
                           text=True, env=env, check=True)
     return json.loads(proc.stdout)
 
@@ -131,6 +156,8 @@ def main():
         rows = []
         for r, n in zip(bench["results"], numpy["results"]):
             flops = 2 * sum(m * k * w for m, k, w in r["dense_gemms"])
+            torch_gflops = {d: flops / (n[f"torch_{d}_median_ms"] * 1e6) for d in ("fp32", "bf16")
+                            if n.get(f"torch_{d}_median_ms")}
             numpy_gflops = flops / (n["median_ms"] * 1e6) if n["median_ms"] > 0 else 0
             same = n.get("same_work_median_ms")
             same_gflops = flops / (same * 1e6) if same else None
@@ -145,6 +172,7 @@ def main():
                 "numpy_ms": n["median_ms"], "numpy_gflops": numpy_gflops, "numpy_same_work_gflops": same_gflops,
                 "ratio": r["sorted"]["gflops"] / numpy_gflops if numpy_gflops else 0,
                 "lora_viz_output_gbs": out_gbs,
+                "torch_gflops": torch_gflops.get(r["dtype"]) if r["dtype"] in torch_gflops else None,
             })
         report["runs"].append({"threads": threads, "numpy": numpy["info"], "isa": bench["isa"]["summary"], "rows": rows})
 
@@ -155,19 +183,27 @@ def main():
         print(f"threads {run['threads']} · lora-viz: {run['isa']} · numpy BLAS: "
               + ", ".join(f"{k} {v}" for k, v in run["numpy"].items()))
         print(f"{'kernel':15}{'dtype':6}{'bs':>5}{'ad':>4}{'r':>4} │ {'lora-viz sorted GF/s':>21} │ "
-              f"{'numpy GEMM GF/s':>15} │ {'lora-viz/numpy':>14} │ {'numpy same work':>15} │ {'out r+w GB/s':>12}")
+              f"{'numpy GEMM GF/s':>15} │ {'lora-viz/numpy':>14} │ {'numpy same work':>15} │ {'out r+w GB/s':>12} │ "
+              f"{'torch GEMM GF/s (dtype)':>23} │ {'lora-viz/torch':>14}")
         for r in run["rows"]:
             same = r["numpy_same_work_gflops"]
             print(f"{r['kernel']:15}{r['dtype']:6}{r['bs']:>5}{r['adapters']:>4}{r['rank']:>4} │ "
                   f"{r['lora_viz_sorted_gflops']:>21.1f} │ {r['numpy_gflops']:>15.1f} │ {r['ratio']:>13.2f}× │ "
                   + (f"{same:>15.1f}" if same else f"{'–':>15}") + " │ "
-                  + (f"{r['lora_viz_output_gbs']:>12.1f}" if r["lora_viz_output_gbs"] else f"{'–':>12}"))
+                  + (f"{r['lora_viz_output_gbs']:>12.1f}" if r["lora_viz_output_gbs"] else f"{'–':>12}") + " │ "
+                  + (f"{r['torch_gflops']:>23.1f} │ {r['lora_viz_sorted_gflops'] / r['torch_gflops']:>13.2f}×"
+                     if r["torch_gflops"] else f"{'–':>23} │ {'–':>14}"))
         if "memory_rmw_gbs" in run["numpy"]:
             print(f"memory roof: numpy in-place a *= s on a 29 MB fp32 array, read + write: "
                   f"{run['numpy']['memory_rmw_gbs']} GB/s (compare the expands' out r+w GB/s)")
-        ratios = [r["ratio"] for r in run["rows"] if r["ratio"] > 0]
+        ratios = [r["ratio"] for r in run["rows"] if r["ratio"] > 0 and r["dtype"] == "fp32"]
         if ratios:
-            print(f"geometric mean lora-viz/numpy: {statistics.geometric_mean(ratios):.2f}× over {len(ratios)} shapes\n")
+            print(f"geometric mean lora-viz/numpy (fp32): {statistics.geometric_mean(ratios):.2f}× over {len(ratios)} shapes")
+        for dtype in ("fp32", "bf16"):
+            t = [r["lora_viz_sorted_gflops"] / r["torch_gflops"] for r in run["rows"] if r["torch_gflops"] and r["dtype"] == dtype]
+            if t:
+                print(f"geometric mean lora-viz/torch ({dtype}): {statistics.geometric_mean(t):.2f}× over {len(t)} shapes")
+        print()
 
 
 if __name__ == "__main__":
