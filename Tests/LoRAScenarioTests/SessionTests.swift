@@ -290,6 +290,23 @@ final class SessionTests: XCTestCase {
 
     // MARK: Staleness and state commands
 
+    /// Staleness is derived from the run and the state: a change makes the
+    /// run stale, changing it back makes it fresh again, and other strategies
+    /// than those it ran make it stale too.
+    func testStalenessFollowsTheStateBothWays() throws {
+        var s = try session("slots 2\ndims hidden=64 out=64 q=64 kv=16 ffn=64 rank=16\nadapter a rank=4\nseq a")
+        s.lastRun = try KernelRunner.run(s.workload, options: s.runOptions(reps: 1, threads: 1))
+        XCTAssertFalse(s.runIsStale)
+        XCTAssertNotNil(s.freshRun)
+        try s.execute("seq a")
+        XCTAssertTrue(s.runIsStale, "the batch changed")
+        try s.execute("remove seq 1")
+        XCTAssertFalse(s.runIsStale, "back to the batch the run measured")
+        try s.execute("strategies sorted tight")
+        XCTAssertTrue(s.runIsStale, "the run timed other strategies")
+        XCTAssertNil(s.freshRun)
+    }
+
     func testWorkloadChangesMakeARunStale() throws {
         var s = try session("adapter a rank=4\nseq a")
         XCTAssertFalse(s.runIsStale, "no run yet: nothing to be stale")

@@ -111,14 +111,12 @@ extension Session {
             }
         }
         if next.strategies != strategies || next.strategyOptions != strategyOptions {
-            next.runIsStale = next.lastRun != nil
             if let s = next.selection, !next.fits(s) { next.selection = nil }
         }
         if next.workload != workload || next.strategies.count > strategies.count {
             try Self.checkLimits(next.workload, strategies: next.strategies.count)
         }
         if next.workload != workload {
-            next.runIsStale = next.lastRun != nil
             if let s = next.selection, !next.fits(s) { next.selection = nil }
         }
         self = next

@@ -43,13 +43,12 @@ public struct Session: Sendable {
     /// The program the inspector shows (`select …`); cleared when a change of
     /// the batch moves it outside its grid.
     public var selection: ProgramSelection?
-    /// The last kernel run; set by whoever executes `.run`. Setting it marks
-    /// the run fresh when it ran the current workload.
-    public var lastRun: KernelRunResult? {
-        didSet { runIsStale = lastRun.map { $0.workload != workload } ?? false }
-    }
-    /// True once the workload changed after `lastRun`.
-    public var runIsStale: Bool
+    /// The last kernel run; set by whoever executes `.run`.
+    public var lastRun: KernelRunResult?
+    /// Whether there is a run and it is not of the current workload,
+    /// strategies and options (derived, so a change and its undo leave the
+    /// run fresh again: it did measure that batch).
+    public var runIsStale: Bool { lastRun != nil && freshRun == nil }
     /// The GPU whose estimate is shown beside every launch (`gpu NAME`).
     public var gpu: GPUProfile
     /// The strategies planned, drawn, run and reported, in order (`strategies NAME…`).
@@ -83,7 +82,6 @@ public struct Session: Sendable {
         narration = nil
         selection = nil
         lastRun = nil
-        runIsStale = false
         gpu = .defaultProfile
         strategies = Strategy.defaults
         strategyOptions = StrategyOptions()
@@ -110,7 +108,7 @@ public struct Session: Sendable {
 
     /// The last run, when it ran the current workload and strategies.
     public var freshRun: KernelRunResult? {
-        guard let run = lastRun, !runIsStale, run.workload == workload,
+        guard let run = lastRun, run.workload == workload,
               run.routings.map(\.routing) == strategies, run.strategyOptions == strategyOptions else { return nil }
         return run
     }

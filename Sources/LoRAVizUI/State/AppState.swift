@@ -337,7 +337,6 @@ public struct AppState: Sendable {
             // A result of other strategies than those chosen now is as stale as one of another batch.
             let sameStrategies = result.routings.map(\.routing) == session.strategies
                 && result.strategyOptions == session.strategyOptions
-            if !sameStrategies { session.runIsStale = true }
             run = nil
             status = StatusMessage(text: !ranCurrent ? "run finished on an older batch: marked stale"
                                    : !sameStrategies ? "run finished on other strategies: marked stale"
