@@ -73,10 +73,7 @@ struct Interactive: ParsableCommand {
     /// A command file's batch: every step applied, effects (run, pause, expect…) left to `replay`.
     static func load(_ path: String) throws -> Session {
         do {
-            let scenario = try Scenario.load(path: path)
-            var session = Session()
-            for step in scenario.steps { _ = try session.apply(step) }
-            return session
+            return try Session(replaying: Scenario.load(path: path))
         } catch let error as ScenarioError {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)

@@ -10,8 +10,7 @@ import XCTest
 /// assert relations and counts, never microseconds.
 final class GPUReportTests: XCTestCase {
     func session(_ source: String) throws -> Session {
-        var s = Session()
-        for step in try Scenario.parse(source, file: "gpu.lora").steps { try s.apply(step) }
+        var s = try Session(replaying: Scenario.parse(source, file: "gpu.lora"))
         return s
     }
 

@@ -76,8 +76,7 @@ final class GPUResultsTests: TemporaryDirectoryTestCase {
     /// `gpu-results FILE` (the TUI's `:` prompt, or a command file): attached when
     /// measured on the batch on screen, refused with the differing field otherwise.
     func testGPUResultsCommandAttachesAFileOfThisBatch() throws {
-        var session = Session()
-        for step in try Scenario.load(path: Self.path(Self.bs1)).steps { _ = try session.apply(step) }
+        var session = try Session(replaying: Scenario.load(path: Self.path(Self.bs1)))
         let line = "gpu-results \(Self.path(Self.bs1Results))"
         let command = try XCTUnwrap(try Command.parse(line))
         XCTAssertEqual(command.description, line)

@@ -7,8 +7,7 @@ import XCTest
 /// routing build, the JSON `layer` object and `expect` paths.
 final class LayerReportTests: XCTestCase {
     func session(_ lines: String) throws -> Session {
-        var s = Session()
-        for step in try Scenario.parse(lines, file: "t.lora").steps { try s.apply(step) }
+        var s = try Session(replaying: Scenario.parse(lines, file: "t.lora"))
         return s
     }
 

@@ -6,8 +6,7 @@ import XCTest
 /// The report: JSON shape and values against the plans, paths, text.
 final class RunReportTests: XCTestCase {
     func defaultSession() throws -> Session {
-        var s = Session()
-        for step in try Scenario.parse(Scenario.defaultSource, file: "default").steps { try s.apply(step) }
+        var s = try Session(replaying: Scenario.parse(Scenario.defaultSource, file: "default"))
         return s
     }
 

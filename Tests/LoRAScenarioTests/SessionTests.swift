@@ -5,8 +5,7 @@ import XCTest
 /// `Session.apply`: what each verb does to the state, and that errors leave it unchanged.
 final class SessionTests: XCTestCase {
     func session(_ lines: String) throws -> Session {
-        var s = Session()
-        for step in try Scenario.parse(lines, file: "t.lora").steps { try s.apply(step) }
+        var s = try Session(replaying: Scenario.parse(lines, file: "t.lora"))
         return s
     }
 

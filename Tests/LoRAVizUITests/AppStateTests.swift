@@ -490,8 +490,7 @@ final class AppStateTests: XCTestCase {
         XCTAssertFalse(force)
         XCTAssertFalse(text.contains("dtype"), "the undone dtype change is not recorded")
         XCTAssertEqual(text.components(separatedBy: "select ").count - 1, 1, "cursor moves collapse into one select")
-        var replayed = Session()
-        for step in try Scenario.parse(text, file: path).steps { _ = try replayed.apply(step) }
+        let replayed = try Session(replaying: Scenario.parse(text, file: path))
         XCTAssertEqual(replayed.workload, s.session.workload)
         XCTAssertEqual(replayed.selection, s.session.selection)
         // A second :record writes the first recording before starting the next.

@@ -387,8 +387,7 @@ final class EndToEndTests: XCTestCase {
         let text = try waitFor("KILLED=")
         XCTAssertTrue(text.contains("KILLED=137"), text)
         try? tmux(["send-keys", "-t", session, "reset", "Enter"])
-        var rebuilt = Session()
-        for step in try Scenario.load(path: recording).steps { try rebuilt.apply(step) }
+        let rebuilt = try Session(replaying: Scenario.load(path: recording))
         XCTAssertEqual(rebuilt.workload.batch.sequences.count, 28, "both sequences added before kill -9 are in the file")
     }
 

@@ -7,8 +7,7 @@ import XCTest
 /// Golden screens of the text backend (ASCII glyphs, no colour) at three sizes.
 final class ScreenSnapshotTests: XCTestCase {
     static func session(_ source: String) throws -> Session {
-        var session = Session()
-        for step in try Scenario.parse(source, file: "<test>").steps { try session.apply(step) }
+        let session = try Session(replaying: Scenario.parse(source, file: "<test>"))
         return session
     }
 

@@ -56,6 +56,15 @@ extension Session {
         }
     }
 
+    /// A fresh session with every step of `scenario` applied: the batch a
+    /// command file builds. Effects (`run`, `expect`, `pause`, …) are left to
+    /// the driver that replays it; every "load this file" and "replay this
+    /// recording" path goes through here.
+    public init(replaying scenario: Scenario) throws {
+        self.init()
+        for step in scenario.steps { _ = try apply(step) }
+    }
+
     /// Applies a step of a scenario; an error points at the offending argument.
     @discardableResult
     public mutating func apply(_ step: ScenarioStep) throws -> SessionEffect {

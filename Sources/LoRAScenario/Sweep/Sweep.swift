@@ -46,9 +46,7 @@ public struct Sweep: Sendable {
 
     /// Applies every step of `scenario` to a fresh session; effects (`run`, `expect`, …) are ignored.
     public static func template(_ scenario: Scenario) throws -> Session {
-        var session = Session()
-        for step in scenario.steps { _ = try session.apply(step) }
-        return session
+        try Session(replaying: scenario)
     }
 
     /// Checks the axes against the language's limits and the template's dims.

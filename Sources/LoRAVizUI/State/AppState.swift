@@ -274,10 +274,7 @@ public struct AppState: Sendable {
 
     /// The app on `Scenario.defaultSource`'s batch.
     public static func defaultSession() throws -> Session {
-        var session = Session()
-        let scenario = try Scenario.parse(Scenario.defaultSource, file: "<default>")
-        for step in scenario.steps { _ = try session.apply(step) }
-        return session
+        try Session(replaying: Scenario.parse(Scenario.defaultSource, file: "<default>"))
     }
 
     /// The screen `output FILE` writes: the session in the panes shown now,
