@@ -89,7 +89,7 @@ final class GPUReportTests: XCTestCase {
 
     func testGPUDoesNotMakeARunStale() throws {
         var s = try gateUpBS1()
-        s.lastRun = fakeRun(of: s, perSequenceMs: 2, sortedMs: 2)
+        s.apply(run: fakeRun(of: s, perSequenceMs: 2, sortedMs: 2))
         try s.execute("gpu a100")
         XCTAssertFalse(s.runIsStale)
         XCTAssertNotNil(s.freshRun)
@@ -177,7 +177,7 @@ final class GPUReportTests: XCTestCase {
 
     func testTheGPUKeysComeBeforeTheTimingsAndExistingKeysStay() throws {
         var s = try gateUpBS1()
-        s.lastRun = fakeRun(of: s, perSequenceMs: 2, sortedMs: 2)
+        s.apply(run: fakeRun(of: s, perSequenceMs: 2, sortedMs: 2))
         let json = s.report().json
         XCTAssertTrue(json.hasPrefix("{\"kernel\":\"gate_up_lora_b\",\"dtype\":\"bf16\",\"mode\":\"decode\","), json)
         let order = ["\"routings\":", "\"gpu\":\"h200\",\"gpu_calibrated\":", "\"gpu_speedup\":", "\"gpu_headline\":",
@@ -301,7 +301,7 @@ final class GPUReportTests: XCTestCase {
         var s = try gateUpBS1()
         let comparison = s.gpu.compare(perSequence: s.plan(.perSequence), sorted: s.plan(.sorted))
         // The CPU at 1× (exits are free there) against an estimate well below 1×.
-        s.lastRun = fakeRun(of: s, perSequenceMs: 2, sortedMs: 2)
+        s.apply(run: fakeRun(of: s, perSequenceMs: 2, sortedMs: 2))
         let line = try XCTUnwrap(comparison.disagreement(cpuSpeedup: 1))
         XCTAssertTrue(line.hasPrefix("CPU 1.00×, H200 est. "), line)
         let report = s.report()
@@ -310,7 +310,7 @@ final class GPUReportTests: XCTestCase {
         XCTAssertEqual(try object(report)["gpu_disagreement"] as? String, line)
         XCTAssertEqual(try JSONDecoder().decode(RunReport.self, from: Data(report.json.utf8)), report)
         // A CPU that agrees in direction: no line.
-        s.lastRun = fakeRun(of: s, perSequenceMs: 1, sortedMs: 4)
+        s.apply(run: fakeRun(of: s, perSequenceMs: 1, sortedMs: 4))
         XCTAssertNil(comparison.disagreement(cpuSpeedup: 0.25))
         XCTAssertNil(s.report().gpuDisagreement)
         XCTAssertFalse(s.report().text.contains("CPU 0.25×"), s.report().text)

@@ -175,7 +175,9 @@ final class HeadlessReplayTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(try String(contentsOfFile: path("exists.lora"), encoding: .utf8), "keep me\n")
         let forced = try Scenario.parse("record \(path("exists.lora")) force=true\nslots 4\nstop", file: "r.lora")
         _ = try replay.play(forced)
-        XCTAssertEqual(try String(contentsOfFile: path("exists.lora"), encoding: .utf8), "slots 4\n")
+        let written = try String(contentsOfFile: path("exists.lora"), encoding: .utf8)
+        XCTAssertTrue(written.hasPrefix("# Recorded by lora-viz.") && written.hasSuffix("\nslots 4\n"), written)
+        XCTAssertEqual(try Session(replaying: Scenario.parse(written, file: "exists.lora")).workload.batch.slotCount, 4)
     }
 
     func testStopWithoutRecordIsBadInput() throws {

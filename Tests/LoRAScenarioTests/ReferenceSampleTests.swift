@@ -46,12 +46,12 @@ final class ReferenceSampleTests: XCTestCase {
         XCTAssertEqual(full.referenceRowsChecked, 200)
         XCTAssertFalse(full.referenceIsSampled)
         XCTAssertLessThanOrEqual(sampled.routings[0].maxAbsErrorVsReference, full.routings[0].maxAbsErrorVsReference)
-        s.lastRun = sampled
+        s.apply(run: sampled)
         let report = s.report()
         let object = try JSONSerialization.jsonObject(with: Data(report.json.utf8)) as! [String: Any]
         XCTAssertEqual(object["reference_rows_checked"] as? Int, 64)
         XCTAssertTrue(report.text.contains("fp64 reference: a seeded sample of 64 of 200 rows"), report.text)
-        s.lastRun = full
+        s.apply(run: full)
         let fullObject = try JSONSerialization.jsonObject(with: Data(s.report().json.utf8)) as! [String: Any]
         XCTAssertEqual(fullObject["reference_rows_checked"] as? Int, 200)
         XCTAssertFalse(s.report().text.contains("seeded sample"))

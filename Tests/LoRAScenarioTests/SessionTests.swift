@@ -294,7 +294,7 @@ final class SessionTests: XCTestCase {
     /// than those it ran make it stale too.
     func testStalenessFollowsTheStateBothWays() throws {
         var s = try session("slots 2\ndims hidden=64 out=64 q=64 kv=16 ffn=64 rank=16\nadapter a rank=4\nseq a")
-        s.lastRun = try KernelRunner.run(s.workload, options: s.runOptions(reps: 1, threads: 1))
+        s.apply(run: try KernelRunner.run(s.workload, options: s.runOptions(reps: 1, threads: 1)))
         XCTAssertFalse(s.runIsStale)
         XCTAssertNotNil(s.freshRun)
         try s.execute("seq a")

@@ -99,7 +99,7 @@ final class SweepTests: TemporaryDirectoryTestCase {
         let run = try KernelRunner.run(s.workload, options: s.runOptions(reps: 1, threads: 1))
         let report = sweep.report(p, run: run)
         var hand = try handBuilt(bs: 6, adapters: 2, rank: 16)
-        hand.lastRun = run
+        hand.apply(run: run)
         XCTAssertEqual(report, hand.report())
         XCTAssertTrue(report.hasTimings)
         let rows = Sweep.csvRows(p, report)

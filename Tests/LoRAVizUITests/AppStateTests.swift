@@ -504,6 +504,35 @@ final class AppStateTests: XCTestCase {
         XCTAssertTrue(quit.contains { if case .saveRecording("/tmp/b.lora", _, false) = $0 { return true }; return false })
     }
 
+    /// `record` means one thing: the same commands typed at the TUI's prompt
+    /// and played by a headless replay write the same file, byte for byte.
+    func testTheTUIAndAHeadlessReplayRecordTheSameFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rec-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("both.lora").path
+        let before = ["slots 4", "adapter a rank=8", "seq a count=2"]
+        let during = ["adapter b rank=16 scaling=0.5", "seq b count=3", "select sorted 0 0", "select sorted 1 0",
+                      "narrate \"two adapters\"", "expect sorted.launched > 0", "dtype fp32"]
+        var tui = AppState(session: try Session(replaying: Scenario.parse(before.joined(separator: "\n"), file: "b.lora")),
+                           width: 120, height: 40, glyphs: .unicode)
+        _ = tui.submit("record \(path)")
+        for line in during { _ = tui.submit(line) }
+        guard case .saveRecording(_, let typed, _)? = tui.submit("stop").first else { return XCTFail("no recording") }
+
+        let scenario = try Scenario.parse((before + ["record \(path)"] + during + ["stop"]).joined(separator: "\n"),
+                                          file: "h.lora")
+        var replay = HeadlessReplay(execute: { w, o, _ in try KernelRunner.run(w, options: o) },
+                                    renderScreen: { _, _, _ in "" })
+        replay.standardOutput = { _ in }
+        _ = try replay.play(scenario)
+        let played = try String(contentsOfFile: path, encoding: .utf8)
+        XCTAssertEqual(played, typed)
+        // The file holds the steps, not only the end state: the adapter added while recording and one select.
+        XCTAssertTrue(played.contains("adapter b rank=16 scaling=0.5\nseq b count=3\nselect sorted 1 0\n"), played)
+        XCTAssertFalse(played.contains("expect"), played)
+    }
+
     // MARK: Zoom and size
 
     static let hugeSource: String = {

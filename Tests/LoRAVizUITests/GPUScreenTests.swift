@@ -83,9 +83,9 @@ final class GPUScreenTests: XCTestCase {
         let run = { (kind: Strategy, ms: [Double]) in
             RoutingRun(routing: kind, time: TimingSummary(samples: ms), maxAbsErrorVsReference: 7e-3, gflops: 0.6)
         }
-        session.lastRun = KernelRunResult(
+        session.apply(run: KernelRunResult(
             workload: session.workload, perSequence: run(.perSequence, [1.56, 1.53, 1.67]),
-            sorted: run(.sorted, [1.59, 1.58, 1.61]), maxAbsDiffBetweenRoutings: 0, bitwiseEqual: true, threads: 2)
+            sorted: run(.sorted, [1.59, 1.58, 1.61]), maxAbsDiffBetweenRoutings: 0, bitwiseEqual: true, threads: 2))
         let text = screen(session, 120, 40)
         XCTAssertTrue(text.contains("on the CPU exits are"), text)
         XCTAssertTrue(text.contains("on an H200 28k exiting") && text.contains("programs cost ~"), text)
@@ -93,9 +93,9 @@ final class GPUScreenTests: XCTestCase {
         XCTAssertTrue(text.contains("speedup 0.98×"), text)
         // Where the two agree there is no such line and the full table shows.
         var agreeing = try Self.gateUpBS1()
-        agreeing.lastRun = KernelRunResult(
+        agreeing.apply(run: KernelRunResult(
             workload: agreeing.workload, perSequence: run(.perSequence, [1.0]), sorted: run(.sorted, [5.0]),
-            maxAbsDiffBetweenRoutings: 0, bitwiseEqual: true, threads: 2)
+            maxAbsDiffBetweenRoutings: 0, bitwiseEqual: true, threads: 2))
         let plain = screen(agreeing, 120, 40)
         XCTAssertFalse(plain.contains("exits are"), plain)
         XCTAssertTrue(plain.contains("median ms"), plain)

@@ -48,8 +48,8 @@ final class NewcomerTests: XCTestCase {
         let run = { (kind: Strategy) in
             RoutingRun(routing: kind, time: TimingSummary(samples: [5, 6, 7]), maxAbsErrorVsReference: 1e-5, gflops: 1)
         }
-        s.session.lastRun = KernelRunResult(workload: s.session.workload, perSequence: run(.perSequence), sorted: run(.sorted),
-                                            maxAbsDiffBetweenRoutings: 0, bitwiseEqual: true, threads: 2)
+        s.session.apply(run: KernelRunResult(workload: s.session.workload, perSequence: run(.perSequence), sorted: run(.sorted),
+                                            maxAbsDiffBetweenRoutings: 0, bitwiseEqual: true, threads: 2))
         XCTAssertFalse(lines(s).joined().contains("2 threads"))
         _ = s.handle(.key(.char("i")))
         XCTAssertTrue(lines(s).joined().contains("2 threads"), lines(s).joined(separator: "\n"))

@@ -67,10 +67,10 @@ final class ScreenSnapshotTests: XCTestCase {
         let run = { (kind: Strategy, ms: [Double], gflops: Double) in
             RoutingRun(routing: kind, time: TimingSummary(samples: ms), maxAbsErrorVsReference: 1.4e-5, gflops: gflops)
         }
-        session.lastRun = KernelRunResult(
+        session.apply(run: KernelRunResult(
             workload: session.workload, perSequence: run(.perSequence, [79.4, 75.0, 85.4], 0.0924),
             sorted: run(.sorted, [52.3, 50.9, 61.0], 0.140), maxAbsDiffBetweenRoutings: 0, bitwiseEqual: true,
-            threads: 2)
+            threads: 2))
         var state = AppState(session: session, width: w, height: h, glyphs: .ascii)
         let scenario = try Scenario.parse("""
             select sorted 3 0

@@ -79,7 +79,8 @@ public struct HeadlessReplay {
         var player = ScenarioPlayer(scenario, pacing: pacing, speed: speed)
         player.session.gpuResults = gpuResults
         let start = clock.now()
-        var recording: (path: String, force: Bool, location: SourceLocation)?
+        // The recording going on, and the `record` line that began it (for errors at the end).
+        var recording: (file: Recording, location: SourceLocation)?
         // Every `output` and `record` target is checked before anything runs, so a long run is
         // not thrown away at the end. A file this replay wrote itself may be written again.
         var writesHere = Set<String>()
@@ -102,6 +103,8 @@ public struct HeadlessReplay {
             for event in events {
                 summary.steps += 1
                 let location = event.step.location
+                // Every command applied while recording is recorded (`Recording.append` leaves out `record` itself).
+                recording?.file.append(event.step.command)
                 switch event.effect {
                 case .none:
                     guard printsNarration else { break }
@@ -114,12 +117,11 @@ public struct HeadlessReplay {
                 case .run(let reps):
                     summary.runs += 1
                     let result = try execute(player.session.workload, player.session.runOptions(reps: reps), summary.runs)
-                    player.session.lastRun = result
+                    player.session.apply(run: result)
                     if player.session.showsLayer {
                         let options = player.session.runOptions(reps: reps)
-                        player.session.lastLayerRun = try player.session.layerWorkloads().map {
-                            try executeLayerLaunch($0, options)
-                        }
+                        let layerRun = try player.session.layerWorkloads().map { try executeLayerLaunch($0, options) }
+                        player.session.apply(layerRun: layerRun)
                     }
                     player.runFinished(now: clock.now())
                     let report = player.session.report()
@@ -146,15 +148,23 @@ public struct HeadlessReplay {
                     written.insert(path)
                     summary.outputsWritten.append(path)
                 case .record(let path, let force):
+                    // A recording in progress is written before the next one starts, as in the TUI.
+                    if let r = recording {
+                        try Self.write(r.file.text, to: r.file.path, force: r.file.force, protected: scenario.file,
+                                       verb: "record", at: location)
+                        written.insert(r.file.path)
+                        summary.recordingsWritten.append(r.file.path)
+                    }
                     _ = try Self.checkWriteTarget(path, force: force || written.contains(path), protected: scenario.file,
                                                   verb: "record", at: location)
-                    recording = (path, force || written.contains(path), location)
+                    recording = (Recording(path: path, force: force || written.contains(path), startingFrom: player.session),
+                                 location)
                 case .stopRecording:
                     if let r = recording {
-                        try Self.write(player.session.stateSource, to: r.path, force: r.force, protected: scenario.file,
+                        try Self.write(r.file.text, to: r.file.path, force: r.file.force, protected: scenario.file,
                                        verb: "record", at: location)
-                        written.insert(r.path)
-                        summary.recordingsWritten.append(r.path)
+                        written.insert(r.file.path)
+                        summary.recordingsWritten.append(r.file.path)
                     }
                     recording = nil
                 case .pause:
@@ -170,9 +180,9 @@ public struct HeadlessReplay {
         }
         if let r = recording {
             // A recording still open at the end is written, as quitting the TUI would.
-            try Self.write(player.session.stateSource, to: r.path, force: r.force, protected: scenario.file,
+            try Self.write(r.file.text, to: r.file.path, force: r.file.force, protected: scenario.file,
                            verb: "record", at: r.location)
-            summary.recordingsWritten.append(r.path)
+            summary.recordingsWritten.append(r.file.path)
         }
         summary.virtualSeconds = clock.now() - start
         return summary

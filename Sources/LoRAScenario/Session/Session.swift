@@ -43,8 +43,8 @@ public struct Session: Sendable {
     /// The program the inspector shows (`select …`); cleared when a change of
     /// the batch moves it outside its grid.
     public var selection: ProgramSelection?
-    /// The last kernel run; set by whoever executes `.run`.
-    public var lastRun: KernelRunResult?
+    /// The last kernel run; whoever executes `.run` hands it over with `apply(run:)`.
+    public private(set) var lastRun: KernelRunResult?
     /// Whether there is a run and it is not of the current workload,
     /// strategies and options (derived, so a change and its undo leave the
     /// run fresh again: it did measure that batch).
@@ -70,8 +70,9 @@ public struct Session: Sendable {
     /// Whether the layer table is shown (`layer` / `layer off`); while it is,
     /// every `run` also times the layer's eight launches.
     public var showsLayer = false
-    /// The last run of the layer's eight launches, in `LayerModule.layerLaunches` order.
-    public var lastLayerRun: [KernelRunResult]?
+    /// The last run of the layer's eight launches, in `LayerModule.layerLaunches` order
+    /// (`apply(layerRun:)`).
+    public private(set) var lastLayerRun: [KernelRunResult]?
 
     /// The defaults: a 7–8B model (hidden 4096, out 4096, q 4096, kv 1024,
     /// ffn 14336, R 64), 8 slots, bf16, decode, seed 42, `sgemm_lora_b`, an
@@ -85,6 +86,19 @@ public struct Session: Sendable {
         gpu = .defaultProfile
         strategies = Strategy.defaults
         strategyOptions = StrategyOptions()
+    }
+
+    /// Takes the result of a `.run` the driver carried out (or `nil`, to forget
+    /// the last): with `apply(_:)` and `apply(layerRun:)` the only ways the
+    /// session changes. A result of another batch or strategies is kept, and
+    /// `runIsStale` says so.
+    public mutating func apply(run result: KernelRunResult?) {
+        lastRun = result
+    }
+
+    /// Takes the layer's eight launches timed beside a `.run` (`showsLayer`).
+    public mutating func apply(layerRun results: [KernelRunResult]?) {
+        lastLayerRun = results
     }
 
     /// The estimated GPU time of one routing's launch on the session's GPU.

@@ -123,7 +123,7 @@ public struct Sweep: Sendable {
     public func session(_ p: Point) -> Session {
         var s = template
         s.workload = workload(p)
-        s.lastRun = nil
+        s.apply(run: nil)
         s.selection = nil
         if layer { s.showsLayer = true }
         return s
@@ -132,7 +132,7 @@ public struct Sweep: Sendable {
     /// The point's report: every chosen strategy's plan and estimate, and `run`'s timings if given.
     public func report(_ p: Point, run: KernelRunResult? = nil) -> RunReport {
         var s = session(p)
-        s.lastRun = run
+        s.apply(run: run)
         return s.report()
     }
 

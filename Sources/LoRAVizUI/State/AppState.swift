@@ -96,19 +96,6 @@ public struct RunProgress: Hashable, Sendable {
     }
 }
 
-/// Commands being recorded into a scenario file.
-public struct Recording: Hashable, Sendable {
-    public var path: String
-    public var force: Bool
-    /// Command lines, starting with those that rebuild the state recording began on.
-    public var lines: [String]
-
-    /// The scenario text the recording writes.
-    public var text: String {
-        "# Recorded by lora-viz. Replay with: lora-viz replay \(path)\n" + lines.map { $0 + "\n" }.joined()
-    }
-}
-
 /// The state of the interactive app: the session plus everything only the
 /// screen cares about (cursor, zoom, overlays, prompt, undo, run progress, replay).
 ///
@@ -330,7 +317,7 @@ public struct AppState: Sendable {
             return []
         case .runFinished(let result):
             let ranCurrent = result.workload == session.workload
-            session.lastRun = result
+            session.apply(run: result)
             // A result of other strategies than those chosen now is as stale as one of another batch.
             let sameStrategies = result.routings.map(\.routing) == session.strategies
                 && result.strategyOptions == session.strategyOptions
@@ -342,7 +329,7 @@ public struct AppState: Sendable {
             replay?.player.runFinished(now: now)
             return []
         case .layerRunFinished(let results):
-            session.lastLayerRun = results
+            session.apply(layerRun: results)
             plans = Plans(session)
             return []
         case .runFailed(let message):
@@ -445,7 +432,7 @@ public struct AppState: Sendable {
         case .record(let path, let force):
             // A recording in progress is written before the next one starts.
             if let r = recording { actions.append(.saveRecording(path: r.path, text: r.text, force: r.force)) }
-            recording = Recording(path: path, force: force, lines: session.stateCommands.map(\.description))
+            recording = Recording(path: path, force: force, startingFrom: session)
             status = StatusMessage(text: "recording to \(path)", isError: false)
             actions.append(.checkRecordingTarget(path: path, force: force))
         case .stopRecording:
@@ -467,7 +454,7 @@ public struct AppState: Sendable {
 
     /// Starts recording from the current state (`lora-viz --record FILE`).
     public mutating func startRecording(path: String, force: Bool) {
-        recording = Recording(path: path, force: force, lines: session.stateCommands.map(\.description))
+        recording = Recording(path: path, force: force, startingFrom: session)
     }
 
     /// Drops a recording that cannot be written (its target exists).
@@ -476,19 +463,9 @@ public struct AppState: Sendable {
     /// The recording's text and target, if recording (for the host to save on quit).
     public var pendingRecording: Recording? { recording }
 
-    /// Appends a command to the recording; consecutive selections collapse into one.
+    /// Appends a command to the recording, if one goes on (`Recording.append`).
     mutating func record(_ command: Command) {
-        guard var r = recording else { return }
-        switch command {
-        case .record, .stop, .output, .expect, .pause, .sleep:
-            return
-        case .select:
-            if let last = r.lines.last, last.hasPrefix("select ") { r.lines.removeLast() }
-        default:
-            break
-        }
-        r.lines.append(command.description)
-        recording = r
+        recording?.append(command)
     }
 
     /// Follows the session's selection when it `changed` (a `select`, or a
@@ -560,7 +537,7 @@ public struct AppState: Sendable {
         var actions: [AppAction] = []
         var restored = snapshot.session
         // A run belongs to the batch it ran; keep the newest result, marked stale if it does not match.
-        if let last = session.lastRun { restored.lastRun = last }
+        if let last = session.lastRun { restored.apply(run: last) }
         let oldStrategies = plans.strategies
         session = restored
         plans = Plans(session)
