@@ -148,7 +148,7 @@ final class CLITests: TemporaryDirectoryTestCase {
         XCTAssertEqual(ok.status, 0, ok.err)
         XCTAssertEqual(ok.out, "│ hi\n")
         let tui = try Self.run(["replay", "-"], in: directory, input: "narrate \"hi\"\n")
-        XCTAssertNotEqual(tui.status, 0)
+        XCTAssertEqual(tui.status, 2, tui.err)
         XCTAssertTrue(tui.err.contains("needs --headless"), tui.err)
     }
 
@@ -234,16 +234,16 @@ final class CLITests: TemporaryDirectoryTestCase {
         XCTAssertEqual(bad.status, 2)
         XCTAssertEqual(bad.err, "bad.lora:1:5: error: unknown adapter 'nobody': no adapter is defined yet (adapter NAME rank=N)\n")
         let size = try Self.run(["replay", "small.lora", "--headless", "--size", "wide"], in: directory)
-        XCTAssertNotEqual(size.status, 0)
+        XCTAssertEqual(size.status, 2, size.err)
         XCTAssertTrue(size.err.contains("--size takes <columns>x<rows>, like 120x40; got 'wide'"), size.err)
         let threads = try Self.run(["run", "small.lora", "--threads", "0"], in: directory)
-        XCTAssertNotEqual(threads.status, 0)
+        XCTAssertEqual(threads.status, 2, threads.err)
         XCTAssertTrue(threads.err.contains("--threads must be at least 1, got 0"), threads.err)
         let palette = try Self.run(["--palette", "rainbow"], in: directory)
         XCTAssertEqual(palette.status, 2, palette.err)
         XCTAssertTrue(palette.err.contains("standard") && palette.err.contains("colorblind"), palette.err)
         let speed = try Self.run(["replay", "small.lora", "--headless", "--speed", "100"], in: directory)
-        XCTAssertNotEqual(speed.status, 0)
+        XCTAssertEqual(speed.status, 2, speed.err)
         XCTAssertTrue(speed.err.contains("--speed must be within"), speed.err)
         // --record, like the interactive command's: an existing file needs --force.
         let exists = try Self.run(["replay", "small.lora", "--record", "small.lora"], in: directory)
@@ -253,7 +253,7 @@ final class CLITests: TemporaryDirectoryTestCase {
                                   in: directory)
         XCTAssertTrue(forced.err.contains("needs a terminal"), "options accepted, then the terminal check: \(forced.err)")
         let headless = try Self.run(["replay", "small.lora", "--headless", "--record", "new.lora"], in: directory)
-        XCTAssertNotEqual(headless.status, 0)
+        XCTAssertEqual(headless.status, 2, headless.err)
         XCTAssertTrue(headless.err.contains("a headless replay records with the `record FILE` command"), headless.err)
     }
 

@@ -95,7 +95,7 @@ final class ReliabilityCLITests: TemporaryDirectoryTestCase {
     func testThreadsFlagsSayWhatIsWrong() throws {
         try write("small.lora", small)
         let negative = try CLITests.run(["run", "small.lora", "--threads", "-1"], in: directory)
-        XCTAssertNotEqual(negative.status, 0)
+        XCTAssertEqual(negative.status, 2, negative.err)
         XCTAssertTrue(negative.err.contains("--threads must be at least 1, got -1"), negative.err)
         XCTAssertFalse(negative.err.contains("Missing value"), negative.err)
         let many = try CLITests.run(["run", "small.lora", "--threads", "1000", "--format", "json"], in: directory)

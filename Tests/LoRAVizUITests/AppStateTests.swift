@@ -37,7 +37,19 @@ final class AppStateTests: XCTestCase {
             for key in b.keys { XCTAssertTrue(help.contains(key.asciiDescription), "help misses key \(key)") }
         }
         // Every hint names a key the table binds.
-        for b in KeyBinding.table { if let hint = b.hint { XCTAssertFalse(hint.isEmpty) } }
+        // Every hint opens with the key it names ("u undo", "z/Z zoom", or "hjkl move" for the four
+        // bindings of one group), and the key is one the table binds.
+        let bound = Set(KeyBinding.table.flatMap { $0.keys.map(\.asciiDescription) })
+        for b in KeyBinding.table {
+            guard let hint = b.hint else { continue }
+            let label = String(hint.split(separator: " ").first ?? "")
+            let own = Set(b.keys.map(\.asciiDescription))
+            let names = label.split(separator: "/").map(String.init)
+            let namesOwnKeys = names.contains { own.contains($0) } && names.allSatisfy { bound.contains($0) }
+            let spellsGroupKeys = label.count > 1 && label.allSatisfy { bound.contains(String($0)) }
+                && own.contains { label.contains($0) }
+            XCTAssertTrue(namesOwnKeys || spellsGroupKeys, "hint '\(hint)' does not open with a key of '\(b.summary)'")
+        }
     }
 
     /// Tab links the grids: from a per-sequence program to the sorted program

@@ -401,7 +401,7 @@ final class EndToEndTests: XCTestCase {
         try p.run()
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
-        XCTAssertNotEqual(p.terminationStatus, 0)
+        XCTAssertEqual(p.terminationStatus, 2, message)
         XCTAssertTrue(message.contains("needs a terminal"), message)
         XCTAssertTrue(message.contains("lora-viz run"), message)
         // --version on the root command.
