@@ -74,16 +74,27 @@ let package = Package(
             swiftSettings: optimisedInDebug
         ),
         .testTarget(name: "LoRAModelsTests", dependencies: ["LoRAModels", "LoRAKernels"], swiftSettings: optimisedInDebug),
+        // What every test target shares: golden files, a temporary folder per
+        // test, the built binary and a way to run it.
+        .target(name: "LoRAVizTestSupport", path: "Tests/LoRAVizTestSupport"),
         .testTarget(
             name: "LoRAScenarioTests",
-            dependencies: ["LoRAScenario", "LoRAKernels"],
-            exclude: ["Corpus", "Golden"],
+            dependencies: ["LoRAScenario", "LoRAKernels", "LoRAVizTestSupport"],
+            exclude: ["Golden"],
             swiftSettings: optimisedInDebug
         ),
         .testTarget(
             name: "LoRAVizUITests",
-            dependencies: ["LoRAVizUI", "LoRAKernels", "LoRAScenario"],
+            dependencies: ["LoRAVizUI", "LoRAKernels", "LoRAScenario", "LoRAVizTestSupport"],
             exclude: ["__Snapshots__"],
+            swiftSettings: optimisedInDebug
+        ),
+        // The built binary, run as a user runs it: the CLI's files, flags and
+        // exit statuses, the corpus of bad scenarios, and the TUI in tmux.
+        .testTarget(
+            name: "LoRAVizCLITests",
+            dependencies: ["LoRAScenario", "LoRAKernels", "LoRAModels", "LoRAVizTestSupport"],
+            exclude: ["Corpus"],
             swiftSettings: optimisedInDebug
         ),
     ],

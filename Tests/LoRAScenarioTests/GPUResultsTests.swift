@@ -1,6 +1,7 @@
 import Foundation
 import LoRAKernels
 @testable import LoRAScenario
+import LoRAVizTestSupport
 import XCTest
 
 /// `lora-viz run --gpu-results`, `gpu-bench`, `calibrate` and `gpu PROFILE.json`, on the H200 fixtures.
@@ -22,7 +23,7 @@ final class GPUResultsTests: TemporaryDirectoryTestCase {
         // The first 40 cases of the sweep (a debug build enumerates every program of each launch).
         let sweep = try String(contentsOfFile: Self.path("gpu/results/h200-sweep.jsonl"), encoding: .utf8)
         try save("part.jsonl", sweep.split(separator: "\n").prefix(41).joined(separator: "\n") + "\n")
-        let (status, out, err) = try CLITests.run(["gpu-check", "part.jsonl", "--csv", "launches.csv"], in: directory)
+        let (status, out, err) = try LoRAVizBinary.run(["gpu-check", "part.jsonl", "--csv", "launches.csv"], in: directory)
         XCTAssertEqual(status, 0, err)
         XCTAssertTrue(out.contains("calibration: ") && out.contains("held-out: "), out)
         let text = try String(contentsOf: directory.appendingPathComponent("launches.csv"), encoding: .utf8)
@@ -127,17 +128,17 @@ final class GPUResultsTests: TemporaryDirectoryTestCase {
     }
 
     func testCLIRunWithGPUResultsAndItsErrors() throws {
-        let ok = try CLITests.run(["run", Self.path(Self.bs1), "--format", "json", "--gpu-results", Self.path(Self.bs1Results),
+        let ok = try LoRAVizBinary.run(["run", Self.path(Self.bs1), "--format", "json", "--gpu-results", Self.path(Self.bs1Results),
                                    "--threads", "1"], in: directory)
         XCTAssertEqual(ok.status, 0, ok.err)
         XCTAssertTrue(ok.out.contains(#""gpu_measured_us":18.4"#), ok.out)
-        let other = try CLITests.run(["run", Self.path("gpu/bench/decode-bs256-8ad.lora"), "--gpu-results", Self.path(Self.bs1Results)],
+        let other = try LoRAVizBinary.run(["run", Self.path("gpu/bench/decode-bs256-8ad.lora"), "--gpu-results", Self.path(Self.bs1Results)],
                                      in: directory)
         XCTAssertEqual(other.status, 2)
         XCTAssertTrue(other.err.contains("decode-bs256-8ad.lora:24:1: error: --gpu-results"), other.err)
         XCTAssertEqual(other.out, "", "nothing ran")
         try save("bad.json", "{\"schema\": \"lora-viz gpu results v1\", \"gpu\": ")
-        let bad = try CLITests.run(["run", Self.path(Self.bs1), "--gpu-results", "bad.json"], in: directory)
+        let bad = try LoRAVizBinary.run(["run", Self.path(Self.bs1), "--gpu-results", "bad.json"], in: directory)
         XCTAssertEqual(bad.status, 2)
         XCTAssertTrue(bad.err.contains("error: --gpu-results bad.json: not valid JSON (truncated"), bad.err)
     }
@@ -147,7 +148,7 @@ final class GPUResultsTests: TemporaryDirectoryTestCase {
     /// three templates of gpu/bench/sweep (gpu/results/gpu-bench/sweep-h200).
     func testGPUBenchSweepExportsTimingOnlyCases() throws {
         try save("t.lora", "slots 2\ndims hidden=256 out=256 rank=16\nlaunch o expand\nadapter a rank=16\nstrategies per-sequence sorted csgmv\n")
-        let r = try CLITests.run(["gpu-bench", "t.lora", "--sweep", "--bs", "1,8", "--adapters", "1,4", "-o", "sw"], in: directory)
+        let r = try LoRAVizBinary.run(["gpu-bench", "t.lora", "--sweep", "--bs", "1,8", "--adapters", "1,4", "-o", "sw"], in: directory)
         XCTAssertEqual(r.status, 0, r.err)
         let cases = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("sw").path).sorted()
         XCTAssertEqual(cases, ["bs1-a1-r16", "bs1-a4-r16", "bs8-a1-r16", "bs8-a4-r16", GPUBenchExport.scriptName])
@@ -160,7 +161,7 @@ final class GPUResultsTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(shapes["weights"], [4, 256, 16], "slots raised to the 4 adapters")
         XCTAssertEqual((batch["strategies"] as! [[String: Any]]).map { $0["name"] as! String }, ["per-sequence", "sorted", "csgmv"])
         XCTAssertTrue(r.out.contains("lora-viz calibrate sw/*/gpu-results.json"), r.out)
-        let bad = try CLITests.run(["gpu-bench", "t.lora", "--sweep", "--bs", "0"], in: directory)
+        let bad = try LoRAVizBinary.run(["gpu-bench", "t.lora", "--sweep", "--bs", "0"], in: directory)
         XCTAssertEqual(bad.status, 2)
         XCTAssertTrue(bad.err.contains("--bs"), bad.err)
     }
@@ -199,24 +200,24 @@ final class GPUResultsTests: TemporaryDirectoryTestCase {
             kernel sgemm_lora_b
             run reps=1
             """)
-        let bench = try CLITests.run(["gpu-bench", "b.lora", "-o", "out", "--strategies", "sorted,csgmv,vllm"], in: directory)
+        let bench = try LoRAVizBinary.run(["gpu-bench", "b.lora", "-o", "out", "--strategies", "sorted,csgmv,vllm"], in: directory)
         XCTAssertEqual(bench.status, 0, bench.err)
         let batch = try String(contentsOf: directory.appendingPathComponent("out/batch.json"), encoding: .utf8)
         XCTAssertTrue(batch.contains(#""name" : "csgmv""#), batch)
         XCTAssertFalse(batch.contains(#""name" : "per-sequence""#))
-        let bad = try CLITests.run(["gpu-bench", "b.lora", "--strategies", "sorted,fast"], in: directory)
+        let bad = try LoRAVizBinary.run(["gpu-bench", "b.lora", "--strategies", "sorted,fast"], in: directory)
         XCTAssertEqual(bad.status, 2)
         XCTAssertTrue(bad.err.contains("unknown strategy 'fast'"), bad.err)
 
         let files = GPUBenchTestsFixtures.names.map { Self.path("gpu/results/gpu-bench/" + $0) }
-        let cal = try CLITests.run(["calibrate"] + files + ["-o", "p.json"], in: directory)
+        let cal = try LoRAVizBinary.run(["calibrate"] + files + ["-o", "p.json"], in: directory)
         XCTAssertEqual(cal.status, 0, cal.err)
         XCTAssertTrue(cal.out.contains("held out (a third of each file's launches, 8)"), cal.out)
         XCTAssertTrue(cal.out.contains("wrote p.json"), cal.out)
         try save("use.lora", "gpu p.json\nexpect gpu_calibrated == true\n")
-        let use = try CLITests.run(["run", "use.lora"], in: directory)
+        let use = try LoRAVizBinary.run(["run", "use.lora"], in: directory)
         XCTAssertEqual(use.status, 0, use.err)
-        let again = try CLITests.run(["calibrate", files[0], "-o", "p.json"], in: directory)
+        let again = try LoRAVizBinary.run(["calibrate", files[0], "-o", "p.json"], in: directory)
         XCTAssertEqual(again.status, 2)
         XCTAssertTrue(again.err.contains("p.json exists"), again.err)
     }

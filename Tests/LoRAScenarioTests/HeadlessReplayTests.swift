@@ -1,6 +1,7 @@
 import Foundation
 import LoRAKernels
 @testable import LoRAScenario
+import LoRAVizTestSupport
 import XCTest
 
 /// Headless replay: virtual time, real kernels, expectations, files.
@@ -24,7 +25,6 @@ final class HeadlessReplayTests: TemporaryDirectoryTestCase {
         return (r, { (sink.out, sink.err) })
     }
 
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     var source: String {
         """

@@ -2,6 +2,7 @@ import Foundation
 import LoRAKernels
 import LoRAModels
 @testable import LoRAScenario
+import LoRAVizTestSupport
 import XCTest
 
 /// `model PATH` and `adapter NAME from=PATH` in a session: dims, ranks and

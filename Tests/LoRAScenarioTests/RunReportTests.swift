@@ -1,6 +1,7 @@
 import Foundation
 import LoRAKernels
 @testable import LoRAScenario
+import LoRAVizTestSupport
 import XCTest
 
 /// The report: JSON shape and values against the plans, paths, text.
@@ -90,7 +91,7 @@ final class RunReportTests: XCTestCase {
     }
 
     func testTextReportOfTheDefaultBatch() throws {
-        Snapshot.assertMatches(try defaultSession().report().text, named: "testTextReportOfTheDefaultBatch.txt")
+        assertGolden(try defaultSession().report().text, named: "testTextReportOfTheDefaultBatch.txt")
     }
 
     func testTextReportOfAnExtendWhatIf() throws {
@@ -98,6 +99,6 @@ final class RunReportTests: XCTestCase {
         try s.execute("mode extend")
         try s.execute("kernel qkv_lora_b")
         try s.execute("set seq 0 tokens=100")
-        Snapshot.assertMatches(s.report().text, named: "testTextReportOfAnExtendWhatIf.txt")
+        assertGolden(s.report().text, named: "testTextReportOfAnExtendWhatIf.txt")
     }
 }

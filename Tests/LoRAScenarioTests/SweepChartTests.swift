@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import LoRAKernels
 @testable import LoRAScenario
+import LoRAVizTestSupport
 import XCTest
 
 /// `SweepChart`: the speedup against bs, as text in three styles and as SVG.
@@ -54,23 +55,23 @@ final class SweepChartTests: XCTestCase {
 
     func testBrailleChartOfASmallSweep() throws {
         let text = SweepChart(rows: try Self.fixedRows()).lines(width: 72, height: 20, style: .braille).joined(separator: "\n") + "\n"
-        Snapshot.assertMatches(text, named: "testBrailleChartOfASmallSweep.txt")
+        assertGolden(text, named: "testBrailleChartOfASmallSweep.txt")
     }
 
     func testBlockChartOfASmallSweep() throws {
         let text = SweepChart(rows: try Self.fixedRows()).lines(width: 72, height: 20, style: .block).joined(separator: "\n") + "\n"
-        Snapshot.assertMatches(text, named: "testBlockChartOfASmallSweep.txt")
+        assertGolden(text, named: "testBlockChartOfASmallSweep.txt")
     }
 
     func testASCIIChartOfASmallSweep() throws {
         let text = SweepChart(rows: try Self.fixedRows()).lines(width: 72, height: 20, style: .ascii).joined(separator: "\n") + "\n"
         XCTAssertTrue(text.unicodeScalars.allSatisfy(\.isASCII), "nothing but ASCII, labels included")
         XCTAssertTrue(text.contains("1x - sorting pays above this line"), text)
-        Snapshot.assertMatches(text, named: "testASCIIChartOfASmallSweep.txt")
+        assertGolden(text, named: "testASCIIChartOfASmallSweep.txt")
     }
 
     func testSVGOfASmallSweep() throws {
-        Snapshot.assertMatches(SweepChart(rows: try Self.fixedRows()).svg(), named: "testSVGOfASmallSweep.svg")
+        assertGolden(SweepChart(rows: try Self.fixedRows()).svg(), named: "testSVGOfASmallSweep.svg")
     }
 
     // MARK: What a reader sees
@@ -301,40 +302,4 @@ final class SweepChartTests: XCTestCase {
         XCTAssertEqual(ChartStyle.preferred(environment: ["LANG": "C", "LC_CTYPE": "de_DE.Utf-8"]), .braille)
         XCTAssertEqual(ChartStyle.preferred(environment: ["LC_ALL": "", "LANG": "en_US.UTF-8"]), .braille, "an empty LC_ALL is unset")
     }
-}
-
-/// An XML document parsed with `XMLParser`: its root, the root's attributes, its `<polyline>`s and the text of its `<text>`s.
-struct XMLCount {
-    var root = ""
-    var rootAttributes: [String: String] = [:]
-    var polylines = 0
-    var texts: [String] = []
-
-    init(_ xml: String) throws {
-        final class Delegate: NSObject, XMLParserDelegate {
-            var result = XMLCount(empty: ())
-            var depth = 0, text = "", inText = false
-            func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                        attributes: [String: String] = [:]) {
-                if depth == 0 { result.root = name; result.rootAttributes = attributes }
-                if name == "polyline" { result.polylines += 1 }
-                if name == "text" { inText = true; text = "" }
-                depth += 1
-            }
-            func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-                depth -= 1
-                if name == "text" { result.texts.append(text); inText = false }
-            }
-            func parser(_ parser: XMLParser, foundCharacters string: String) { if inText { text += string } }
-        }
-        let parser = XMLParser(data: Data(xml.utf8))
-        let delegate = Delegate()
-        parser.delegate = delegate
-        guard parser.parse() else {
-            throw NSError(domain: "XMLCount", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(parser.parserError.map { "\($0)" } ?? "parse error") at line \(parser.lineNumber)"])
-        }
-        self = delegate.result
-    }
-
-    private init(empty: Void) {}
 }

@@ -1,6 +1,7 @@
 import Foundation
 import LoRAKernels
 @testable import LoRAScenario
+import LoRAVizTestSupport
 import XCTest
 
 /// `lora-viz sweep`: the template's points, their reports and the CSV/JSON written from them.
@@ -185,7 +186,7 @@ final class SweepTests: TemporaryDirectoryTestCase {
 
     func testThroughTheBinary() throws {
         try source.write(to: directory.appendingPathComponent("t.lora"), atomically: true, encoding: .utf8)
-        let csv = try CLITests.run(["sweep", "t.lora", "--bs", "1,8", "--adapters", "1,2", "--format", "csv", "-o", "out.csv"], in: directory)
+        let csv = try LoRAVizBinary.run(["sweep", "t.lora", "--bs", "1,8", "--adapters", "1,2", "--format", "csv", "-o", "out.csv"], in: directory)
         XCTAssertEqual(csv.status, 0, csv.err)
         let lines = try String(contentsOf: directory.appendingPathComponent("out.csv"), encoding: .utf8)
             .split(separator: "\n").map(String.init)
@@ -194,15 +195,15 @@ final class SweepTests: TemporaryDirectoryTestCase {
         let sweep = try Sweep(template: try template(), bs: [1, 8], adapters: [1, 2])
         XCTAssertEqual(Array(lines.dropFirst()), sweep.points.flatMap { Sweep.csvRows($0, sweep.report($0)) })
         // A second sweep onto the same file needs --force, and leaves it as it was without.
-        let again = try CLITests.run(["sweep", "t.lora", "--bs", "1", "--adapters", "1", "--format", "csv", "-o", "out.csv"], in: directory)
+        let again = try LoRAVizBinary.run(["sweep", "t.lora", "--bs", "1", "--adapters", "1", "--format", "csv", "-o", "out.csv"], in: directory)
         XCTAssertEqual(again.status, 2)
         XCTAssertTrue(again.err.contains("error: -o out.csv: exists (--force replaces it)"), again.err)
         XCTAssertEqual(try String(contentsOf: directory.appendingPathComponent("out.csv"), encoding: .utf8).split(separator: "\n").count, 13)
 
-        let bad = try CLITests.run(["sweep", "t.lora", "--bs", "1,0"], in: directory)
+        let bad = try LoRAVizBinary.run(["sweep", "t.lora", "--bs", "1,0"], in: directory)
         XCTAssertEqual(bad.status, 2)
         XCTAssertEqual(bad.err, "error: --bs: '0' is not a positive integer (expected e.g. 1,8,32)\n")
-        let missing = try CLITests.run(["sweep", "nope.lora"], in: directory)
+        let missing = try LoRAVizBinary.run(["sweep", "nope.lora"], in: directory)
         XCTAssertEqual(missing.status, 2)
         XCTAssertTrue(missing.err.contains("nope.lora: error: no such file"), missing.err)
     }
@@ -213,7 +214,7 @@ final class SweepTests: TemporaryDirectoryTestCase {
             .write(to: directory.appendingPathComponent("m.lora"), atomically: true, encoding: .utf8)
         let csv = directory.appendingPathComponent("out.csv")
         let process = Process()
-        process.executableURL = try CLITests.binary()
+        process.executableURL = try LoRAVizBinary.url()
         process.arguments = ["sweep", "m.lora", "--bs", (1...100).map(String.init).joined(separator: ","), "--adapters", "1,2",
                              "--run", "--reps", "1", "--threads", "1", "--format", "csv", "-o", csv.path]
         process.currentDirectoryURL = directory

@@ -1,13 +1,13 @@
 import Foundation
 import LoRAKernels
 @testable import LoRAScenario
+import LoRAVizTestSupport
 import XCTest
 
 /// What `output` and `record` write (issue 14): only regular files, through
 /// symlinks, atomically, keeping permissions, never the scenario being run;
 /// and inputs that are not regular files.
 final class WriteTargetTests: TemporaryDirectoryTestCase {
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
     let here = SourceLocation(file: "t.lora", line: 1, column: 1)
 
     func fileType(_ path: String) -> mode_t {
@@ -177,14 +177,14 @@ final class WriteTargetTests: TemporaryDirectoryTestCase {
     /// a one-character name cut from a line (SIGILL, exit 132): `output x` crashed.
     func testOneCharacterNames() throws {
         try "adapter a rank=4\nseq a\nrun reps=1\noutput x\nrecord y\nseq a\n".write(toFile: path("x.lora"), atomically: true, encoding: .utf8)
-        let r = try CLITests.run(["run", "x.lora", "--dump", "d"], in: directory)
+        let r = try LoRAVizBinary.run(["run", "x.lora", "--dump", "d"], in: directory)
         XCTAssertEqual(r.status, 0, r.err)
         for name in ["x", "y", "d/manifest.json"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: path(name)), name)
         }
         try "not json".write(toFile: path("f"), atomically: true, encoding: .utf8)
         try "adapter a from=f\n".write(toFile: path("a.lora"), atomically: true, encoding: .utf8)
-        let adapter = try CLITests.run(["run", "a.lora"], in: directory)
+        let adapter = try LoRAVizBinary.run(["run", "a.lora"], in: directory)
         XCTAssertEqual(adapter.status, 2, adapter.err)
         XCTAssertTrue(adapter.err.hasPrefix("a.lora:1:16: error: f: is not valid JSON"), adapter.err)
         XCTAssertEqual(FilePath.folder(of: String("x y".split(separator: " ")[0])), "")

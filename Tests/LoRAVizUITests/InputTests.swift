@@ -2,6 +2,7 @@ import Foundation
 import LoRAKernels
 import LoRAScenario
 @testable import LoRAVizUI
+import LoRAVizTestSupport
 import XCTest
 
 /// Input that cannot destroy work (issue 13): escape sequences decoded as a

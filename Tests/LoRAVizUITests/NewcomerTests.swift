@@ -2,6 +2,7 @@ import Foundation
 import LoRAKernels
 import LoRAScenario
 @testable import LoRAVizUI
+import LoRAVizTestSupport
 import XCTest
 
 /// What a newcomer meets (issue 13): panels that show every line on `i`, one

@@ -2,6 +2,7 @@ import Foundation
 import LoRAKernels
 import LoRAScenario
 @testable import LoRAVizUI
+import LoRAVizTestSupport
 import XCTest
 
 /// Golden screens of the text backend (ASCII glyphs, no colour) at three sizes.

@@ -1,5 +1,6 @@
 import Foundation
 import LoRAScenario
+import LoRAVizTestSupport
 import XCTest
 
 /// The real binary in a real terminal (tmux), driven like a person would:
@@ -12,13 +13,7 @@ final class EndToEndTests: XCTestCase {
     var scratch: URL!
 
     /// The `lora-viz` built beside this test bundle (`swift build` builds it).
-    var binary: URL {
-        // On Linux the bundle URL is the build directory itself; on macOS it is the .xctest bundle inside it.
-        let bundle = Bundle(for: Self.self).bundleURL
-        let candidates = [bundle.appendingPathComponent("lora-viz"),
-                          bundle.deletingLastPathComponent().appendingPathComponent("lora-viz")]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
-    }
+    var binary: URL { (try? LoRAVizBinary.url()) ?? URL(fileURLWithPath: "lora-viz-not-built") }
 
     /// Runs `tmux ARGS`, returning its standard output.
     ///

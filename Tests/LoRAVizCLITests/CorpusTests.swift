@@ -1,5 +1,6 @@
 import Foundation
 @testable import LoRAScenario
+import LoRAVizTestSupport
 import XCTest
 
 /// Broken scenarios under Corpus/, each beside a `.expected` file holding the
@@ -10,7 +11,7 @@ import XCTest
 /// Re-record the `.expected` files with `RECORD_SNAPSHOTS=1 swift test
 /// --filter CorpusTests` and review the diff.
 final class CorpusTests: XCTestCase {
-    static let corpus = Snapshot.directory.appendingPathComponent("Corpus")
+    static let corpus = Golden.folder("Corpus", besideTestFile: #filePath)
 
     static func files() throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: corpus.path).filter { $0.hasSuffix(".lora") }.sorted()
@@ -35,7 +36,7 @@ final class CorpusTests: XCTestCase {
     func testEveryCorpusFileGivesItsExpectedError() throws {
         for name in try Self.files() {
             let actual = Self.outcome(ofLoading: Self.corpus.appendingPathComponent(name).path) + "\n"
-            Snapshot.assertMatches(actual, named: name.replacingOccurrences(of: ".lora", with: ".expected"), in: "Corpus")
+            assertGolden(actual, named: name.replacingOccurrences(of: ".lora", with: ".expected"), in: "Corpus")
         }
     }
 
@@ -82,7 +83,7 @@ final class CorpusTests: XCTestCase {
     /// The built `lora-viz run` prints the same errors to standard error and exits 2.
     func testEndToEndThroughTheBinary() throws {
         func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
-            let r = try CLITests.run(arguments, in: Self.corpus)
+            let r = try LoRAVizBinary.run(arguments, in: Self.corpus)
             return (r.status, r.err)
         }
         // One process per file, four at a time (each is independent; a debug

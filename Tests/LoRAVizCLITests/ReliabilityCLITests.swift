@@ -2,15 +2,12 @@ import Foundation
 import LoRAKernels
 @testable import LoRAScenario
 import LoRAModels
+import LoRAVizTestSupport
 import XCTest
 
 /// Issue 14 items 6, 11 and 15 through the built binary: every writer uses the
 /// atomic write, `--dump` is checked, staged and sized, flags say what is wrong.
 final class ReliabilityCLITests: TemporaryDirectoryTestCase {
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-    func write(_ name: String, _ text: String) throws {
-        try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
-    }
     let small = """
         slots 4
         dims hidden=256 out=512 q=256 kv=64 ffn=256 rank=16
@@ -24,11 +21,11 @@ final class ReliabilityCLITests: TemporaryDirectoryTestCase {
         try write("small.lora", small)
         try FileManager.default.createDirectory(atPath: path("dump/run-7"), withIntermediateDirectories: true)
         try write("dump/run-7/stale.npy", "old")
-        let refused = try CLITests.run(["run", "small.lora", "--dump", "dump"], in: directory)
+        let refused = try LoRAVizBinary.run(["run", "small.lora", "--dump", "dump"], in: directory)
         XCTAssertEqual(refused.status, 2, refused.err)
         XCTAssertEqual(refused.err, "error: --dump dump: dump is not empty (1 entry); --force replaces it\n")
         XCTAssertEqual(refused.out, "", "refused before any kernel ran")
-        let forced = try CLITests.run(["run", "small.lora", "--dump", "dump", "--force"], in: directory)
+        let forced = try LoRAVizBinary.run(["run", "small.lora", "--dump", "dump", "--force"], in: directory)
         XCTAssertEqual(forced.status, 0, forced.err)
         XCTAssertTrue(FileManager.default.fileExists(atPath: path("dump/manifest.json")))
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("dump/run-7")), "no stale run folder beside the new manifest")
@@ -36,11 +33,11 @@ final class ReliabilityCLITests: TemporaryDirectoryTestCase {
         XCTAssertEqual(left, ["dump", "small.lora"], "no staging folder left")
         // An empty folder is fine without --force; a file, a missing parent and an empty name are refused.
         try FileManager.default.createDirectory(atPath: path("empty"), withIntermediateDirectories: false)
-        XCTAssertEqual(try CLITests.run(["run", "small.lora", "--dump", "empty"], in: directory).status, 0)
+        XCTAssertEqual(try LoRAVizBinary.run(["run", "small.lora", "--dump", "empty"], in: directory).status, 0)
         for (target, why) in [("small.lora", "small.lora exists and is not a folder"),
                               ("no/such", "the folder no that would hold no/such does not exist"),
                               ("", "an empty folder name")] {
-            let r = try CLITests.run(["run", "small.lora", "--dump", target], in: directory)
+            let r = try LoRAVizBinary.run(["run", "small.lora", "--dump", target], in: directory)
             XCTAssertEqual(r.status, 2, target)
             XCTAssertEqual(r.err, "error: --dump \(target): \(why)\n")
         }
@@ -52,26 +49,26 @@ final class ReliabilityCLITests: TemporaryDirectoryTestCase {
         try FileManager.default.createDirectory(atPath: path("x"), withIntermediateDirectories: false)
         try write("x/s.lora", small)
         try write("x/notes.txt", "precious")
-        let dump = try CLITests.run(["run", "x/s.lora", "--dump", "x", "--force"], in: directory)
+        let dump = try LoRAVizBinary.run(["run", "x/s.lora", "--dump", "x", "--force"], in: directory)
         XCTAssertEqual(dump.status, 2, dump.err)
         XCTAssertEqual(dump.err, "error: --dump x: x holds x/s.lora; it is never replaced, --force or not\n")
         XCTAssertEqual(dump.out, "", "refused before any kernel ran")
-        let here = try CLITests.run(["run", "x/s.lora", "--dump", ".", "--force"], in: directory)
+        let here = try LoRAVizBinary.run(["run", "x/s.lora", "--dump", ".", "--force"], in: directory)
         XCTAssertEqual(here.status, 2, here.err)
         XCTAssertEqual(here.err, "error: --dump .: . holds the working folder; it is never replaced, --force or not\n")
-        let bench = try CLITests.run(["gpu-bench", "x/s.lora", "-o", "x", "--force"], in: directory)
+        let bench = try LoRAVizBinary.run(["gpu-bench", "x/s.lora", "-o", "x", "--force"], in: directory)
         XCTAssertEqual(bench.status, 2, bench.err)
         XCTAssertTrue(bench.err.contains("x holds x/s.lora; it is never replaced"), bench.err)
         XCTAssertEqual(try String(contentsOfFile: path("x/notes.txt"), encoding: .utf8), "precious")
         XCTAssertEqual(try String(contentsOfFile: path("x/s.lora"), encoding: .utf8), small)
 
         try write("t.lora", small)
-        let sweep = try CLITests.run(["sweep", "t.lora", "--bs", "1,2", "-o", "t.lora", "--force"], in: directory)
+        let sweep = try LoRAVizBinary.run(["sweep", "t.lora", "--bs", "1,2", "-o", "t.lora", "--force"], in: directory)
         XCTAssertEqual(sweep.status, 2, sweep.err)
         XCTAssertEqual(sweep.err, "error: -o t.lora: it is the command file being swept\n")
         XCTAssertEqual(try String(contentsOfFile: path("t.lora"), encoding: .utf8), small)
         try write("r.json", "{}")
-        let calibrate = try CLITests.run(["calibrate", "r.json", "-o", "r.json", "--force"], in: directory)
+        let calibrate = try LoRAVizBinary.run(["calibrate", "r.json", "-o", "r.json", "--force"], in: directory)
         XCTAssertEqual(calibrate.status, 2, calibrate.err)
         XCTAssertEqual(calibrate.err, "error: -o r.json: it is one of the results files read\n")
         XCTAssertEqual(try String(contentsOfFile: path("r.json"), encoding: .utf8), "{}")
@@ -86,7 +83,7 @@ final class ReliabilityCLITests: TemporaryDirectoryTestCase {
         }
         let bytes = session.workload.dumpBytes(strategies: 2)
         XCTAssertGreaterThan(bytes, DumpFolder.sizeLimit)
-        let r = try CLITests.run(["run", "big.lora", "--dump", "dump"], in: directory)
+        let r = try LoRAVizBinary.run(["run", "big.lora", "--dump", "dump"], in: directory)
         XCTAssertEqual(r.status, 2, r.err)
         XCTAssertEqual(r.err, "error: --dump dump: the dump would take about \(Session.formatBytes(bytes)) (1 run), above the limit of 4 GiB; --force writes it anyway\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("dump")))
@@ -94,11 +91,11 @@ final class ReliabilityCLITests: TemporaryDirectoryTestCase {
 
     func testThreadsFlagsSayWhatIsWrong() throws {
         try write("small.lora", small)
-        let negative = try CLITests.run(["run", "small.lora", "--threads", "-1"], in: directory)
+        let negative = try LoRAVizBinary.run(["run", "small.lora", "--threads", "-1"], in: directory)
         XCTAssertEqual(negative.status, 2, negative.err)
         XCTAssertTrue(negative.err.contains("--threads must be at least 1, got -1"), negative.err)
         XCTAssertFalse(negative.err.contains("Missing value"), negative.err)
-        let many = try CLITests.run(["run", "small.lora", "--threads", "1000", "--format", "json"], in: directory)
+        let many = try LoRAVizBinary.run(["run", "small.lora", "--threads", "1000", "--format", "json"], in: directory)
         XCTAssertEqual(many.status, 0, many.err)
         let cores = KernelRunOptions.coreCount
         if cores < 1000 {
@@ -129,10 +126,10 @@ final class ReliabilityCLITests: TemporaryDirectoryTestCase {
     func testCalibrateAndSweepRefuseAFIFOTarget() throws {
         XCTAssertEqual(mkfifo(path("fifo"), 0o600), 0)
         try write("small.lora", small)
-        let sweep = try CLITests.run(["sweep", "small.lora", "--bs", "1", "-o", "fifo", "--force"], in: directory)
+        let sweep = try LoRAVizBinary.run(["sweep", "small.lora", "--bs", "1", "-o", "fifo", "--force"], in: directory)
         XCTAssertEqual(sweep.status, 2, sweep.err)
         XCTAssertTrue(sweep.err.contains("error: -o fifo: it is a FIFO (named pipe), not a regular file"), sweep.err)
-        let calibrate = try CLITests.run(["calibrate", "x.json", "-o", "fifo", "--force"], in: directory)
+        let calibrate = try LoRAVizBinary.run(["calibrate", "x.json", "-o", "fifo", "--force"], in: directory)
         XCTAssertEqual(calibrate.status, 2, calibrate.err)
         XCTAssertTrue(calibrate.err.contains("-o fifo: it is a FIFO (named pipe), not a regular file"), calibrate.err)
         var info = stat()
@@ -151,13 +148,13 @@ final class ReliabilityCLITests: TemporaryDirectoryTestCase {
             XCTAssertEqual("\($0)", "\(path("loop")): a symlink loop")
         }
         try write("small.lora", small)
-        let run = try CLITests.run(["run", "loop"], in: directory)
+        let run = try LoRAVizBinary.run(["run", "loop"], in: directory)
         XCTAssertEqual(run.status, 2)
         XCTAssertEqual(run.err, "loop: error: a symlink loop\n")
-        let results = try CLITests.run(["run", "small.lora", "--gpu-results", "loop"], in: directory)
+        let results = try LoRAVizBinary.run(["run", "small.lora", "--gpu-results", "loop"], in: directory)
         XCTAssertEqual(results.status, 2)
         XCTAssertTrue(results.err.contains("loop: a symlink loop"), results.err)
-        let model = try CLITests.run(["run", "-"], in: directory, input: "model loop\n")
+        let model = try LoRAVizBinary.run(["run", "-"], in: directory, input: "model loop\n")
         XCTAssertEqual(model.status, 2)
         XCTAssertTrue(model.err.contains("loop: a symlink loop"), model.err)
         // Foundation's "The operation could not be completed" is never what a user reads.
@@ -168,10 +165,10 @@ final class ReliabilityCLITests: TemporaryDirectoryTestCase {
     func testGPUBenchExportIsStagedAndRefusesANonEmptyFolder() throws {
         try write("small.lora", small)
         try FileManager.default.createDirectory(atPath: path("out/run-3"), withIntermediateDirectories: true)
-        let refused = try CLITests.run(["gpu-bench", "small.lora", "-o", "out"], in: directory)
+        let refused = try LoRAVizBinary.run(["gpu-bench", "small.lora", "-o", "out"], in: directory)
         XCTAssertEqual(refused.status, 2, refused.err)
         XCTAssertEqual(refused.err, "error: gpu-bench -o out: out is not empty (1 entry); --force replaces it\n")
-        let forced = try CLITests.run(["gpu-bench", "small.lora", "-o", "out", "--force"], in: directory)
+        let forced = try LoRAVizBinary.run(["gpu-bench", "small.lora", "-o", "out", "--force"], in: directory)
         XCTAssertEqual(forced.status, 0, forced.err)
         let files = try FileManager.default.contentsOfDirectory(atPath: path("out")).sorted()
         XCTAssertTrue(files.contains("batch.json") && files.contains("manifest.json") && files.contains("lora_viz_gpu_bench.py"), "\(files)")
@@ -213,7 +210,7 @@ final class ReliabilityCLITests: TemporaryDirectoryTestCase {
     func testAnInterruptedDumpLeavesNothingBehind() throws {
         try write("long.lora", "adapter a rank=64\nseq a count=4000\nrun reps=400\n")
         let process = Process()
-        process.executableURL = try CLITests.binary()
+        process.executableURL = try LoRAVizBinary.url()
         process.arguments = ["run", "long.lora", "--dump", "dump"]
         process.currentDirectoryURL = directory
         process.standardOutput = FileHandle.nullDevice

@@ -1,54 +1,10 @@
 import Foundation
 import LoRAScenario
+import LoRAVizTestSupport
 import XCTest
 
 /// `lora-viz run` and `lora-viz replay --headless`, end to end through the built binary.
 final class CLITests: TemporaryDirectoryTestCase {
-    /// The `lora-viz` built beside the test bundle.
-    static func binary() throws -> URL {
-        let url = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("lora-viz")
-        // `swift test` builds every product; a test runner started some other way may not have.
-        guard FileManager.default.isExecutableFile(atPath: url.path) else {
-            throw XCTSkip("no lora-viz binary beside the test bundle at \(url.path)")
-        }
-        return url
-    }
-
-    /// Runs the binary in `directory`; returns status, stdout, stderr.
-    static func run(_ arguments: [String], in directory: URL, input: String? = nil,
-                    environment: [String: String]? = nil) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = try binary()
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        if let environment { process.environment = environment }
-        if let input {
-            let pipe = Pipe()
-            process.standardInput = pipe
-            pipe.fileHandleForWriting.write(Data(input.utf8))
-            try pipe.fileHandleForWriting.close()
-        } else {
-            process.standardInput = FileHandle.nullDevice
-        }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read both pipes before waiting so a full pipe cannot block the child.
-        final class Box: @unchecked Sendable { var data = Data() }
-        let outData = Box()
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { outData.data = out.fileHandleForReading.readDataToEndOfFile() }
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData.data, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-    }
-
-    func write(_ name: String, _ text: String) throws {
-        try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
-    }
-
     let small = """
         title "Small"
         slots 4
@@ -70,7 +26,7 @@ final class CLITests: TemporaryDirectoryTestCase {
 
     func testRunPrintsOneJSONObjectPerRunWithTheIssueKeys() throws {
         try write("small.lora", small)
-        let r = try Self.run(["run", "small.lora", "--format", "json", "--threads", "1"], in: directory)
+        let r = try LoRAVizBinary.run(["run", "small.lora", "--format", "json", "--threads", "1"], in: directory)
         XCTAssertEqual(r.status, 0, r.err)
         let lines = r.out.split(separator: "\n")
         XCTAssertEqual(lines.count, 2)
@@ -95,7 +51,7 @@ final class CLITests: TemporaryDirectoryTestCase {
 
     func testRunTextReportsAndTheDump() throws {
         try write("small.lora", small)
-        let r = try Self.run(["run", "small.lora", "--dump", "dump"], in: directory)
+        let r = try LoRAVizBinary.run(["run", "small.lora", "--dump", "dump"], in: directory)
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.out.contains("── run 1 at small.lora:10:1 (reps 2) ──"), r.out)
         XCTAssertTrue(r.out.contains("GFLOP/s"), r.out)
@@ -108,7 +64,7 @@ final class CLITests: TemporaryDirectoryTestCase {
 
     func testAFailedExpectExitsOne() throws {
         try write("fail.lora", "adapter a rank=4\nseq a count=3\nexpect per-sequence.launched == 1\n")
-        let r = try Self.run(["run", "fail.lora"], in: directory)
+        let r = try LoRAVizBinary.run(["run", "fail.lora"], in: directory)
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(r.err, """
             fail.lora:3:1: error: expect per-sequence.launched == 1 failed: expected per-sequence.launched == 1, actual 48
@@ -120,7 +76,7 @@ final class CLITests: TemporaryDirectoryTestCase {
 
     func testBadInputExitsTwoWithTheLocatedError() throws {
         try write("bad.lora", "adapter a rank=4\nseq b\n")
-        let r = try Self.run(["run", "bad.lora"], in: directory)
+        let r = try LoRAVizBinary.run(["run", "bad.lora"], in: directory)
         XCTAssertEqual(r.status, 2)
         XCTAssertEqual(r.err, "bad.lora:2:5: error: unknown adapter 'b'; did you mean 'a'? (adapters: a)\n")
         XCTAssertEqual(r.out, "")
@@ -128,7 +84,7 @@ final class CLITests: TemporaryDirectoryTestCase {
 
     func testEveryBadLineIsReported() throws {
         try write("typos.lora", "slots 8\nadaptor a rank=4\nseq a count=x\n# fine\nrun reps=0\n")
-        let r = try Self.run(["run", "typos.lora"], in: directory)
+        let r = try LoRAVizBinary.run(["run", "typos.lora"], in: directory)
         XCTAssertEqual(r.status, 2)
         XCTAssertEqual(r.err, """
             typos.lora:2:1: error: unknown verb 'adaptor'; did you mean 'adapter'?
@@ -141,13 +97,13 @@ final class CLITests: TemporaryDirectoryTestCase {
     }
 
     func testStandardInputIsDash() throws {
-        let r = try Self.run(["run", "-"], in: directory, input: "adapter a rank=4\nseq a count=2\nseq q\n")
+        let r = try LoRAVizBinary.run(["run", "-"], in: directory, input: "adapter a rank=4\nseq a count=2\nseq q\n")
         XCTAssertEqual(r.status, 2)
         XCTAssertEqual(r.err, "<stdin>:3:5: error: unknown adapter 'q'; did you mean 'a'? (adapters: a)\n")
-        let ok = try Self.run(["replay", "-", "--headless"], in: directory, input: "narrate \"hi\"\n")
+        let ok = try LoRAVizBinary.run(["replay", "-", "--headless"], in: directory, input: "narrate \"hi\"\n")
         XCTAssertEqual(ok.status, 0, ok.err)
         XCTAssertEqual(ok.out, "│ hi\n")
-        let tui = try Self.run(["replay", "-"], in: directory, input: "narrate \"hi\"\n")
+        let tui = try LoRAVizBinary.run(["replay", "-"], in: directory, input: "narrate \"hi\"\n")
         XCTAssertEqual(tui.status, 2, tui.err)
         XCTAssertTrue(tui.err.contains("needs --headless"), tui.err)
     }
@@ -157,7 +113,7 @@ final class CLITests: TemporaryDirectoryTestCase {
     func testEndlessStandardInputAndAFIFOAreRefused() throws {
         func runBounded(_ arguments: [String], input: FileHandle) throws -> (status: Int32, err: String, seconds: Double) {
             let process = Process()
-            process.executableURL = try Self.binary()
+            process.executableURL = try LoRAVizBinary.url()
             process.arguments = arguments
             process.currentDirectoryURL = directory
             process.standardInput = input
@@ -191,7 +147,7 @@ final class CLITests: TemporaryDirectoryTestCase {
     func testOutputOntoANonRegularFileExitsTwo() throws {
         XCTAssertEqual(mkfifo(directory.appendingPathComponent("screen.fifo").path, 0o600), 0)
         try write("fifo.lora", "adapter a rank=4\nseq a count=2\nrun\noutput screen.fifo force=true\n")
-        let r = try Self.run(["run", "fifo.lora"], in: directory)
+        let r = try LoRAVizBinary.run(["run", "fifo.lora"], in: directory)
         XCTAssertEqual(r.status, 2, r.err)
         XCTAssertEqual(r.err, "fifo.lora:4:1: error: cannot write screen.fifo: it is a FIFO (named pipe), not a regular file; only regular files are written\n")
         XCTAssertEqual(r.out, "", "nothing ran")
@@ -203,7 +159,7 @@ final class CLITests: TemporaryDirectoryTestCase {
     func testHeadlessReplayNarratesAndDoesNotSleep() throws {
         try write("small.lora", small)
         let start = Date()
-        let r = try Self.run(["replay", "small.lora", "--headless", "--size", "100x30", "--threads", "1"], in: directory)
+        let r = try LoRAVizBinary.run(["replay", "small.lora", "--headless", "--size", "100x30", "--threads", "1"], in: directory)
         XCTAssertLessThan(Date().timeIntervalSince(start), 25, "a 30 s sleep is virtual")
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.out.contains("│ eight sequences on two adapters\n"), r.out)
@@ -212,7 +168,7 @@ final class CLITests: TemporaryDirectoryTestCase {
 
     func testOutputWritesTheScreenAtTheGivenSize() throws {
         try write("screen.lora", "adapter a rank=4\nseq a count=3\noutput screen.txt\n")
-        let r = try Self.run(["replay", "screen.lora", "--headless", "--size", "100x30"], in: directory)
+        let r = try LoRAVizBinary.run(["replay", "screen.lora", "--headless", "--size", "100x30"], in: directory)
         XCTAssertEqual(r.status, 0, r.err)
         let screen = try String(contentsOf: directory.appendingPathComponent("screen.txt"), encoding: .utf8)
         var lines = screen.split(separator: "\n", omittingEmptySubsequences: false)
@@ -225,34 +181,34 @@ final class CLITests: TemporaryDirectoryTestCase {
     func testReplayOptionsAreValidated() throws {
         try write("small.lora", small)
         // Without a terminal the TUI replay explains itself and exits 2.
-        let interactive = try Self.run(["replay", "small.lora"], in: directory)
+        let interactive = try LoRAVizBinary.run(["replay", "small.lora"], in: directory)
         XCTAssertEqual(interactive.status, 2)
         XCTAssertTrue(interactive.err.contains("needs a terminal"), interactive.err)
         // Bad input is reported before any terminal is needed.
         try write("bad.lora", "seq nobody\n")
-        let bad = try Self.run(["replay", "bad.lora"], in: directory)
+        let bad = try LoRAVizBinary.run(["replay", "bad.lora"], in: directory)
         XCTAssertEqual(bad.status, 2)
         XCTAssertEqual(bad.err, "bad.lora:1:5: error: unknown adapter 'nobody': no adapter is defined yet (adapter NAME rank=N)\n")
-        let size = try Self.run(["replay", "small.lora", "--headless", "--size", "wide"], in: directory)
+        let size = try LoRAVizBinary.run(["replay", "small.lora", "--headless", "--size", "wide"], in: directory)
         XCTAssertEqual(size.status, 2, size.err)
         XCTAssertTrue(size.err.contains("--size takes <columns>x<rows>, like 120x40; got 'wide'"), size.err)
-        let threads = try Self.run(["run", "small.lora", "--threads", "0"], in: directory)
+        let threads = try LoRAVizBinary.run(["run", "small.lora", "--threads", "0"], in: directory)
         XCTAssertEqual(threads.status, 2, threads.err)
         XCTAssertTrue(threads.err.contains("--threads must be at least 1, got 0"), threads.err)
-        let palette = try Self.run(["--palette", "rainbow"], in: directory)
+        let palette = try LoRAVizBinary.run(["--palette", "rainbow"], in: directory)
         XCTAssertEqual(palette.status, 2, palette.err)
         XCTAssertTrue(palette.err.contains("standard") && palette.err.contains("colorblind"), palette.err)
-        let speed = try Self.run(["replay", "small.lora", "--headless", "--speed", "100"], in: directory)
+        let speed = try LoRAVizBinary.run(["replay", "small.lora", "--headless", "--speed", "100"], in: directory)
         XCTAssertEqual(speed.status, 2, speed.err)
         XCTAssertTrue(speed.err.contains("--speed must be within"), speed.err)
         // --record, like the interactive command's: an existing file needs --force.
-        let exists = try Self.run(["replay", "small.lora", "--record", "small.lora"], in: directory)
+        let exists = try LoRAVizBinary.run(["replay", "small.lora", "--record", "small.lora"], in: directory)
         XCTAssertEqual(exists.status, 2, "bad input")
         XCTAssertTrue(exists.err.contains("--record small.lora: the file exists; add --force to replace it"), exists.err)
-        let forced = try Self.run(["replay", "small.lora", "--record", "small.lora", "--force", "--no-color", "--ascii"],
+        let forced = try LoRAVizBinary.run(["replay", "small.lora", "--record", "small.lora", "--force", "--no-color", "--ascii"],
                                   in: directory)
         XCTAssertTrue(forced.err.contains("needs a terminal"), "options accepted, then the terminal check: \(forced.err)")
-        let headless = try Self.run(["replay", "small.lora", "--headless", "--record", "new.lora"], in: directory)
+        let headless = try LoRAVizBinary.run(["replay", "small.lora", "--headless", "--record", "new.lora"], in: directory)
         XCTAssertEqual(headless.status, 2, headless.err)
         XCTAssertTrue(headless.err.contains("a headless replay records with the `record FILE` command"), headless.err)
     }
@@ -264,41 +220,41 @@ final class CLITests: TemporaryDirectoryTestCase {
         let sweep = ["sweep", "t.lora", "--bs", "1,8,64", "--adapters", "1,4"]
         func lines(_ text: String) -> [Substring] { text.split(separator: "\n", omittingEmptySubsequences: false) }
 
-        let utf8 = try Self.run(sweep, in: directory, environment: ["LANG": "en_US.UTF-8"])
+        let utf8 = try LoRAVizBinary.run(sweep, in: directory, environment: ["LANG": "en_US.UTF-8"])
         XCTAssertEqual(utf8.status, 0, utf8.err)
         XCTAssertTrue(utf8.out.contains("1× — sorting pays above this line"), utf8.out)
         XCTAssertTrue(utf8.out.contains("H200 est. = estimates from the GPU profile, not measured"), utf8.out)
         XCTAssertTrue(utf8.out.contains("o 1 adapter (GPU est.)   x 4 adapters (GPU est.)"), utf8.out)
         XCTAssertTrue(utf8.out.unicodeScalars.contains { (0x2800...0x28FF).contains($0.value) }, "braille in a UTF-8 locale")
         XCTAssertFalse(lines(utf8.out).contains { $0.hasSuffix(" ") }, "no trailing blanks")
-        let c = try Self.run(sweep, in: directory, environment: ["LANG": "C"])
+        let c = try LoRAVizBinary.run(sweep, in: directory, environment: ["LANG": "C"])
         XCTAssertEqual(c.status, 0, c.err)
         XCTAssertFalse(c.out.unicodeScalars.contains { (0x2500...0x28FF).contains($0.value) }, "ASCII lines and frame without UTF-8")
-        let block = try Self.run(sweep + ["--chart", "block"], in: directory, environment: ["LANG": "C"])
+        let block = try LoRAVizBinary.run(sweep + ["--chart", "block"], in: directory, environment: ["LANG": "C"])
         XCTAssertTrue(block.out.contains("└") && block.out.contains(where: { "▀▄█".contains($0) }), block.out)
-        let ascii = try Self.run(sweep + ["--chart", "ascii"], in: directory, environment: ["LC_ALL": "C.UTF-8"])
+        let ascii = try LoRAVizBinary.run(sweep + ["--chart", "ascii"], in: directory, environment: ["LC_ALL": "C.UTF-8"])
         XCTAssertEqual(ascii.out, c.out, "--chart ascii in a UTF-8 locale is the C locale's chart")
 
         // --format svg, to a file under the -o/--force rules.
-        let svg = try Self.run(sweep + ["--format", "svg", "-o", "chart.svg"], in: directory)
+        let svg = try LoRAVizBinary.run(sweep + ["--format", "svg", "-o", "chart.svg"], in: directory)
         XCTAssertEqual(svg.status, 0, svg.err)
         XCTAssertEqual(svg.out, "")
         let document = try String(contentsOf: directory.appendingPathComponent("chart.svg"), encoding: .utf8)
         XCTAssertEqual(try XMLCount(document).polylines, 2)
         XCTAssertTrue(document.contains("H200 est. = estimates"))
-        let again = try Self.run(sweep + ["--format", "svg", "-o", "chart.svg"], in: directory)
+        let again = try LoRAVizBinary.run(sweep + ["--format", "svg", "-o", "chart.svg"], in: directory)
         XCTAssertEqual(again.status, 2)
         XCTAssertTrue(again.err.contains("error: -o chart.svg: exists (--force replaces it)"), again.err)
-        let stdout = try Self.run(sweep + ["--format", "svg"], in: directory)
+        let stdout = try LoRAVizBinary.run(sweep + ["--format", "svg"], in: directory)
         XCTAssertEqual(stdout.out, document)
 
         // --chart-rank among several --ranks.
-        let ranks = try Self.run(sweep + ["--ranks", "16,4", "--chart-rank", "4", "--chart", "ascii"], in: directory)
+        let ranks = try LoRAVizBinary.run(sweep + ["--ranks", "16,4", "--chart-rank", "4", "--chart", "ascii"], in: directory)
         XCTAssertEqual(ranks.status, 0, ranks.err)
         XCTAssertTrue(ranks.out.contains("against bs, rank 4"), ranks.out)
 
         // JSON is what it was: one `Sweep.jsonLine` per point.
-        let json = try Self.run(sweep + ["--format", "json"], in: directory)
+        let json = try LoRAVizBinary.run(sweep + ["--format", "json"], in: directory)
         let s = try Sweep(template: Sweep.template(Scenario.parse(String(contentsOf: directory.appendingPathComponent("t.lora"), encoding: .utf8), file: "t.lora")),
                           bs: [1, 8, 64], adapters: [1, 4])
         XCTAssertEqual(json.out, s.points.map { Sweep.jsonLine($0, s.report($0)) + "\n" }.joined())
@@ -312,13 +268,13 @@ final class CLITests: TemporaryDirectoryTestCase {
                                   (["--chart-rank", "16", "--format", "csv"], "--chart-rank picks the chart's rank; it needs --format text or svg"),
                                   (["--format", "png"], "--format"),
                                   (["--format", "svg", "--strategies", "csgmv"], "error: --format svg: the chart is of the speedup per-sequence ÷ sorted")] {
-            let r = try Self.run(sweep + arguments, in: directory)
+            let r = try LoRAVizBinary.run(sweep + arguments, in: directory)
             XCTAssertEqual(r.status, 2, "\(arguments): \(r.err)")
             XCTAssertTrue(r.err.contains(flag), "\(arguments): \(r.err)")
             XCTAssertEqual(r.out, "", "\(arguments): nothing written")
         }
         // Text without a per-sequence/sorted pair: the tables, then one line saying why there is no chart.
-        let noPair = try Self.run(sweep + ["--strategies", "csgmv,tight"], in: directory)
+        let noPair = try LoRAVizBinary.run(sweep + ["--strategies", "csgmv,tight"], in: directory)
         XCTAssertEqual(noPair.status, 0, noPair.err)
         XCTAssertTrue(noPair.out.hasSuffix("\nno chart: the speedup needs per-sequence and sorted (--strategies)\n"), noPair.out)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import LoRAKernels
+import LoRAVizTestSupport
 import XCTest
 
 /// Every file lora-viz reads besides the scenario (model and adapter configs,
@@ -7,33 +8,9 @@ import XCTest
 /// file of bounded size or is refused at once, naming the path and what it
 /// is (siblings of issue 14 items 3 and 4).
 final class InputFileTests: TemporaryDirectoryTestCase {
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
-    func write(_ name: String, _ text: String) throws {
-        try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
-    }
-
     /// The binary in `directory`, killed after 20 s so a hang fails the test instead of stalling it.
-    func runBounded(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = try CLITests.binary()
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.standardInput = FileHandle.nullDevice
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 20, execute: watchdog)
-        final class Box: @unchecked Sendable { var data = Data() }
-        let outData = Box()
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { outData.data = out.fileHandleForReading.readDataToEndOfFile() }
-        let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        group.wait()
-        process.waitUntilExit()
-        watchdog.cancel()
-        return (process.terminationStatus, String(decoding: outData.data, as: UTF8.self), errText)
+    func runBounded(_ arguments: [String]) throws -> LoRAVizBinary.Outcome {
+        try LoRAVizBinary.run(arguments, in: directory, timeout: 20)
     }
 
     func testFIFOsAndDevicesAreRefusedNotWaitedOn() throws {
