@@ -22,6 +22,11 @@ public enum Kernel: Hashable, Sendable {
     /// Every kernel with its default stack, in the order the language lists them.
     static let all: [Kernel] = [.sgemmLoRAA(stack: 1), .sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB]
 
+    /// Every kernel, the shrink stacking `stack` projections (1…3), in the language's order.
+    public static func all(stack: Int) -> [Kernel] {
+        all.map { $0.stack == stack || !$0.isShrink ? $0 : .sgemmLoRAA(stack: stack) }
+    }
+
     /// `stack_num` of the shrink (1, 2 or 3); 1 for the expands.
     public var stack: Int {
         if case .sgemmLoRAA(let stack) = self { return stack }

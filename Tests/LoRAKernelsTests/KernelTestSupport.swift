@@ -15,10 +15,8 @@ func makeWorkload(kernel: Kernel, dims: ModelDims, dtype: DType = .bf16, ranks: 
     return Workload(batch: batch, dims: dims, dtype: dtype, kernel: kernel, seed: seed)
 }
 
-/// The four kernels, the shrink with `stack`.
-func allKernels(stack: Int = 1) -> [Kernel] {
-    [.sgemmLoRAA(stack: stack), .sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB]
-}
+/// The four kernels, the shrink with `stack` (`Kernel.all(stack:)`).
+func allKernels(stack: Int = 1) -> [Kernel] { Kernel.all(stack: stack) }
 
 /// Options for correctness runs: one timed launch, tolerances checked.
 let checkedRun = KernelRunOptions(reps: 1, threads: 2, checkTolerances: true)

@@ -24,7 +24,7 @@ final class StrategyPlanTests: XCTestCase {
     }
 
     func testWorkedExampleLaunchesWhatTheKernelsLaunch() {
-        let kernels: [Kernel] = [.sgemmLoRAA(stack: 3), .sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB]
+        let kernels = Kernel.all(stack: 3)
         let expected: [(Strategy, [Int])] = [
             (.perSequence, [192, 1024, 12288, 28672]),
             (.sorted, [96, 512, 6144, 14336]),

@@ -80,7 +80,7 @@ final class RoundTripTests: XCTestCase {
         case 8: return .removeSeq(index: int(0...4095))
         case 9: return .removeAdapter(name: name())
         case 10: return .clear
-        case 11: return .kernel(pick([.sgemmLoRAA(stack: int(1...3)), .sgemmLoRAB, .qkvLoRAB, .gateUpLoRAB]))
+        case 11: return .kernel(pick(Kernel.all(stack: int(1...3))))
         case 12: return .run(reps: maybe(self.int(1...1000)))
         case 13: return .title(text())
         case 14: return .narrate(text())
