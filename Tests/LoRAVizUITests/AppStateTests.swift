@@ -864,7 +864,7 @@ final class AppStateTests: XCTestCase {
         // csgmv: 68 "sql" tokens in chunks of 32 (chunk=32, 64 or more tokens in the batch); the third holds four.
         let chunk = story(.csgmv, GridPosition(pid: 0, segment: 2))
         XCTAssertTrue(chunk[0].contains("seg 2 -> chunk 2 of slot 0 \"sql\""), chunk[0])
-        XCTAssertTrue(chunk[2].hasPrefix("chunk 2 of slot 0: sorted tokens 64..67 - BLOCK_M = chunk 32"), chunk[2])
+        XCTAssertTrue(chunk[2].hasPrefix("chunk 2 of slot 0: sorted tokens 64..67 · BLOCK_M = chunk 32"), chunk[2])
         // csgmv-graph: segments past the live ones are the graph's padding.
         let graph = session.plan(.csgmvGraph)
         let pad = story(.csgmvGraph, GridPosition(pid: 0, segment: graph.segments.count - 1))
@@ -877,7 +877,7 @@ final class AppStateTests: XCTestCase {
         XCTAssertTrue(story(.vllm, GridPosition(pid: 0, segment: 0))[0].hasSuffix("group 0 -> lora_id -1 (no LoRA)"))
         let split = story(.vllm, GridPosition(pid: 3, segment: 1))
         XCTAssertTrue(split[0].contains("group 1 -> lora_id 0 \"sql\" rank 16"), split[0])
-        XCTAssertTrue(split[2].hasPrefix("pid 3 -> (split 3, pid_m 0, pid_n 0) - K 768..1023 of 4096"), split[2])
+        XCTAssertTrue(split[2].hasPrefix("pid 3 -> (split 3, pid_m 0, pid_n 0) · K 768..1023 of 4096"), split[2])
         XCTAssertTrue(split[4].contains("added atomically"), split[4])
         let idle = story(.vllm, GridPosition(pid: 20, segment: 1))
         XCTAssertTrue(idle[1].hasPrefix("idle split: pid 20 -> (split 20, pid_m 0, pid_n 0)"), idle[1])

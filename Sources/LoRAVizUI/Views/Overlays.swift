@@ -80,8 +80,8 @@ public enum RunPanel {
                 lines.append(PanelText.Line(note, style: stale ? .dim : CellStyle(.warning), rank: 2))
             }
             lines.append(PanelText.Line(
-                "\(result.workload.kernel.name) \(result.workload.dtype.rawValue) · \(result.threads) threads · \(result.routings[0].time.samples.count) reps"
-                    .replacingOccurrences(of: "·", with: g.isASCII ? "-" : "·"), style: .dim, rank: 3))
+                "\(result.workload.kernel.name) \(result.workload.dtype.rawValue) · \(result.threads) threads · \(result.routings[0].time.samples.count) reps",
+                style: .dim, rank: 3))
         } else if state.run == nil {
             let what = strategiesPhrase(session.strategies)
             lines.append(PanelText.Line("no run yet: r runs the kernels", style: .dim, rank: 0))
@@ -268,7 +268,6 @@ public enum NarrationPanel {
                 : p.isAwaitingRun ? "running kernels" : "playing"
             title = "replay \(r.scenario.file) · step \(r.stepsApplied)/\(p.stepCount)"
                 + " · \(Format.speed(p.speed))\(g.times) · \(mode)"
-            if g.isASCII { title = title.replacingOccurrences(of: "·", with: "-") }
         }
         canvas.box(area, title: title, glyphs: g, style: .dim, titleStyle: .accent)
         let inner = area.inset(1)

@@ -59,8 +59,8 @@ public enum StatsPanel {
         let shown = order.filter { tritonFates.contains($0) || counts[$0] > 0 }
         let fates = shown.map { "\(glyphs.glyph($0))\(Format.count(counts[$0]))" }.joined(separator: " ")
         let spaced = shown.map { "\(glyphs.glyph($0)) \(Format.count(counts[$0]))" }.joined(separator: "  ")
-        let ascii = { (s: String) in glyphs.isASCII ? s.replacingOccurrences(of: "·", with: "-") : s }
-        return (firsts.map(ascii), ascii(spaced), ascii(fates))
+        // An ASCII screen is made ASCII once, whole (`Canvas.asciify`): the `·` here too.
+        return (firsts, spaced, fates)
     }
 
     /// The ratios of the right pane's launch to the left one's, naming both
@@ -325,7 +325,7 @@ public enum InspectorPanel {
                 .map { "\(glyphs.glyph($0))\(Format.count(block.tally[$0]))" }.joined(separator: " ")
             lines.append("cell: pids \(block.pids.lowerBound)..\(block.pids.upperBound - 1) \(glyphs.times) rows \(block.rows.lowerBound)..\(block.rows.upperBound - 1): \(fates)")
         }
-        return lines.map { glyphs.isASCII ? $0.replacingOccurrences(of: "·", with: "-") : $0 }
+        return lines
     }
 
     /// The K offsets a vLLM split covers: `K 768..1023 of 4096`, or with
