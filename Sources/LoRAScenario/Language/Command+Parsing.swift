@@ -25,41 +25,7 @@ extension Command {
     }
 
     /// The usage line of a verb, as errors and the help show it.
-    public static func usage(of verb: String) -> String? { Usage.lines[verb] }
-}
-
-/// Usage lines, one per verb.
-enum Usage {
-    static let lines: [String: String] = [
-        "slots": "slots N",
-        "dims": "dims [hidden=N] [out=N] [q=N] [kv=N] [ffn=N] [rank=N]",
-        "dtype": "dtype bf16|fp16|fp32",
-        "mode": "mode decode|extend",
-        "seed": "seed N",
-        "gpu": "gpu " + GPUProfile.names.joined(separator: "|"),
-        "model": "model PATH (a config.json or its folder)",
-        "gpu-results": "gpu-results FILE (a gpu-results.json of lora-viz gpu-bench's script, measured on this batch)",
-        "adapter": "adapter NAME rank=N [scaling=F] [slot=N] | adapter NAME from=PATH [slot=N]",
-        "seq": "seq NAME [tokens=N] [count=N]",
-        "set": "set seq I [adapter=NAME] [tokens=N]",
-        "remove": "remove seq I | remove adapter NAME",
-        "clear": "clear",
-        "kernel": "kernel sgemm_lora_a|sgemm_lora_b|qkv_lora_b|gate_up_lora_b [stack=1|2|3]",
-        "launch": "launch " + LayerModule.allCases.map(\.rawValue).joined(separator: "|") + " shrink|expand",
-        "layer": "layer [N] | layer off",
-        "strategies": "strategies " + Strategy.names.joined(separator: "|") + "… [chunk="
-            + StrategyOptions.chunks.map(String.init).joined(separator: "|") + "] [graph_segments=N] [specialize=true|false]",
-        "run": "run [reps=N]",
-        "title": "title \"TEXT\"",
-        "narrate": "narrate \"TEXT\"",
-        "pause": "pause",
-        "sleep": "sleep DURATION (1.5s, 200ms)",
-        "select": "select " + Strategy.names.joined(separator: "|") + " X Y [Z]",
-        "expect": "expect PATH ==|!=|<|<=|>|>= VALUE",
-        "output": "output FILE [force=true]",
-        "record": "record FILE [force=true]",
-        "stop": "stop",
-    ]
+    public static func usage(of verb: String) -> String? { VerbSpec.named(verb)?.usage }
 }
 
 /// Value ranges the parser enforces; the session adds those that depend on state.
@@ -81,9 +47,12 @@ struct ArgumentReader {
     let tokens: [Token]
     let location: SourceLocation
     let lineLength: Int
-    private var positionals: [Token] = []
+    /// The words after the verb that are not `key=value`, in order.
+    private(set) var positionals: [Token] = []
     private var pairs: [Token] = []
     private var verb = ""
+    /// The verb's spec, once the verb is known: its forms check the line's shape.
+    private var found: VerbSpec?
 
     init(tokens: [Token], location: SourceLocation, lineLength: Int) {
         self.tokens = tokens
@@ -97,7 +66,13 @@ struct ArgumentReader {
         return ScenarioError(location: location.at(column: column), message: message)
     }
 
-    private var usage: String { Usage.lines[verb].map { "usage: \($0)" } ?? "" }
+    /// The spec of the verb being parsed (parse functions run only once it is found).
+    var spec: VerbSpec { found! }
+
+    var usage: String { found.map { "usage: \($0.usage)" } ?? "" }
+
+    /// Whether the line has any `key=value`.
+    var hasKeys: Bool { !pairs.isEmpty }
 
     mutating func command() throws -> Command {
         verb = tokens[0].value
@@ -115,246 +90,37 @@ struct ArgumentReader {
         }
         self.positionals = positionals
         self.pairs = pairs
-        switch verb {
-        case "slots":
-            try expect(positionals: 1, keys: [])
-            return .slots(try int(positional(0, "N"), "slots", Batch.Limits.slots))
-        case "dims":
-            try expect(positionals: 0, keys: ["hidden", "out", "q", "kv", "ffn", "rank"])
-            guard !pairs.isEmpty else {
-                throw error(at: nil, "dims needs at least one of hidden=, out=, q=, kv=, ffn=, rank=; \(usage)")
-            }
-            var change = DimsChange()
-            change.hidden = try key("hidden").map { try int($0, "hidden", ModelDims.dimensionLimit) }
-            change.out = try key("out").map { try int($0, "out", ModelDims.dimensionLimit) }
-            change.q = try key("q").map { try int($0, "q", ModelDims.dimensionLimit) }
-            change.kv = try key("kv").map { try int($0, "kv", ModelDims.dimensionLimit) }
-            change.ffn = try key("ffn").map { try int($0, "ffn", ModelDims.dimensionLimit) }
-            change.maxRank = try key("rank").map { try int($0, "rank", ModelDims.rankLimit) }
-            return .dims(change)
-        case "dtype":
-            try expect(positionals: 1, keys: [])
-            let t = try positional(0, "a dtype")
-            guard let d = DType(rawValue: t.value), t.kind == .word else {
-                throw error(at: t, "unknown dtype '\(t.value)'; expected bf16, fp16 or fp32")
-            }
-            return .dtype(d)
-        case "mode":
-            try expect(positionals: 1, keys: [])
-            let t = try positional(0, "a mode")
-            guard let m = Mode(rawValue: t.value), t.kind == .word else {
-                throw error(at: t, "unknown mode '\(t.value)'; expected decode or extend")
-            }
-            return .mode(m)
-        case "seed":
-            try expect(positionals: 1, keys: [])
-            let t = try positional(0, "N")
-            // `+8` is accepted as every other whole number is.
-            guard Numbers.isInteger(t.value), let seed = UInt64(t.value) else {
-                throw error(at: t, "bad number '\(t.value)' for seed: expected a whole number 0…\(UInt64.max)")
-            }
-            return .seed(seed)
-        case "gpu":
-            try expect(positionals: 1, keys: [])
-            let t = try positional(0, "a GPU name")
-            // A path (a `/`, or ending .json): a profile file of `lora-viz calibrate`.
-            if t.value.contains("/") || t.value.lowercased().hasSuffix(".json") {
-                do {
-                    return .gpu(try GPUProfile.load(path: t.value))
-                } catch let e as GPUBenchError {
-                    throw error(at: t, e.message)
-                }
-            }
-            guard t.kind == .word else { throw error(at: t, "expected a GPU name, found a string; \(usage)") }
-            guard let profile = GPUProfile.named(t.value) else {
-                var message = "unknown GPU '\(t.value)'"
-                if let near = Suggestion.nearest(to: t.value, in: GPUProfile.names) { message += "; did you mean '\(near)'?" }
-                throw error(at: t, message + " (GPUs: \(GPUProfile.names.joined(separator: ", ")))")
-            }
-            return .gpu(profile)
-        case "gpu-results":
-            try expect(positionals: 1, keys: [])
-            let t = try positional(0, "FILE")
-            do {
-                return .gpuResults(try GPUBenchResults.load(path: try path(t)))
-            } catch let e as GPUBenchError {
-                throw error(at: t, e.message)
-            }
-        case "model":
-            try expect(positionals: 1, keys: [])
-            let t = try positional(0, "PATH")
-            let file = try path(t)
-            do {
-                return .model(ModelSource(path: file, config: try ModelConfig.load(path: file)))
-            } catch let e as ModelFileError {
-                throw error(at: t, "\(e)")
-            }
-        case "adapter" where key("from") != nil:
-            try expect(positionals: 1, keys: ["from", "slot"], refusing: [
-                "rank": "an adapter read from files takes its rank from adapter_config.json",
-                "scaling": "an adapter read from files takes its scaling from adapter_config.json (lora_alpha, use_rslora)",
-            ])
-            let name = try self.name(positional(0, "NAME"))
-            let t = key("from")!
-            let folder = try path(t)
-            let slot = try key("slot").map { try int($0, "slot", 0...(Batch.Limits.slots.upperBound - 1)) }
-            do {
-                return .adapterFile(name: name, source: AdapterSource(path: folder, adapter: try PEFTAdapter.load(folder: folder)), slot: slot)
-            } catch let e as ModelFileError {
-                throw error(at: t, "\(e)", value: true)
-            }
-        case "adapter":
-            try expect(positionals: 1, keys: ["rank", "scaling", "slot"])
-            let name = try self.name(positional(0, "NAME"))
-            let rank = try key("rank").map { try int($0, "rank", CommandLimits.rank) }
-            let scaling = try key("scaling").map { try float($0, "scaling", CommandLimits.scaling) }
-            let slot = try key("slot").map { try int($0, "slot", 0...(Batch.Limits.slots.upperBound - 1)) }
-            return .adapter(name: name, rank: rank, scaling: scaling, slot: slot)
-        case "seq":
-            try expect(positionals: 1, keys: ["tokens", "count"])
-            let name = try self.name(positional(0, "NAME"))
-            let tokens = try key("tokens").map { try int($0, "tokens", Batch.Limits.tokensPerSequence) }
-            let count = try key("count").map { try int($0, "count", Batch.Limits.sequences) }
-            return .seq(adapter: name, tokens: tokens, count: count)
-        case "set":
-            let what = try positional(0, "'seq'")
-            guard what.kind == .word, what.value == "seq" else {
-                throw error(at: what, "'set' changes a sequence: expected 'seq', found '\(what.spelling)'; \(usage)")
-            }
-            try expect(positionals: 2, keys: ["adapter", "tokens"])
-            let index = try int(positional(1, "I"), "sequence index", 0...(Batch.Limits.sequences.upperBound - 1))
-            let adapter = try key("adapter").map { try self.name($0) }
-            let tokens = try key("tokens").map { try int($0, "tokens", Batch.Limits.tokensPerSequence) }
-            if adapter == nil, tokens == nil {
-                throw error(at: nil, "set seq needs adapter= or tokens=; \(usage)")
-            }
-            return .setSeq(index: index, adapter: adapter, tokens: tokens)
-        case "remove":
-            let what = try positional(0, "'seq' or 'adapter'")
-            switch (what.kind, what.value) {
-            case (.word, "seq"):
-                try expect(positionals: 2, keys: [])
-                return .removeSeq(index: try int(positional(1, "I"), "sequence index", 0...(Batch.Limits.sequences.upperBound - 1)))
-            case (.word, "adapter"):
-                try expect(positionals: 2, keys: [])
-                return .removeAdapter(name: try name(positional(1, "NAME")))
-            default:
-                throw error(at: what, "'remove' takes 'seq I' or 'adapter NAME', found '\(what.spelling)'")
-            }
-        case "clear":
-            try expect(positionals: 0, keys: [])
-            return .clear
-        case "kernel":
-            try expect(positionals: 1, keys: ["stack"])
-            let t = try positional(0, "a kernel name")
-            guard t.kind == .word, Kernel.names.contains(t.value) else {
-                var message = "unknown kernel '\(t.value)'"
-                if let near = Suggestion.nearest(to: t.value, in: Kernel.names) { message += "; did you mean '\(near)'?" }
-                throw error(at: t, message + " (kernels: \(Kernel.names.joined(separator: ", ")))")
-            }
-            let stackToken = key("stack")
-            if let s = stackToken, t.value != "sgemm_lora_a" {
-                throw error(at: s, "stack= applies only to sgemm_lora_a (the shrink), not \(t.value)")
-            }
-            let stack = try stackToken.map { try int($0, "stack", CommandLimits.stack) } ?? 1
-            return .kernel(Kernel(name: t.value, stack: stack)!)
-        case "launch":
-            try expect(positionals: 2, keys: [])
-            let t = try positional(0, "a module")
-            let names = LayerModule.allCases.map(\.rawValue)
-            guard t.kind == .word, let module = LayerModule(rawValue: t.value) else {
-                var message = "unknown module '\(t.value)'"
-                if let near = Suggestion.nearest(to: t.value, in: names) { message += "; did you mean '\(near)'?" }
-                throw error(at: t, message + " (modules: \(names.joined(separator: ", ")))")
-            }
-            let half = try positional(1, "shrink or expand")
-            guard half.kind == .word, half.value == "shrink" || half.value == "expand" else {
-                throw error(at: half, "expected shrink or expand, found '\(half.spelling)'; \(usage)")
-            }
-            return .launch(module, shrink: half.value == "shrink")
-        case "layer":
-            try expect(positionals: 1, keys: [])
-            guard let t = positionals.first else { return .layer(.show(index: nil)) }
-            if t.kind == .word, t.value == "off" { return .layer(.hide) }
-            return .layer(.show(index: try int(t, "layer", CommandLimits.layer)))
-        case "run":
-            try expect(positionals: 0, keys: ["reps"])
-            return .run(reps: try key("reps").map { try int($0, "reps", CommandLimits.reps) })
-        case "title", "narrate":
-            try expect(positionals: 1, keys: [])
-            let t = try positional(0, "\"TEXT\"")
-            return verb == "title" ? .title(t.value) : .narrate(t.value)
-        case "pause":
-            try expect(positionals: 0, keys: [])
-            return .pause
-        case "sleep":
-            try expect(positionals: 1, keys: [])
-            return .sleep(seconds: try duration(positional(0, "a duration")))
-        case "strategies":
-            try expect(positionals: Int.max, keys: ["chunk", "graph_segments", "specialize"])
-            guard !positionals.isEmpty else { throw error(at: nil, "missing a strategy name; \(usage)") }
-            var chosen: [Strategy] = []
-            for t in positionals {
-                let strategy = try strategy(t)
-                if chosen.contains(strategy) { throw error(at: t, "'\(t.value)' is named twice") }
-                chosen.append(strategy)
-            }
-            var choice = StrategyChoice(chosen)
-            if let t = key("chunk") {
-                let c = try int(t, "chunk", StrategyOptions.chunks.first!...StrategyOptions.chunks.last!)
-                guard StrategyOptions.chunks.contains(c) else {
-                    throw error(at: t, "chunk=\(c) is not a csgmv chunk size (\(StrategyOptions.chunks.map(String.init).joined(separator: ", ")))", value: true)
-                }
-                choice.chunk = c
-            }
-            choice.graphSegments = try key("graph_segments").map { try int($0, "graph_segments", 1...StrategyOptions.graphSegmentLimit) }
-            choice.specialize = try key("specialize").map { try bool($0, "specialize") }
-            return .strategies(choice)
-        case "select":
-            let routing = try strategy(positional(0, "a strategy name"))
-            guard positionals.count <= 4 else { throw error(at: positionals[4], "unexpected argument '\(positionals[4].spelling)'; \(usage)") }
-            try expect(positionals: positionals.count, keys: [])
-            let axis = 0...Int(Int32.max)
-            let x = try int(positional(1, "X"), "X", axis)
-            let y = try int(positional(2, "Y"), "Y", axis)
-            let z = positionals.count > 3 ? try int(positionals[3], "Z", axis) : nil
-            return .select(routing: routing, x: x, y: y, z: z)
-        case "expect":
-            try joinList()
-            try expect(positions: 3)
-            return .expect(try expectation())
-        case "output":
-            try expect(positionals: 1, keys: ["force"])
-            let file = try path(positional(0, "FILE"))
-            let force = try key("force").map { try bool($0, "force") } ?? false
-            return .output(path: file, force: force)
-        case "record":
-            try expect(positionals: 1, keys: ["force"])
-            let file = try path(positional(0, "FILE"))
-            let force = try key("force").map { try bool($0, "force") } ?? false
-            return .record(path: file, force: force)
-        case "stop":
-            try expect(positionals: 0, keys: [])
-            return .stop
-        default:
-            var message = "unknown verb '\(verb)'"
-            if let invisible = verb.unicodeScalars.first(where: Printer.isInvisible) {
-                // A BOM, a zero-width space or an NBSP inside the word: say so, and what it would be without it.
-                let parts = verb.unicodeScalars.split(whereSeparator: Printer.isInvisible).map { String(String.UnicodeScalarView($0)) }
-                message += ": it contains the invisible character \(Lexer.hex(invisible)), which is not a space"
-                if let near = parts.first(where: Command.verbs.contains) { message += "; did you mean '\(near)'?" }
-                throw error(at: tokens[0], message)
-            }
-            if let near = Suggestion.nearest(to: verb, in: Command.verbs) {
-                message += "; did you mean '\(near)'?"
-            } else {
-                message += " (verbs: \(Command.verbs.joined(separator: ", ")))"
-            }
-            throw error(at: tokens[0], message)
+        guard let spec = VerbSpec.named(verb) else { throw unknownVerb() }
+        found = spec
+        return try spec.parse(&self)
+    }
+
+    /// `unknown verb 'sedd'; did you mean 'seed'?`, or the list of verbs when none is near.
+    private func unknownVerb() -> ScenarioError {
+        var message = "unknown verb '\(verb)'"
+        if let invisible = verb.unicodeScalars.first(where: Printer.isInvisible) {
+            // A BOM, a zero-width space or an NBSP inside the word: say so, and what it would be without it.
+            let parts = verb.unicodeScalars.split(whereSeparator: Printer.isInvisible).map { String(String.UnicodeScalarView($0)) }
+            message += ": it contains the invisible character \(Lexer.hex(invisible)), which is not a space"
+            if let near = parts.first(where: { VerbSpec.named($0) != nil }) { message += "; did you mean '\(near)'?" }
+            return error(at: tokens[0], message)
         }
+        if let near = Suggestion.nearest(to: verb, in: VerbSpec.names) {
+            message += "; did you mean '\(near)'?"
+        } else {
+            message += " (verbs: \(VerbSpec.names.joined(separator: ", ")))"
+        }
+        return error(at: tokens[0], message)
     }
 
     // MARK: Shape
+
+    /// Checks the line against form `index` of the verb: the count of positionals
+    /// and that every key is one of the form's; a key of `refusing` is named with its reason.
+    func expect(form index: Int, refusing: [String: String] = [:]) throws {
+        let form = spec.forms[index]
+        try expect(positionals: form.positionalLimit, keys: form.keys.map(\.name), refusing: refusing)
+    }
 
     /// Checks the count of positionals and that every key belongs to the verb;
     /// a key of `refusing` is named with its reason.
@@ -384,7 +150,7 @@ struct ArgumentReader {
     }
 
     /// Joins `[16,` `26,` `1]` (a list VALUE the lexer split at spaces) into one token.
-    private mutating func joinList() throws {
+    mutating func joinList() throws {
         guard positionals.count > 2, positionals[2].kind == .word, positionals[2].value.hasPrefix("[") else { return }
         var parts: [String] = []
         var end = 2
@@ -404,7 +170,7 @@ struct ArgumentReader {
     }
 
     /// `expect` takes exactly three words, no pairs (a pair here means a missing space around `==`).
-    private func expect(positions count: Int) throws {
+    func expect(positions count: Int) throws {
         if let p = pairs.first {
             throw error(at: p, "write spaces around the operator: expect PATH OP VALUE")
         }
@@ -413,15 +179,36 @@ struct ArgumentReader {
         }
     }
 
-    private func positional(_ index: Int, _ what: String) throws -> Token {
+    func positional(_ index: Int, _ what: String) throws -> Token {
         guard index < positionals.count else {
             throw error(at: nil, "missing \(what); \(usage)")
         }
         return positionals[index]
     }
 
-    private func key(_ name: String) -> Token? {
+    func key(_ name: String) -> Token? {
         pairs.first { $0.key == name }
+    }
+
+    // MARK: Keys, read with their limits
+
+    func int(_ key: VerbSpec.Key) throws -> Int? {
+        guard case .int(let range) = key.limit else { preconditionFailure("\(key.name)= is not a whole number") }
+        return try self.key(key.name).map { try int($0, key.name, range) }
+    }
+
+    func float(_ key: VerbSpec.Key) throws -> Float? {
+        guard case .float(let range) = key.limit else { preconditionFailure("\(key.name)= is not a number") }
+        return try self.key(key.name).map { try float($0, key.name, range) }
+    }
+
+    func bool(_ key: VerbSpec.Key) throws -> Bool? {
+        try self.key(key.name).map { try bool($0, key.name) }
+    }
+
+    /// An adapter name given as `key=NAME`.
+    func name(_ key: VerbSpec.Key) throws -> String? {
+        try self.key(key.name).map { try name($0) }
     }
 
     // MARK: Values
@@ -483,7 +270,7 @@ struct ArgumentReader {
             && scalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "_-.".unicodeScalars.contains($0)) }
             && (scalars.first.map { $0 == "_" || $0.properties.isAlphabetic } ?? false)
         guard valid else {
-            throw error(at: t, "bad adapter name '\(v)': use 1–64 letters, digits, '_', '-' or '.', starting with a letter or '_'", value: true)
+            throw error(at: t, "bad adapter name '\(v)': use \(VerbSpec.span(CommandLimits.nameLength)) letters, digits, '_', '-' or '.', starting with a letter or '_'", value: true)
         }
         return v
     }
@@ -509,14 +296,15 @@ struct ArgumentReader {
         }
         let seconds = scale == 1 ? n : n / 1000
         guard CommandLimits.sleepSeconds.contains(seconds) else {
-            throw error(at: t, "sleep \(v) is out of range 0s…3600s")
+            let range = CommandLimits.sleepSeconds
+            throw error(at: t, "sleep \(v) is out of range \(Printer.number(range.lowerBound))s…\(Printer.number(range.upperBound))s")
         }
         return seconds
     }
 
     // MARK: expect
 
-    private func expectation() throws -> Expectation {
+    func expectation() throws -> Expectation {
         let p = try positional(0, "PATH")
         if p.kind == .word, p.value.unicodeScalars.contains(where: { "=!<>".unicodeScalars.contains($0) }) {
             throw error(at: p, "write spaces around the operator: expect PATH OP VALUE")

@@ -205,42 +205,42 @@ public struct ProgramSelection: Hashable, Sendable {
 }
 
 extension Command {
-    /// Every verb of the language, in the order the help lists them.
-    public static let verbs = [
-        "slots", "dims", "dtype", "mode", "seed", "gpu", "gpu-results", "model", "adapter", "seq", "set", "remove", "clear", "kernel",
-        "launch", "layer", "strategies", "run", "title", "narrate", "pause", "sleep", "select", "expect", "output", "record", "stop",
-    ]
+    /// Every verb of the language, in the order the help lists them (`VerbSpec.table`).
+    public static var verbs: [String] { VerbSpec.names }
 
     /// The verb that starts the command's line.
-    public var verb: String {
+    public var verb: String { spec.name }
+
+    /// The spec of the command's verb.
+    var spec: VerbSpec {
         switch self {
-        case .slots: return "slots"
-        case .dims: return "dims"
-        case .dtype: return "dtype"
-        case .mode: return "mode"
-        case .seed: return "seed"
-        case .gpu: return "gpu"
-        case .model: return "model"
-        case .gpuResults: return "gpu-results"
-        case .adapter, .adapterFile: return "adapter"
-        case .seq: return "seq"
-        case .setSeq: return "set"
-        case .removeSeq, .removeAdapter: return "remove"
-        case .clear: return "clear"
-        case .kernel: return "kernel"
-        case .launch: return "launch"
-        case .layer: return "layer"
-        case .strategies: return "strategies"
-        case .run: return "run"
-        case .title: return "title"
-        case .narrate: return "narrate"
-        case .pause: return "pause"
-        case .sleep: return "sleep"
-        case .select: return "select"
-        case .expect: return "expect"
-        case .output: return "output"
-        case .record: return "record"
-        case .stop: return "stop"
+        case .slots: return .slots
+        case .dims: return .dims
+        case .dtype: return .dtype
+        case .mode: return .mode
+        case .seed: return .seed
+        case .gpu: return .gpu
+        case .model: return .model
+        case .gpuResults: return .gpuResults
+        case .adapter, .adapterFile: return .adapter
+        case .seq: return .seq
+        case .setSeq: return .set
+        case .removeSeq, .removeAdapter: return .remove
+        case .clear: return .clear
+        case .kernel: return .kernel
+        case .launch: return .launch
+        case .layer: return .layer
+        case .strategies: return .strategies
+        case .run: return .run
+        case .title: return .title
+        case .narrate: return .narrate
+        case .pause: return .pause
+        case .sleep: return .sleep
+        case .select: return .select
+        case .expect: return .expect
+        case .output: return .output
+        case .record: return .record
+        case .stop: return .stop
         }
     }
 }
