@@ -58,7 +58,8 @@ public struct KeyBinding: Sendable {
     public var group: Group
     /// What the help overlay says.
     public var summary: String
-    /// The command's shape as the help overlay shows it (`remove seq I`), for command keys.
+    /// The command's shape as the help overlay shows it (`remove seq I`), for command keys:
+    /// built by `VerbSpec.shape`, so a verb or key renamed in the language renames it here.
     public var commandShape: String?
     /// A short label for the hint line (nil: not in the hint line).
     public var hint: String?
@@ -85,10 +86,10 @@ extension KeyBinding {
         move([.down, .char("j"), .wheelDown], "cursor down", dx: 0, dy: 1),
         // Opposite pairs share a line of the help (it must fit 80×24).
         KeyBinding(keys: [.pageUp, .pageDown], group: .move, summary: "cursor up / down a page",
-                   commandShape: "select STRATEGY X Y [Z]",
+                   commandShape: VerbSpec.select.shape(),
                    effect: .command { s, k in s.moveCommand(dx: 0, dy: (k == .pageUp ? -1 : 1) * (Int.max / 4)) }),
         KeyBinding(keys: [.home, .end], group: .move, summary: "first / last of the row",
-                   commandShape: "select STRATEGY X Y [Z]",
+                   commandShape: VerbSpec.select.shape(),
                    effect: .command { s, k in s.moveCommand(dx: (k == .home ? -1 : 1) * (Int.max / 4), dy: 0) }),
         KeyBinding(keys: [.tab, .backTab], group: .move, summary: "other grid, same work", hint: "Tab grid",
                    effect: .ui(.switchGrid), hintApplies: { $0.panes.count > 1 }),
@@ -96,43 +97,43 @@ extension KeyBinding {
                    effect: .ui(.cycleStrategy), hintApplies: { $0.nextPaneStrategy != nil }),
         // Build the batch.
         KeyBinding(keys: [.char("a")], group: .batch, summary: "add seq, same adapter",
-                   commandShape: "seq NAME", hint: "a add seq", effect: .command { s, _ in s.addSequenceCommand() }),
+                   commandShape: VerbSpec.seq.shape(), hint: "a add seq", effect: .command { s, _ in s.addSequenceCommand() }),
         KeyBinding(keys: [.char("x"), .delete], group: .batch, summary: "remove selected sequence",
-                   commandShape: "remove seq I", hint: "x del seq", effect: .command { s, _ in s.removeSequenceCommand() }),
+                   commandShape: VerbSpec.remove.shape(form: 0), hint: "x del seq", effect: .command { s, _ in s.removeSequenceCommand() }),
         KeyBinding(keys: [.char("c")], group: .batch, summary: "sequence to next adapter",
-                   commandShape: "set seq I adapter=NAME", hint: "c adapter", effect: .command { s, _ in s.cycleAdapterCommand() }),
+                   commandShape: VerbSpec.set.shape(keys: ["adapter": nil]), hint: "c adapter", effect: .command { s, _ in s.cycleAdapterCommand() }),
         KeyBinding(keys: [.char(","), .char(".")], group: .batch, summary: "tokens /2 *2 (extend)",
-                   commandShape: "set seq I tokens=N", effect: .command { s, k in s.tokensCommand(halve: k == .char(",")) }),
+                   commandShape: VerbSpec.set.shape(keys: ["tokens": nil]), effect: .command { s, k in s.tokensCommand(halve: k == .char(",")) }),
         KeyBinding(keys: [.char("A")], group: .batch, summary: "add adapter (rank 16)",
-                   commandShape: "adapter NAME rank=16 slot=S", effect: .command { s, _ in s.addAdapterCommand() }),
+                   commandShape: VerbSpec.adapter.shape(keys: ["rank": "16", "slot": "S"]), effect: .command { s, _ in s.addAdapterCommand() }),
         KeyBinding(keys: [.char("X")], group: .batch, summary: "remove selected adapter",
-                   commandShape: "remove adapter NAME", effect: .command { s, _ in s.removeAdapterCommand() }),
+                   commandShape: VerbSpec.remove.shape(form: 1), effect: .command { s, _ in s.removeAdapterCommand() }),
         KeyBinding(keys: [.char("["), .char("]")], group: .batch, summary: "adapter rank /2 *2",
-                   commandShape: "adapter NAME rank=N", effect: .command { s, k in s.rankCommand(halve: k == .char("[")) }),
+                   commandShape: VerbSpec.adapter.shape(keys: ["rank": nil]), effect: .command { s, k in s.rankCommand(halve: k == .char("[")) }),
         KeyBinding(keys: [.char("{"), .char("}")], group: .batch, summary: "adapter scaling /2 *2",
-                   commandShape: "adapter NAME scaling=F", effect: .command { s, k in s.scalingCommand(halve: k == .char("{")) }),
+                   commandShape: VerbSpec.adapter.shape(keys: ["scaling": nil]), effect: .command { s, k in s.scalingCommand(halve: k == .char("{")) }),
         KeyBinding(keys: [.char("<"), .char(">")], group: .batch, summary: "slots -1 / +1 (mlpb)",
-                   commandShape: "slots N", effect: .command { s, k in s.slotsCommand(delta: k == .char("<") ? -1 : 1) }),
-        KeyBinding(keys: [.char("t")], group: .batch, summary: "next kernel", commandShape: "kernel NAME",
+                   commandShape: VerbSpec.slots.shape(), effect: .command { s, k in s.slotsCommand(delta: k == .char("<") ? -1 : 1) }),
+        KeyBinding(keys: [.char("t")], group: .batch, summary: "next kernel", commandShape: VerbSpec.kernel.shape(),
                    hint: "t kernel", effect: .command { s, _ in s.nextKernelCommand() }),
         KeyBinding(keys: [.char("T")], group: .batch, summary: "shrink stack 1, 2, 3",
-                   commandShape: "kernel sgemm_lora_a stack=N", effect: .command { s, _ in s.nextStackCommand() }),
+                   commandShape: VerbSpec.kernel.shape(values: [Kernel.sgemmLoRAA(stack: 1).name], keys: ["stack": "N"]), effect: .command { s, _ in s.nextStackCommand() }),
         KeyBinding(keys: [.char("L")], group: .view, summary: "layer table: 8 launches",
-                   commandShape: "layer | layer off", hint: "L layer",
+                   commandShape: VerbSpec.layer.shape(positionals: 0) + " | " + VerbSpec.layer.shape(form: 1), hint: "L layer",
                    effect: .command { s, _ in .success(.layer(s.session.showsLayer ? .hide : .show(index: nil))) }),
         KeyBinding(keys: [.enter], group: .view, summary: "layer table: its grids",
-                   commandShape: "layer off", effect: .command { s, _ in
+                   commandShape: VerbSpec.layer.shape(form: 1), effect: .command { s, _ in
                        s.session.showsLayer ? .success(.layer(.hide)) : .failure(KeyRefusal("Enter acts in the layer table (L opens it)"))
                    }, hintApplies: { $0.session.showsLayer }),
-        KeyBinding(keys: [.char("y")], group: .batch, summary: "cycle bf16 / fp16 / fp32", commandShape: "dtype T",
+        KeyBinding(keys: [.char("y")], group: .batch, summary: "cycle bf16 / fp16 / fp32", commandShape: VerbSpec.dtype.shape(),
                    effect: .command { s, _ in s.nextDTypeCommand() }),
-        KeyBinding(keys: [.char("m")], group: .batch, summary: "toggle decode / extend", commandShape: "mode M",
+        KeyBinding(keys: [.char("m")], group: .batch, summary: "toggle decode / extend", commandShape: VerbSpec.mode.shape(),
                    effect: .command { s, _ in s.toggleModeCommand() }),
-        KeyBinding(keys: [.char("g")], group: .batch, summary: "next GPU for the estimates", commandShape: "gpu NAME",
+        KeyBinding(keys: [.char("g")], group: .batch, summary: "next GPU for the estimates", commandShape: VerbSpec.gpu.shape(),
                    effect: .command { s, _ in s.nextGPUCommand() }),
         // Run and history.
         KeyBinding(keys: [.char("r")], group: .run, summary: "run kernels, every strategy",
-                   commandShape: "run", hint: "r run",
+                   commandShape: VerbSpec.run.shape(), hint: "r run",
                    effect: .command { s, _ in s.run == nil ? .success(.run(reps: nil)) : .failure(KeyRefusal(s.runInProgressMessage)) }),
         KeyBinding(keys: [.char("u"), .ctrl("r")], group: .run, summary: "undo / redo the last change", hint: "u undo",
                    effect: .uiPair(.undo, .redo)),
@@ -167,7 +168,7 @@ extension KeyBinding {
     ]
 
     static func move(_ keys: [Key], _ summary: String, hint: String? = nil, dx: Int, dy: Int) -> KeyBinding {
-        KeyBinding(keys: keys, group: .move, summary: summary, commandShape: "select STRATEGY X Y [Z]", hint: hint,
+        KeyBinding(keys: keys, group: .move, summary: summary, commandShape: VerbSpec.select.shape(), hint: hint,
                    effect: .command { s, _ in s.moveCommand(dx: dx, dy: dy) })
     }
 
@@ -278,7 +279,7 @@ extension AppState {
 
     func slotsCommand(delta: Int) -> Result<Command, KeyRefusal> {
         let n = session.workload.batch.slotCount + delta
-        guard Batch.Limits.slots.contains(n) else { return .failure(KeyRefusal("slots stay within 1…512")) }
+        guard Batch.Limits.slots.contains(n) else { return .failure(KeyRefusal("slots stay within \(Batch.Limits.slots.lowerBound)…\(Batch.Limits.slots.upperBound)")) }
         return .success(.slots(n))
     }
 

@@ -193,63 +193,57 @@ extension AppState {
         }
     }
 
-    /// What may stand where the last of `words` is being typed.
+    /// What may stand where the last of `words` is being typed: what the verb's
+    /// spec says of that word (its choices, an adapter, a path) and its keys.
     func completions(words: [String]) -> [String] {
-        guard words.count > 1 else { return Command.verbs }
-        let verb = words[0]
+        guard words.count > 1 else { return VerbSpec.names }
         let word = words.last!
         let adapters = session.workload.batch.adapters.map(\.name)
-        let pathVerbs: Set = ["model", "gpu-results", "output", "record"]
+        let spec = VerbSpec.named(words[0])
         if let eq = word.firstIndex(of: "=") {
             let key = String(word[..<eq]), value = String(word[word.index(after: eq)...])
-            let values: [String]
-            switch key {
-            case "from": values = pathCompletions(value)
-            case "adapter": values = adapters
-            case "force", "specialize": values = ["true", "false"]
-            case "stack": values = ["1", "2", "3"]
-            case "chunk": values = StrategyOptions.chunks.map(String.init)
-            default: values = []
-            }
+            // The verb's key, else any verb's of that name: the parser then says the key is not the verb's.
+            let keys = (spec.map { [$0] } ?? []) + VerbSpec.table
+            guard let k = keys.lazy.flatMap(\.forms).flatMap(\.keys).first(where: { $0.name == key }) else { return [] }
+            let (choices, kind) = k.completion
+            let values = kind == .adapter ? adapters : kind == .path ? pathCompletions(value) : choices
             return values.map { key + "=" + $0 }
         }
+        guard let spec else { return [] }
         let position = words.count - 1  // 1: the first word after the verb
-        let keys = Self.usageKeys(verb)
+        let keys = spec.keyNames.map { $0 + "=" }
         var positional: [String] = []
-        switch verb {
-        case "kernel": if position == 1 { positional = Kernel.names }
-        case "strategies": positional = Strategy.names
-        case "select": if position == 1 { positional = Strategy.names }
-        case "gpu": if position == 1 { positional = GPUProfile.names }
-        case "dtype": if position == 1 { positional = DType.allCases.map(\.rawValue) }
-        case "mode": if position == 1 { positional = ["decode", "extend"] }
-        case "seq", "adapter": if position == 1 { positional = adapters }
-        case "set": if position == 1 { positional = ["seq"] }
-        case "layer": if position == 1 { positional = ["off"] }
-        case "launch":
-            if position == 1 { positional = LayerModule.allCases.map(\.rawValue) } else if position == 2 { positional = ["shrink", "expand"] }
-        case "remove":
-            if position == 1 { positional = ["seq", "adapter"] } else if position == 2, words[1] == "adapter" { positional = adapters }
-        default:
-            if pathVerbs.contains(verb), position == 1 { return pathCompletions(word) }
+        for word in Self.positionalWords(spec, at: position, after: Array(words[1..<position])) {
+            switch word {
+            case .literal(let w):
+                if !positional.contains(w) { positional.append(w) }
+            case .positional(let p), .optional(let p), .repeated(let p):
+                switch p.completion {
+                case .none: break
+                case .choices: positional += (p.choices ?? []).filter { !positional.contains($0) }
+                // Both forms of `adapter` start with one.
+                case .adapter: positional += adapters.filter { !positional.contains($0) }
+                // A file name has no keys beside it to offer.
+                case .path: return pathCompletions(words.last!)
+                }
+            case .key: break
+            }
         }
         return positional + (position >= 2 || positional.isEmpty ? keys : [])
     }
 
-    /// The `key=` names a verb's usage line shows (`rank=`, `scaling=`, …), in its order.
-    static func usageKeys(_ verb: String) -> [String] {
-        guard let usage = Command.usage(of: verb) else { return [] }
-        var keys: [String] = []
-        var name = ""
-        for c in usage {
-            if c.isLetter || c == "_" {
-                name.append(c)
-            } else {
-                if c == "=", !name.isEmpty, !keys.contains(name + "=") { keys.append(name + "=") }
-                name = ""
+    /// The words the forms of `spec` may have at `position` (1: the first after
+    /// the verb), of the forms whose literal words match those typed before it.
+    static func positionalWords(_ spec: VerbSpec, at position: Int, after typed: [String]) -> [VerbSpec.Word] {
+        spec.forms.compactMap { form in
+            let words = form.words.filter { if case .key = $0 { return false } else { return true } }
+            for (i, w) in typed.enumerated() where i < words.count {
+                if case .literal(let l) = words[i], l != w { return nil }
             }
+            if position <= words.count { return words[position - 1] }
+            if let last = words.last, case .repeated = last { return last }
+            return nil
         }
-        return keys
     }
 
     /// Files and folders starting with `prefix` (a path as typed; folders end in `/`).
