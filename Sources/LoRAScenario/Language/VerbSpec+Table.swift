@@ -239,22 +239,19 @@ extension ArgumentReader {
         return .dims(change)
     }
 
-    mutating func dtype() throws -> Command {
-        try expect(form: 0)
-        let t = try positional(0, "a dtype")
-        guard let d = DType(rawValue: t.value), t.kind == .word else {
-            throw error(at: t, "unknown dtype '\(t.value)'; expected bf16, fp16 or fp32")
-        }
-        return .dtype(d)
-    }
+    mutating func dtype() throws -> Command { .dtype(try oneCase("dtype")) }
 
-    mutating func mode() throws -> Command {
+    mutating func mode() throws -> Command { .mode(try oneCase("mode")) }
+
+    /// The one positional of `dtype` and `mode`: a case of `T` by its name.
+    private mutating func oneCase<T: CaseIterable & RawRepresentable>(_ what: String) throws -> T where T.RawValue == String {
         try expect(form: 0)
-        let t = try positional(0, "a mode")
-        guard let m = Mode(rawValue: t.value), t.kind == .word else {
-            throw error(at: t, "unknown mode '\(t.value)'; expected decode or extend")
+        let t = try positional(0, "a \(what)")
+        guard let value = T(rawValue: t.value), t.kind == .word else {
+            let names = T.allCases.map(\.rawValue)
+            throw error(at: t, "unknown \(what) '\(t.value)'; expected \(names.dropLast().joined(separator: ", ")) or \(names.last!)")
         }
-        return .mode(m)
+        return value
     }
 
     mutating func seed() throws -> Command {
