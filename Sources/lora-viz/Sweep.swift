@@ -45,10 +45,10 @@ struct SweepCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The command file (a .lora scenario) whose batch is the template; - reads standard input.", valueName: "file"))
     var file: String
 
-    @Option(help: ArgumentHelp("Batch sizes, comma-separated (1…4096).", valueName: "list"))
+    @Option(help: ArgumentHelp("Batch sizes, comma-separated (\(Batch.Limits.sequences.lowerBound)…\(Batch.Limits.sequences.upperBound)).", valueName: "list"))
     var bs: String = "1,8,32,128,512"
 
-    @Option(help: ArgumentHelp("Adapter counts, comma-separated (1…512).", valueName: "list"))
+    @Option(help: ArgumentHelp("Adapter counts, comma-separated (\(Batch.Limits.slots.lowerBound)…\(Batch.Limits.slots.upperBound)).", valueName: "list"))
     var adapters: String = "1,4,16,64"
 
     @Option(help: ArgumentHelp("Ranks, comma-separated (0…the file's dims rank=; default: the file's first adapter's rank).", valueName: "list"))
