@@ -9,11 +9,16 @@ final class VerbSpecTests: XCTestCase {
     /// A line of each form, built from its words: placeholders get a sample
     /// value, choices their first, keys a value inside their limit.
     static func example(_ spec: VerbSpec, _ form: VerbSpec.Form) -> String {
+        words(spec, form).joined(separator: " ")
+    }
+
+    /// The words of `example`: the verb, then one per word of the form.
+    static func words(_ spec: VerbSpec, _ form: VerbSpec.Form) -> [String] {
         let files: [String: String] = [
             "model": ModelFilesSessionTests.examples + "/models/tiny-llama",
             "gpu-results": GPUResultsTests.path(GPUResultsTests.bs1Results),
         ]
-        let samples = ["N": "1", "I": "0", "NAME": "a", "X": "0", "Y": "0", "Z": "0", "\"TEXT\"": "\"hi\"",
+        let samples = ["N": "1", "NAME": "a", "\"TEXT\"": "\"hi\"",
                        "DURATION": "1.5s", "FILE": "out.txt", "PATH": "batch.bs", "VALUE": "1"]
         var words = [spec.name]
         for word in form.words {
@@ -21,7 +26,7 @@ final class VerbSpecTests: XCTestCase {
             case .literal(let w):
                 words.append(w)
             case .positional(let p), .optional(let p), .repeated(let p):
-                words.append(files[spec.name] ?? p.choices?.first ?? samples[p.placeholder] ?? "==")
+                words.append(files[spec.name] ?? p.range.map { "\($0.upperBound)" } ?? p.choices?.first ?? samples[p.placeholder] ?? "==")
             case .key(let k, _):
                 switch k.limit {
                 case .int(let range): words.append("\(k.name)=\(range.upperBound)")
@@ -34,7 +39,7 @@ final class VerbSpecTests: XCTestCase {
         }
         // `stack=` goes with the shrink only, which is not the first kernel named.
         if spec.name == "kernel" { words[1] = "sgemm_lora_a" }
-        return words.joined(separator: " ")
+        return words
     }
 
     func testEveryFormParsesALineBuiltFromItsWords() throws {
@@ -62,6 +67,30 @@ final class VerbSpecTests: XCTestCase {
                     }
                 }
             }
+        }
+    }
+
+    /// Every whole-number positional is refused one past its limit, with the range printed from the limit.
+    func testEveryPositionalRangeInAnErrorIsItsLimit() throws {
+        var checked = 0
+        for spec in VerbSpec.table {
+            for form in spec.forms {
+                for (i, p) in form.positionals.enumerated() {
+                    guard let p, let range = p.range else { continue }
+                    var words = Self.words(spec, form)
+                    words[i + 1] = "\(range.upperBound + 1)"
+                    let line = words.joined(separator: " ")
+                    XCTAssertThrowsError(try Command.parse(line), line) { error in
+                        XCTAssertTrue("\(error)".hasSuffix(" \(range.upperBound + 1) is out of range \(range.lowerBound)…\(range.upperBound)"),
+                                      "\(line): \(error)")
+                    }
+                    checked += 1
+                }
+            }
+        }
+        XCTAssertEqual(checked, 7, "slots N, set seq I, remove seq I, layer N, select X Y Z")
+        XCTAssertThrowsError(try Command.parse("slots 513")) { error in
+            XCTAssertEqual("\(error)", "<prompt>:1:7: error: slots 513 is out of range 1…512")
         }
     }
 

@@ -53,6 +53,8 @@ struct ArgumentReader {
     private var verb = ""
     /// The verb's spec, once the verb is known: its forms check the line's shape.
     private var found: VerbSpec?
+    /// The form `expect(form:)` checked the line against: its words' limits read the values.
+    private var form: VerbSpec.Form?
 
     init(tokens: [Token], location: SourceLocation, lineLength: Int) {
         self.tokens = tokens
@@ -117,9 +119,10 @@ struct ArgumentReader {
 
     /// Checks the line against form `index` of the verb: the count of positionals
     /// and that every key is one of the form's; a key of `refusing` is named with its reason.
-    func expect(form index: Int, refusing: [String: String] = [:]) throws {
+    mutating func expect(form index: Int, refusing: [String: String] = [:]) throws {
         let form = spec.forms[index]
         try expect(positionals: form.positionalLimit, keys: form.keys.map(\.name), refusing: refusing)
+        self.form = form
     }
 
     /// Checks the count of positionals and that every key belongs to the verb;
@@ -190,7 +193,15 @@ struct ArgumentReader {
         pairs.first { $0.key == name }
     }
 
-    // MARK: Keys, read with their limits
+    // MARK: Words, read with their limits
+
+    /// Positional `index` of the checked form: a whole number within the word's range.
+    func int(positional index: Int) throws -> Int {
+        guard let p = form?.positionals[index], let range = p.range else {
+            preconditionFailure("positional \(index) of \(verb) is not a whole number of the checked form")
+        }
+        return try int(positional(index, p.placeholder), p.label, range)
+    }
 
     func int(_ key: VerbSpec.Key) throws -> Int? {
         guard case .int(let range) = key.limit else { preconditionFailure("\(key.name)= is not a whole number") }

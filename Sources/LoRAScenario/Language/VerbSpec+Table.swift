@@ -11,7 +11,7 @@ extension VerbSpec {
     // MARK: Settings
 
     public static let slots = VerbSpec("slots", [
-        Form([.positional(Positional("N"))],
+        Form([.positional(Positional("N", Batch.Limits.slots, label: "slots"))],
              "`max_loras_per_batch`, \(span(Batch.Limits.slots)); refused while an adapter sits in a slot ≥ N"),
     ]) { try $0.slots() }
 
@@ -77,13 +77,17 @@ extension VerbSpec {
                 + "kept for `mode extend` (default 1)"),
     ]) { try $0.seq() }
 
+    /// A sequence, 0-based, below the sequence limit.
+    private static let sequenceIndex = Word.positional(
+        Positional("I", 0...(Batch.Limits.sequences.upperBound - 1), label: "sequence index"))
+
     public static let set = VerbSpec("set", [
-        Form([.literal("seq"), .positional(Positional("I")), .key(.adapter, optional: true), .key(.tokens, optional: true)],
+        Form([.literal("seq"), sequenceIndex, .key(.adapter, optional: true), .key(.tokens, optional: true)],
              "changes sequence I (0-based)"),
     ]) { try $0.set() }
 
     public static let remove = VerbSpec("remove", [
-        Form([.literal("seq"), .positional(Positional("I"))], "removes sequence I (0-based)"),
+        Form([.literal("seq"), sequenceIndex], "removes sequence I (0-based)"),
         Form([.literal("adapter"), adapterName], "removes the adapter **and every sequence on it**"),
     ]) { try $0.remove() }
 
@@ -106,7 +110,7 @@ extension VerbSpec {
     ]) { try $0.launch() }
 
     public static let layer = VerbSpec("layer", [
-        Form([.optional(Positional("N"))],
+        Form([.optional(Positional("N", CommandLimits.layer, label: "layer"))],
              "shows decoder layer N's eight launches (0-based, default the current one, 0 at first): the TUI draws the "
                 + "layer table in place of the grids, and every report carries a `layer` object; while it is shown, every "
                 + "`run` also times the eight launches ([`layer.md`](layer.md))"),
@@ -148,9 +152,12 @@ extension VerbSpec {
                 + "like `1.5s` or `200ms`); headless: virtual time"),
     ], note: "1.5s, 200ms") { try $0.sleep() }
 
+    /// A grid axis as `select` takes it: what a launch's grid can hold; the session checks the plan's.
+    private static let axis = 0...Int(Int32.max)
+
     public static let select = VerbSpec("select", [
         Form([.positional(Positional("STRATEGY", choices: Strategy.names, spelledInDocs: false)),
-              .positional(Positional("X")), .positional(Positional("Y")), .optional(Positional("Z"))],
+              .positional(Positional("X", axis)), .positional(Positional("Y", axis)), .optional(Positional("Z", axis))],
              "inspector on a program of a chosen strategy; 2-D grids X=pid Y=segment, 3-D grids X=pid Y=slice Z=segment "
                 + "(vLLM: Z is the LoRA group); checked against that strategy's grid"),
     ]) { try $0.select() }
@@ -215,12 +222,9 @@ extension VerbSpec.Key {
 // MARK: - One parse function per verb
 
 extension ArgumentReader {
-    /// A sequence index: 0-based, below the sequence limit.
-    private static let sequenceIndex = 0...(Batch.Limits.sequences.upperBound - 1)
-
     mutating func slots() throws -> Command {
         try expect(form: 0)
-        return .slots(try int(positional(0, "N"), "slots", Batch.Limits.slots))
+        return .slots(try int(positional: 0))
     }
 
     mutating func dims() throws -> Command {
@@ -338,7 +342,7 @@ extension ArgumentReader {
             throw error(at: what, "'set' changes a sequence: expected 'seq', found '\(what.spelling)'; \(usage)")
         }
         try expect(form: 0)
-        let index = try int(positional(1, "I"), "sequence index", Self.sequenceIndex)
+        let index = try int(positional: 1)
         let adapter = try name(.adapter)
         let tokens = try int(.tokens)
         if adapter == nil, tokens == nil {
@@ -352,7 +356,7 @@ extension ArgumentReader {
         switch (what.kind, what.value) {
         case (.word, "seq"):
             try expect(form: 0)
-            return .removeSeq(index: try int(positional(1, "I"), "sequence index", Self.sequenceIndex))
+            return .removeSeq(index: try int(positional: 1))
         case (.word, "adapter"):
             try expect(form: 1)
             return .removeAdapter(name: try name(positional(1, "NAME")))
@@ -402,7 +406,7 @@ extension ArgumentReader {
         try expect(form: 0)
         guard let t = positionals.first else { return .layer(.show(index: nil)) }
         if t.kind == .word, t.value == "off" { return .layer(.hide) }
-        return .layer(.show(index: try int(t, "layer", CommandLimits.layer)))
+        return .layer(.show(index: try int(positional: 0)))
     }
 
     mutating func strategies() throws -> Command {
@@ -451,10 +455,9 @@ extension ArgumentReader {
     mutating func select() throws -> Command {
         let routing = try strategy(positional(0, "a strategy name"))
         try expect(form: 0)
-        let axis = 0...Int(Int32.max)
-        let x = try int(positional(1, "X"), "X", axis)
-        let y = try int(positional(2, "Y"), "Y", axis)
-        let z = positionals.count > 3 ? try int(positionals[3], "Z", axis) : nil
+        let x = try int(positional: 1)
+        let y = try int(positional: 2)
+        let z = positionals.count > 3 ? try int(positional: 3) : nil
         return .select(routing: routing, x: x, y: y, z: z)
     }
 

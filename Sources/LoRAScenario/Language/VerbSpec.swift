@@ -42,6 +42,17 @@ public struct VerbSpec: Sendable {
                 : words.filter { if case .key = $0 { return false } else { return true } }.count
         }
 
+        /// Its positional words, in order (a literal word is one, with no `Positional`).
+        var positionals: [Positional?] {
+            words.compactMap {
+                switch $0 {
+                case .literal: return .some(nil)
+                case .positional(let p), .optional(let p), .repeated(let p): return p
+                case .key: return nil
+                }
+            }
+        }
+
         /// Its keys, in order.
         public var keys: [Key] {
             words.compactMap { if case .key(let k, _) = $0 { return k } else { return nil } }
@@ -70,12 +81,28 @@ public struct VerbSpec: Sendable {
         public let completion: Completion
         /// Whether the docs' verb table spells the choices out too (false: the docs list them in a section of their own).
         let spelledInDocs: Bool
+        /// A whole number's range, checked by the parser and printed from here; nil: not read as a number.
+        public let range: ClosedRange<Int>?
+        /// What a range error calls it (`sequence index 4096 is out of range 0…4095`).
+        let label: String
 
         init(_ placeholder: String, choices: [String]? = nil, completion: Completion? = nil, spelledInDocs: Bool = true) {
             self.placeholder = placeholder
             self.choices = choices
             self.completion = completion ?? (choices == nil ? .none : .choices)
             self.spelledInDocs = spelledInDocs
+            self.range = nil
+            self.label = placeholder
+        }
+
+        /// A whole number within `range`.
+        init(_ placeholder: String, _ range: ClosedRange<Int>, label: String? = nil) {
+            self.placeholder = placeholder
+            self.choices = nil
+            self.completion = .none
+            self.spelledInDocs = true
+            self.range = range
+            self.label = label ?? placeholder
         }
     }
 
