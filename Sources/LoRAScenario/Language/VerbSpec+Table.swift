@@ -23,7 +23,7 @@ extension VerbSpec {
 
     public static let dtype = VerbSpec("dtype", [
         Form([.positional(Positional("T", choices: DType.allCases.map(\.rawValue)))],
-             "the element type of x, the weights and the output"),
+             "the element type of the kernels' tensors: x, the weights, the base and the outputs (the reference stays fp64)"),
     ]) { try $0.dtype() }
 
     public static let mode = VerbSpec("mode", [
