@@ -1,6 +1,7 @@
 import Foundation
 import LoRAKernels
 @testable import LoRAScenario
+import LoRAVizTestSupport
 import XCTest
 
 /// `VerbSpec.table` is the one list of verbs: these tests fail when the
@@ -190,7 +191,7 @@ final class VerbSpecTests: XCTestCase {
         let start = try XCTUnwrap(text.range(of: heading), "docs/scenario-language.md has no \(heading)").upperBound
         let end = text.range(of: "\n\n", range: start..<text.endIndex)?.lowerBound ?? text.endIndex
         let generated = VerbSpec.markdownTable
-        if Snapshot.recording, String(text[start..<end]) != generated {
+        if Golden.recording, String(text[start..<end]) != generated {
             try (text[..<start] + generated + text[end...]).write(to: Self.docs, atomically: true, encoding: .utf8)
             return
         }

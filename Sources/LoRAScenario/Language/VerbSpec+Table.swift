@@ -178,7 +178,7 @@ extension VerbSpec {
 
     public static let record = VerbSpec("record", [
         Form([.positional(Positional("FILE", completion: .path)), .key(.force, optional: true)],
-             "records the session's state as commands (see [Files written](#files-written))"),
+             "records the state at `record` as commands, then every command applied until `stop` (consecutive `select`s as the last; `output`, `expect`, `pause`, `sleep` left out): the TUI and a headless replay write the same file (see [Files written](#files-written))"),
     ]) { try $0.record() }
 
     public static let stop = VerbSpec("stop", [
