@@ -17,20 +17,7 @@ struct Interactive: ParsableCommand {
     @Argument(help: "A command file (.lora) whose batch to open on.")
     var file: String?
 
-    @Flag(name: .customLong("no-color"), help: "No colours (also when NO_COLOR is set).")
-    var noColor = false
-
-    @Flag(help: "ASCII glyphs instead of UTF-8 (chosen anyway for a non-UTF-8 locale).")
-    var ascii = false
-
-    @Option(help: ArgumentHelp("Colours: standard, or colorblind (blue and orange for red and green; P switches inside).", valueName: "name"))
-    var palette = Palette.standard
-
-    @Option(help: ArgumentHelp("Record the session's commands into FILE (written on quit or :stop).", valueName: "FILE"))
-    var record: String?
-
-    @Flag(help: "Let --record replace an existing file.")
-    var force = false
+    @OptionGroup var terminal: TerminalFlags
 
     @Option(name: .customLong("gpu-results"), help: ArgumentHelp(
         "A results file of `lora-viz gpu-bench`'s script (repeatable): while the batch is the one it measured, each pane shows the measured GPU µs after the estimate.",
@@ -50,7 +37,7 @@ struct Interactive: ParsableCommand {
             // Not an error: the batch can still be edited into the measured one. Say so before the screen opens.
             FileHandle.standardError.write(Data("note: --gpu-results: none of the files measured this batch; they show once the batch is theirs\n".utf8))
         }
-        if let record { try HeadlessCLI.checkRecordFlag(record, force: force) }
+        try terminal.validateRecord()
         try NcursesTerminal.requireTTYOrExplain()
         var state = AppState(session: session)
         state.demos = ShippedDemos.find()
@@ -58,12 +45,8 @@ struct Interactive: ParsableCommand {
             // The first screen tells a newcomer the demos exist.
             state.status = StatusMessage(text: "new here? D lists the \(state.demos.count) narrated demos · ? lists every key", isError: false)
         }
-        if let record { state.startRecording(path: record, force: force) }
-        var options = TerminalOptions(colors: TerminalOptions.colorsEnabled(noColorFlag: noColor), ascii: ascii,
-                                      record: record, force: force)
-        options.inputFile = file
-        options.palette = palette
-        var app = TerminalApp(state: state, options: options)
+        if let record = terminal.record { state.startRecording(path: record, force: terminal.force) }
+        var app = TerminalApp(state: state, options: terminal.options(inputFile: file))
         let ending = try app.run()
         for message in app.exitMessages { FileHandle.standardError.write(Data((message + "\n").utf8)) }
         if case .signal(let sig) = ending { throw ExitCode(128 + sig) }

@@ -42,20 +42,7 @@ struct Replay: ParsableCommand {
     @Option(help: ArgumentHelp("Playback speed, \(Self.speedRange).", valueName: "factor"))
     var speed: Double = 1
 
-    @Flag(name: .customLong("no-color"), help: "No colours in the TUI (also when NO_COLOR is set).")
-    var noColor = false
-
-    @Flag(help: "ASCII glyphs in the TUI instead of UTF-8.")
-    var ascii = false
-
-    @Option(help: ArgumentHelp("Colours in the TUI: standard, or colorblind (blue and orange for red and green; P switches inside).", valueName: "name"))
-    var palette = Palette.standard
-
-    @Option(help: ArgumentHelp("Record the session's commands into FILE (TUI; written on quit or :stop).", valueName: "FILE"))
-    var record: String?
-
-    @Flag(help: "Let --record replace an existing file.")
-    var force = false
+    @OptionGroup var terminal: TerminalFlags
 
     static let speedRange = "\(ScenarioPlayer.speeds.lowerBound)–\(Int(ScenarioPlayer.speeds.upperBound))"
 
@@ -63,10 +50,10 @@ struct Replay: ParsableCommand {
         if file == "-", !headless {
             throw ValidationError("reading the scenario from standard input needs --headless: the TUI reads keys there")
         }
-        if headless, record != nil {
+        if headless, terminal.record != nil {
             throw ValidationError("--record records the TUI session; a headless replay records with the `record FILE` command")
         }
-        if let record { try HeadlessCLI.checkRecordFlag(record, force: force) }
+        try terminal.validateRecord()
         threads = try Threads.checked(threads)
         guard ScenarioPlayer.speeds.contains(speed) else {
             throw ValidationError("--speed must be within \(Self.speedRange), got \(speed)")
@@ -77,11 +64,8 @@ struct Replay: ParsableCommand {
         guard headless else {
             // Bad input is reported before the terminal switches to the TUI.
             let scenario = try HeadlessCLI.loadScenario(file)
-            var options = TerminalOptions(colors: TerminalOptions.colorsEnabled(noColorFlag: noColor), ascii: ascii,
-                                          record: record, force: force)
+            var options = terminal.options(inputFile: file)
             options.speed = speed
-            options.palette = palette
-            options.inputFile = file
             try TerminalReplay.play(scenario: scenario, options: options)
             return
         }
