@@ -15,7 +15,15 @@ extension LaunchPlan {
     /// form (the strategy's `ProgramMap`; tests hold it against `fate(_:)`
     /// program by program).
     public func fateCounts(segment: Int, slice: Int, pids: Range<Int>) -> FateCounts {
-        map.fateCounts(segment: segment, slice: slice, pids: pids, in: self)
+        let inGrid = pids.clamped(to: 0..<pidCount)
+        guard !inGrid.isEmpty else { return FateCounts() }
+        if let exit = segments[segment].segmentExit {
+            // Every program of a segment that exits whole exits with it, whatever the strategy.
+            var t = FateCounts()
+            t[exit] = inGrid.count
+            return t
+        }
+        return map.fateCounts(segment: segment, slice: slice, pids: inGrid, in: self)
     }
 
     /// Valid rows summed over the programs that run their K loop.

@@ -146,10 +146,9 @@ struct FlattenedSliceGrid: ProgramMap {
     }
 
     func fateCounts(segment: Int, slice: Int, pids: Range<Int>, in plan: LaunchPlan) -> FateCounts {
+        // Every program of a csgmv segment shares its fate.
         var t = FateCounts()
-        let n = min(plan.pidCount, pids.upperBound) - max(0, pids.lowerBound)
-        guard n > 0 else { return t }
-        t[fate(GridPosition(pid: 0, segment: segment), in: plan)] = n
+        t[fate(GridPosition(pid: 0, segment: segment), in: plan)] = pids.count
         return t
     }
 

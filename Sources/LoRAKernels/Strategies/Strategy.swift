@@ -178,8 +178,10 @@ extension StrategyDescriptor {
 protocol ProgramMap: Sendable {
     func fate(_ p: GridPosition, in plan: LaunchPlan) -> ProgramFate
     func tile(_ p: GridPosition, in plan: LaunchPlan) -> ProgramTile
-    /// Programs per fate among pids `pids` (clamped to the grid) of one
-    /// (segment, slice); tests hold it against `fate` program by program.
+    /// Programs per fate among pids `pids` of one (segment, slice): a
+    /// non-empty range inside the grid, of a segment that does not exit whole
+    /// (`LaunchPlan.fateCounts(segment:slice:pids:)` settles those); tests
+    /// hold it against `fate` program by program.
     func fateCounts(segment: Int, slice: Int, pids: Range<Int>, in plan: LaunchPlan) -> FateCounts
     /// The launch in the cost model's terms.
     func gpuWork(_ plan: LaunchPlan) -> GPUWork

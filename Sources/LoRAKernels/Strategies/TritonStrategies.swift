@@ -114,13 +114,8 @@ struct RowColumnGrid: ProgramMap {
     /// past the slice's width, then full row blocks before `len / BLOCK_M`.
     func fateCounts(segment: Int, slice: Int, pids: Range<Int>, in plan: LaunchPlan) -> FateCounts {
         var t = FateCounts()
-        let lo = max(0, pids.lowerBound), hi = min(plan.pidCount, pids.upperBound)
-        guard lo < hi else { return t }
+        let lo = pids.lowerBound, hi = pids.upperBound
         let seg = plan.segments[segment]
-        if let exit = seg.segmentExit {
-            t[exit] = hi - lo
-            return t
-        }
         let working = seg.workingPids
         t[.excessExit] = max(0, hi - max(lo, working))
         let end = min(hi, working)

@@ -199,13 +199,8 @@ struct VLLMShrinkGrid: ProgramMap {
 
     func fateCounts(segment: Int, slice: Int, pids: Range<Int>, in plan: LaunchPlan) -> FateCounts {
         var t = FateCounts()
-        let lo = max(0, pids.lowerBound), hi = min(plan.pidCount, pids.upperBound)
-        guard lo < hi else { return t }
+        let lo = pids.lowerBound, hi = pids.upperBound
         let seg = plan.segments[segment]
-        if let exit = seg.segmentExit {
-            t[exit] = hi - lo
-            return t
-        }
         let mWork = cdiv(seg.length, seg.blockRows), mFull = seg.length / seg.blockRows
         // The (m, n) tiles at both ends are cut; count their splits one by one.
         let qLo = lo / splitK, qHi = (hi - 1) / splitK
@@ -266,13 +261,8 @@ struct VLLMExpandGrid: ProgramMap {
 
     func fateCounts(segment: Int, slice: Int, pids: Range<Int>, in plan: LaunchPlan) -> FateCounts {
         var t = FateCounts()
-        let lo = max(0, pids.lowerBound), hi = min(plan.pidCount, pids.upperBound)
-        guard lo < hi else { return t }
+        let lo = pids.lowerBound, hi = pids.upperBound
         let seg = plan.segments[segment]
-        if let exit = seg.segmentExit {
-            t[exit] = hi - lo
-            return t
-        }
         let mWork = min(mTiles, cdiv(seg.length, seg.blockRows)), mFull = seg.length / seg.blockRows
         let nValid = cdiv(seg.sliceWidths[slice], plan.blocks.n)
         let all = 0 ..< Int.max
