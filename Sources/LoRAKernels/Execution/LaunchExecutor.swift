@@ -163,6 +163,8 @@ enum LaunchExecutor {
                                           blocks: ProgramBlocks? = nil, isCancelled: () -> Bool = { false }) -> Bool {
         let plan = launch.plan
         precondition(plan.isExecutable, "the executor runs LaunchPlan.execution plans, not \(plan.strategy)'s grid")
+        // Every tile shape's metadata exists before a second worker can ask for it (`MicroTileMetadata`).
+        _ = MicroTileMetadata.instantiated
         let kernel = plan.kernel
         let blocks = blocks ?? Self.blocks(launch, threads: threads)
         // Enough chunks for the workers to balance, few enough to keep the lock cold.

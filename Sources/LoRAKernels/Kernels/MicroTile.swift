@@ -139,3 +139,46 @@ struct MicroTile<let M: Int, let V: Int> {
         for i in 0..<M { for v in 0..<V { p[i * stride + v] = acc[i][v] } }
     }
 }
+
+// MARK: Metadata, instantiated on one thread
+
+extension MicroTile {
+    /// The sizes of the tile's arrays, read through their runtime type metadata.
+    ///
+    /// Never specialized, so it asks the runtime for the metadata of
+    /// `InlineArray<M, InlineArray<V, SIMD16<Float>>>` and `InlineArray<M, UnsafePointer<Float>>`
+    /// as the unspecialized kernel code does.
+    @inline(never)
+    @_semantics("optimize.sil.specialize.generic.never")
+    static func metadataSizes() -> Int {
+        MemoryLayout<Accumulators>.size + MemoryLayout<Rows>.size + MemoryLayout<InlineArray<V, SIMD16<Float>>>.size
+    }
+}
+
+/// Instantiates the metadata of every tile shape the kernels use, once, on
+/// the first thread that launches a kernel, before any worker runs.
+///
+/// Why: the expand and shrink tiles run partly unspecialized, and their frames
+/// size the accumulator arrays at run time from `InlineArray`'s metadata. When
+/// two workers instantiated the same shape's metadata for the first time at
+/// once, one of them sized its arrays too small (the runtime handed it
+/// metadata still being completed) and the zeroed accumulators overwrote its
+/// own frame: a SEGV in `ExpandProgram.Target.tile` reading a pointer from a
+/// zeroed stack slot, about 1 in 100 fresh test processes
+/// (`LaunchScheduleTests.testExpandBlocksGiveTheLoneProgramsBits`, 2 threads),
+/// never twice in one process. Instantiated here first, no worker ever races.
+enum MicroTileMetadata {
+    /// The sum of `metadataSizes()` over rows 1, 4, 6, 8 × vectors 1, 2, 3, 4, 8.
+    static let instantiated: Int = {
+        var total = 0
+        total += MicroTile<1, 1>.metadataSizes() + MicroTile<1, 2>.metadataSizes() + MicroTile<1, 3>.metadataSizes()
+        total += MicroTile<1, 4>.metadataSizes() + MicroTile<1, 8>.metadataSizes()
+        total += MicroTile<4, 1>.metadataSizes() + MicroTile<4, 2>.metadataSizes() + MicroTile<4, 3>.metadataSizes()
+        total += MicroTile<4, 4>.metadataSizes() + MicroTile<4, 8>.metadataSizes()
+        total += MicroTile<6, 1>.metadataSizes() + MicroTile<6, 2>.metadataSizes() + MicroTile<6, 3>.metadataSizes()
+        total += MicroTile<6, 4>.metadataSizes() + MicroTile<6, 8>.metadataSizes()
+        total += MicroTile<8, 1>.metadataSizes() + MicroTile<8, 2>.metadataSizes() + MicroTile<8, 3>.metadataSizes()
+        total += MicroTile<8, 4>.metadataSizes() + MicroTile<8, 8>.metadataSizes()
+        return total
+    }()
+}
