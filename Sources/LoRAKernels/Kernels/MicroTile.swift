@@ -161,9 +161,9 @@ extension MicroTile {
 /// Why: the expand and shrink tiles run partly unspecialized, and their frames
 /// size the accumulator arrays at run time from `InlineArray`'s metadata. When
 /// two workers instantiated the same shape's metadata for the first time at
-/// once, one of them sized its arrays too small (the runtime handed it
-/// metadata still being completed) and the zeroed accumulators overwrote its
-/// own frame: a SEGV in `ExpandProgram.Target.tile` reading a pointer from a
+/// once, one of them sized its arrays too small (they are sized from the
+/// metadata's value witnesses, read while another thread was completing it,
+/// as we read the crash) and the zeroed accumulators overwrote its own frame: a SEGV in `ExpandProgram.Target.tile` reading a pointer from a
 /// zeroed stack slot, about 1 in 100 fresh test processes
 /// (`LaunchScheduleTests.testExpandBlocksGiveTheLoneProgramsBits`, 2 threads),
 /// never twice in one process. Instantiated here first, no worker ever races.
