@@ -45,7 +45,7 @@ struct Calibrate: ParsableCommand {
             throw fail("--base: unknown GPU '\(base)' (GPUs: \(GPUProfile.names.joined(separator: ", ")))")
         }
         // Checked before anything is fitted: only a regular file is replaced, and only with --force.
-        let target: AtomicFile.Target
+        let target: AtomicFile.Destination
         do {
             target = try AtomicFile.check(output, force: force)
             // Never one of the measurements being fitted (--force replaced it with the profile).

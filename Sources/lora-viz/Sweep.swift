@@ -149,7 +149,7 @@ struct SweepCommand: ParsableCommand {
             // An existing file is replaced only on request, as `record` and `output` ask for force=true;
             // only a regular file (through symlinks), never a device, FIFO, folder or socket. The CSV
             // and JSON lines stay streamed into it, so what was measured is there if the sweep stops.
-            let target: AtomicFile.Target
+            let target: AtomicFile.Destination
             do {
                 // Never the template being swept (it was overwritten with --force).
                 target = try AtomicFile.check(output, force: force, protected: file == "-" ? nil : file,

@@ -22,7 +22,7 @@ public struct FileWriteError: Error, CustomStringConvertible, Hashable, Sendable
 public enum AtomicFile {
     /// Where a write will go: the regular file a path names (through any
     /// symlinks), and the permission bits it has now.
-    public struct Target: Hashable, Sendable {
+    public struct Destination: Hashable, Sendable {
         /// The path written: the path itself, or the file its symlinks lead to.
         public var path: String
         /// The existing file's permission bits, kept by the replacement; nil for a new file.
@@ -37,7 +37,7 @@ public enum AtomicFile {
     /// needs `force`; a device, FIFO, directory or socket is never replaced. Nor
     /// is `protected` (compared by device and inode).
     public static func check(_ path: String, force: Bool, protected: String? = nil,
-                             protectedName: String = "the scenario file being run") throws -> Target {
+                             protectedName: String = "the scenario file being run") throws -> Destination {
         func fail(_ why: String) -> FileWriteError { FileWriteError(message: why) }
         guard !path.isEmpty else { throw fail("an empty path") }
         var target = path
@@ -66,7 +66,7 @@ public enum AtomicFile {
             }
             guard (folderInfo.st_mode & S_IFMT) == S_IFDIR else { throw fail("\(folderPath) is not a folder") }
             guard access(folderPath, W_OK) == 0 else { throw fail("its folder \(folderPath) is not writable") }
-            return Target(path: target, existingMode: nil)
+            return Destination(path: target, existingMode: nil)
         }
         let kind: String?
         switch info.st_mode & S_IFMT {
@@ -92,7 +92,7 @@ public enum AtomicFile {
             throw fail("its folder \(folder) is not writable")
         }
         if !force { throw FileWriteError(message: "it exists", needsForce: true) }
-        return Target(path: target, existingMode: info.st_mode & 0o7777)
+        return Destination(path: target, existingMode: info.st_mode & 0o7777)
     }
 
     /// Checks `path` (`check`) and writes `bytes` to it atomically.
@@ -105,7 +105,7 @@ public enum AtomicFile {
     }
 
     /// Writes `bytes` to a checked target atomically.
-    public static func write<C: Collection>(_ bytes: C, to target: Target, mode: mode_t = 0o666) throws where C.Element == UInt8 {
+    public static func write<C: Collection>(_ bytes: C, to target: Destination, mode: mode_t = 0o666) throws where C.Element == UInt8 {
         func fail(_ why: String) -> FileWriteError { FileWriteError(message: why) }
         func errnoText() -> String { String(cString: strerror(errno)) }
         let url = URL(fileURLWithPath: target.path)

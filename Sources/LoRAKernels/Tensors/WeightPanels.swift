@@ -2,7 +2,7 @@
 /// cut into panels of up to 64 output columns, each panel contiguous.
 ///
 /// Element `(k, c)` of a `depth × columns` matrix sits in panel `p = c / 64`,
-/// row `k`, at `offset(p) + k · width(p) + slot(c % 64, width(p))`. A panel's
+/// row `k`, at `offset(p) + k · width(p) + position(c % 64, width(p))`. A panel's
 /// width is its column count rounded up to 16, zero-filled, so every vector
 /// a microkernel reads stays inside its panel row.
 ///

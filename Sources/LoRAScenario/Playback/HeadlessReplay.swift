@@ -190,7 +190,7 @@ public struct HeadlessReplay {
 
     /// Where `write` will put a file: the regular file a path names (through
     /// any symlinks), and the permission bits it has now.
-    public typealias WriteTarget = AtomicFile.Target
+    public typealias WriteTarget = AtomicFile.Destination
 
     /// Checks a path `output`, `record` or `--record` will write, before anything is written.
     ///
