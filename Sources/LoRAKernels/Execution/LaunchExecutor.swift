@@ -158,9 +158,12 @@ enum LaunchExecutor {
     }
 
     /// Executes the launch; false when `isCancelled` stopped it part-way.
-    /// - Parameter blocks: the blocks to run instead of `blocks(launch)` (tests).
+    /// - Parameters:
+    ///   - blocks: the blocks to run instead of `blocks(launch)` (tests).
+    ///   - scratchPlacement: where the workers' scratch lies (tests: guard pages, `MemoryPlacement`).
     static func execute<E: KernelElement>(_ launch: Launch<E>, threads: Int, serialBelow: Int = serialMACs,
-                                          blocks: ProgramBlocks? = nil, isCancelled: () -> Bool = { false }) -> Bool {
+                                          blocks: ProgramBlocks? = nil, scratchPlacement: MemoryPlacement = .heap,
+                                          isCancelled: () -> Bool = { false }) -> Bool {
         let plan = launch.plan
         precondition(plan.isExecutable, "the executor runs LaunchPlan.execution plans, not \(plan.strategy)'s grid")
         // Every tile shape's metadata exists before a second worker can ask for it (`MicroTileMetadata`).
@@ -173,7 +176,7 @@ enum LaunchExecutor {
         // than that (bs 1–4 decode) run on the calling thread, as BLAS does.
         let workers = plan.usefulMACs < serialBelow ? 1 : threads
         let scratchCount = ParallelLoop.workers(count: blocks.count, chunk: chunk, threads: workers)
-        return ProgramScratch.with(for: plan, workers: scratchCount) { scratches in
+        return ProgramScratch.with(for: plan, workers: scratchCount, placement: scratchPlacement) { scratches in
             ParallelLoop.run(count: blocks.count, chunk: chunk, threads: workers, isCancelled: isCancelled) { worker, range in
                 let scratch = scratches[worker]
                 blocks.forEach(in: range) { block in

@@ -50,34 +50,39 @@ struct ProgramScratch {
 
     /// Scratch for each of `workers` workers, allocated once for a whole launch
     /// rather than per chunk of blocks.
-    static func with<R>(for plan: LaunchPlan, workers: Int, _ body: ([ProgramScratch]) -> R) -> R {
+    /// - Parameter placement: `.heap`, or every buffer between guard pages (`MemoryPlacement`, tests).
+    static func with<R>(for plan: LaunchPlan, workers: Int, placement: MemoryPlacement = .heap,
+                        _ body: ([ProgramScratch]) -> R) -> R {
         let maxReduction = plan.segments.map(\.reduction).max() ?? 0
         let shrink = plan.kernel.isShrink
         let sets = SGemmLoRAA.accumulatorSets(plan.splitK, k: maxReduction)
         let staged = SGemmLoRAA.stagedLength(plan.splitK)
+        var regions: [GuardedRegion] = []
         let scratches = (0..<max(1, workers)).map { _ in
             shrink
-                ? allocate(rowCapacity: staged, accumulatorCapacity: sets * LaunchPlan.blockRows * plan.columnBlocks)
-                : allocate(rowCapacity: max(16, maxReduction), accumulatorCapacity: 6 * 4)  // the largest expand tile
+                ? allocate(rowCapacity: staged, accumulatorCapacity: sets * LaunchPlan.blockRows * plan.columnBlocks,
+                           placement, &regions)
+                : allocate(rowCapacity: max(16, maxReduction), accumulatorCapacity: 6 * 4,  // the largest expand tile
+                           placement, &regions)
         }
-        defer { scratches.forEach { $0.deallocate() } }
+        defer {
+            if placement == .heap { scratches.forEach { $0.deallocate() } } else { regions.forEach { $0.free() } }
+        }
         return body(scratches)
     }
 
-    private static func allocate(rowCapacity: Int, accumulatorCapacity: Int) -> ProgramScratch {
+    private static func allocate(rowCapacity: Int, accumulatorCapacity: Int, _ placement: MemoryPlacement,
+                                 _ regions: inout [GuardedRegion]) -> ProgramScratch {
         let blockRows = LaunchPlan.blockRows
+        let bf16Rows = allocateBuffer(of: UnsafePointer<UInt16>?.self, capacity: blockRows, placement, &regions)
+        // The shrink shifts `bf16Rows` on every path, so they are never read uninitialised.
+        bf16Rows.initialize(repeating: nil, count: blockRows)
         return ProgramScratch(
-            x: .allocate(capacity: blockRows * rowCapacity), rowCapacity: rowCapacity,
-            xRows: .allocate(capacity: blockRows), bf16Rows: nils(blockRows),
-            accumulators: .allocate(capacity: accumulatorCapacity),
-            rows: .allocate(capacity: blockRows))
-    }
-
-    /// `count` nil pointers (the shrink shifts `bf16Rows` on every path, so they are never read uninitialised).
-    private static func nils(_ count: Int) -> UnsafeMutablePointer<UnsafePointer<UInt16>?> {
-        let p = UnsafeMutablePointer<UnsafePointer<UInt16>?>.allocate(capacity: count)
-        p.initialize(repeating: nil, count: count)
-        return p
+            x: allocateBuffer(of: Float.self, capacity: blockRows * rowCapacity, placement, &regions), rowCapacity: rowCapacity,
+            xRows: allocateBuffer(of: UnsafePointer<Float>.self, capacity: blockRows, placement, &regions),
+            bf16Rows: bf16Rows,
+            accumulators: allocateBuffer(of: SIMD16<Float>.self, capacity: accumulatorCapacity, placement, &regions),
+            rows: allocateBuffer(of: Int.self, capacity: blockRows, placement, &regions))
     }
 
     private func deallocate() {

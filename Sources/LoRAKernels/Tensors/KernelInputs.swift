@@ -51,7 +51,9 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
     ///   - isCancelled: asked between chunks of every tensor; once it answers
     ///     true the generation stops and what it allocated is freed.
     /// - Throws: `KernelRunCancelled` when `isCancelled` answered true.
-    init(workload: Workload, threads: Int = ParallelLoop.coreCount, isCancelled: () -> Bool = { false }) throws {
+    ///   - placement: where every tensor lies: the heap, or between guard pages (tests: `MemoryPlacement`).
+    init(workload: Workload, threads: Int = ParallelLoop.coreCount, placement: MemoryPlacement = .heap,
+         isCancelled: () -> Bool = { false }) throws {
         func check(_ completed: Bool) throws { if !completed { throw KernelRunCancelled() } }
         self.workload = workload
         let values = SeededValues(seed: workload.seed)
@@ -62,7 +64,7 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
         let ranks = workload.batch.slotRanks
         let kernel = workload.kernel
 
-        let x = TensorBuffer<E>(count: rows * xRowStride, repeating: E(rounding: 0))  // = Sizes.x
+        let x = TensorBuffer<E>(count: rows * xRowStride, repeating: E(rounding: 0), placement: placement)  // = Sizes.x
         let inputWidth = self.inputWidth, xRowStride = self.xRowStride
         try check(ParallelLoop.run(count: rows, chunk: max(1, (1 << 16) / max(1, inputWidth)), threads: threads,
                                    isCancelled: isCancelled) { range in
@@ -74,9 +76,9 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
 
         let base: TensorBuffer<E>
         if kernel.isShrink {
-            base = TensorBuffer(count: rows * outputWidth, repeating: E(rounding: .nan))
+            base = TensorBuffer(count: rows * outputWidth, repeating: E(rounding: .nan), placement: placement)
         } else {
-            base = TensorBuffer(count: rows * outputWidth, repeating: E(rounding: 0))
+            base = TensorBuffer(count: rows * outputWidth, repeating: E(rounding: 0), placement: placement)
             try check(ParallelLoop.run(count: base.count, chunk: 1 << 16, threads: threads, isCancelled: isCancelled) { range in
                 for i in range { base[i] = E(rounding: values.uniform(.base, i)) }
             })
@@ -103,7 +105,7 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
                 slotLayout.append(WeightSlice(firstColumn: columns.lowerBound, panels: panels, base: count))
                 count += panels.count
             }
-            let w = TensorBuffer<E>(count: count, repeating: E(rounding: 0))
+            let w = TensorBuffer<E>(count: count, repeating: E(rounding: 0), placement: placement)
             for slice in slotLayout {
                 let panels = slice.panels
                 try check(ParallelLoop.run(count: panels.columns, chunk: 16, threads: threads, isCancelled: isCancelled) { range in
