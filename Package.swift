@@ -98,7 +98,7 @@ let package = Package(
             swiftSettings: optimisedInDebug
         ),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )
 
 // The libFuzzer targets (Fuzz/README.md), built from this package so they

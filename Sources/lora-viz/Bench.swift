@@ -189,7 +189,7 @@ struct Bench: ParsableCommand {
                         print(pad(kernel.name, 15) + pad(dtype.rawValue, 6) + lpad("\(shape.bs)", 5) + lpad("\(shape.adapters)", 4) +
                               lpad("\(shape.rank)", 4) + r.routings.map { " │ " + Self.strategyCell($0, peak: peak) }.joined() +
                               " │ " + Self.bitsCell(r))
-                        fflush(stdout)
+                        fflush(nil)  // every stream, stdout among them (Glibc's `stdout` is a global var Swift 6 will not read)
                     } else if format == .text {
                         func cell(_ run: RoutingRun) -> String {
                             pad("\(fixed(run.time.median, 3)) (\(fixed(run.time.min, 3))–\(fixed(run.time.max, 3)))", 27) + lpad(fixed(run.gflops, 1), 7)
@@ -197,7 +197,7 @@ struct Bench: ParsableCommand {
                         print(pad(kernel.name, 15) + pad(dtype.rawValue, 6) + lpad("\(shape.bs)", 5) + lpad("\(shape.adapters)", 4) +
                               lpad("\(shape.rank)", 4) + " │ " + cell(r.perSequence) + " │ " + cell(r.sorted) + " │ " +
                               lpad(fixed(r.speedup, 2) + "×", 8) + "  " + (r.bitwiseEqual ? "same" : "DIFFER"))
-                        fflush(stdout)
+                        fflush(nil)  // every stream, stdout among them (Glibc's `stdout` is a global var Swift 6 will not read)
                     }
                     func routing(_ run: RoutingRun) -> [String: Any] {
                         ["median_ms": run.time.median, "min_ms": run.time.min, "max_ms": run.time.max,
@@ -320,7 +320,7 @@ extension Bench {
                         print(pad(kernel.name, 15) + pad(dtype.rawValue, 6) + lpad("\(shape.bs)", 5) + lpad("\(shape.adapters)", 4) +
                               lpad("\(shape.rank)", 4) + " │ " + cell(one.sorted.gflops, many.sorted.gflops, sorted) + " │ " +
                               cell(one.perSequence.gflops, many.perSequence.gflops, perSequence))
-                        fflush(stdout)
+                        fflush(nil)  // every stream, stdout among them (Glibc's `stdout` is a global var Swift 6 will not read)
                     }
                     results.append([
                         "kernel": kernel.name, "dtype": dtype.rawValue, "bs": shape.bs, "adapters": shape.adapters,

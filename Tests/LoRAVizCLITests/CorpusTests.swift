@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 @testable import LoRAScenario
 import LoRAVizTestSupport
 import XCTest
@@ -82,7 +83,7 @@ final class CorpusTests: XCTestCase {
 
     /// The built `lora-viz run` prints the same errors to standard error and exits 2.
     func testEndToEndThroughTheBinary() throws {
-        func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+        @Sendable func run(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
             let r = try LoRAVizBinary.run(arguments, in: Self.corpus)
             return (r.status, r.err)
         }
@@ -93,21 +94,17 @@ final class CorpusTests: XCTestCase {
             try String(contentsOf: Self.corpus.appendingPathComponent($0.replacingOccurrences(of: ".lora", with: ".expected")),
                        encoding: .utf8)
         }
-        final class Results: @unchecked Sendable {
-            var runs: [(status: Int32, stderr: String)?]
-            let lock = NSLock()
-            init(_ n: Int) { runs = Array(repeating: nil, count: n) }
-        }
-        let results = Results(names.count)
+        let results = Mutex<[(status: Int32, stderr: String)?]>(Array(repeating: nil, count: names.count))
         let width = 4
         DispatchQueue.concurrentPerform(iterations: width) { lane in
             for i in stride(from: lane, to: names.count, by: width) {
                 let r = try? run(["run", names[i]])
-                results.lock.lock(); results.runs[i] = r; results.lock.unlock()
+                results.withLock { $0[i] = r }
             }
         }
+        let runs = results.withLock { $0 }
         for (i, name) in names.enumerated() {
-            guard let (status, stderr) = results.runs[i] else { XCTFail("\(name): the binary did not run"); continue }
+            guard let (status, stderr) = runs[i] else { XCTFail("\(name): the binary did not run"); continue }
             if expected[i].hasPrefix("ok") {
                 XCTAssertEqual(status, 0, name)
             } else {

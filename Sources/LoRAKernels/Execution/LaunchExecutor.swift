@@ -163,7 +163,7 @@ enum LaunchExecutor {
     ///   - scratchPlacement: where the workers' scratch lies (tests: guard pages, `MemoryPlacement`).
     static func execute<E: KernelElement>(_ launch: Launch<E>, threads: Int, serialBelow: Int = serialMACs,
                                           blocks: ProgramBlocks? = nil, scratchPlacement: MemoryPlacement = .heap,
-                                          isCancelled: () -> Bool = { false }) -> Bool {
+                                          isCancelled: @Sendable () -> Bool = { false }) -> Bool {
         let plan = launch.plan
         precondition(plan.isExecutable, "the executor runs LaunchPlan.execution plans, not \(plan.strategy)'s grid")
         // Every tile shape's metadata exists before a second worker can ask for it (`MicroTileMetadata`).

@@ -1,6 +1,7 @@
 import CLoRAKernels
 import Dispatch
 import Foundation
+import Synchronization
 
 /// What the machine and the build offer the kernels: the instruction set and
 /// a measured fp32 FMA peak, for the benchmark's header.
@@ -65,16 +66,15 @@ public enum MachineProbe {
         var best = 0.0
         for _ in 0..<trials {
             let start = DispatchTime.now().uptimeNanoseconds
-            let sink = NSLockBox()
-            var total: Float = 0
+            let total = Mutex<Float>(0)
             ParallelLoop.run(count: threads, chunk: 1, threads: threads) { range in
                 for t in range {
                     let s = fmaChains(iterations: iterations, seed: Float(t + 1))
-                    sink.withLock { total += s }
+                    total.withLock { $0 += s }
                 }
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            if total.isNaN { continue }
+            if total.withLock({ $0.isNaN }) { continue }
             best = max(best, 2 * 16 * 12 * Double(iterations) * Double(threads) / seconds / 1e9)
         }
         return best
@@ -89,16 +89,15 @@ public enum MachineProbe {
         var best = 0.0
         for _ in 0..<trials {
             let start = DispatchTime.now().uptimeNanoseconds
-            let sink = NSLockBox()
-            var total: Float = 0
+            let total = Mutex<Float>(0)
             ParallelLoop.run(count: threads, chunk: 1, threads: threads) { range in
                 for t in range {
                     let s = lora_bf16_dot_chains(iterations, Float(t + 1))
-                    sink.withLock { total += s }
+                    total.withLock { $0 += s }
                 }
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            if total.isNaN { continue }
+            if total.withLock({ $0.isNaN }) { continue }
             best = max(best, 4 * 16 * 12 * Double(iterations) * Double(threads) / seconds / 1e9)
         }
         return best

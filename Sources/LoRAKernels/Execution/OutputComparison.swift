@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Outputs held against the fp64 reference and against each other, over the
 /// valid cells `Reference` defines.
 struct OutputComparison {
@@ -20,13 +22,12 @@ struct OutputComparison {
     static func compare<E: KernelElement>(_ outputs: [TensorBuffer<E>], inputs: KernelInputs<E>,
                                           tolerances: Bool, keepReference: Bool, threads: Int,
                                           pair: (Int, Int) = (0, 1), referenceRows: [Bool]? = nil,
-                                          isCancelled: () -> Bool = { false }) -> OutputComparison? {
+                                          isCancelled: @Sendable () -> Bool = { false }) -> OutputComparison? {
         let reference = Reference(inputs)
         let width = inputs.outputWidth
         let rows = inputs.rows
         let kept: TensorBuffer<Double>? = keepReference ? TensorBuffer(count: rows * width, repeating: 0) : nil
-        let partials = PartialComparisons()
-        let lock = NSLockBox()
+        let partials = Mutex<[OutputComparison]>([])
         let n = outputs.count
         let completed = ParallelLoop.run(count: rows, chunk: max(1, rows / max(1, threads * 8)), threads: threads,
                                          isCancelled: isCancelled) { range in
@@ -84,7 +85,7 @@ struct OutputComparison {
                                                  pair.0 == 0 ? local.maxAbsDifferenceVsFirst[pair.1] : difference(pair.0, pair.1))
                 }
             }
-            lock.withLock { partials.items.append(local) }
+            partials.withLock { $0.append(local) }
         }
         guard completed else { return nil }
         var result = OutputComparison(maxAbsError: Array(repeating: 0, count: n),
@@ -93,7 +94,7 @@ struct OutputComparison {
                                       maxAbsDifference: 0, maxAbsDifferenceVsFirst: Array(repeating: 0, count: n),
                                          clobberedCells: Array(repeating: 0, count: n),
                                       reference: nil)
-        for p in partials.items {
+        for p in partials.withLock({ $0 }) {
             for o in 0..<n {
                 result.maxAbsError[o] = max(result.maxAbsError[o], p.maxAbsError[o])
                 result.toleranceViolations[o] += p.toleranceViolations[o]
@@ -108,7 +109,3 @@ struct OutputComparison {
     }
 }
 
-/// Per-chunk comparisons, merged once the workers are done.
-private final class PartialComparisons: @unchecked Sendable {
-    var items: [OutputComparison] = []
-}

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Work spread over a fixed number of worker threads, in chunks pulled one at
 /// a time so that uneven chunks balance out.
@@ -12,8 +13,8 @@ enum ParallelLoop {
     /// answers true. Returns false when it stopped early.
     @discardableResult
     static func run(count: Int, chunk: Int, threads: Int,
-                    isCancelled: () -> Bool = { false },
-                    _ body: (Range<Int>) -> Void) -> Bool {
+                    isCancelled: @Sendable () -> Bool = { false },
+                    _ body: @Sendable (Range<Int>) -> Void) -> Bool {
         run(count: count, chunk: chunk, threads: threads, isCancelled: isCancelled) { _, range in body(range) }
     }
 
@@ -26,8 +27,8 @@ enum ParallelLoop {
     /// chunk, so that workers can keep their own scratch memory.
     @discardableResult
     static func run(count: Int, chunk: Int, threads: Int,
-                    isCancelled: () -> Bool = { false },
-                    _ body: (_ worker: Int, Range<Int>) -> Void) -> Bool {
+                    isCancelled: @Sendable () -> Bool = { false },
+                    _ body: @Sendable (_ worker: Int, Range<Int>) -> Void) -> Bool {
         guard count > 0 else { return !isCancelled() }
         let chunk = max(1, chunk)
         let chunks = cdiv(count, chunk)
@@ -39,35 +40,25 @@ enum ParallelLoop {
             }
             return true
         }
-        let lock = NSLock()
-        var next = 0
-        var stopped = false
+        /// The next chunk to hand out, and whether handing out has stopped.
+        struct Dealer { var next = 0, stopped = false }
+        let dealer = Mutex(Dealer())
         withoutActuallyEscaping(body) { body in
             withoutActuallyEscaping(isCancelled) { isCancelled in
                 DispatchQueue.concurrentPerform(iterations: workers) { worker in
                     while true {
-                        lock.lock()
-                        if !stopped && isCancelled() { stopped = true }
-                        let c = next
-                        next += 1
-                        let done = stopped || c >= chunks
-                        lock.unlock()
-                        if done { return }
+                        let c: Int? = dealer.withLock { d in
+                            if !d.stopped && isCancelled() { d.stopped = true }
+                            let c = d.next
+                            d.next += 1
+                            return d.stopped || c >= chunks ? nil : c
+                        }
+                        guard let c else { return }
                         body(worker, c * chunk ..< min(count, (c + 1) * chunk))
                     }
                 }
             }
         }
-        return !stopped
-    }
-}
-
-/// A lock around short critical sections.
-final class NSLockBox: @unchecked Sendable {
-    private let lock = NSLock()
-    func withLock<R>(_ body: () throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body()
+        return !dealer.withLock { $0.stopped }
     }
 }

@@ -1,6 +1,10 @@
 /// What every program of one launch reads and writes: the plan it executes,
 /// the seeded inputs and the output tensor `(S, outputWidth)`.
-struct Launch<E: KernelElement> {
+///
+/// `@unchecked Sendable`: the executor's workers share one launch and write
+/// through `output`, a raw pointer, on the contract `TensorBuffer` states: the
+/// programs of a launch write disjoint cells.
+struct Launch<E: KernelElement>: @unchecked Sendable {
     let plan: LaunchPlan
     let inputs: KernelInputs<E>
     let output: UnsafeMutablePointer<E>
@@ -25,7 +29,10 @@ struct Launch<E: KernelElement> {
 
 /// Per-worker scratch memory a program stages its tiles in (fp32), like the
 /// SRAM a GPU program loads its tiles into.
-struct ProgramScratch {
+///
+/// `@unchecked Sendable`: raw buffers, handed to one worker each, never
+/// shared (`LaunchExecutor` gives worker `w` only `scratches[w]`).
+struct ProgramScratch: @unchecked Sendable {
     /// 16 rows × `rowCapacity` floats: a row block's x rows (the expands' `K_eff`,
     /// a shrink K chunk), widened.
     let x: UnsafeMutablePointer<Float>

@@ -53,7 +53,7 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
     /// - Throws: `KernelRunCancelled` when `isCancelled` answered true.
     ///   - placement: where every tensor lies: the heap, or between guard pages (tests: `MemoryPlacement`).
     init(workload: Workload, threads: Int = ParallelLoop.coreCount, placement: MemoryPlacement = .heap,
-         isCancelled: () -> Bool = { false }) throws {
+         isCancelled: @Sendable () -> Bool = { false }) throws {
         func check(_ completed: Bool) throws { if !completed { throw KernelRunCancelled() } }
         self.workload = workload
         let values = SeededValues(seed: workload.seed)
@@ -94,7 +94,7 @@ final class KernelInputs<E: KernelElement>: @unchecked Sendable {
             let (depth, slices) = Self.weightShape(workload, rank: rank)
             let scale = 1 / Float(depth).squareRoot()
             let real = workload.slotWeights[slot]
-            @inline(__always) func canonical(_ n: Int, _ k: Int) -> E {
+            @Sendable @inline(__always) func canonical(_ n: Int, _ k: Int) -> E {
                 // An adapter file's weights are used as they are: the scale only keeps seeded ones near unit size.
                 if let real { return E(rounding: real.value(n, k)) }
                 return E(rounding: values.uniform(.weights, (slot * weightRows + n) * weightColumns + k) * scale)
