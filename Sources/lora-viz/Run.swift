@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import LoRAKernels
 import LoRAScenario
 import LoRAVizUI
@@ -54,6 +55,8 @@ struct Run: ParsableCommand {
 extension HeadlessReplay.Format: ExpressibleByArgument {}
 
 /// Set by SIGINT or SIGTERM during a run with `--dump`: the kernels stop, the staged dump is removed.
+/// `nonisolated(unsafe)`: a C signal handler writes it and can take no lock; a
+/// `sig_atomic_t` is the one type such a handler may write.
 nonisolated(unsafe) private var dumpInterrupted: sig_atomic_t = 0
 
 /// What `run` and `replay --headless` share: load, play, map outcomes to exit codes.
@@ -246,29 +249,29 @@ struct WorkEstimate {
 }
 
 /// `progress: run 1 of 3: 40 %` on standard error, at most every two seconds.
-final class HeadlessProgress: @unchecked Sendable {
+final class HeadlessProgress: Sendable {
     let runs: Int
-    let lock = NSLock()
-    var last = Date.distantPast
+    /// When the last line was printed.
+    private let last = Mutex(Date.distantPast)
     let start = Date()
 
     init(runs: Int) { self.runs = runs }
 
     func report(run: Int, _ fraction: Double) {
-        lock.lock()
-        defer { lock.unlock() }
-        let now = Date()
-        guard now.timeIntervalSince(last) >= 2 else { return }
-        last = now
-        let percent = Int((fraction * 100).rounded(.down))
-        let elapsed = Int(now.timeIntervalSince(start))
-        FileHandle.standardError.write(Data("progress: run \(run) of \(runs): \(percent) % of the launches (\(elapsed) s)\n".utf8))
+        last.withLock { last in
+            let now = Date()
+            guard now.timeIntervalSince(last) >= 2 else { return }
+            last = now
+            let percent = Int((fraction * 100).rounded(.down))
+            let elapsed = Int(now.timeIntervalSince(start))
+            FileHandle.standardError.write(Data("progress: run \(run) of \(runs): \(percent) % of the launches (\(elapsed) s)\n".utf8))
+        }
     }
 
     func finish(run: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        FileHandle.standardError.write(Data("progress: run \(run) of \(runs) done (\(Int(Date().timeIntervalSince(start))) s)\n".utf8))
-        last = Date()
+        last.withLock { last in
+            FileHandle.standardError.write(Data("progress: run \(run) of \(runs) done (\(Int(Date().timeIntervalSince(start))) s)\n".utf8))
+            last = Date()
+        }
     }
 }

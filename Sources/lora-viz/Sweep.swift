@@ -4,6 +4,8 @@ import LoRAKernels
 import LoRAScenario
 
 /// Set by SIGINT during a sweep; checked after every point.
+/// `nonisolated(unsafe)`: a C signal handler writes it and can take no lock; a
+/// `sig_atomic_t` is the one type such a handler may write.
 nonisolated(unsafe) private var sweepInterrupted: sig_atomic_t = 0
 
 /// `lora-viz sweep FILE --bs … --adapters …`: the file's batch as a template, varied.

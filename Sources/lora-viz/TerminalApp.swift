@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import LoRAKernels
 import LoRAScenario
 import LoRAVizUI
@@ -30,20 +31,22 @@ struct TerminalOptions {
 
 /// A background kernel run: the worker writes progress and the result, the
 /// event loop polls them (no UI work off the main thread).
-final class BackgroundRun: @unchecked Sendable {
-    private let lock = NSLock()
-    private var _progress = 0.0
-    private var _result: Result<KernelRunResult, Error>?
-    private var _layerResults: [KernelRunResult]?
-    private var _cancelled = false
-    private var reported = -1.0
+final class BackgroundRun: Sendable {
+    /// What the worker wrote and the event loop last reported.
+    private struct State {
+        var progress = 0.0
+        var result: Result<KernelRunResult, any Error>?
+        var layerResults: [KernelRunResult]?
+        var cancelled = false
+        var reported = -1.0
+    }
+    private let state = Mutex(State())
 
-    var isCancelled: Bool { lock.withLock { _cancelled } }
-    func cancel() { lock.withLock { _cancelled = true } }
-    func setProgress(_ p: Double) { lock.withLock { _progress = p } }
-    func finish(_ r: Result<KernelRunResult, Error>, layer: [KernelRunResult]? = nil) {
-        lock.withLock { _layerResults = layer }
-        lock.withLock { _result = r }
+    var isCancelled: Bool { state.withLock { $0.cancelled } }
+    func cancel() { state.withLock { $0.cancelled = true } }
+    func setProgress(_ p: Double) { state.withLock { $0.progress = p } }
+    func finish(_ r: sending Result<KernelRunResult, any Error>, layer: sending [KernelRunResult]? = nil) {
+        state.withLock { $0.layerResults = layer; $0.result = r }
         done.signal()
     }
     private let done = DispatchSemaphore(value: 0)
@@ -56,22 +59,22 @@ final class BackgroundRun: @unchecked Sendable {
 
     /// Events for what changed since the last poll.
     func poll() -> [AppEvent] {
-        lock.withLock {
-            if let r = _result {
+        state.withLock { s in
+            if let r = s.result {
                 switch r {
-                case .success(let result): return (_layerResults.map { [.layerRunFinished($0)] } ?? []) + [.runFinished(result)]
+                case .success(let result): return (s.layerResults.map { [.layerRunFinished($0)] } ?? []) + [.runFinished(result)]
                 case .failure(let error): return [.runFailed("\(error)")]
                 }
             }
-            if _progress != reported {
-                reported = _progress
-                return [.runProgress(_progress)]
+            if s.progress != s.reported {
+                s.reported = s.progress
+                return [.runProgress(s.progress)]
             }
             return []
         }
     }
 
-    var isDone: Bool { lock.withLock { _result != nil } }
+    var isDone: Bool { state.withLock { $0.result != nil } }
 
     /// Starts the kernels of the chosen strategies on a worker thread.
     /// Then each of `layer`'s launches in turn (the layer table's); progress spans them all.

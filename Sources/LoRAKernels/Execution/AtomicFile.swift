@@ -190,6 +190,9 @@ public enum SignalCleanup {
     }
 }
 
+// `nonisolated(unsafe)`, both: the C signal handler reads them and can take no
+// lock; they are set before the handler is installed and cleared after it is
+// removed.
 nonisolated(unsafe) private var cleanupPath: UnsafeMutablePointer<CChar>?
 /// The actions `begin` replaced, for the handler to put back: SIGINT's,
 /// SIGTERM's, SIGHUP's, in memory of three whole `sigaction`s. (A global
