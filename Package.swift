@@ -1,9 +1,17 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+/// A portable build (`LORAVIZ_PORTABLE=1 swift build -c release`) targets the
+/// baseline of its architecture (x86-64: SSE2), so its binary runs on any CPU
+/// of that architecture; the default targets the build machine's own CPU.
+let portable = Context.environment["LORAVIZ_PORTABLE"] == "1"
+
 /// Release builds vectorize for the CPU they are built on (AVX2/AVX-512, F16C):
 /// the default x86-64 target emits SSE2 only and runs the kernels 5× slower.
-let nativeCPU: [SwiftSetting] = [
+/// Such a binary may stop with SIGILL on a CPU without those instructions
+/// (README, "Building for another CPU"); `LORAVIZ_PORTABLE=1` leaves them out.
+/// The bf16 microkernels are chosen at run time either way (`MachineProbe`).
+let nativeCPU: [SwiftSetting] = portable ? [] : [
     .unsafeFlags(["-target-cpu", "native"], .when(configuration: .release)),
     // Lets the benchmark say which ISA the build targets.
     .define("LORAVIZ_NATIVE_CPU", .when(configuration: .release)),
@@ -14,17 +22,18 @@ let nativeCPU: [SwiftSetting] = [
 /// session that runs a batch crawl (a bs 512 scenario took minutes), and the
 /// SSE2-only default target another 2× (demo 08's headless replay: 9.9 s of
 /// CPU against 4.8 s with `-target-cpu native`). Tests build and run on one
-/// machine, so the native target is always the CPU that runs them.
+/// machine, so the native target is always the CPU that runs them (without
+/// it under `LORAVIZ_PORTABLE=1`).
 let optimisedInDebug: [SwiftSetting] = [
-    .unsafeFlags(["-O", "-target-cpu", "native"], .when(configuration: .debug)),
+    .unsafeFlags(["-O"] + (portable ? [] : ["-target-cpu", "native"]), .when(configuration: .debug)),
 ]
 
 let package = Package(
     name: "lora-viz",
-    platforms: [.macOS(.v13)],
+    // Linux only, so no `platforms`: the sources import Glibc, read
+    // /proc/cpuinfo and link the system's ncurses (README).
     products: [
         .executable(name: "lora-viz", targets: ["lora-viz"]),
-        .executable(name: "lora-viz-render-bench", targets: ["lora-viz-render-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -61,6 +70,10 @@ let package = Package(
             ],
             swiftSettings: nativeCPU
         ),
+        // The render benchmark (README, "Performance"): a target, not a
+        // product; `swift build -c release --product lora-viz-render-bench`
+        // builds it, as SwiftPM gives a root package's executable targets
+        // products of their own.
         .executableTarget(
             name: "lora-viz-render-bench",
             dependencies: ["LoRAKernels", "LoRAScenario", "LoRAVizUI"],
