@@ -3,10 +3,10 @@ import Foundation
 
 /// One fuzz target: a name (`parser` runs as `.build-fuzz/parser-fuzzer`)
 /// and the function libFuzzer calls with each input.
-struct FuzzTarget {
+struct FuzzTarget: Sendable {
     var name: String
     var summary: String
-    var run: (Data) -> Void
+    var run: @Sendable (Data) -> Void
 }
 
 /// Every target, in the order `Fuzz/build.sh` links them and CI's smoke runs them.
@@ -27,6 +27,8 @@ func violated(_ message: @autoclosure () -> String, file: StaticString = #fileID
     fatalError(message(), file: file, line: line)
 }
 
+/// `nonisolated(unsafe)`: libFuzzer's C callback, which takes no context, reads
+/// it; it is set once, before the driver starts calling.
 nonisolated(unsafe) var selectedTarget: FuzzTarget!
 
 /// libFuzzer's callback, also the symbol its archive's own `main` needs to link.
