@@ -1,3 +1,4 @@
+import Synchronization
 import XCTest
 @testable import LoRAKernels
 
@@ -27,13 +28,13 @@ final class KernelRunnerTests: XCTestCase {
     }
 
     func testProgressRisesToOne() throws {
-        final class Log: @unchecked Sendable { var values: [Double] = [] }
-        let log = Log()
+        let log = Mutex<[Double]>([])
         let w = makeWorkload(kernel: .sgemmLoRAA(stack: 1), dims: dims, ranks: [16], wi: [0, 0])
-        _ = try KernelRunner.run(w, options: KernelRunOptions(reps: 2), progress: { log.values.append($0) })
-        XCTAssertEqual(log.values.first, 0)
-        XCTAssertEqual(log.values.last, 1)
-        XCTAssertEqual(log.values, log.values.sorted())
+        _ = try KernelRunner.run(w, options: KernelRunOptions(reps: 2), progress: { p in log.withLock { $0.append(p) } })
+        let values = log.withLock { $0 }
+        XCTAssertEqual(values.first, 0)
+        XCTAssertEqual(values.last, 1)
+        XCTAssertEqual(values, values.sorted())
     }
 
     func testCancellationThrows() {
@@ -50,20 +51,21 @@ final class KernelRunnerTests: XCTestCase {
         let big = ModelDims(hidden: 8192, out: 96, q: 64, kv: 32, ffn: 48, maxRank: 64)
         let w = makeWorkload(kernel: .sgemmLoRAA(stack: 1), dims: big, ranks: Array(repeating: 64, count: 8),
                              wi: (0..<4096).map { $0 % 8 })
-        final class Calls: @unchecked Sendable { var count = 0; let lock = NSLock() }
-        let calls = Calls()
+        let calls = Mutex(0)
         XCTAssertThrowsError(try KernelRunner.run(w, options: KernelRunOptions(reps: 1, threads: 2), isCancelled: {
-            calls.lock.lock(); defer { calls.lock.unlock() }
-            calls.count += 1
-            return calls.count > 3  // cancelled just after generation began
+            calls.withLock { count in
+                count += 1
+                return count > 3  // cancelled just after generation began
+            }
         })) { error in
             XCTAssertTrue(error is KernelRunCancelled, "\(error)")
         }
         // Counted, not timed: x alone is 512 chunks of 2^16 values, each asking
         // once. Generation asked (more than 3 calls) and stopped at the first
         // answer of true, give or take the other worker's question in flight.
-        XCTAssertGreaterThan(calls.count, 3, "input generation never asked whether the run was cancelled")
-        XCTAssertLessThanOrEqual(calls.count, 3 + 2, "the cancelled run went on generating its inputs")
+        let count = calls.withLock { $0 }
+        XCTAssertGreaterThan(count, 3, "input generation never asked whether the run was cancelled")
+        XCTAssertLessThanOrEqual(count, 3 + 2, "the cancelled run went on generating its inputs")
     }
 
     /// The same seed gives the same inputs; another seed other inputs.
