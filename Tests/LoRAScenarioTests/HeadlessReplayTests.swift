@@ -2,13 +2,14 @@ import Foundation
 import LoRAKernels
 @testable import LoRAScenario
 import LoRAVizTestSupport
+import Synchronization
 import XCTest
 
 /// Headless replay: virtual time, real kernels, expectations, files.
 final class HeadlessReplayTests: TemporaryDirectoryTestCase {
     /// A replay on small dims with the real kernels, capturing its output.
     func replay(format: HeadlessReplay.Format = .text) -> (HeadlessReplay, () -> (out: String, err: String)) {
-        final class Sink: @unchecked Sendable { var out = "", err = "" }
+        final class Sink: Sendable { let out = Mutex(""), err = Mutex("") }
         let sink = Sink()
         var r = HeadlessReplay(
             execute: { w, options, _ in
@@ -20,9 +21,9 @@ final class HeadlessReplayTests: TemporaryDirectoryTestCase {
             },
             renderScreen: { session, width, height in "screen \(width)x\(height): bs \(session.workload.batch.sequences.count)\n" })
         r.format = format
-        r.standardOutput = { sink.out += $0 }
-        r.standardError = { sink.err += $0 }
-        return (r, { (sink.out, sink.err) })
+        r.standardOutput = { s in sink.out.withLock { $0 += s } }
+        r.standardError = { s in sink.err.withLock { $0 += s } }
+        return (r, { (sink.out.withLock { $0 }, sink.err.withLock { $0 }) })
     }
 
 
@@ -77,10 +78,10 @@ final class HeadlessReplayTests: TemporaryDirectoryTestCase {
     /// replay would take: the same engine steps both.
     func testARunWithTheLayerShownTimesItsEightLaunches() throws {
         var (replay, captured) = replay(format: .json)
-        final class Count: @unchecked Sendable { var kernels: [String] = [] }
+        final class Count: Sendable { let kernels = Mutex<[String]>([]) }
         let count = Count()
         replay.executeLayerLaunch = { w, options in
-            count.kernels.append(w.kernel.name)
+            count.kernels.withLock { $0.append(w.kernel.name) }
             var options = options
             options.threads = 1
             return try KernelRunner.run(w, options: options)
@@ -99,7 +100,7 @@ final class HeadlessReplayTests: TemporaryDirectoryTestCase {
         let summary = try replay.play(try Scenario.parse(text, file: "layer.lora"))
         XCTAssertEqual(summary.exitCode, 0, captured().err)
         XCTAssertEqual(summary.expectationsHeld, 3)
-        XCTAssertEqual(count.kernels, LayerModule.layerLaunches.map { $0.module.kernel(shrink: $0.shrink).name })
+        XCTAssertEqual(count.kernels.withLock { $0 }, LayerModule.layerLaunches.map { $0.module.kernel(shrink: $0.shrink).name })
         let json = captured().out
         XCTAssertTrue(json.contains("\"cpu_ms\":"), json)
     }

@@ -2,6 +2,7 @@ import Foundation
 import LoRAKernels
 @testable import LoRAScenario
 import LoRAVizTestSupport
+import Synchronization
 import XCTest
 
 /// What `output` and `record` write (issue 14): only regular files, through
@@ -16,12 +17,12 @@ final class WriteTargetTests: TemporaryDirectoryTestCase {
         return info.st_mode & S_IFMT
     }
 
-    final class Ran: @unchecked Sendable { var value = false }
+    final class Ran: Sendable { let value = Mutex(false) }
     struct NoKernels: Error {}
 
     /// A replay whose kernels must not run, and which renders a one-line screen.
     func replay(ran: Ran = Ran()) -> HeadlessReplay {
-        var r = HeadlessReplay(execute: { _, _, _ in ran.value = true; throw NoKernels() },
+        var r = HeadlessReplay(execute: { _, _, _ in ran.value.withLock { $0 = true }; throw NoKernels() },
                                renderScreen: { _, _, _ in "screen\n" })
         r.standardOutput = { (_: String) in }
         r.standardError = { (_: String) in }
@@ -129,7 +130,7 @@ final class WriteTargetTests: TemporaryDirectoryTestCase {
             XCTAssertThrowsError(try replay(ran: ran).play(Scenario.parse("adapter a rank=4\nseq a\nrun\n\(line)\n", file: "k.lora")), line) {
                 XCTAssertTrue("\($0)".hasPrefix("k.lora:4:1: error: "), "\($0)")
             }
-            XCTAssertFalse(ran.value, "\(line): the kernels ran before the target was checked")
+            XCTAssertFalse(ran.value.withLock { $0 }, "\(line): the kernels ran before the target was checked")
         }
     }
 
@@ -137,12 +138,12 @@ final class WriteTargetTests: TemporaryDirectoryTestCase {
     func testLoadRefusesAFIFOWithoutWaiting() throws {
         let fifo = path("scenario.lora")
         XCTAssertEqual(mkfifo(fifo, 0o600), 0)
-        final class Flag: @unchecked Sendable { var done = false; let lock = NSLock() }
+        final class Flag: Sendable { let done = Mutex(false) }
         let flag = Flag()
         // Unblocks a reader stuck on the FIFO after 2 s, so a failing test fails instead of hanging.
         Thread.detachNewThread {
             Thread.sleep(forTimeInterval: 2)
-            guard flag.lock.withLock({ !flag.done }) else { return }
+            guard !flag.done.withLock({ $0 }) else { return }
             let fd = open(fifo, O_WRONLY | O_NONBLOCK)
             if fd >= 0 { close(fd) }
         }
@@ -150,7 +151,7 @@ final class WriteTargetTests: TemporaryDirectoryTestCase {
         XCTAssertThrowsError(try Scenario.load(path: fifo)) {
             XCTAssertEqual("\($0)", "\(fifo): error: is a FIFO (named pipe), not a regular file; pipe a scenario into standard input with `-`")
         }
-        flag.lock.withLock { flag.done = true }
+        flag.done.withLock { $0 = true }
         XCTAssertLessThan(Date().timeIntervalSince(start), 1)
         XCTAssertThrowsError(try Scenario.load(path: "/dev/null")) {
             XCTAssertTrue("\($0)".contains("is a character device, not a regular file"), "\($0)")

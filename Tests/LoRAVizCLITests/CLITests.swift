@@ -1,6 +1,7 @@
 import Foundation
 import LoRAScenario
 import LoRAVizTestSupport
+import Synchronization
 import XCTest
 
 /// `lora-viz run` and `lora-viz replay --headless`, end to end through the built binary.

@@ -1,6 +1,7 @@
 import Foundation
 import LoRAKernels
 import LoRAVizTestSupport
+import Synchronization
 import XCTest
 
 /// Every file lora-viz reads besides the scenario (model and adapter configs,
