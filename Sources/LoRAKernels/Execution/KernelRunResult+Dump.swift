@@ -1,16 +1,16 @@
 import Foundation
 
 /// The tensors of a finished run, kept for `writeDump(to:)`.
-final class KernelTensors: @unchecked Sendable {
-    let write: (String, [Strategy]) throws -> [String: DumpManifest.FileEntry]
+final class KernelTensors: Sendable {
+    let write: @Sendable (String, [Strategy]) throws -> [String: DumpManifest.FileEntry]
 
     init<E>(_ typed: TypedKernelTensors<E>) {
-        write = typed.write
+        write = { try typed.write(to: $0, strategies: $1) }
     }
 }
 
 /// The typed tensors behind `KernelTensors`.
-struct TypedKernelTensors<E: KernelElement> {
+struct TypedKernelTensors<E: KernelElement>: Sendable {
     let inputs: KernelInputs<E>
     let plans: [LaunchPlan]
     let outputs: [TensorBuffer<E>]

@@ -30,6 +30,10 @@
 ///
 /// - Note: the mapping is `MAP_PRIVATE`; a file truncated by another process
 ///   while mapped can still fault (`SIGBUS`) on access, as with any mmap.
+///
+/// `@unchecked Sendable`: every property is a `let` and `base` points into a
+/// read-only mapping that lives as long as the file object, so threads may
+/// share it; the compiler cannot see that through a raw pointer.
 public final class SafetensorsFile: @unchecked Sendable {
     /// The path the file was opened with.
     public let path: String

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The time a scenario plays by, injected so tests and headless replay never sleep.
 public protocol PlaybackClock: AnyObject, Sendable {
@@ -9,7 +10,7 @@ public protocol PlaybackClock: AnyObject, Sendable {
 }
 
 /// Wall-clock time; `sleep` really waits. For the TUI.
-public final class SystemClock: PlaybackClock, @unchecked Sendable {
+public final class SystemClock: PlaybackClock, Sendable {
     private let origin = DispatchTime.now().uptimeNanoseconds
 
     public init() {}
@@ -25,25 +26,21 @@ public final class SystemClock: PlaybackClock, @unchecked Sendable {
 }
 
 /// Time that moves only when something sleeps on it: headless replay and tests.
-public final class VirtualClock: PlaybackClock, @unchecked Sendable {
-    private let lock = NSLock()
-    private var time: Double
+public final class VirtualClock: PlaybackClock, Sendable {
+    private let time: Mutex<Double>
 
-    public init(start: Double = 0) { time = start }
+    public init(start: Double = 0) { time = Mutex(start) }
 
     public func now() -> Double {
-        lock.lock(); defer { lock.unlock() }
-        return time
+        time.withLock { $0 }
     }
 
     public func sleep(until deadline: Double) {
-        lock.lock(); defer { lock.unlock() }
-        time = max(time, deadline)
+        time.withLock { $0 = max($0, deadline) }
     }
 
     /// Moves time forward, as a test's "wait" would.
     public func advance(by seconds: Double) {
-        lock.lock(); defer { lock.unlock() }
-        time += max(0, seconds)
+        time.withLock { $0 += max(0, seconds) }
     }
 }
