@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import XCTest
 
 /// The `lora-viz` that `swift build` puts beside the test bundle, and a way
@@ -49,14 +50,18 @@ public enum LoRAVizBinary {
         let watchdog = DispatchWorkItem { if process.isRunning { process.terminate() } }
         if let timeout { DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog) }
         // Read both pipes before waiting so a full pipe cannot block the child.
-        final class Box: @unchecked Sendable { var data = Data() }
+        final class Box: Sendable { let data = Mutex(Data()) }
         let outData = Box()
         let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { outData.data = out.fileHandleForReading.readDataToEndOfFile() }
+        DispatchQueue.global().async(group: group) {
+            let read = out.fileHandleForReading.readDataToEndOfFile()
+            outData.data.withLock { $0 = read }
+        }
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
         watchdog.cancel()
-        return (process.terminationStatus, String(decoding: outData.data, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        return (process.terminationStatus, String(decoding: outData.data.withLock { $0 }, as: UTF8.self),
+                String(decoding: errData, as: UTF8.self))
     }
 }

@@ -22,6 +22,9 @@ enum MemoryPlacement: Hashable, Sendable, CaseIterable {
 }
 
 /// One guarded mapping (`MemoryPlacement`): guard page, data pages, guard page.
+///
+/// `@unchecked Sendable`: only `let` addresses of a mapping its owner
+/// (`TensorBuffer`, `ProgramScratch`) unmaps once, after every worker is done.
 struct GuardedRegion: @unchecked Sendable {
     let base: UnsafeMutableRawPointer
     let length: Int
