@@ -96,6 +96,12 @@ public struct HeadlessReplay {
             writesHere.insert(path)
         }
         var written = Set<String>()
+        // Writes a recording (at `stop`, at the next `record`, at the end) and counts it.
+        func save(_ r: Recording, at location: SourceLocation) throws {
+            try Self.write(r.text, to: r.path, force: r.force, protected: scenario.file, verb: "record", at: location)
+            written.insert(r.path)
+            summary.recordingsWritten.append(r.path)
+        }
         var info: (String) -> Void { format == .text ? standardOutput : standardError }
 
         while !player.isFinished {
@@ -149,23 +155,13 @@ public struct HeadlessReplay {
                     summary.outputsWritten.append(path)
                 case .record(let path, let force):
                     // A recording in progress is written before the next one starts, as in the TUI.
-                    if let r = recording {
-                        try Self.write(r.file.text, to: r.file.path, force: r.file.force, protected: scenario.file,
-                                       verb: "record", at: location)
-                        written.insert(r.file.path)
-                        summary.recordingsWritten.append(r.file.path)
-                    }
+                    if let r = recording { try save(r.file, at: location) }
                     _ = try Self.checkWriteTarget(path, force: force || written.contains(path), protected: scenario.file,
                                                   verb: "record", at: location)
                     recording = (Recording(path: path, force: force || written.contains(path), startingFrom: player.session),
                                  location)
                 case .stopRecording:
-                    if let r = recording {
-                        try Self.write(r.file.text, to: r.file.path, force: r.file.force, protected: scenario.file,
-                                       verb: "record", at: location)
-                        written.insert(r.file.path)
-                        summary.recordingsWritten.append(r.file.path)
-                    }
+                    if let r = recording { try save(r.file, at: location) }
                     recording = nil
                 case .pause:
                     // No keys to wait for headless.
@@ -180,9 +176,7 @@ public struct HeadlessReplay {
         }
         if let r = recording {
             // A recording still open at the end is written, as quitting the TUI would.
-            try Self.write(r.file.text, to: r.file.path, force: r.file.force, protected: scenario.file,
-                           verb: "record", at: r.location)
-            summary.recordingsWritten.append(r.file.path)
+            try save(r.file, at: r.location)
         }
         summary.virtualSeconds = clock.now() - start
         return summary

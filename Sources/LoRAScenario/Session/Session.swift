@@ -89,9 +89,8 @@ public struct Session: Sendable {
     }
 
     /// Takes the result of a `.run` the driver carried out (or `nil`, to forget
-    /// the last): with `apply(_:)` and `apply(layerRun:)` the only ways the
-    /// session changes. A result of another batch or strategies is kept, and
-    /// `runIsStale` says so.
+    /// the last): the only way `lastRun` changes. A result of another batch or
+    /// strategies is kept, and `runIsStale` says so.
     public mutating func apply(run result: KernelRunResult?) {
         lastRun = result
     }
