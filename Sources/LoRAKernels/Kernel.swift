@@ -71,18 +71,11 @@ public enum Kernel: Hashable, Sendable {
     /// Columns of each slot's weight matrix (`K` of W): hidden for the shrink, `R` for the expands.
     public func weightColumns(_ dims: ModelDims) -> Int { shape.weightColumns(dims) }
 
-    /// Block sizes in SGLang's `triton` backend (docs/kernels.md §3).
+    /// The block sizes SGLang's `triton` backend launches it with (docs/kernels.md §3).
     public var blocks: BlockSizes { shape.blocks }
 
     /// What one output cell holds, as the dump's manifest states it.
     public var math: String { shape.math }
-}
-
-/// The tile shape of one program: `BLOCK_S × BLOCK_N`, stepping K by `BLOCK_K`.
-public struct BlockSizes: Hashable, Sendable {
-    public var s: Int
-    public var n: Int
-    public var k: Int
 }
 
 /// `⌈a / b⌉` for non-negative `a` and positive `b`.

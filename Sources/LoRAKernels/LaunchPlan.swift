@@ -147,7 +147,7 @@ public struct LaunchPlan: Hashable, Sendable {
     /// Output columns of every slice of the kernel (the shrink's `stack·R`).
     public let outputWidths: [Int]
     /// The block sizes the strategy launches this kernel with.
-    public let blocks: LaunchBlocks
+    public let blocks: BlockSizes
     /// Axis 0's extent.
     public let pidCount: Int
     /// Axis 0's factors, for titles: `[row blocks, column tiles]`, vLLM's `[splits, m tiles, n tiles]`.

@@ -25,7 +25,7 @@ final class GPUModelTests: XCTestCase {
                         for pid in 0..<plan.pidCount {
                             let t = plan.tile(GridPosition(pid: pid, slice: slice, segment: seg))
                             guard t.fate.runsKLoop else { continue }
-                            let s = cdiv(t.reduction, plan.kernel.blocks.k)
+                            let s = cdiv(t.reduction, plan.blocks.k)
                             steps += s
                             maxSteps = max(maxSteps, s)
                             xBytes += t.validRows * t.reduction * plan.dtype.byteCount

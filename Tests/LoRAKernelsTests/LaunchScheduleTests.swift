@@ -25,15 +25,15 @@ final class LaunchScheduleTests: XCTestCase {
                     let shapes = kernel.isShrink ? [(1, 0, true), (1, 0, false), (1, 1, false)]
                         : [(1, 1, false), (2, 3, false), (16, 16, false), (3, 0, false)]
                     for (rowBlocks, columnTiles, pack) in shapes {
-                        let blocks = ProgramBlocks(plan, rowBlocksPerBlock: rowBlocks, columnTilesPerBlock: columnTiles,
+                        let tasks = ProgramTasks(plan, rowBlocksPerTask: rowBlocks, columnTilesPerTask: columnTiles,
                                                    packLoneRows: pack)
                         var seen: [GridPosition] = []
                         var start = 0
-                        for size in [1, 7, 5, 30, blocks.count] where start < blocks.count {
-                            blocks.forEach(in: start..<min(blocks.count, start + size)) { block in
-                                seen += block.positions(columnTilesPerRowBlock: plan.segments[block.segment].columnTiles)
+                        for size in [1, 7, 5, 30, tasks.count] where start < tasks.count {
+                            tasks.forEach(in: start..<min(tasks.count, start + size)) { task in
+                                seen += task.positions(columnTilesPerRowBlock: plan.segments[task.segment].columnTiles)
                             }
-                            start = min(blocks.count, start + size)
+                            start = min(tasks.count, start + size)
                         }
                         let label = "\(kernel.name) \(mode) \(kind) \(rowBlocks)×\(columnTiles) pack \(pack)"
                         XCTAssertEqual(Set(seen), Set(expected), label)
@@ -49,9 +49,9 @@ final class LaunchScheduleTests: XCTestCase {
         try forEachExpandCase(extendLengths: [3, 17, 1, 9, 90, 2, 40]) { label, inputs, plan in
             let outputs = [(1, 1), (16, 16), (2, 0)].map { shape -> TensorBuffer<BFloat16> in
                 let out = TensorBuffer(copying: inputs.base)
-                let blocks = ProgramBlocks(plan, rowBlocksPerBlock: shape.0, columnTilesPerBlock: shape.1)
+                let tasks = ProgramTasks(plan, rowBlocksPerTask: shape.0, columnTilesPerTask: shape.1)
                 XCTAssertTrue(LaunchExecutor.execute(Launch(plan: plan, inputs: inputs, output: out.pointer),
-                                                     threads: 2, serialBelow: 0, blocks: blocks))
+                                                     threads: 2, serialBelow: 0, tasks: tasks))
                 return out
             }
             for other in outputs.dropFirst() {

@@ -51,7 +51,7 @@ final class StrategyPlanTests: XCTestCase {
         // vLLM's shrink: grid (64 splits · 2 m tiles · 1 n tile, 3, 9).
         let vllm = LaunchPlan(workload: Self.workedExample(shrink), strategy: .vllm)
         XCTAssertEqual(vllm.grid, [128, 3, 9])
-        XCTAssertEqual(vllm.blocks, LaunchBlocks(m: 32, n: 16, k: 256, splitK: 64))
+        XCTAssertEqual(vllm.blocks, BlockSizes(m: 32, n: 16, k: 256, splitK: 64))
         XCTAssertEqual(counts(.vllm, shrink), [.noLoRAExit: 2304, .excessExit: 384, .splitIdle: 576, .partial: 144, .full: 48])
         // vLLM's qkv expand: k and v slices (1024 wide) leave 48 of 64 n tiles as column exits.
         XCTAssertEqual(counts(.vllm, .qkvLoRAB), [.noLoRAExit: 1152, .columnExit: 288, .partial: 288])
@@ -122,7 +122,7 @@ final class StrategyPlanTests: XCTestCase {
     }
 
     /// vLLM's programs, literally: the pid decoded as the kernels decode it.
-    func literalVLLM(_ w: Workload, _ r: Routing, _ b: LaunchBlocks, pid: Int, slice: Int, group: Int) -> ProgramFate {
+    func literalVLLM(_ w: Workload, _ r: Routing, _ b: BlockSizes, pid: Int, slice: Int, group: Int) -> ProgramFate {
         let m = w.batch.totalTokens
         let cm = cdiv(m, b.m)
         var pidM: Int, pidN: Int, split = 0

@@ -10,7 +10,7 @@ import XCTest
 /// assert relations and counts, never microseconds.
 final class GPUReportTests: XCTestCase {
     func session(_ source: String) throws -> Session {
-        var s = try Session(replaying: Scenario.parse(source, file: "gpu.lora"))
+        let s = try Session(replaying: Scenario.parse(source, file: "gpu.lora"))
         return s
     }
 

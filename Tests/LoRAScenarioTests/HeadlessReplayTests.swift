@@ -69,7 +69,7 @@ final class HeadlessReplayTests: TemporaryDirectoryTestCase {
         XCTAssertTrue(out.contains("ok small.lora:13:1: expect bitwise_equal == true\n"), out)
         XCTAssertEqual(try String(contentsOfFile: path("screen.txt"), encoding: .utf8), "screen 120x40: bs 5\n")
         // The recording replays to the state at `stop`.
-        var rebuilt = try Session(replaying: Scenario.load(path: path("rec.lora")))
+        let rebuilt = try Session(replaying: Scenario.load(path: path("rec.lora")))
         XCTAssertEqual(rebuilt.workload.batch.sequences.count, 6)
         XCTAssertEqual(summary.recordingsWritten, [path("rec.lora")])
     }

@@ -7,7 +7,7 @@ import XCTest
 /// routing build, the JSON `layer` object and `expect` paths.
 final class LayerReportTests: XCTestCase {
     func session(_ lines: String) throws -> Session {
-        var s = try Session(replaying: Scenario.parse(lines, file: "t.lora"))
+        let s = try Session(replaying: Scenario.parse(lines, file: "t.lora"))
         return s
     }
 

@@ -123,7 +123,7 @@ final class ModelFilesSessionTests: TemporaryDirectoryTestCase {
         XCTAssertTrue(text.hasPrefix("slots 3\nmodel \(Self.examples)/models/tiny-llama\ndtype fp32\n"), text)
         XCTAssertTrue(text.contains("adapter sql from=\(Self.examples)/adapters/tiny-sql-bf16 slot=2\n"), text)
         XCTAssertFalse(text.contains("dims"), "the model gives the dims: \(text)")
-        var rebuilt = try Session(replaying: Scenario.parse(text, file: "r.lora"))
+        let rebuilt = try Session(replaying: Scenario.parse(text, file: "r.lora"))
         XCTAssertEqual(rebuilt.workload, s.workload)
         XCTAssertEqual(rebuilt.layerIndex, 1)
     }

@@ -7,7 +7,7 @@ import XCTest
 /// reference, say so in the report and the JSON, and are estimated up front.
 final class ReferenceSampleTests: XCTestCase {
     func session(_ text: String) throws -> Session {
-        var s = try Session(replaying: Scenario.parse(text, file: "t.lora"))
+        let s = try Session(replaying: Scenario.parse(text, file: "t.lora"))
         return s
     }
 

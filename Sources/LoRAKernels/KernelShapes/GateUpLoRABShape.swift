@@ -3,5 +3,5 @@ enum GateUpLoRABShape: KernelShape {
     static let name = "gate_up_lora_b"
     static let sliceNames = ["g", "u"]
     static func outputSlices(_ dims: ModelDims, stack: Int) -> [Range<Int>] { [0 ..< dims.ffn, dims.ffn ..< 2 * dims.ffn] }
-    static let blocks = BlockSizes(s: 16, n: 64, k: 16)
+    static let blocks = BlockSizes(m: 16, n: 64, k: 16)
 }

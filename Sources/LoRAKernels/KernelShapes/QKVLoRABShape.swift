@@ -5,5 +5,5 @@ enum QKVLoRABShape: KernelShape {
     static func outputSlices(_ dims: ModelDims, stack: Int) -> [Range<Int>] {
         [0 ..< dims.q, dims.q ..< dims.q + dims.kv, dims.q + dims.kv ..< dims.q + 2 * dims.kv]
     }
-    static let blocks = BlockSizes(s: 16, n: 64, k: 16)
+    static let blocks = BlockSizes(m: 16, n: 64, k: 16)
 }

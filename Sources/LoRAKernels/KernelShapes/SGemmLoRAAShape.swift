@@ -6,6 +6,6 @@ enum SGemmLoRAAShape: KernelShape {
     static func outputSlices(_ dims: ModelDims, stack: Int) -> [Range<Int>] { [0 ..< stack * dims.maxRank] }
     static func inputWidth(_ dims: ModelDims, stack: Int) -> Int { dims.hidden }
     static func weightColumns(_ dims: ModelDims) -> Int { dims.hidden }
-    static let blocks = BlockSizes(s: 16, n: 16, k: 256)
+    static let blocks = BlockSizes(m: 16, n: 16, k: 256)
     static let math = "out[t, c] = round(sum_k x[t, k] * A[w, c, k]) for c < stack*rank[w], w the slot of token t; other cells never written"
 }

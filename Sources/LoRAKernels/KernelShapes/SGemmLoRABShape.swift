@@ -2,5 +2,5 @@
 enum SGemmLoRABShape: KernelShape {
     static let name = "sgemm_lora_b"
     static func outputSlices(_ dims: ModelDims, stack: Int) -> [Range<Int>] { [0 ..< dims.out] }
-    static let blocks = BlockSizes(s: 16, n: 256, k: 16)
+    static let blocks = BlockSizes(m: 16, n: 256, k: 16)
 }

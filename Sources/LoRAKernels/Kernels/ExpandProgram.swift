@@ -4,7 +4,7 @@ import CLoRAKernels
 /// `out[row, c] = round(round(acc · scaling) + out[row, c])` with
 /// `acc = Σ_{k < K_eff} x[row, xColumn + k] · B[w][c][k]`.
 ///
-/// It runs a `ProgramBlock`, a rectangle of one segment's programs in one
+/// It runs a `ProgramTask`, a rectangle of one segment's programs in one
 /// slice: row block by row block, 6- or 4-row group by group, and across
 /// the rectangle's `Bᵀ` panels (up to 16, 1024 columns) for each group. A
 /// panel (`K_eff × 64`, 16 KB fp32 at rank 64) stays in L1/L2 over every row
@@ -17,20 +17,20 @@ import CLoRAKernels
 /// the tile's shape and whether the tile runs in Swift or on the C
 /// VDPBF16PS microkernels (bf16 where the CPU has them: `Launch.runsDot`).
 enum ExpandProgram {
-    /// Computes every cell of the programs of `block`.
-    static func run<E: KernelElement>(_ block: ProgramBlock, _ launch: Launch<E>, _ scratch: ProgramScratch) {
+    /// Computes every cell of the programs of `task`.
+    static func run<E: KernelElement>(_ task: ProgramTask, _ launch: Launch<E>, _ scratch: ProgramScratch) {
         let plan = launch.plan
-        let seg = plan.segments[block.segment]
+        let seg = plan.segments[task.segment]
         guard let weights = launch.inputs.weights[seg.slot] else { return }
-        let slice = launch.inputs.layouts[seg.slot][block.slice]
+        let slice = launch.inputs.layouts[seg.slot][task.slice]
         let panels = slice.panels
-        let blockN = plan.kernel.blocks.n
+        let blockN = plan.blocks.n
         // The rectangle's valid columns within the slice (masked-out tiles have none).
-        let firstColumn = block.columnTiles.lowerBound * blockN
-        let endColumn = min(seg.sliceWidths[block.slice], block.columnTiles.upperBound * blockN)
+        let firstColumn = task.columnTiles.lowerBound * blockN
+        let endColumn = min(seg.sliceWidths[task.slice], task.columnTiles.upperBound * blockN)
         guard firstColumn < endColumn else { return }
         let r = seg.reduction
-        let inputColumn = block.slice * seg.rank  // docs/kernels.md §3: slice i reads x from i·r
+        let inputColumn = task.slice * seg.rank  // docs/kernels.md §3: slice i reads x from i·r
         let x = launch.inputs.x.pointer
         let xStride = launch.inputs.xRowStride
         let w = UnsafePointer(weights.pointer + slice.base)
@@ -39,11 +39,11 @@ enum ExpandProgram {
         let firstPanel = firstColumn / WeightPanels.columnsPerPanel
         let endPanel = cdiv(endColumn, WeightPanels.columnsPerPanel)
 
-        for rowBlock in block.rowBlocks {
+        for rowBlock in task.rowBlocks {
             let rowStart = rowBlock * LaunchPlan.blockRows
             let rows = min(LaunchPlan.blockRows, seg.length - rowStart)
             for j in 0..<rows {
-                let row = plan.routing.physicalRow(segment: block.segment, row: rowStart + j)
+                let row = plan.routing.physicalRow(segment: task.segment, row: rowStart + j)
                 scratch.rows[j] = row
                 if launch.runsDot {
                     // The C tiles read the bf16 x pairs in place.
@@ -58,14 +58,14 @@ enum ExpandProgram {
             rowGroups(Target(epilogue: epilogue, x: UnsafePointer(scratch.xRows), w: w, panels: panels,
                              endColumn: endColumn, count: r, accumulators: scratch.accumulators,
                              dotX: launch.runsDot ? UnsafePointer(scratch.bf16Rows) : nil),
-                      rowStart, rows, firstPanel, endPanel, block, plan, seg)
+                      rowStart, rows, firstPanel, endPanel, task, plan, seg)
         }
     }
 
     /// The row block's rows in 6- and 4-row groups, then one by one, across the block's panels.
     @inline(__always)
     static func rowGroups<E: KernelElement>(_ target: Target<E>, _ rowStart: Int, _ rows: Int,
-                                                              _ firstPanel: Int, _ endPanel: Int, _ block: ProgramBlock,
+                                                              _ firstPanel: Int, _ endPanel: Int, _ task: ProgramTask,
                                                               _ plan: LaunchPlan, _ seg: SegmentPlan) {
         var target = target
         var j = 0
@@ -84,8 +84,8 @@ enum ExpandProgram {
             for i in 0..<6 {
                 var row = rowStart + j + size + i
                 if j + size + i >= rows { row += LaunchPlan.blockRows - rows }  // next row block
-                guard row < min(seg.length, block.rowBlocks.upperBound * LaunchPlan.blockRows) else { break }
-                target.next[i] = plan.routing.physicalRow(segment: block.segment, row: row)
+                guard row < min(seg.length, task.rowBlocks.upperBound * LaunchPlan.blockRows) else { break }
+                target.next[i] = plan.routing.physicalRow(segment: task.segment, row: row)
                 target.nextRows += 1
             }
             if size == 6 {

@@ -5,8 +5,8 @@
 /// Grid (from `LaunchPlan`): axis 0 = `cdiv(max_len, 16) · cdiv(Nout, 64)`,
 /// axis 1 = 2 slices, axis 2 = segments.
 enum GateUpLoRAB {
-    /// The programs of `block`: its row blocks × column tiles in one slice.
-    static func programs<E: KernelElement>(_ block: ProgramBlock, _ launch: Launch<E>, _ scratch: ProgramScratch) {
-        ExpandProgram.run(block, launch, scratch)
+    /// The programs of `task`: its row blocks × column tiles in one slice.
+    static func programs<E: KernelElement>(_ task: ProgramTask, _ launch: Launch<E>, _ scratch: ProgramScratch) {
+        ExpandProgram.run(task, launch, scratch)
     }
 }

@@ -7,8 +7,8 @@
 /// past `Nkv` are masked out: the plan gives them no valid column, so they
 /// store nothing (on a GPU they still run their K loop).
 enum QKVLoRAB {
-    /// The programs of `block`: its row blocks × column tiles in one slice.
-    static func programs<E: KernelElement>(_ block: ProgramBlock, _ launch: Launch<E>, _ scratch: ProgramScratch) {
-        ExpandProgram.run(block, launch, scratch)
+    /// The programs of `task`: its row blocks × column tiles in one slice.
+    static func programs<E: KernelElement>(_ task: ProgramTask, _ launch: Launch<E>, _ scratch: ProgramScratch) {
+        ExpandProgram.run(task, launch, scratch)
     }
 }

@@ -58,7 +58,7 @@ enum CSGMVStrategy: StrategyDescriptor {
         let ranks = workload.batch.slotRanks, scalings = workload.batch.slotScalings
         let widths = kernel.outputSlices(dims).map(\.count)
         let shrink = kernel.isShrink
-        let blocks = shrink ? LaunchBlocks(m: chunk, n: 16, k: 256) : LaunchBlocks(m: chunk, n: 64, k: 16)
+        let blocks = shrink ? BlockSizes(m: chunk, n: 16, k: 256) : BlockSizes(m: chunk, n: 64, k: 16)
         let tiles = shrink ? cdiv(widths[0], blocks.n) : widths.reduce(0) { $0 + cdiv($1, blocks.n) }
         let segments = routing.weightIndices.enumerated().map { seg, slot in
             let rank = slot < ranks.count ? ranks[slot] : 0

@@ -1,7 +1,7 @@
 /// What a strategy gives a plan: its routing, grid and program map.
 struct StrategyLayout: Sendable {
     var routing: Routing
-    var blocks: LaunchBlocks
+    var blocks: BlockSizes
     /// Segment plans in grid order (the last axis).
     var segments: [SegmentPlan]
     /// Axis 0's extent, and its factors for titles (`3×16`, `64×2×1`).

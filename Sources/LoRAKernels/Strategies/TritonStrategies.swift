@@ -6,16 +6,11 @@
 /// Its three routings share the grid and the program map; they differ only
 /// in the segments and `max_len` they hand the kernels.
 enum TritonGrid {
-    static func blocks(_ kernel: Kernel) -> LaunchBlocks {
-        let b = kernel.blocks
-        return LaunchBlocks(m: b.s, n: b.n, k: b.k)
-    }
-
     /// The layout of SGLang's `triton` kernels over `routing`.
     static func layout(_ workload: Workload, routing: Routing) -> StrategyLayout {
         let dims = workload.launchDims
         let kernel = workload.kernel
-        let blocks = blocks(kernel)
+        let blocks = kernel.blocks
         let widths = kernel.outputSlices(dims).map(\.count)
         let columnBlocks = cdiv(widths.max() ?? 0, blocks.n)
         let ranks = workload.batch.slotRanks, scalings = workload.batch.slotScalings

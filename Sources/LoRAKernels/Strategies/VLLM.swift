@@ -29,8 +29,8 @@ enum VLLMStrategy: StrategyDescriptor {
     static let groupSizeM = 8
 
     /// The shrink's block sizes: `BLOCK_K 256, SPLIT_K 64` below 128 tokens, `BLOCK_K 32, SPLIT_K 8` from 128.
-    static func shrinkBlocks(tokens m: Int) -> LaunchBlocks {
-        m < 128 ? LaunchBlocks(m: 32, n: 16, k: 256, splitK: 64) : LaunchBlocks(m: 32, n: 16, k: 32, splitK: 8)
+    static func shrinkBlocks(tokens m: Int) -> BlockSizes {
+        m < 128 ? BlockSizes(m: 32, n: 16, k: 256, splitK: 64) : BlockSizes(m: 32, n: 16, k: 32, splitK: 8)
     }
 
     /// How the shrink's split-K orders each cell's fp32 sum.
@@ -79,7 +79,7 @@ enum VLLMStrategy: StrategyDescriptor {
         let routing = routing(batch, specialize: options.specializeActiveLoRAs)
         let m = batch.totalTokens, maxRank = dims.maxRank
         let scalings = batch.slotScalings, ranks = batch.slotRanks
-        let widths: [Int], blocks: LaunchBlocks, slices: Int
+        let widths: [Int], blocks: BlockSizes, slices: Int
         if case .sgemmLoRAA(let stack) = kernel {
             slices = stack
             widths = Array(repeating: maxRank, count: stack)
@@ -87,7 +87,7 @@ enum VLLMStrategy: StrategyDescriptor {
         } else {
             widths = kernel.outputSlices(dims).map(\.count)
             slices = widths.count
-            blocks = LaunchBlocks(m: 64, n: slices > 1 ? 64 : 128, k: 32)
+            blocks = BlockSizes(m: 64, n: slices > 1 ? 64 : 128, k: 32)
         }
         let mTiles = cdiv(m, blocks.m), nTiles = cdiv(widths.max() ?? 0, blocks.n)
         let segments = routing.weightIndices.enumerated().map { g, id in

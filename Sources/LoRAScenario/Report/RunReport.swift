@@ -62,11 +62,11 @@ public struct RunReport: Codable, Hashable, Sendable {
         }
     }
 
-    /// A strategy's block sizes (`LaunchBlocks`).
+    /// A strategy's block sizes (`BlockSizes`).
     public struct Blocks: Codable, Hashable, Sendable {
         public var m, n, k, splitK: Int
 
-        init(_ b: LaunchBlocks) {
+        init(_ b: BlockSizes) {
             m = b.m
             n = b.n
             k = b.k

@@ -1,5 +1,8 @@
-/// The block sizes a strategy launches a kernel with, as the JSON reports them.
-public struct LaunchBlocks: Hashable, Sendable {
+/// The tile of one program, as Triton's `BLOCK_*` constants name it: `m × n`
+/// output cells, stepping K by `k`. The kernels' own sizes (`Kernel.blocks`)
+/// and the sizes a strategy launches with (`LaunchPlan.blocks`, the JSON
+/// report's `blocks`) are both of this type.
+public struct BlockSizes: Hashable, Sendable {
     /// `BLOCK_M` / `BLOCK_S`: token rows per program.
     public var m: Int
     /// `BLOCK_N`: output columns per program.
