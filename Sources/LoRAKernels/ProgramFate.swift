@@ -80,7 +80,7 @@ extension ProgramFate {
     }
 }
 
-/// Programs per fate, over a whole launch or any block of its grid.
+/// Programs per fate, over a whole launch or any rectangle of its grid.
 ///
 /// Kept in one SIMD vector because the zoomed grid views add up thousands of
 /// blocks per frame.

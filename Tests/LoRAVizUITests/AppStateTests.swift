@@ -839,17 +839,17 @@ final class AppStateTests: XCTestCase {
         // Slot 0 ("sql") holds sequences 1, 4, 14, 15, … in batch order: the permutation gathers them.
         let sqlRows = s.session.workload.batch.sequences.enumerated().filter { $0.element.adapter == "sql" }.map(\.offset)
         let story = InspectorPanel.story(plan, batch: s.session.workload.batch, dims: s.session.workload.dims,
-                                         position: GridPosition(pid: 3, segment: 0), block: nil, glyphs: .ascii)
+                                         position: GridPosition(pid: 3, segment: 0), zoomedCell: nil, glyphs: .ascii)
         XCTAssertTrue(story[0].contains("slot 0 \"sql\" rank 16 scaling 2"), story[0])
         XCTAssertTrue(story[1].hasPrefix("partial: computes \(sqlRows.count)x256"), story[1])
         XCTAssertTrue(story[2].contains("via perm " + sqlRows.map(String.init).joined(separator: ",")), story[2])
         XCTAssertTrue(story[3].contains("out cols 768..1023"), story[3])
         let excess = InspectorPanel.story(plan, batch: s.session.workload.batch, dims: s.session.workload.dims,
-                                          position: GridPosition(pid: 16, segment: 0), block: nil, glyphs: .ascii)
+                                          position: GridPosition(pid: 16, segment: 0), zoomedCell: nil, glyphs: .ascii)
         XCTAssertTrue(excess[1].hasPrefix("excess exit: pid_sx16 = 16 >= len"), excess[1])
         XCTAssertTrue(excess[1].contains(">= len \(sqlRows.count) (pid_s = pid 16 / 16 tiles)"), excess[1])
         let unused = InspectorPanel.story(plan, batch: s.session.workload.batch, dims: s.session.workload.dims,
-                                          position: GridPosition(pid: 0, segment: 6), block: nil, glyphs: .ascii)
+                                          position: GridPosition(pid: 0, segment: 6), zoomedCell: nil, glyphs: .ascii)
         XCTAssertTrue(unused[1].hasPrefix("rank-0 exit: slot 6 holds no adapter"), unused[1])
     }
 
@@ -859,7 +859,7 @@ final class AppStateTests: XCTestCase {
             + "strategies tight csgmv csgmv-graph vllm chunk=32\n")
         let batch = session.workload.batch, dims = session.workload.dims
         func story(_ kind: Strategy, _ p: GridPosition) -> [String] {
-            InspectorPanel.story(session.plan(kind), batch: batch, dims: dims, position: p, block: nil, glyphs: .ascii)
+            InspectorPanel.story(session.plan(kind), batch: batch, dims: dims, position: p, zoomedCell: nil, glyphs: .ascii)
         }
         // csgmv: 68 "sql" tokens in chunks of 32 (chunk=32, 64 or more tokens in the batch); the third holds four.
         let chunk = story(.csgmv, GridPosition(pid: 0, segment: 2))

@@ -54,7 +54,7 @@ enum ExpandProgram {
                 scratch.xRows[j] = UnsafePointer(scratch.x + j * scratch.rowCapacity)
             }
             // bf16/fp16 panels are read in place: widening them once per
-            // block into fp32 scratch measured 5–20 % slower (bs 256, one core).
+            // row block into fp32 scratch measured 5–20 % slower (bs 256, one core).
             rowGroups(Target(epilogue: epilogue, x: UnsafePointer(scratch.xRows), w: w, panels: panels,
                              endColumn: endColumn, count: r, accumulators: scratch.accumulators,
                              dotX: launch.runsDot ? UnsafePointer(scratch.bf16Rows) : nil),

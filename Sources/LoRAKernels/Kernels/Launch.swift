@@ -47,7 +47,7 @@ struct ProgramScratch: @unchecked Sendable {
     /// Physical row of each of the row block's rows.
     let rows: UnsafeMutablePointer<Int>
 
-    /// Runs `body` with scratch for any block of `plan`: staged x rows of
+    /// Runs `body` with scratch for any task of `plan`: staged x rows of
     /// `K_eff` for the expands or a K chunk for the shrink, the shrink's
     /// accumulators for 16 rows × every column vector, room for one expand
     /// tile's.

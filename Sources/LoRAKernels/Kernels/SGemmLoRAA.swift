@@ -27,7 +27,7 @@ enum SGemmLoRAA {
     /// `BLOCK_K`: the kernel's K step, and the K chunk the row block works in.
     static let blockK = 256
     /// The K chunk: a 4-row group's x chunk (4 KB fp32) and the panel chunk
-    /// (64 KB for 64 columns) stay in L1/L2 while every row group of the block
+    /// (64 KB for 64 columns) stay in L1/L2 while every row group of the row block
     /// passes; accumulators are saved exactly (fp32) between chunks. Measured
     /// on bs 256 / rank 64, one core: chunks of 64–512 within 4 % of each
     /// other; the whole K (no chunks) 8 % slower.

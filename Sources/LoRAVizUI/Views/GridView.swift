@@ -42,10 +42,10 @@ public struct GridCell: Hashable, Sendable {
 }
 
 /// The per-sequence or per-adapter grid of one launch plan, one cell per
-/// program (or per block of programs when zoomed out), rows labelled.
+/// program (or per rectangle of programs when zoomed out), rows labelled.
 ///
 /// Reads everything from the `LaunchPlan`: the fate of a program at 1:1, the
-/// per-row O(1) tally of a block when zoomed out.
+/// per-row O(1) tally of a rectangle when zoomed out.
 public struct GridView {
     public var plan: LaunchPlan
     public var batch: Batch
@@ -167,7 +167,7 @@ public struct GridView {
         return longest + (plan.sliceCount > 1 ? 2 : 0) + 1
     }
 
-    /// The label of the block of view rows one cell row covers.
+    /// The label of the view rows one cell row covers.
     func label(cellRow: Int) -> String {
         let first = cellRow * scale.y
         let width = labelWidth - 1
@@ -182,7 +182,7 @@ public struct GridView {
         let prefix = RowNaming(plan.strategy).prefix
         let text: String
         if a.segment != b.segment {
-            // A block that starts or ends inside a segment of a 3-D grid names the slice there (`2v-5q`).
+            // A cell row that starts or ends inside a segment of a 3-D grid names the slice there (`2v-5q`).
             let from = a.slice == 0 ? "" : plan.kernel.sliceName(a.slice)
             let to = b.slice == plan.sliceCount - 1 ? "" : plan.kernel.sliceName(b.slice)
             text = "\(prefix)\(a.segment)\(from)-\(b.segment)\(to)"

@@ -206,10 +206,10 @@ public enum Legend {
 /// slot for csgmv (and the graph's padding), LoRA groups, splits and K ranges
 /// for vLLM.
 public enum InspectorPanel {
-    /// Lines describing the program at `position` of `plan` (and the block it
-    /// stands for when zoomed): who it is, its fate, then what it covers.
+    /// Lines describing the program at `position` of `plan` (and the zoomed-out
+    /// cell it stands in, if any): who it is, its fate, then what it covers.
     public static func story(_ plan: LaunchPlan, batch: Batch, dims: ModelDims, position p: GridPosition,
-                             block: (pids: Range<Int>, rows: Range<Int>, tally: FateCounts)?, glyphs: Glyphs) -> [String] {
+                             zoomedCell: (pids: Range<Int>, rows: Range<Int>, tally: FateCounts)?, glyphs: Glyphs) -> [String] {
         let seg = plan.segments[p.segment]
         let tile = plan.tile(p)
         let strategy = plan.strategy
@@ -320,10 +320,10 @@ public enum InspectorPanel {
                     + (strategy == .tight ? " · max_len \(plan.routing.maxLength) = the longest segment" : ""))
             }
         }
-        if let block {
-            let fates = StatsPanel.order.filter { block.tally[$0] > 0 }
-                .map { "\(glyphs.glyph($0))\(Format.count(block.tally[$0]))" }.joined(separator: " ")
-            lines.append("cell: pids \(block.pids.lowerBound)..\(block.pids.upperBound - 1) \(glyphs.times) rows \(block.rows.lowerBound)..\(block.rows.upperBound - 1): \(fates)")
+        if let zoomedCell {
+            let fates = StatsPanel.order.filter { zoomedCell.tally[$0] > 0 }
+                .map { "\(glyphs.glyph($0))\(Format.count(zoomedCell.tally[$0]))" }.joined(separator: " ")
+            lines.append("cell: pids \(zoomedCell.pids.lowerBound)..\(zoomedCell.pids.upperBound - 1) \(glyphs.times) rows \(zoomedCell.rows.lowerBound)..\(zoomedCell.rows.upperBound - 1): \(fates)")
         }
         return lines
     }

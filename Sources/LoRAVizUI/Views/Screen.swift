@@ -263,22 +263,22 @@ public enum Screen {
     }
 
     /// The inspector's title (nil: plain `inspector`) and lines for a panel `width` columns wide,
-    /// at the focused grid's zoom `scale` (a zoomed cell adds the block it covers).
+    /// at the focused grid's zoom `scale` (a zoomed-out cell adds the programs it covers).
     static func inspectorContent(_ state: AppState, scale: GridScale, width: Int) -> (title: String?, lines: [PanelText.Line]) {
         let g = state.glyphs
         guard let p = state.cursor(state.focus) else {
             return ("inspector", [PanelText.Line("no program to inspect: the grid is empty", style: .dim)])
         }
         let plan = state.plans[state.focus]
-        var block: (pids: Range<Int>, rows: Range<Int>, tally: FateCounts)?
+        var zoomedCell: (pids: Range<Int>, rows: Range<Int>, tally: FateCounts)?
         if scale != .one {
             let cx = p.pid / scale.x, cy = plan.viewRow(of: p) / scale.y
             let pids = cx * scale.x..<min(plan.pidCount, (cx + 1) * scale.x)
             let rows = cy * scale.y..<min(plan.viewRowCount, (cy + 1) * scale.y)
-            block = (pids, rows, plan.tally(rows: rows, pids: pids))
+            zoomedCell = (pids, rows, plan.tally(rows: rows, pids: pids))
         }
         let story = InspectorPanel.story(plan, batch: state.session.workload.batch, dims: state.session.workload.dims,
-                                         position: p, block: block, glyphs: g)
+                                         position: p, zoomedCell: zoomedCell, glyphs: g)
         let fate = plan.fate(p)
         // Who the program is goes in the box's top edge when it fits there, saving a row.
         let titles = ["inspector: " + story[0], story[0]]
@@ -286,7 +286,7 @@ public enum Screen {
         // When rows are short the verdict stays, then the rows and columns it covers, then who it is.
         var lines: [PanelText.Line] = []
         for (i, text) in story.enumerated() {
-            let isCell = block != nil && i == story.count - 1
+            let isCell = zoomedCell != nil && i == story.count - 1
             switch i {
             case 0: if title == nil { lines.append(PanelText.Line(text, style: .accent, rank: 2)) }
             case 1: lines.append(PanelText.Line(text, rank: 0, lead: Cell(g.glyph(fate), CellStyle(ColorRole(fate), bold: true))))
