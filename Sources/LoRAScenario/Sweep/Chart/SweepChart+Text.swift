@@ -116,9 +116,11 @@ extension SweepChart {
     /// The bit of dot (`dx`, `dy`) in a cell.
     static func _bit(_ style: ChartStyle, dx: Int, dy: Int) -> UInt8 {
         guard style == .braille else { return dy == 0 ? 1 : 2 }
-        let table: [[UInt8]] = [[0x01, 0x02, 0x04, 0x40], [0x08, 0x10, 0x20, 0x80]]
-        return table[dx][dy]
+        return _brailleBits[dx][dy]
     }
+
+    /// Braille's dot bits by column and row (dots 1–3 and 7, then 4–6 and 8).
+    static let _brailleBits: [[UInt8]] = [[0x01, 0x02, 0x04, 0x40], [0x08, 0x10, 0x20, 0x80]]
 
     /// The glyph of a cell's dots.
     static func _glyph(_ style: ChartStyle, bits: UInt8) -> Character {
@@ -171,14 +173,18 @@ extension SweepChart {
         func fy(_ v: Double) -> Double { (y.hi - v) / (y.hi - y.lo) * Double(plotRows - 1) }
         let unityRow = Int(fy(0).rounded())
 
-        // Lines, on the style's dot grid; each cell keeps every series' dots.
+        // Lines, on the style's dot grid; each cell keeps every series' dots:
+        // cell i's dots of series s at i · seriesCount + s (a flat array: a
+        // dictionary per cell made this loop most of a frame with the chart open).
         let (sx, sy) = Self._resolution(style)
-        var dots = [[Int: UInt8]](repeating: [:], count: plotColumns * plotRows)
+        let seriesCount = series.count
+        var dots = [UInt8](repeating: 0, count: plotColumns * plotRows * seriesCount)
         func plot(_ px: Int, _ py: Int, _ s: Int) {
             let c = px / sx, r = py / sy
             guard c >= 0, c < plotColumns, r >= 0, r < plotRows else { return }
-            dots[r * plotColumns + c][s, default: 0] |= Self._bit(style, dx: px % sx, dy: py % sy)
+            dots[(r * plotColumns + c) * seriesCount + s] |= Self._bit(style, dx: px % sx, dy: py % sy)
         }
+        func cellDots(_ i: Int) -> ArraySlice<UInt8> { dots[(i * seriesCount)..<((i + 1) * seriesCount)] }
         let dash = style == .braille ? (on: 4, off: 3) : (on: 2, off: 2)
         for (s, line) in series.enumerated() {
             let points = line.samples.map { sample in
@@ -215,7 +221,7 @@ extension SweepChart {
             for row in [unityRow, unityRow - 1, unityRow + 1] where row >= 0 && row < plotRows {
                 for column in [plotColumns - 1 - label.count, 1] {
                     let cost = (column..<column + label.count).filter {
-                        !dots[row * plotColumns + $0].isEmpty || marks[row * plotColumns + $0] != nil
+                        cellDots(row * plotColumns + $0).contains { $0 != 0 } || marks[row * plotColumns + $0] != nil
                     }.count
                     if cost < best { best = cost; labelAt = (row, column) }
                 }
@@ -234,12 +240,14 @@ extension SweepChart {
                     let ch = labelChars[c - at.column]
                     return ch == " " && r != unityRow ? .blank : ChartCell(ch, role: .unity)
                 }
-                if !dots[i].isEmpty {
-                    let bits = dots[i].values.reduce(0, |)
+                let cell = cellDots(i)
+                let bits = cell.reduce(0, |)
+                if bits != 0 {
                     // The cell's series: the one with the most dots in it, the later on a tie.
-                    let owner = dots[i].max { a, b in
-                        (a.value.nonzeroBitCount, a.key) < (b.value.nonzeroBitCount, b.key)
-                    }!.key
+                    var owner = 0, most = 0
+                    for (s, d) in zip(0..., cell) where d != 0 && d.nonzeroBitCount >= most {
+                        owner = s; most = d.nonzeroBitCount
+                    }
                     return ChartCell(Self._glyph(style, bits: bits), series: owner, role: .line)
                 }
                 if r == unityRow { return ChartCell(frame.unity, role: .unity) }
