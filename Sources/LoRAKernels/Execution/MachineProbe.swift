@@ -63,21 +63,9 @@ public enum MachineProbe {
     /// steps; GFLOP/s = 2 · 16 · 12 · iterations · threads / wall time; the
     /// best of `trials` runs.
     public static func fmaPeak(threads: Int = 1, iterations: Int = 20_000_000, trials: Int = 3) -> Double {
-        var best = 0.0
-        for _ in 0..<trials {
-            let start = DispatchTime.now().uptimeNanoseconds
-            let total = Mutex<Float>(0)
-            ParallelLoop.run(count: threads, chunk: 1, threads: threads) { range in
-                for t in range {
-                    let s = fmaChains(iterations: iterations, seed: Float(t + 1))
-                    total.withLock { $0 += s }
-                }
-            }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            if total.withLock({ $0.isNaN }) { continue }
-            best = max(best, 2 * 16 * 12 * Double(iterations) * Double(threads) / seconds / 1e9)
+        bestGFLOPS(threads: threads, trials: trials, flops: 2 * 16 * 12 * Double(iterations)) { t in
+            fmaChains(iterations: iterations, seed: Float(t + 1))
         }
-        return best
     }
 
     /// The bf16 dot product's peak in GFLOP/s on `threads` cores (0 without
@@ -86,19 +74,28 @@ public enum MachineProbe {
     /// multiply-adds), best of `trials`, as `fmaPeak`.
     public static func bf16DotPeak(threads: Int = 1, iterations: Int = 20_000_000, trials: Int = 3) -> Double {
         guard KernelRunOptions.bf16DotMicrokernelAvailable else { return 0 }
+        return bestGFLOPS(threads: threads, trials: trials, flops: 4 * 16 * 12 * Double(iterations)) { t in
+            lora_bf16_dot_chains(iterations, Float(t + 1))
+        }
+    }
+
+    /// The best of `trials` runs of `chains` on `threads` threads at once, in
+    /// GFLOP/s for `flops` per thread; a run whose chains sum to NaN is dropped.
+    private static func bestGFLOPS(threads: Int, trials: Int, flops: Double,
+                                   chains: @escaping @Sendable (_ thread: Int) -> Float) -> Double {
         var best = 0.0
         for _ in 0..<trials {
             let start = DispatchTime.now().uptimeNanoseconds
             let total = Mutex<Float>(0)
             ParallelLoop.run(count: threads, chunk: 1, threads: threads) { range in
                 for t in range {
-                    let s = lora_bf16_dot_chains(iterations, Float(t + 1))
+                    let s = chains(t)
                     total.withLock { $0 += s }
                 }
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             if total.withLock({ $0.isNaN }) { continue }
-            best = max(best, 4 * 16 * 12 * Double(iterations) * Double(threads) / seconds / 1e9)
+            best = max(best, flops * Double(threads) / seconds / 1e9)
         }
         return best
     }

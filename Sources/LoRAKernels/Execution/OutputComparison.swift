@@ -18,6 +18,17 @@ struct OutputComparison {
     /// The reference, `(S, outputWidth)` row-major, when asked to keep it.
     var reference: TensorBuffer<Double>?
 
+    /// Nothing compared yet, for `outputs` outputs: every figure 0, no reference.
+    init(outputs n: Int) {
+        maxAbsError = Array(repeating: 0, count: n)
+        toleranceViolations = Array(repeating: 0, count: n)
+        worstToleranceRatio = Array(repeating: 0, count: n)
+        maxAbsDifference = 0
+        maxAbsDifferenceVsFirst = Array(repeating: 0, count: n)
+        clobberedCells = Array(repeating: 0, count: n)
+        reference = nil
+    }
+
     /// Compares `outputs` (each `(S, outputWidth)`) row by row, in parallel.
     static func compare<E: KernelElement>(_ outputs: [TensorBuffer<E>], inputs: KernelInputs<E>,
                                           tolerances: Bool, keepReference: Bool, threads: Int,
@@ -31,12 +42,7 @@ struct OutputComparison {
         let n = outputs.count
         let completed = ParallelLoop.run(count: rows, chunk: max(1, rows / max(1, threads * 8)), threads: threads,
                                          isCancelled: isCancelled) { range in
-            var local = OutputComparison(maxAbsError: Array(repeating: 0, count: n),
-                                         toleranceViolations: Array(repeating: 0, count: n),
-                                         worstToleranceRatio: Array(repeating: 0, count: n),
-                                         maxAbsDifference: 0, maxAbsDifferenceVsFirst: Array(repeating: 0, count: n),
-                                         clobberedCells: Array(repeating: 0, count: n),
-                                         reference: nil)
+            var local = OutputComparison(outputs: n)
             let values = UnsafeMutablePointer<Double>.allocate(capacity: width)
             let magnitudes = tolerances ? UnsafeMutablePointer<Double>.allocate(capacity: width) : nil
             defer { values.deallocate(); magnitudes?.deallocate() }
@@ -88,12 +94,7 @@ struct OutputComparison {
             partials.withLock { $0.append(local) }
         }
         guard completed else { return nil }
-        var result = OutputComparison(maxAbsError: Array(repeating: 0, count: n),
-                                      toleranceViolations: Array(repeating: 0, count: n),
-                                      worstToleranceRatio: Array(repeating: 0, count: n),
-                                      maxAbsDifference: 0, maxAbsDifferenceVsFirst: Array(repeating: 0, count: n),
-                                         clobberedCells: Array(repeating: 0, count: n),
-                                      reference: nil)
+        var result = OutputComparison(outputs: n)
         for p in partials.withLock({ $0 }) {
             for o in 0..<n {
                 result.maxAbsError[o] = max(result.maxAbsError[o], p.maxAbsError[o])

@@ -421,21 +421,23 @@ public struct AppState: Sendable {
 
     /// Returns to the session before the last change (and drops what it recorded).
     mutating func undo() -> [AppAction] {
-        guard let previous = undoStack.popLast() else {
-            status = StatusMessage(text: "nothing to undo", isError: true)
-            return []
-        }
-        redoStack.append(Snapshot(session: session, recordedLines: recording?.lines, change: previous.change))
-        return restore(previous, verb: "undid", change: previous.change, more: "Ctrl-R redoes")
+        travel(from: \.undoStack, to: \.redoStack, verb: "undo", done: "undid", more: "Ctrl-R redoes")
     }
 
     mutating func redo() -> [AppAction] {
-        guard let next = redoStack.popLast() else {
-            status = StatusMessage(text: "nothing to redo", isError: true)
+        travel(from: \.redoStack, to: \.undoStack, verb: "redo", done: "redid", more: "u undoes")
+    }
+
+    /// Restores the top of one history stack, keeping the session left behind on the other.
+    private mutating func travel(from source: WritableKeyPath<AppState, [Snapshot]>,
+                                 to target: WritableKeyPath<AppState, [Snapshot]>,
+                                 verb: String, done: String, more: String) -> [AppAction] {
+        guard let snapshot = self[keyPath: source].popLast() else {
+            status = StatusMessage(text: "nothing to \(verb)", isError: true)
             return []
         }
-        undoStack.append(Snapshot(session: session, recordedLines: recording?.lines, change: next.change))
-        return restore(next, verb: "redid", change: next.change, more: "u undoes")
+        self[keyPath: target].append(Snapshot(session: session, recordedLines: recording?.lines, change: snapshot.change))
+        return restore(snapshot, verb: done, change: snapshot.change, more: more)
     }
 
     mutating func restore(_ snapshot: Snapshot, verb: String, change: String?, more: String) -> [AppAction] {
