@@ -47,30 +47,38 @@ final class RobustnessTests: XCTestCase {
         }
     }
 
-    func testThousandsOfRandomKeysNeverBreakTheState() throws {
+    func testThousandsOfRandomKeysNeverBreakTheStateOfTwoStrategies() throws {
+        try walkRandomKeys(strategies: "per-sequence sorted")
+    }
+
+    func testThousandsOfRandomKeysNeverBreakTheStateOfFiveStrategies() throws {
+        try walkRandomKeys(strategies: "sorted csgmv vllm csgmv-graph tight")
+    }
+
+    /// 3000 random keys from one seed, a resize every 97, the state checked and the screen drawn after each.
+    /// Two tests, one per strategy set, so the two walks (seconds each in a debug build) run in parallel.
+    private func walkRandomKeys(strategies: String) throws {
         // M (the message log) stays out of this walk so it is the walk it always was (its cost is the sweep
         // chart's, open for much of it); the next test walks the log, paste and the prompt's editing keys.
         var keys = KeyBinding.table.flatMap(\.keys).filter { $0 != .char("q") && $0 != .ctrl("c") && $0 != .char("r") && $0 != .char("M") }
         keys += [.char(":"), .escape, .enter, .char("s"), .char("1"), .backspace]
-        for strategies in ["per-sequence sorted", "sorted csgmv vllm csgmv-graph tight"] {
-            var rng = SplitMix64(seed: 42)
-            var session = try AppState.defaultSession()
-            _ = try session.execute("strategies \(strategies)")
-            var s = AppState(session: session, width: 100, height: 30, glyphs: .unicode)
-            for i in 0..<3000 {
-                let key = keys[Int(rng.next() % UInt64(keys.count))]
-                let actions = s.handle(.key(key))
-                for action in actions {
-                    if case .quit = action { XCTFail("quit without q") }
-                }
-                if i % 97 == 0 { _ = s.handle(.resize(width: 60 + Int(rng.next() % 160), height: 15 + Int(rng.next() % 50))) }
-                XCTAssertEqual(s.plans.workload, s.session.workload)
-                // The panes show distinct chosen strategies, the focus one of them.
-                XCTAssertEqual(s.panes.count, min(2, s.session.strategies.count))
-                XCTAssertEqual(Set(s.panes).count, s.panes.count)
-                XCTAssertTrue(s.panes.allSatisfy(s.session.strategies.contains) && s.panes.contains(s.focus), "\(s.panes) \(s.focus)")
-                _ = Screen.render(s)
+        var rng = SplitMix64(seed: 42)
+        var session = try AppState.defaultSession()
+        _ = try session.execute("strategies \(strategies)")
+        var s = AppState(session: session, width: 100, height: 30, glyphs: .unicode)
+        for i in 0..<3000 {
+            let key = keys[Int(rng.next() % UInt64(keys.count))]
+            let actions = s.handle(.key(key))
+            for action in actions {
+                if case .quit = action { XCTFail("quit without q") }
             }
+            if i % 97 == 0 { _ = s.handle(.resize(width: 60 + Int(rng.next() % 160), height: 15 + Int(rng.next() % 50))) }
+            XCTAssertEqual(s.plans.workload, s.session.workload)
+            // The panes show distinct chosen strategies, the focus one of them.
+            XCTAssertEqual(s.panes.count, min(2, s.session.strategies.count))
+            XCTAssertEqual(Set(s.panes).count, s.panes.count)
+            XCTAssertTrue(s.panes.allSatisfy(s.session.strategies.contains) && s.panes.contains(s.focus), "\(s.panes) \(s.focus)")
+            _ = Screen.render(s)
         }
     }
 
