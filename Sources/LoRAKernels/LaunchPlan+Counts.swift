@@ -1,7 +1,7 @@
 /// Closed-form counts and costs of a launch, per segment in O(slices).
 extension LaunchPlan {
-    /// Programs per fate over the whole launch.
-    public var fateCounts: FateCounts {
+    /// Programs per fate over the whole launch, summed per segment (`init` keeps it as `fateCounts`).
+    func countFates() -> FateCounts {
         var c = FateCounts()
         for segment in segments.indices {
             for slice in 0..<sliceCount {
@@ -29,7 +29,7 @@ extension LaunchPlan {
     /// Valid rows summed over the programs that run their K loop.
     ///
     /// Utilisation is this over `BLOCK_M × working programs`.
-    public var validRows: Int { map.totals(self).validRows }
+    public var validRows: Int { totals.validRows }
 
     /// `valid rows ÷ (BLOCK_M × working programs)`, 0 when nothing works.
     public var rowUtilisation: Double {
@@ -51,12 +51,12 @@ extension LaunchPlan {
 
     /// Multiply-adds the working programs issue: `BLOCK_M × BLOCK_N × K loop`
     /// each, the K loop rounded up to `BLOCK_K`.
-    public var issuedMACs: Int { map.totals(self).issuedMACs }
+    public var issuedMACs: Int { totals.issuedMACs }
 
     /// Weight bytes the working programs load: the valid columns of each
     /// weight tile (masked lanes fetch nothing), so an adapter's weights are
     /// read once per row tile of its segment.
-    public var weightBytes: Int { map.totals(self).weightBytes }
+    public var weightBytes: Int { totals.weightBytes }
 
     /// The fate counts found by visiting every program; for tests of the closed form.
     @_spi(Testing) public func enumeratedFateCounts() -> FateCounts {

@@ -156,6 +156,14 @@ public struct LaunchPlan: Hashable, Sendable {
     public let sliceCount: Int
     private let isThreeD: Bool
     let map: any ProgramMap
+    /// Programs per fate over the whole launch.
+    ///
+    /// Kept, as `totals`, when the plan is made: a report, a TUI frame and a
+    /// GPU estimate each read them several times, and each sum walks every
+    /// segment (512 at bs 512 per-sequence).
+    public private(set) var fateCounts = FateCounts()
+    /// The working programs' valid rows, issued MACs and weight bytes.
+    private(set) var totals = LaunchTotals()
     /// For the executor: the shrink's split-K as vLLM orders its fp32 sums
     /// (`execution(workload:strategy:)` sets it for vLLM's shrink; nil: one K chain per cell).
     public internal(set) var splitK: SplitKOrder?
@@ -209,6 +217,8 @@ public struct LaunchPlan: Hashable, Sendable {
         sliceCount = layout.sliceCount
         isThreeD = layout.isThreeD
         map = layout.map
+        fateCounts = countFates()
+        totals = map.totals(self)
     }
 
     public static func == (a: LaunchPlan, b: LaunchPlan) -> Bool {
