@@ -69,14 +69,17 @@ def routing(kind, c, dev, Info, ranks, scalings):
     wi = c["wi"]
     mlpb = c["mlpb"]
     i32 = dict(dtype=torch.int32, device=dev)
-    if kind == "per-sequence":
+    if kind in ("per-sequence", "per-sequence-ident"):
+        # per-sequence-ident (gpu/probe_routing_variant.py): the same grid, the
+        # kernel's sorted variant through the identity permutation.
         seg = lens
         ind = [0]
         for l in seg:
             ind.append(ind[-1] + l)
+        ident = torch.arange(sum(seg), **i32) if kind == "per-sequence-ident" else None
         return Info(bs=len(seg), max_len=max(seg), seg_lens=torch.tensor(seg, **i32),
                     seg_indptr=torch.tensor(ind, **i32), weight_indices=torch.tensor(wi, **i32),
-                    lora_ranks=ranks, scalings=scalings, permutation=None)
+                    lora_ranks=ranks, scalings=scalings, permutation=ident)
     token_slot = [s for s, l in zip(wi, lens) for _ in range(l)]
     perm = sorted(range(len(token_slot)), key=lambda t: token_slot[t])  # stable
     seg = [0] * mlpb
@@ -86,10 +89,13 @@ def routing(kind, c, dev, Info, ranks, scalings):
     for l in seg:
         ind.append(ind[-1] + l)
     S = len(token_slot)
-    max_len = S if kind == "sorted" else max(seg)
+    max_len = max(seg) if kind == "tight" else S
+    # sorted-noperm (the probe): the sorted grid, the per-sequence variant (rows
+    # read in place; its output is not compared, only timed).
+    permutation = None if kind == "sorted-noperm" else torch.tensor(perm, **i32)
     return Info(bs=mlpb, max_len=max_len, seg_lens=torch.tensor(seg, **i32),
                 seg_indptr=torch.tensor(ind, **i32), weight_indices=torch.arange(mlpb, **i32),
-                lora_ranks=ranks, scalings=scalings, permutation=torch.tensor(perm, **i32))
+                lora_ranks=ranks, scalings=scalings, permutation=permutation)
 
 
 def launched(c, info):
@@ -132,7 +138,10 @@ def time_graph(fn, calls=20):
     return a.elapsed_time(b) * 1000 / (reps * calls)
 
 
-def run_case(c, mods, Info, dev):
+ROUTINGS = [("per-sequence", "perseq"), ("sorted", "sorted"), ("tight", "tight")]
+
+
+def run_case(c, mods, Info, dev, routings=ROUTINGS):
     d, R, mlpb = c["dims"], c["R"], c["mlpb"]
     bf = torch.bfloat16
     S = sum(c["seqlens"]) if c["mode"] == "extend" else len(c["wi"])
@@ -165,7 +174,7 @@ def run_case(c, mods, Info, dev):
     base = torch.randn(S, n_out, device=dev, dtype=bf, generator=g)
     rec = {kk: c[kk] for kk in ["id", "set", "shape", "kernel", "stack", "dims", "mlpb", "R", "ranks", "scalings", "mode", "seqlens", "wi", "mix"]}
     outs = {}
-    for kind, tag in [("per-sequence", "perseq"), ("sorted", "sorted"), ("tight", "tight")]:
+    for kind, tag in routings:
         info = routing(kind, c, dev, Info, ranks, scalings)
         rec["L_" + tag] = launched(c, info)
         out = base.clone()
@@ -182,8 +191,9 @@ def run_case(c, mods, Info, dev):
         valid = cols < (c["stack"] * torch.tensor(token_rank, device=dev))[:, None]
         for tag in outs:
             outs[tag] = torch.where(valid, outs[tag], torch.zeros_like(outs[tag]))
-    rec["maxdiff_between"] = float((outs["perseq"] - outs["sorted"]).abs().max())
-    rec["maxdiff_tight"] = float((outs["perseq"] - outs["tight"]).abs().max())
+    for name, tag in [("maxdiff_between", "sorted"), ("maxdiff_tight", "tight"), ("maxdiff_ident", "ident")]:
+        if tag in outs:
+            rec[name] = float((outs["perseq"] - outs[tag]).abs().max())
     return rec
 
 
