@@ -95,9 +95,9 @@ struct Reference<E: KernelElement> {
             var c = 0
             while c < columns {
                 var s = Accumulator16(), m = Accumulator16()
+                let panel = c / WeightPanels.columnsPerPanel, vector = c % WeightPanels.columnsPerPanel / 16
                 for kk in 0..<k {
-                    let wv = slice.panels.vector(weights, panel: c / WeightPanels.columnsPerPanel,
-                                                 k: kk, vector: c % WeightPanels.columnsPerPanel / 16)
+                    let wv = slice.panels.vector(weights, panel: panel, k: kk, vector: vector)
                     s.add(xs[kk], wv)
                     if magnitudes != nil { m.add(Swift.abs(xs[kk]), abs(wv)) }
                 }
