@@ -105,7 +105,7 @@ extension GPUCheck {
     /// One row per measured triton launch: what the batch is, the work the
     /// model prices, and both times.
     static func csv(_ profile: GPUProfile, _ cases: [GPUCalibration.Case]) -> String {
-        var rows = ["id,split,kernel,mode,routing,tokens,sequences,slots,max_rank,k,n,segment_exits,excess_exits,working,k_steps,max_k_steps,excess_before_last_work,segment_before_last_work,tile_bytes,overfetch_bytes,unique_bytes,measured_us,estimate_us,bound,order"]
+        var rows = ["id,split,kernel,mode,routing,tokens,sequences,slots,max_rank,k,n,segment_exits,excess_exits,working,k_steps,max_k_steps,excess_before_last_work,segment_before_last_work,tile_bytes,overfetch_bytes,unique_bytes,measured_us,estimate_us,bound,order,exit_work_pairs,aligned_width"]
         for c in cases {
             let w = c.measurement.workload
             for s in c.samples {
@@ -116,7 +116,8 @@ extension GPUCheck {
                              "\(w.inputWidth)", "\(w.outputWidth)",
                              "\(g.segmentExits)", "\(g.excessExits)", "\(g.workingPrograms)", "\(g.kSteps)", "\(g.maxKSteps)",
                              "\(g.excessExitsBeforeLastWork)", "\(g.segmentExitsBeforeLastWork)", "\(g.tileBytes)", "\(g.overfetchBytes)", "\(g.uniqueBytes)",
-                             String(format: "%.3f", s.measuredUs), String(format: "%.3f", e.totalUs), e.bound.rawValue, Self.order(LaunchPlan(workload: w, routing: Self.routing(s.routing, w.batch)))]
+                             String(format: "%.3f", s.measuredUs), String(format: "%.3f", e.totalUs), e.bound.rawValue, Self.order(LaunchPlan(workload: w, routing: Self.routing(s.routing, w.batch))),
+                             "\(g.excessExitWorkPairs)", "\(g.alignedWidth)"]
                     .joined(separator: ","))
             }
         }

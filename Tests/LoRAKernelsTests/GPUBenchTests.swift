@@ -186,5 +186,42 @@ final class GPUBenchTests: XCTestCase {
         XCTAssertThrowsError(try GPUProfile.load(path: Self.fixtures.appendingPathComponent(Self.fixtureNames[0]).path)) { e in
             XCTAssertTrue("\(e)".contains("is not a GPU profile file"), "\(e)")
         }
+        // The shrink's unaligned variant keeps the base's ratio to the per-sequence costs.
+        let shrink = try XCTUnwrap(loaded.programs["sgemm_lora_a"]), baseShrink = try XCTUnwrap(base.programs["sgemm_lora_a"])
+        XCTAssertEqual(shrink.unalignedStepNs / shrink.stepNs, baseShrink.unalignedStepNs / baseShrink.stepNs, accuracy: 1e-9)
+    }
+
+    /// A profile written before the unaligned variant existed (no
+    /// `unaligned_*` keys) still loads: that variant then costs what the
+    /// per-sequence one does.
+    func testProfileFilesWithoutTheUnalignedVariantStillLoad() throws {
+        let path = directory.appendingPathComponent("old.json").path
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: GPUProfile.h200.fileData()) as? [String: Any])
+        var programs = try XCTUnwrap(object["programs"] as? [String: [String: Any]])
+        XCTAssertNotNil(programs["sgemm_lora_a"]?["unaligned_step_ns"], "written today")
+        for key in programs.keys {
+            programs[key]?["unaligned_start_ns"] = nil
+            programs[key]?["unaligned_step_ns"] = nil
+        }
+        object["programs"] = programs
+        XCTAssertEqual(object["exit_delay_per"] as? String, "pair")
+        object["exit_delay_per"] = nil
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+        let old = try GPUProfile.load(path: path)
+        let shrink = try XCTUnwrap(old.programs["sgemm_lora_a"])
+        XCTAssertEqual(shrink.unalignedStartNs, shrink.startNs)
+        XCTAssertEqual(shrink.unalignedStepNs, shrink.stepNs)
+        XCTAssertEqual(shrink.stepNs, GPUProfile.h200.programs["sgemm_lora_a"]!.stepNs)
+        // Its exit delay keeps its old meaning: per exit ahead of the last working program.
+        XCTAssertFalse(old.exitDelayCountsPairs)
+        let batch = Batch(slotCount: 64, adapters: (0..<64).map { Adapter(name: "a\($0)", rank: 16, slot: $0) },
+                          sequences: (0..<128).map { BatchSequence(adapter: "a\($0 % 64)") })
+        let work = LaunchPlan(workload: Workload(batch: batch, dims: ModelDims(maxRank: 16), kernel: .sgemmLoRAA(stack: 1)),
+                              routing: .sorted(batch)).gpuWork
+        var byExits = work
+        byExits.excessExitWorkPairs = work.excessExitsBeforeLastWork
+        XCTAssertEqual(old.estimate(work, kernel: .sgemmLoRAA(stack: 1)).totalUs,
+                       GPUProfile.h200.estimate(byExits, kernel: .sgemmLoRAA(stack: 1)).totalUs, accuracy: 1e-9)
+        XCTAssertGreaterThan(work.excessExitWorkPairs, work.excessExitsBeforeLastWork)
     }
 }

@@ -19,12 +19,15 @@ final class GPUModelTests: XCTestCase {
                 XCTAssertEqual(work.excessExits, counts[ProgramFate.excessExit])
                 XCTAssertEqual(work.workingPrograms, counts.working)
                 XCTAssertEqual(work.launched, plan.launched)
-                var steps = 0, maxSteps = 0, xBytes = 0
+                var steps = 0, maxSteps = 0, xBytes = 0, exitsSoFar = 0, pairs = 0
+                // Launch order: pid fastest, then slice, then segment.
                 for seg in plan.segments.indices {
                     for slice in 0..<plan.sliceCount {
                         for pid in 0..<plan.pidCount {
                             let t = plan.tile(GridPosition(pid: pid, slice: slice, segment: seg))
+                            if t.fate == .excessExit { exitsSoFar += 1 }
                             guard t.fate.runsKLoop else { continue }
+                            pairs += exitsSoFar
                             let s = cdiv(t.reduction, plan.blocks.k)
                             steps += s
                             maxSteps = max(maxSteps, s)
@@ -33,6 +36,8 @@ final class GPUModelTests: XCTestCase {
                     }
                 }
                 XCTAssertEqual(work.kSteps, steps)
+                XCTAssertEqual(work.excessExitWorkPairs, pairs, "\(w.kernel.name) \(routing.kind)")
+                XCTAssertEqual(work.alignedWidth, !w.kernel.isShrink || (w.kernel.stack * w.dims.maxRank) % 16 == 0)
                 XCTAssertEqual(work.maxKSteps, maxSteps)
                 let wBytes = plan.weightBytes
                 let outPasses = plan.kernel.isShrink ? 1 : 2
@@ -146,12 +151,62 @@ final class GPUModelTests: XCTestCase {
         let heldOut = try (Self.cases("h200-sweep.jsonl") + Self.cases("h200-sweep-holdout2.jsonl"))
             .filter { $0.measurement.split == .holdout }
         XCTAssertEqual(heldOut.count, 634)
-        // gpu/RESULTS.md: 89.0 %, 85.0 %, 86.6 % at the committed constants
-        // (the speedup above the issue's 85 % bar).
+        // gpu/RESULTS.md: 89.4 %, 88.5 %, 87.7 % at the committed constants
+        // (the speedup above the issue's 85 % bar; 89.0, 85.0 and 86.6 %
+        // before the compiled variants and the exit pairs).
         let score = GPUCalibration.score(.h200, on: heldOut)
-        XCTAssertGreaterThanOrEqual(score.speedupFraction, 0.87, "\(score)")
-        XCTAssertGreaterThanOrEqual(score.directionFraction, 0.84, "\(score)")
-        XCTAssertGreaterThanOrEqual(score.launchFraction, 0.85, "\(score)")
+        XCTAssertGreaterThanOrEqual(score.speedupFraction, 0.88, "\(score)")
+        XCTAssertGreaterThanOrEqual(score.directionFraction, 0.87, "\(score)")
+        XCTAssertGreaterThanOrEqual(score.launchFraction, 0.86, "\(score)")
+        // The third set, measured after the form was fixed: 91.0, 87.6, 86.3 %.
+        let third = try Self.cases("h200-sweep-holdout3.jsonl")
+        XCTAssertEqual(third.count, 420)
+        XCTAssertTrue(third.allSatisfy { $0.measurement.split == .holdout })
+        let fresh = GPUCalibration.score(.h200, on: third)
+        XCTAssertGreaterThanOrEqual(fresh.speedupFraction, 0.89, "\(fresh)")
+        XCTAssertGreaterThanOrEqual(fresh.directionFraction, 0.86, "\(fresh)")
+        XCTAssertGreaterThanOrEqual(fresh.launchFraction, 0.85, "\(fresh)")
+    }
+
+    /// The kernel's compiled variants, timed apart on the same grids
+    /// (gpu/results/variants/): `ident` is the per-sequence grid through the
+    /// sorted variant, `noperm` the sorted grid through the per-sequence one.
+    /// The model prices each launch with its variant (and the shrink's
+    /// unaligned build when stack × max rank is not a multiple of 16), so its
+    /// per-sequence ÷ ident ratio falls in the measured band (> 1.1, < 0.9,
+    /// between) in most cases of every set.
+    func testCompiledVariantsArePricedApart() throws {
+        let files = ["h200-variants.jsonl": 0.85, "h200-variants-holdout2.jsonl": 0.87, "h200-variants-holdout3.jsonl": 0.85]
+        for (file, bar) in files {
+            let text = try String(contentsOf: Self.results.appendingPathComponent("variants/" + file), encoding: .utf8)
+            let cases = try GPUMeasurement.parse(jsonl: text, source: file, defaultSplit: .calib)
+            let times = text.split(separator: "\n").compactMap { line -> [String: Any]? in
+                guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], o["type"] == nil else { return nil }
+                return o
+            }
+            XCTAssertEqual(cases.count, 420, file)
+            XCTAssertEqual(times.count, 420, file)
+            var agree = 0, unalignedSeen = 0
+            for (m, t) in zip(cases, times) {
+                XCTAssertEqual("\(t["id"]!)", m.id, file)
+                let w = m.workload
+                var ident = LaunchPlan(workload: w, routing: .perSequence(w.batch)).gpuWork
+                let perSequence = ident
+                ident.permuted = true
+                if !perSequence.alignedWidth { unalignedSeen += 1 }
+                let estimated = GPUProfile.h200.estimate(perSequence, kernel: w.kernel).totalUs
+                    / GPUProfile.h200.estimate(ident, kernel: w.kernel).totalUs
+                let measured = try XCTUnwrap(t["g20_perseq"] as? Double) / XCTUnwrap(t["g20_ident"] as? Double)
+                if SpeedupDirection(estimated) == SpeedupDirection(measured) { agree += 1 }
+            }
+            XCTAssertGreaterThan(unalignedSeen, 10, file)
+            XCTAssertGreaterThanOrEqual(Double(agree) / 420, bar, "\(file): \(agree) of 420")
+        }
+        // A lone aligned shrink program is slower per-sequence; an unaligned one is not.
+        let cost = GPUProfile.h200.programCost(.sgemmLoRAA(stack: 1))
+        func lone(_ c: (startNs: Double, stepNs: Double)) -> Double { c.startNs + 16 * c.stepNs }
+        XCTAssertGreaterThan(lone(cost.latency(permuted: false)) / lone(cost.latency(permuted: true)), 1.1)
+        XCTAssertLessThan(lone(cost.latency(permuted: false, aligned: false)) / lone(cost.latency(permuted: true)), 1.1)
     }
 
     /// The committed constants are the fit's result on the calibration

@@ -85,7 +85,13 @@ public enum GPUBenchCalibration {
             p.launchFloorUs = v[0]
             for (i, k) in keys.enumerated() {
                 let o = 1 + GPUProfile.ProgramCost.fitCount * i
-                p.programs[k] = GPUProfile.ProgramCost(fitParameters: v[o ..< o + GPUProfile.ProgramCost.fitCount])
+                var cost = GPUProfile.ProgramCost(fitParameters: v[o ..< o + GPUProfile.ProgramCost.fitCount])
+                // The unaligned variant keeps the base's ratio to the per-sequence one:
+                // a sweep rarely holds enough unaligned launches to fit it.
+                let b = base.programs[k]!
+                cost.unalignedStartNs = cost.startNs * b.unalignedStartNs / b.startNs
+                cost.unalignedStepNs = cost.stepNs * b.unalignedStepNs / b.stepNs
+                p.programs[k] = cost
             }
             return p
         }
@@ -179,10 +185,13 @@ public enum GPUBenchCalibration {
 struct GPUProfileFile: Codable {
     struct Cost: Codable {
         var startNs, stepNs, sortedStartNs, sortedStepNs, residentPerSM, segmentExitNs, excessExitNs, exitDelayNs: Double
+        /// Absent from files written before the unaligned variant was modelled: then the per-sequence costs.
+        var unalignedStartNs, unalignedStepNs: Double?
         enum CodingKeys: String, CodingKey {
             case startNs = "start_ns", stepNs = "step_ns", sortedStartNs = "sorted_start_ns", sortedStepNs = "sorted_step_ns"
             case residentPerSM = "resident_per_sm", segmentExitNs = "segment_exit_ns", excessExitNs = "excess_exit_ns"
             case exitDelayNs = "exit_delay_ns"
+            case unalignedStartNs = "unaligned_start_ns", unalignedStepNs = "unaligned_step_ns"
         }
     }
     var schema = GPUProfile.fileSchema
@@ -196,9 +205,13 @@ struct GPUProfileFile: Codable {
     var warmDRAMFraction: Double
     var launchFloorUs: Double
     var programs: [String: Cost]
+    /// `pair` (written since the exit delay counts exit-work pairs) or `exit`
+    /// (each excess exit ahead of the last working program); absent in older files: `exit`.
+    var exitDelayPer: String?
 
     enum CodingKeys: String, CodingKey {
         case schema, source, programs
+        case exitDelayPer = "exit_delay_per"
         case displayName = "display_name", smCount = "sm_count", clockGHz = "clock_ghz", dramGBps = "dram_gbps"
         case l2Bytes = "l2_bytes", l2GBps = "l2_gbps", warmDRAMFraction = "warm_dram_fraction"
         case launchFloorUs = "launch_floor_us"
@@ -216,8 +229,9 @@ extension GPUProfile {
             programs: programs.mapValues {
                 .init(startNs: $0.startNs, stepNs: $0.stepNs, sortedStartNs: $0.sortedStartNs, sortedStepNs: $0.sortedStepNs,
                       residentPerSM: $0.residentPerSM, segmentExitNs: $0.segmentExitNs, excessExitNs: $0.excessExitNs,
-                      exitDelayNs: $0.exitDelayNs)
-            })
+                      exitDelayNs: $0.exitDelayNs, unalignedStartNs: $0.unalignedStartNs, unalignedStepNs: $0.unalignedStepNs)
+            },
+            exitDelayPer: exitDelayCountsPairs ? "pair" : "exit")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try encoder.encode(f) + Data("\n".utf8)
@@ -243,20 +257,27 @@ extension GPUProfile {
         var programs: [String: ProgramCost] = [:]
         for key in costKeys {
             guard let c = f.programs[key] else { throw GPUBenchError(message: "\(path) lacks the program costs of \(key)") }
-            let all = [c.startNs, c.stepNs, c.sortedStartNs, c.sortedStepNs, c.residentPerSM, c.segmentExitNs, c.excessExitNs, c.exitDelayNs]
+            let all = [c.startNs, c.stepNs, c.sortedStartNs, c.sortedStepNs, c.residentPerSM, c.segmentExitNs, c.excessExitNs, c.exitDelayNs,
+                       c.unalignedStartNs ?? c.startNs, c.unalignedStepNs ?? c.stepNs]
             guard all.allSatisfy({ $0.isFinite && $0 > 0 }) else {
                 throw GPUBenchError(message: "\(path): the program costs of \(key) are not all positive numbers")
             }
             programs[key] = ProgramCost(startNs: c.startNs, stepNs: c.stepNs, sortedStartNs: c.sortedStartNs,
                                         sortedStepNs: c.sortedStepNs, residentPerSM: c.residentPerSM,
-                                        segmentExitNs: c.segmentExitNs, excessExitNs: c.excessExitNs, exitDelayNs: c.exitDelayNs)
+                                        segmentExitNs: c.segmentExitNs, excessExitNs: c.excessExitNs, exitDelayNs: c.exitDelayNs,
+                                        unalignedStartNs: c.unalignedStartNs, unalignedStepNs: c.unalignedStepNs)
         }
         let shared = [f.clockGHz, f.dramGBps, f.l2GBps, f.warmDRAMFraction, f.launchFloorUs]
         guard f.smCount > 0, f.l2Bytes > 0, shared.allSatisfy({ $0.isFinite && $0 > 0 }) else {
             throw GPUBenchError(message: "\(path): sm_count, clock, bandwidths and launch floor must be positive numbers")
         }
-        return GPUProfile(name: path, displayName: f.displayName, calibrated: true, source: f.source, smCount: f.smCount,
-                          clockGHz: f.clockGHz, dramGBps: f.dramGBps, l2Bytes: f.l2Bytes, l2GBps: f.l2GBps,
-                          warmDRAMFraction: f.warmDRAMFraction, launchFloorUs: f.launchFloorUs, programs: programs)
+        guard f.exitDelayPer == nil || f.exitDelayPer == "pair" || f.exitDelayPer == "exit" else {
+            throw GPUBenchError(message: "\(path): exit_delay_per is \"\(f.exitDelayPer!)\", expected \"pair\" or \"exit\"")
+        }
+        var profile = GPUProfile(name: path, displayName: f.displayName, calibrated: true, source: f.source, smCount: f.smCount,
+                                 clockGHz: f.clockGHz, dramGBps: f.dramGBps, l2Bytes: f.l2Bytes, l2GBps: f.l2GBps,
+                                 warmDRAMFraction: f.warmDRAMFraction, launchFloorUs: f.launchFloorUs, programs: programs)
+        profile.exitDelayCountsPairs = f.exitDelayPer == "pair"
+        return profile
     }
 }

@@ -81,7 +81,7 @@ extension GPUProfile {
         // least the SM time of all programs spread over the SMs.
         let slots = Double(smCount) * cost.residentPerSM
         let exitUs = (Double(work.segmentExits) * cost.segmentExitNs + Double(work.excessExits) * cost.excessExitNs) / Double(smCount) / 1000
-        let latency = cost.latency(permuted: work.permuted)
+        let latency = cost.latency(permuted: work.permuted, aligned: work.alignedWidth)
         let longest = work.workingPrograms > 0 ? latency.startNs + Double(work.maxKSteps) * latency.stepNs : 0
         let workingNs = Double(work.workingPrograms) * latency.startNs + Double(work.kSteps) * latency.stepNs
         let computeUs = workingNs / slots / 1000
@@ -92,8 +92,11 @@ extension GPUProfile {
         let memoryUs = dramUs + l2Us
         let floorUs = launchFloorUs * Double(work.kernelLaunches)
         let occupancyUs = exitUs + computeUs
-        // Excess exits ahead of the last working program hold it back, by at most its latency.
-        let delayUs = min(longest, Double(work.excessExitsBeforeLastWork) * cost.exitDelayNs / Double(smCount)) / 1000
+        // Excess exits ahead of working programs hold them back: each pair of a
+        // working program and an exit dispatched before it, spread over the
+        // SMs, by at most one program's latency in all.
+        let held = exitDelayCountsPairs ? work.excessExitWorkPairs : work.excessExitsBeforeLastWork
+        let delayUs = min(longest, Double(held) * cost.exitDelayNs / Double(smCount)) / 1000
         let latencyUs = longest / 1000 + delayUs
         let bodyUs = Self.overlap(latencyUs, occupancyUs, memoryUs)
         // The bound is the largest term, the one the others partly hide behind.

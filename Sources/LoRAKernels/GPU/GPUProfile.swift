@@ -9,9 +9,13 @@ public struct GPUProfile: Hashable, Sendable {
     /// What one working program of a kernel costs.
     ///
     /// The kernel is compiled twice, with and without the permutation
-    /// (`SORTED_BY_ADAPTER`), and the two differ: on the H200 the shrink's
-    /// K step takes ~480 ns per-sequence and ~370 ns sorted (29.2 against
-    /// 23.2 µs at K 14336, 10.0 against 8.4 at K 4096, one program each).
+    /// (`SORTED_BY_ADAPTER`), and the two differ: on the H200 a lone shrink
+    /// program is 1.11–1.26× as slow per-sequence as sorted (29.2 against
+    /// 23.2 µs at K 14336, 10.0 against 8.4 at K 4096), growing with K, so
+    /// the step differs and the start does not. Triton also compiles a third
+    /// kernel when the shrink's N argument (stack × max rank) is not a
+    /// multiple of 16; its per-sequence program is then 0.94–1.06× the
+    /// sorted one's (gpu/results/variants/, docs/gpu-model.md).
     public struct ProgramCost: Hashable, Sendable {
         /// Latency before and after the K loop: index loads, the epilogue's store (ns).
         public var startNs: Double
@@ -21,6 +25,11 @@ public struct GPUProfile: Hashable, Sendable {
         public var sortedStartNs: Double
         /// `stepNs` of the variant that loads rows through the permutation.
         public var sortedStepNs: Double
+        /// `startNs` of the per-sequence variant compiled when the shrink's N
+        /// (stack × max rank) is not a multiple of 16; `startNs` for the expands.
+        public var unalignedStartNs: Double
+        /// `stepNs` of that variant.
+        public var unalignedStepNs: Double
         /// Programs of this kernel one SM keeps in flight at once.
         public var residentPerSM: Double
         /// SM time of a program taking a rank-0 or empty-segment exit (ns):
@@ -33,16 +42,25 @@ public struct GPUProfile: Hashable, Sendable {
         public var excessExitNs: Double
 
         /// How long each excess exit dispatched ahead of a working program
-        /// holds that program back (ns, spread over the SMs; at most one
-        /// program's latency in all). On the H200 a sorted shrink over 64
-        /// rank-16 adapters at bs 128 takes 16.3 µs, and 8.5 µs with a tight
-        /// grid that has no excess exits; the permutation itself costs nothing
-        /// (gpu/results/h200-probe-sorted-shrink.jsonl).
+        /// holds that program back (ns per pair, `GPUWork.excessExitWorkPairs`,
+        /// spread over the SMs; at most one program's latency in all). On the
+        /// H200 a sorted shrink over 64 rank-16 adapters at bs 128 takes
+        /// 16.3 µs, and 8.5 µs with a tight grid that has no excess exits; the
+        /// permutation itself costs nothing (gpu/results/h200-probe-sorted-shrink.jsonl).
+        /// Pairs, not the exits ahead of the last working program: a few
+        /// working programs behind many exits are barely held back. Held-out
+        /// case 36 (33 working programs, 712 exits ahead of the last) takes
+        /// 12.3 µs sorted; counting those exits priced it at 17.0, the pairs at 14.4.
         public var exitDelayNs: Double
 
+        /// The unaligned variant's costs default to the per-sequence ones
+        /// (no third variant: the expands, csgmv, vLLM).
         public init(startNs: Double, stepNs: Double, sortedStartNs: Double, sortedStepNs: Double, residentPerSM: Double,
-                    segmentExitNs: Double, excessExitNs: Double, exitDelayNs: Double) {
+                    segmentExitNs: Double, excessExitNs: Double, exitDelayNs: Double,
+                    unalignedStartNs: Double? = nil, unalignedStepNs: Double? = nil) {
             self.exitDelayNs = exitDelayNs
+            self.unalignedStartNs = unalignedStartNs ?? startNs
+            self.unalignedStepNs = unalignedStepNs ?? stepNs
             self.startNs = startNs
             self.stepNs = stepNs
             self.sortedStartNs = sortedStartNs
@@ -52,15 +70,18 @@ public struct GPUProfile: Hashable, Sendable {
             self.excessExitNs = excessExitNs
         }
 
-        /// Start and step latency of the variant a launch runs.
-        public func latency(permuted: Bool) -> (startNs: Double, stepNs: Double) {
-            permuted ? (sortedStartNs, sortedStepNs) : (startNs, stepNs)
+        /// Start and step latency of the variant a launch runs: sorted when
+        /// rows load through the permutation, else per-sequence, or its
+        /// unaligned build when the shrink's N is not a multiple of 16.
+        public func latency(permuted: Bool, aligned: Bool = true) -> (startNs: Double, stepNs: Double) {
+            permuted ? (sortedStartNs, sortedStepNs) : aligned ? (startNs, stepNs) : (unalignedStartNs, unalignedStepNs)
         }
 
         func scaled(_ t: Double) -> ProgramCost {
             ProgramCost(startNs: startNs * t, stepNs: stepNs * t, sortedStartNs: sortedStartNs * t,
                         sortedStepNs: sortedStepNs * t, residentPerSM: residentPerSM,
-                        segmentExitNs: segmentExitNs * t, excessExitNs: excessExitNs * t, exitDelayNs: exitDelayNs * t)
+                        segmentExitNs: segmentExitNs * t, excessExitNs: excessExitNs * t, exitDelayNs: exitDelayNs * t,
+                        unalignedStartNs: unalignedStartNs * t, unalignedStepNs: unalignedStepNs * t)
         }
     }
 
@@ -87,6 +108,11 @@ public struct GPUProfile: Hashable, Sendable {
     public var launchFloorUs: Double
     /// Working-program costs, by kernel name (`Kernel.name`).
     public var programs: [String: ProgramCost]
+    /// Whether `exitDelayNs` is paid per exit-work pair (`GPUWork.excessExitWorkPairs`),
+    /// or, as in profile files `lora-viz calibrate` wrote before pairs were
+    /// modelled (no `exit_delay_per` key), per excess exit ahead of the last
+    /// working program: such a file keeps pricing launches as it did.
+    public var exitDelayCountsPairs = true
 
     public init(name: String, displayName: String, calibrated: Bool, source: String, smCount: Int,
                 clockGHz: Double, dramGBps: Double, l2Bytes: Int, l2GBps: Double, warmDRAMFraction: Double,

@@ -307,7 +307,7 @@ extension LaunchPlan {
         let bytes = dtype.byteCount, b = blocks
         let outputPasses = kernel.isShrink ? 1 : 2
         var counts = FateCounts()
-        var kSteps = 0, maxKSteps = 0, tileBytes = 0, streamBytes = 0, excessBeforeLastWork = 0, excessSoFar = 0
+        var kSteps = 0, maxKSteps = 0, tileBytes = 0, streamBytes = 0, excessBeforeLastWork = 0, excessSoFar = 0, pairs = 0
         var weightsOfSlot: [Int: Int] = [:]
         let blocksK = cdiv(segments.first?.reduction ?? 0, b.k)
         for seg in segments {
@@ -316,6 +316,8 @@ extension LaunchPlan {
             counts += c
             let live = c.working > 0
             if live { excessBeforeLastWork = excessSoFar }
+            // Counted per group: a group's working programs behind the exits of the groups before it.
+            pairs += c.working * excessSoFar
             excessSoFar += c[.excessExit] + c[.columnExit]
             guard seg.segmentExit == nil, live else { continue }
             // Every live (m, n) tile covers K once over its splits.
@@ -338,7 +340,7 @@ extension LaunchPlan {
             kSteps: kSteps, maxKSteps: maxKSteps, permuted: true,
             tileBytes: tileBytes, overfetchBytes: 0,
             uniqueBytes: weightsOfSlot.values.reduce(0, +) + streamBytes,
-            excessExitsBeforeLastWork: excessBeforeLastWork)
+            excessExitsBeforeLastWork: excessBeforeLastWork, excessExitWorkPairs: pairs)
         work.kernelLaunches = segments.isEmpty ? 0 : kernel.isShrink ? 2 : 1
         return work
     }
