@@ -10,7 +10,7 @@ public struct GPUProfile: Hashable, Sendable {
     ///
     /// The kernel is compiled twice, with and without the permutation
     /// (`SORTED_BY_ADAPTER`), and the two differ: on the H200 a lone shrink
-    /// program is 1.11–1.26× as slow per-sequence as sorted (29.2 against
+    /// program is 1.10–1.26× as slow per-sequence as sorted (29.2 against
     /// 23.2 µs at K 14336, 10.0 against 8.4 at K 4096), growing with K, so
     /// the step differs and the start does not. Triton also compiles a third
     /// kernel when the shrink's N argument (stack × max rank) is not a
