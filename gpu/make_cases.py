@@ -11,6 +11,8 @@ saw; of the rest, 40 % are held out at random.
     python3 gpu/make_cases.py > gpu/cases.jsonl
     python3 gpu/make_cases.py --second > gpu/cases-holdout2.jsonl
     python3 gpu/make_cases.py --third > gpu/cases-holdout3.jsonl
+    python3 gpu/make_cases.py --fourth > gpu/cases-holdout4.jsonl
+    python3 gpu/make_cases.py --fifth > gpu/cases-calib2.jsonl
 
 `--second` writes a second, wholly held-out set: another seed, ids from
 1000, and three more model shapes (`SECOND_SHAPES`) that the first set has
@@ -21,6 +23,16 @@ shapes neither earlier set has (`THIRD_SHAPES`), two of them with a K that
 is not a multiple of the shrink's 256-wide K step. It was measured after the
 model's form was last changed, so no choice of form saw it
 (gpu/RESULTS.md).
+
+`--fourth` writes a fourth, wholly held-out set (seed 4, ids from 3000, 600
+cases) on seven shapes no other set has (`FOURTH_SHAPES`), among them a K of
+1,152 (4.5 K steps) and a down projection with K 25,600. It was measured in
+the same device call as the fifth, before the model's form was changed
+again, and scored only once that form and its constants were fixed.
+
+`--fifth` writes more calibration data (seed 5, ids from 4000, 840 cases,
+every one `calib`) on every shape of the first three sets, so the fit sees
+15 shapes rather than 5.
 """
 import argparse
 import json
@@ -52,12 +64,23 @@ THIRD_SHAPES = {
     "phi-3-medium": dict(hidden=5120, out=5120, q=5120, kv=1280, ffn=17920),
     "qwen2.5-0.5b": dict(hidden=896, out=896, q=896, kv=128, ffn=4864),
 }
+FOURTH_SHAPES = {
+    "qwen3-8b": dict(hidden=4096, out=4096, q=4096, kv=1024, ffn=12288),
+    "qwen3-32b": dict(hidden=5120, out=5120, q=8192, kv=1024, ffn=25600),
+    "qwen3-32b-down": dict(hidden=25600, out=5120, q=8192, kv=1024, ffn=25600),
+    "mistral-small-24b": dict(hidden=5120, out=5120, q=4096, kv=1024, ffn=32768),
+    "gemma-3-1b": dict(hidden=1152, out=1152, q=1024, kv=256, ffn=6912),
+    "gemma-3-12b": dict(hidden=3840, out=3840, q=4096, kv=2048, ffn=15360),
+    "qwen2.5-3b": dict(hidden=2048, out=2048, q=2048, kv=256, ffn=11008),
+}
+# Every shape of the first three sets, for the fifth (calibration) set.
+SEEN_SHAPES = {**SHAPES, **SECOND_SHAPES, **THIRD_SHAPES}
 KERNELS = [("sgemm_lora_a", 1), ("sgemm_lora_a", 2), ("sgemm_lora_a", 3),
            ("sgemm_lora_b", 0), ("qkv_lora_b", 0), ("gate_up_lora_b", 0)]
 DECODE_BS = [1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024]
 
 
-def case(rng, n, shapes=SHAPES, holdout_only=False):
+def case(rng, n, shapes=SHAPES, holdout_only=False, calib_only=False):
     shape = rng.choice(list(shapes))
     kernel, stack = rng.choice(KERNELS)
     R = rng.choice([8, 16, 32, 64, 64, 128])
@@ -99,7 +122,7 @@ def case(rng, n, shapes=SHAPES, holdout_only=False):
         for i in range(bs):
             if rng.random() < 0.2:
                 wi[i] = mlpb - 1
-    held = holdout_only or shape == "qwen3-4b" or rng.random() < 0.4
+    held = not calib_only and (holdout_only or shape == "qwen3-4b" or rng.random() < 0.4)
     return dict(id=n, set="holdout" if held else "calib", shape=shape,
                 kernel=kernel, stack=stack, dims=shapes[shape], mlpb=mlpb, R=R,
                 ranks=ranks, scalings=scalings, mode=mode, seqlens=seqlens, wi=wi, mix=mix)
@@ -109,7 +132,19 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--second", action="store_true", help="the second, wholly held-out set")
     ap.add_argument("--third", action="store_true", help="the third, wholly held-out set")
+    ap.add_argument("--fourth", action="store_true", help="the fourth, wholly held-out set")
+    ap.add_argument("--fifth", action="store_true", help="more calibration cases on every earlier shape")
     a = ap.parse_args()
+    if a.fourth:
+        rng = random.Random(4)
+        for n in range(3000, 3600):
+            print(json.dumps(case(rng, n, FOURTH_SHAPES, holdout_only=True), separators=(",", ":")))
+        return
+    if a.fifth:
+        rng = random.Random(5)
+        for n in range(4000, 4840):
+            print(json.dumps(case(rng, n, SEEN_SHAPES, calib_only=True), separators=(",", ":")))
+        return
     if a.third:
         rng = random.Random(3)
         for n in range(2000, 2420):
