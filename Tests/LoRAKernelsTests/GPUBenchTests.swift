@@ -206,6 +206,8 @@ final class GPUBenchTests: XCTestCase {
         object["programs"] = programs
         XCTAssertEqual(object["exit_delay_per"] as? String, "pair")
         object["exit_delay_per"] = nil
+        XCTAssertEqual(object["waves_variant"] as? String, "sorted")
+        object["waves_variant"] = nil
         try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
         let old = try GPUProfile.load(path: path)
         let shrink = try XCTUnwrap(old.programs["sgemm_lora_a"])
@@ -223,5 +225,31 @@ final class GPUBenchTests: XCTestCase {
         XCTAssertEqual(old.estimate(work, kernel: .sgemmLoRAA(stack: 1)).totalUs,
                        GPUProfile.h200.estimate(byExits, kernel: .sgemmLoRAA(stack: 1)).totalUs, accuracy: 1e-9)
         XCTAssertGreaterThan(work.excessExitWorkPairs, work.excessExitsBeforeLastWork)
+        // Its waves keep each launch's own variant: a per-sequence launch of
+        // 384 working programs is priced as before the waves took the sorted one.
+        XCTAssertFalse(old.wavesUseSortedVariant)
+        let perSequence = LaunchPlan(workload: Workload(batch: batch, dims: ModelDims(maxRank: 16), kernel: .sgemmLoRAA(stack: 3)),
+                                     routing: .perSequence(batch)).gpuWork
+        var ownWaves = GPUProfile.h200
+        ownWaves.exitDelayCountsPairs = false
+        ownWaves.wavesUseSortedVariant = false
+        XCTAssertEqual(old.estimate(perSequence, kernel: .sgemmLoRAA(stack: 3)).computeUs,
+                       ownWaves.estimate(perSequence, kernel: .sgemmLoRAA(stack: 3)).computeUs, accuracy: 1e-9)
+        XCTAssertGreaterThan(old.estimate(perSequence, kernel: .sgemmLoRAA(stack: 3)).computeUs,
+                             GPUProfile.h200.estimate(perSequence, kernel: .sgemmLoRAA(stack: 3)).computeUs)
+    }
+
+    /// A profile file whose `exit_delay_per` or `waves_variant` is neither of
+    /// its two meanings is refused, naming the file, the key and the choices.
+    func testProfileFilesWithAnUnknownModelKeyAreRefused() throws {
+        for (key, value, choices) in [("exit_delay_per", "cell", "\"pair\" or \"exit\""), ("waves_variant", "fast", "\"sorted\" or \"own\"")] {
+            let path = directory.appendingPathComponent("\(key).json").path
+            var object = try XCTUnwrap(JSONSerialization.jsonObject(with: GPUProfile.h200.fileData()) as? [String: Any])
+            object[key] = value
+            try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
+            XCTAssertThrowsError(try GPUProfile.load(path: path)) { error in
+                XCTAssertEqual("\(error)", "\(path): \(key) is \"\(value)\", expected \(choices)")
+            }
+        }
     }
 }

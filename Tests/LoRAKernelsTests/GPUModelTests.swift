@@ -151,21 +151,26 @@ final class GPUModelTests: XCTestCase {
         let heldOut = try (Self.cases("h200-sweep.jsonl") + Self.cases("h200-sweep-holdout2.jsonl"))
             .filter { $0.measurement.split == .holdout }
         XCTAssertEqual(heldOut.count, 634)
-        // gpu/RESULTS.md: 89.4 %, 88.5 %, 87.7 % at the committed constants
-        // (the speedup above the 85 % bar; 89.0, 85.0 and 86.6 %
-        // before the compiled variants and the exit pairs).
+        // gpu/RESULTS.md: 89.1 %, 89.3 %, 88.9 % at the committed constants
+        // (the speedup above the 85 % bar; 89.4, 88.5 and 87.7 %
+        // when the fit saw only the first calibration set).
         let score = GPUCalibration.score(.h200, on: heldOut)
         XCTAssertGreaterThanOrEqual(score.speedupFraction, 0.88, "\(score)")
-        XCTAssertGreaterThanOrEqual(score.directionFraction, 0.87, "\(score)")
-        XCTAssertGreaterThanOrEqual(score.launchFraction, 0.86, "\(score)")
-        // The third set, measured after the form was fixed: 91.0, 87.6, 86.3 %.
-        let third = try Self.cases("h200-sweep-holdout3.jsonl")
-        XCTAssertEqual(third.count, 420)
-        XCTAssertTrue(third.allSatisfy { $0.measurement.split == .holdout })
-        let fresh = GPUCalibration.score(.h200, on: third)
-        XCTAssertGreaterThanOrEqual(fresh.speedupFraction, 0.89, "\(fresh)")
-        XCTAssertGreaterThanOrEqual(fresh.directionFraction, 0.86, "\(fresh)")
-        XCTAssertGreaterThanOrEqual(fresh.launchFraction, 0.85, "\(fresh)")
+        XCTAssertGreaterThanOrEqual(score.directionFraction, 0.88, "\(score)")
+        XCTAssertGreaterThanOrEqual(score.launchFraction, 0.88, "\(score)")
+        // The third set, measured after the form was fixed: 89.0, 91.0, 87.2 %.
+        // The fourth, on seven more shapes, scored once the constants were
+        // fitted: 89.2, 90.2, 87.6 %.
+        for (file, count, bars) in [("h200-sweep-holdout3.jsonl", 420, (0.88, 0.90, 0.86)),
+                                    ("h200-sweep-holdout4.jsonl", 600, (0.88, 0.89, 0.86))] {
+            let fresh = try Self.cases(file)
+            XCTAssertEqual(fresh.count, count, file)
+            XCTAssertTrue(fresh.allSatisfy { $0.measurement.split == .holdout }, file)
+            let card = GPUCalibration.score(.h200, on: fresh)
+            XCTAssertGreaterThanOrEqual(card.speedupFraction, bars.0, "\(file): \(card)")
+            XCTAssertGreaterThanOrEqual(card.directionFraction, bars.1, "\(file): \(card)")
+            XCTAssertGreaterThanOrEqual(card.launchFraction, bars.2, "\(file): \(card)")
+        }
     }
 
     /// The kernel's compiled variants, timed apart on the same grids
@@ -176,7 +181,7 @@ final class GPUModelTests: XCTestCase {
     /// per-sequence ÷ ident ratio falls in the measured band (> 1.1, < 0.9,
     /// between) in most cases of every set.
     func testCompiledVariantsArePricedApart() throws {
-        let files = ["h200-variants.jsonl": 0.85, "h200-variants-holdout2.jsonl": 0.87, "h200-variants-holdout3.jsonl": 0.85]
+        let files = ["h200-variants.jsonl": 0.88, "h200-variants-holdout2.jsonl": 0.91, "h200-variants-holdout3.jsonl": 0.89]
         for (file, bar) in files {
             let text = try String(contentsOf: Self.results.appendingPathComponent("variants/" + file), encoding: .utf8)
             let cases = try GPUMeasurement.parse(jsonl: text, source: file, defaultSplit: .calib)
@@ -213,9 +218,10 @@ final class GPUModelTests: XCTestCase {
     /// records: a further descent from them gains (almost) nothing, so a hand
     /// edit of GPUProfile+H200.swift fails here.
     func testCommittedConstantsAreTheFit() throws {
-        let calib = try (Self.cases("h200-sglang-anchor.jsonl") + Self.cases("h200-sweep.jsonl"))
+        let calib = try (Self.cases("h200-sglang-anchor.jsonl") + Self.cases("h200-sweep.jsonl")
+                         + Self.cases("h200-sweep-calib2.jsonl"))
             .filter { $0.measurement.split == .calib }
-        XCTAssertEqual(calib.count, 602)
+        XCTAssertEqual(calib.count, 1442)
         let committed = GPUCalibration.loss(.h200, calib)
         let refitted = GPUCalibration.loss(GPUCalibration.fit(.h200, to: calib, evaluations: 200, restarts: 0), calib)
         XCTAssertLessThan(committed, 0.10)

@@ -42,6 +42,31 @@ final class StrategyPlanTests: XCTestCase {
         }
     }
 
+    /// vLLM's exit-work pairs count, per group, every program that holds a slot
+    /// past its start (working programs and idle splits) behind the excess and
+    /// column exits of the groups before it: enumerated program by program here.
+    func testVLLMExitWorkPairsCountIdleSplits() {
+        let plan = LaunchPlan(workload: Self.workedExample(.sgemmLoRAA(stack: 3)), strategy: .vllm)
+        var pairs = 0, workingOnly = 0, exitsSoFar = 0
+        for group in plan.segments.indices {
+            var holding = 0, working = 0, exits = 0
+            for slice in 0..<plan.sliceCount {
+                for pid in 0..<plan.pidCount {
+                    let fate = plan.tile(GridPosition(pid: pid, slice: slice, segment: group)).fate
+                    if fate.runsKLoop { working += 1; holding += 1 }
+                    if fate == .splitIdle { holding += 1 }
+                    if fate == .excessExit || fate == .columnExit { exits += 1 }
+                }
+            }
+            pairs += holding * exitsSoFar
+            workingOnly += working * exitsSoFar
+            exitsSoFar += exits
+        }
+        XCTAssertEqual(plan.gpuWork.excessExitWorkPairs, pairs)
+        // Three quarters of the shrink's splits are idle at K 4,096 (16 K blocks, 64 splits).
+        XCTAssertGreaterThan(pairs, 3 * workingOnly)
+    }
+
     func testWorkedExampleFates() {
         func counts(_ strategy: Strategy, _ kernel: Kernel) -> [ProgramFate: Int] {
             let c = LaunchPlan(workload: Self.workedExample(kernel), strategy: strategy).fateCounts

@@ -208,10 +208,13 @@ struct GPUProfileFile: Codable {
     /// `pair` (written since the exit delay counts exit-work pairs) or `exit`
     /// (each excess exit ahead of the last working program); absent in older files: `exit`.
     var exitDelayPer: String?
+    /// `sorted` (written since the waves price every program at the sorted
+    /// variant) or `own` (each launch's own variant); absent in older files: `own`.
+    var wavesVariant: String?
 
     enum CodingKeys: String, CodingKey {
         case schema, source, programs
-        case exitDelayPer = "exit_delay_per"
+        case exitDelayPer = "exit_delay_per", wavesVariant = "waves_variant"
         case displayName = "display_name", smCount = "sm_count", clockGHz = "clock_ghz", dramGBps = "dram_gbps"
         case l2Bytes = "l2_bytes", l2GBps = "l2_gbps", warmDRAMFraction = "warm_dram_fraction"
         case launchFloorUs = "launch_floor_us"
@@ -231,7 +234,8 @@ extension GPUProfile {
                       residentPerSM: $0.residentPerSM, segmentExitNs: $0.segmentExitNs, excessExitNs: $0.excessExitNs,
                       exitDelayNs: $0.exitDelayNs, unalignedStartNs: $0.unalignedStartNs, unalignedStepNs: $0.unalignedStepNs)
             },
-            exitDelayPer: exitDelayCountsPairs ? "pair" : "exit")
+            exitDelayPer: exitDelayCountsPairs ? "pair" : "exit",
+            wavesVariant: wavesUseSortedVariant ? "sorted" : "own")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return try encoder.encode(f) + Data("\n".utf8)
@@ -274,10 +278,14 @@ extension GPUProfile {
         guard f.exitDelayPer == nil || f.exitDelayPer == "pair" || f.exitDelayPer == "exit" else {
             throw GPUBenchError(message: "\(path): exit_delay_per is \"\(f.exitDelayPer!)\", expected \"pair\" or \"exit\"")
         }
+        guard f.wavesVariant == nil || f.wavesVariant == "sorted" || f.wavesVariant == "own" else {
+            throw GPUBenchError(message: "\(path): waves_variant is \"\(f.wavesVariant!)\", expected \"sorted\" or \"own\"")
+        }
         var profile = GPUProfile(name: path, displayName: f.displayName, calibrated: true, source: f.source, smCount: f.smCount,
                                  clockGHz: f.clockGHz, dramGBps: f.dramGBps, l2Bytes: f.l2Bytes, l2GBps: f.l2GBps,
                                  warmDRAMFraction: f.warmDRAMFraction, launchFloorUs: f.launchFloorUs, programs: programs)
         profile.exitDelayCountsPairs = f.exitDelayPer == "pair"
+        profile.wavesUseSortedVariant = f.wavesVariant == "sorted"
         return profile
     }
 }

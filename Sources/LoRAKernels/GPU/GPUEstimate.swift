@@ -83,7 +83,8 @@ extension GPUProfile {
         let exitUs = (Double(work.segmentExits) * cost.segmentExitNs + Double(work.excessExits) * cost.excessExitNs) / Double(smCount) / 1000
         let latency = cost.latency(permuted: work.permuted, aligned: work.alignedWidth)
         let longest = work.workingPrograms > 0 ? latency.startNs + Double(work.maxKSteps) * latency.stepNs : 0
-        let workingNs = Double(work.workingPrograms) * latency.startNs + Double(work.kSteps) * latency.stepNs
+        let throughput = wavesUseSortedVariant ? cost.latency(permuted: true) : latency
+        let workingNs = Double(work.workingPrograms) * throughput.startNs + Double(work.kSteps) * throughput.stepNs
         let computeUs = workingNs / slots / 1000
         let unique = Double(work.uniqueBytes), l2 = Double(l2Bytes)
         let dramBytes = unique <= l2 ? unique * warmDRAMFraction : l2 * warmDRAMFraction + (unique - l2)

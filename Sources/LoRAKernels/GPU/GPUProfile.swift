@@ -113,6 +113,14 @@ public struct GPUProfile: Hashable, Sendable {
     /// modelled (no `exit_delay_per` key), per excess exit ahead of the last
     /// working program: such a file keeps pricing launches as it did.
     public var exitDelayCountsPairs = true
+    /// Whether the waves (`computeUs`) price every working program at the
+    /// sorted variant's start and step, whatever the launch's variant: above
+    /// 132 working programs a second program on each SM hides the slower
+    /// per-sequence variant (per-sequence ÷ ident 1.10–1.26 below, about 1.00
+    /// above; gpu/RESULTS.md), so only the longest program pays it. Profile
+    /// files written before (no `waves_variant` key) price each launch's waves
+    /// with its own variant, as they were fitted.
+    public var wavesUseSortedVariant = true
 
     public init(name: String, displayName: String, calibrated: Bool, source: String, smCount: Int,
                 clockGHz: Double, dramGBps: Double, l2Bytes: Int, l2GBps: Double, warmDRAMFraction: Double,

@@ -316,8 +316,10 @@ extension LaunchPlan {
             counts += c
             let live = c.working > 0
             if live { excessBeforeLastWork = excessSoFar }
-            // Counted per group: a group's working programs behind the exits of the groups before it.
-            pairs += c.working * excessSoFar
+            // Counted per group: a group's working programs behind the exits of the
+            // groups before it, its idle splits among them (they hold a slot for the
+            // program's start like any working program, as `workingPrograms` counts them).
+            pairs += (c.working + c[.splitIdle]) * excessSoFar
             excessSoFar += c[.excessExit] + c[.columnExit]
             guard seg.segmentExit == nil, live else { continue }
             // Every live (m, n) tile covers K once over its splits.
