@@ -73,7 +73,7 @@ public enum RegularFile {
     }
 
     /// A JSON file lora-viz reads (a config, a results file, a profile): 16 MiB,
-    /// 28× the largest shipped one (gpu/results/h200-strategies-holdout2.jsonl,
-    /// 586 KB); a model's config.json is a few KB.
+    /// 14× the largest shipped one (gpu/results/h200-sweep-calib2.jsonl,
+    /// 1.17 MB); a model's config.json is a few KB.
     public static let jsonLimit = 16 << 20
 }
