@@ -13,6 +13,7 @@ saw; of the rest, 40 % are held out at random.
     python3 gpu/make_cases.py --third > gpu/cases-holdout3.jsonl
     python3 gpu/make_cases.py --fourth > gpu/cases-holdout4.jsonl
     python3 gpu/make_cases.py --fifth > gpu/cases-calib2.jsonl
+    python3 gpu/make_cases.py --sixth > gpu/cases-holdout5.jsonl
 
 `--second` writes a second, wholly held-out set: another seed, ids from
 1000, and three more model shapes (`SECOND_SHAPES`) that the first set has
@@ -33,6 +34,11 @@ again, and scored only once that form and its constants were fixed.
 `--fifth` writes more calibration data (seed 5, ids from 4000, 840 cases,
 every one `calib`) on every shape of the first three sets, so the fit sees
 15 shapes rather than 5.
+
+`--sixth` writes a fifth held-out set (seed 6, ids from 5000, 600 cases) on
+seven more shapes no other set has (`SIXTH_SHAPES`), among them a K of
+16,384 and a K of 7,168. It was generated and measured after the model's
+form and constants were committed, and scored once.
 """
 import argparse
 import json
@@ -72,6 +78,15 @@ FOURTH_SHAPES = {
     "gemma-3-1b": dict(hidden=1152, out=1152, q=1024, kv=256, ffn=6912),
     "gemma-3-12b": dict(hidden=3840, out=3840, q=4096, kv=2048, ffn=15360),
     "qwen2.5-3b": dict(hidden=2048, out=2048, q=2048, kv=256, ffn=11008),
+}
+SIXTH_SHAPES = {
+    "llama3.1-405b": dict(hidden=16384, out=16384, q=16384, kv=1024, ffn=53248),
+    "qwen2.5-72b": dict(hidden=8192, out=8192, q=8192, kv=1024, ffn=29568),
+    "yi-1.5-34b": dict(hidden=7168, out=7168, q=7168, kv=1024, ffn=20480),
+    "falcon3-7b": dict(hidden=3072, out=3072, q=3072, kv=1024, ffn=23040),
+    "smollm2-1.7b": dict(hidden=2048, out=2048, q=2048, kv=2048, ffn=8192),
+    "granite-3.1-8b": dict(hidden=4096, out=4096, q=4096, kv=1024, ffn=12800),
+    "olmo-2-7b": dict(hidden=4096, out=4096, q=4096, kv=4096, ffn=11008),
 }
 # Every shape of the first three sets, for the fifth (calibration) set.
 SEEN_SHAPES = {**SHAPES, **SECOND_SHAPES, **THIRD_SHAPES}
@@ -134,7 +149,13 @@ def main():
     ap.add_argument("--third", action="store_true", help="the third, wholly held-out set")
     ap.add_argument("--fourth", action="store_true", help="the fourth, wholly held-out set")
     ap.add_argument("--fifth", action="store_true", help="more calibration cases on every earlier shape")
+    ap.add_argument("--sixth", action="store_true", help="the fifth held-out set, on seven more shapes")
     a = ap.parse_args()
+    if a.sixth:
+        rng = random.Random(6)
+        for n in range(5000, 5600):
+            print(json.dumps(case(rng, n, SIXTH_SHAPES, holdout_only=True), separators=(",", ":")))
+        return
     if a.fourth:
         rng = random.Random(4)
         for n in range(3000, 3600):
