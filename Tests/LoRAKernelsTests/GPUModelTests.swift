@@ -160,9 +160,11 @@ final class GPUModelTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(score.launchFraction, 0.88, "\(score)")
         // The third set, measured after the form was fixed: 89.0, 91.0, 87.2 %.
         // The fourth, on seven more shapes, scored once the constants were
-        // fitted: 89.2, 90.2, 87.6 %.
+        // fitted: 89.2, 90.2, 87.6 %. The fifth, measured after the committed
+        // form and constants: 88.5, 92.5, 86.5 %.
         for (file, count, bars) in [("h200-sweep-holdout3.jsonl", 420, (0.88, 0.90, 0.86)),
-                                    ("h200-sweep-holdout4.jsonl", 600, (0.88, 0.89, 0.86))] {
+                                    ("h200-sweep-holdout4.jsonl", 600, (0.88, 0.89, 0.86)),
+                                    ("h200-sweep-holdout5.jsonl", 600, (0.87, 0.91, 0.85))] {
             let fresh = try Self.cases(file)
             XCTAssertEqual(fresh.count, count, file)
             XCTAssertTrue(fresh.allSatisfy { $0.measurement.split == .holdout }, file)
