@@ -95,7 +95,7 @@ KERNELS = [("sgemm_lora_a", 1), ("sgemm_lora_a", 2), ("sgemm_lora_a", 3),
 DECODE_BS = [1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024]
 
 
-def case(rng, n, shapes=SHAPES, holdout_only=False, calib_only=False):
+def case(rng, n, shapes=SHAPES, split=None):
     shape = rng.choice(list(shapes))
     kernel, stack = rng.choice(KERNELS)
     R = rng.choice([8, 16, 32, 64, 64, 128])
@@ -137,48 +137,35 @@ def case(rng, n, shapes=SHAPES, holdout_only=False, calib_only=False):
         for i in range(bs):
             if rng.random() < 0.2:
                 wi[i] = mlpb - 1
-    held = not calib_only and (holdout_only or shape == "qwen3-4b" or rng.random() < 0.4)
+    # A set with one split draws no random number for it.
+    held = split == "holdout" if split else shape == "qwen3-4b" or rng.random() < 0.4
     return dict(id=n, set="holdout" if held else "calib", shape=shape,
                 kernel=kernel, stack=stack, dims=shapes[shape], mlpb=mlpb, R=R,
                 ranks=ranks, scalings=scalings, mode=mode, seqlens=seqlens, wi=wi, mix=mix)
 
 
+# The sets besides the first: flag → (help, seed, first id, cases, shapes, split).
+SETS = {
+    "second": ("the second, wholly held-out set", 2, 1000, 420, SECOND_SHAPES, "holdout"),
+    "third": ("the third, wholly held-out set", 3, 2000, 420, THIRD_SHAPES, "holdout"),
+    "fourth": ("the fourth, wholly held-out set", 4, 3000, 600, FOURTH_SHAPES, "holdout"),
+    "fifth": ("more calibration cases on every earlier shape", 5, 4000, 840, SEEN_SHAPES, "calib"),
+    "sixth": ("the fifth held-out set, on seven more shapes", 6, 5000, 600, SIXTH_SHAPES, "holdout"),
+}
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--second", action="store_true", help="the second, wholly held-out set")
-    ap.add_argument("--third", action="store_true", help="the third, wholly held-out set")
-    ap.add_argument("--fourth", action="store_true", help="the fourth, wholly held-out set")
-    ap.add_argument("--fifth", action="store_true", help="more calibration cases on every earlier shape")
-    ap.add_argument("--sixth", action="store_true", help="the fifth held-out set, on seven more shapes")
+    group = ap.add_mutually_exclusive_group()
+    for flag, (what, *_) in SETS.items():
+        group.add_argument("--" + flag, action="store_true", help=what)
     a = ap.parse_args()
-    if a.sixth:
-        rng = random.Random(6)
-        for n in range(5000, 5600):
-            print(json.dumps(case(rng, n, SIXTH_SHAPES, holdout_only=True), separators=(",", ":")))
-        return
-    if a.fourth:
-        rng = random.Random(4)
-        for n in range(3000, 3600):
-            print(json.dumps(case(rng, n, FOURTH_SHAPES, holdout_only=True), separators=(",", ":")))
-        return
-    if a.fifth:
-        rng = random.Random(5)
-        for n in range(4000, 4840):
-            print(json.dumps(case(rng, n, SEEN_SHAPES, calib_only=True), separators=(",", ":")))
-        return
-    if a.third:
-        rng = random.Random(3)
-        for n in range(2000, 2420):
-            print(json.dumps(case(rng, n, THIRD_SHAPES, holdout_only=True), separators=(",", ":")))
-        return
-    if a.second:
-        rng = random.Random(2)
-        for n in range(1000, 1420):
-            print(json.dumps(case(rng, n, SECOND_SHAPES, holdout_only=True), separators=(",", ":")))
-        return
-    rng = random.Random(22386)
-    for n in range(420):
-        print(json.dumps(case(rng, n), separators=(",", ":")))
+    chosen = [flag for flag in SETS if getattr(a, flag)]
+    # The first set: seed 22386, ids from 0, each case's split its own draw.
+    _, seed, first, count, shapes, split = SETS[chosen[0]] if chosen else (None, 22386, 0, 420, SHAPES, None)
+    rng = random.Random(seed)
+    for n in range(first, first + count):
+        print(json.dumps(case(rng, n, shapes, split), separators=(",", ":")))
 
 
 if __name__ == "__main__":
