@@ -275,17 +275,22 @@ extension GPUProfile {
         guard f.smCount > 0, f.l2Bytes > 0, shared.allSatisfy({ $0.isFinite && $0 > 0 }) else {
             throw GPUBenchError(message: "\(path): sm_count, clock, bandwidths and launch floor must be positive numbers")
         }
-        guard f.exitDelayPer == nil || f.exitDelayPer == "pair" || f.exitDelayPer == "exit" else {
-            throw GPUBenchError(message: "\(path): exit_delay_per is \"\(f.exitDelayPer!)\", expected \"pair\" or \"exit\"")
+        /// A model key of two meanings: `true` for the one written today, `false`
+        /// for the older one or an absent key (files written before it).
+        func meaning(_ value: String?, of key: String, today: String, before: String) throws -> Bool {
+            guard let value else { return false }
+            guard value == today || value == before else {
+                throw GPUBenchError(message: "\(path): \(key) is \"\(value)\", expected \"\(today)\" or \"\(before)\"")
+            }
+            return value == today
         }
-        guard f.wavesVariant == nil || f.wavesVariant == "sorted" || f.wavesVariant == "own" else {
-            throw GPUBenchError(message: "\(path): waves_variant is \"\(f.wavesVariant!)\", expected \"sorted\" or \"own\"")
-        }
+        let pairs = try meaning(f.exitDelayPer, of: "exit_delay_per", today: "pair", before: "exit")
+        let sortedWaves = try meaning(f.wavesVariant, of: "waves_variant", today: "sorted", before: "own")
         var profile = GPUProfile(name: path, displayName: f.displayName, calibrated: true, source: f.source, smCount: f.smCount,
                                  clockGHz: f.clockGHz, dramGBps: f.dramGBps, l2Bytes: f.l2Bytes, l2GBps: f.l2GBps,
                                  warmDRAMFraction: f.warmDRAMFraction, launchFloorUs: f.launchFloorUs, programs: programs)
-        profile.exitDelayCountsPairs = f.exitDelayPer == "pair"
-        profile.wavesUseSortedVariant = f.wavesVariant == "sorted"
+        profile.exitDelayCountsPairs = pairs
+        profile.wavesUseSortedVariant = sortedWaves
         return profile
     }
 }
