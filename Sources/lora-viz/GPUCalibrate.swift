@@ -243,6 +243,13 @@ struct GPUFit: ParsableCommand {
                 let k = part.filter { $0.measurement.workload.kernel.name == name }
                 if !k.isEmpty { print("  \(name): \(GPUCalibration.score(profile, on: k))") }
             }
+            // What the report quotes beside an estimate (GPUDirectionRecord).
+            print("  direction by the estimate's distance from the nearest band edge (0.9, 1.1):")
+            let record = GPUCalibration.directionRecord(profile, on: part, source: "")
+            for (i, b) in record.bins.enumerated() {
+                let upper = i + 1 < record.bins.count ? String(format: "%.0f %%", 100 * record.bins[i + 1].fromDistance) : "up"
+                print(String(format: "    %.0f %% – %@: %d cases, direction agrees %.1f%%", 100 * b.fromDistance, upper, b.cases, 100 * b.share))
+            }
         }
     }
 }

@@ -175,6 +175,23 @@ final class GPUModelTests: XCTestCase {
         }
     }
 
+    /// The record the report quotes beside an estimate (`GPUDirectionRecord.h200`)
+    /// is the committed profile's on every held-out case, and it says what a
+    /// user should know: far from a band edge the estimated direction is as
+    /// reliable as a second measurement (98.1–98.8 %), near one it is not.
+    func testDirectionRecordIsTheCommittedProfilesOnHeldOutData() throws {
+        let files = ["h200-sweep.jsonl", "h200-sweep-holdout2.jsonl", "h200-sweep-holdout3.jsonl",
+                     "h200-sweep-holdout4.jsonl", "h200-sweep-holdout5.jsonl"]
+        let heldOut = try files.flatMap { try Self.cases($0) }.filter { $0.measurement.split == .holdout }
+        XCTAssertEqual(heldOut.count, 2254)
+        let record = GPUCalibration.directionRecord(.h200, on: heldOut, source: GPUDirectionRecord.h200.source)
+        XCTAssertEqual(record, GPUDirectionRecord.h200, "gpu-check's table for these files: \(record.bins)")
+        XCTAssertGreaterThan(record.bins.last!.share, 0.98)
+        XCTAssertLessThan(record.bins[0].share, 0.85)
+        XCTAssertEqual(GPUProfile.h200.directionRecord, GPUDirectionRecord.h200)
+        XCTAssertNil(GPUProfile.l40s.directionRecord, "a rescaled profile was never scored")
+    }
+
     /// The kernel's compiled variants, timed apart on the same grids
     /// (gpu/results/variants/): `ident` is the per-sequence grid through the
     /// sorted variant, `noperm` the sorted grid through the per-sequence one.

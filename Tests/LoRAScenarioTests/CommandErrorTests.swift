@@ -110,12 +110,12 @@ final class CommandErrorTests: XCTestCase {
 
     func testExpectErrors() {
         assertError("expect sorted.fate.excess_exit == 56",
-                    "t.lora:3:8: error: unknown report path 'sorted.fate.excess_exit'; did you mean 'sorted.fates.excess_exit'? (roots: kernel, dtype, mode, what_if, batch, per-sequence, sorted, tight, csgmv, csgmv-graph, vllm, gpu, gpu_calibrated, gpu_speedup, max_abs_diff_between_routings, bitwise_equal, speedup, threads, layer)")
+                    "t.lora:3:8: error: unknown report path 'sorted.fate.excess_exit'; did you mean 'sorted.fates.excess_exit'? (roots: kernel, dtype, mode, what_if, batch, per-sequence, sorted, tight, csgmv, csgmv-graph, vllm, gpu, gpu_calibrated, gpu_speedup, gpu_direction_confidence, max_abs_diff_between_routings, bitwise_equal, speedup, threads, layer)")
         assertError("expect speedup => 1", "t.lora:3:16: error: unknown operator '=>'; expected ==, !=, <, <=, > or >=")
         assertError("expect bitwise_equal < true", "t.lora:3:22: error: < compares numbers; bitwise_equal is a boolean (true or false): use == or !=")
         assertError("expect bitwise_equal == 1", "t.lora:3:25: error: bitwise_equal holds a boolean (true or false), but 1 is a number")
         assertError("expect sorted.launched < per-sequence.lunched",
-                    "t.lora:3:26: error: unknown report path 'per-sequence.lunched'; did you mean 'per-sequence.launched'? (roots: kernel, dtype, mode, what_if, batch, per-sequence, sorted, tight, csgmv, csgmv-graph, vllm, gpu, gpu_calibrated, gpu_speedup, max_abs_diff_between_routings, bitwise_equal, speedup, threads, layer)")
+                    "t.lora:3:26: error: unknown report path 'per-sequence.lunched'; did you mean 'per-sequence.launched'? (roots: kernel, dtype, mode, what_if, batch, per-sequence, sorted, tight, csgmv, csgmv-graph, vllm, gpu, gpu_calibrated, gpu_speedup, gpu_direction_confidence, max_abs_diff_between_routings, bitwise_equal, speedup, threads, layer)")
         assertError("expect speedup", "t.lora:3:15: error: missing an operator (==, !=, <, <=, >, >=); usage: expect PATH ==|!=|<|<=|>|>= VALUE")
         assertError("expect speedup > 1 2", "t.lora:3:20: error: unexpected argument '2'; usage: expect PATH ==|!=|<|<=|>|>= VALUE")
         assertError("expect speedup>1", "t.lora:3:8: error: write spaces around the operator: expect PATH OP VALUE")

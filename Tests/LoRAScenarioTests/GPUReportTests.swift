@@ -237,6 +237,13 @@ final class GPUReportTests: XCTestCase {
         try s.execute("gpu l40s")
         XCTAssertTrue(try holds("expect gpu == \"l40s\""))
         XCTAssertTrue(try holds("expect gpu_calibrated == false"))
+        // An uncalibrated profile has no held-out record: the failure says why.
+        guard case .expect(let unscored)? = try Command.parse("expect gpu_direction_confidence > 0.5") else { return XCTFail() }
+        XCTAssertEqual(unscored.evaluate(in: s.report()).message,
+                       "expect gpu_direction_confidence > 0.5 failed: gpu_direction_confidence needs a profile scored on held-out measurements (h200); l40s has none")
+        try s.execute("gpu h200")
+        XCTAssertTrue(try holds("expect gpu_direction_confidence > 0.5"))
+        try s.execute("gpu l40s")
         s = try sgemmBS512()
         XCTAssertTrue(try holds("expect gpu_speedup > 3"))
         XCTAssertFalse(try holds("expect gpu_speedup < 0.5"))

@@ -16,7 +16,12 @@ final class RunReportTests: XCTestCase {
         let report = s.report()
         let object = try JSONSerialization.jsonObject(with: Data(report.json.utf8)) as! [String: Any]
         XCTAssertEqual(Set(object.keys), ["kernel", "dtype", "mode", "seed", "what_if", "batch", "routings",
-                                          "gpu", "gpu_calibrated", "gpu_speedup", "gpu_headline"])
+                                          "gpu", "gpu_calibrated", "gpu_speedup", "gpu_headline",
+                                          "gpu_direction_confidence", "gpu_direction_note"])
+        // The default batch's 1.32× is 19 % from the 1.1 edge: the record's 10–20 % bin.
+        XCTAssertEqual(object["gpu_direction_confidence"] as? Double, GPUDirectionRecord.h200.bins[2].share)
+        XCTAssertEqual(object["gpu_direction_note"] as? String, report.gpuDirectionNote)
+        XCTAssertTrue(report.text.contains("\n\(report.gpuDirectionNote!)\n"), report.text)
         XCTAssertEqual(object["kernel"] as? String, "sgemm_lora_b")
         XCTAssertEqual(object["dtype"] as? String, "bf16")
         XCTAssertEqual(object["mode"] as? String, "decode")

@@ -71,6 +71,24 @@ final class GPUScreenTests: XCTestCase {
         }
     }
 
+    /// The run panel says how far to trust the estimated direction: the
+    /// held-out record at this estimate's distance from a band edge; a
+    /// profile never scored on held-out data (an uncalibrated one) says nothing.
+    func testRunPanelQuotesTheHeldOutDirectionRecord() throws {
+        let session = try Self.gateUpBS1()
+        let speedup = GPUProfile.h200.compare(perSequence: session.plan(.perSequence), sorted: session.plan(.sorted)).speedup
+        let bin = GPUDirectionRecord.h200.bin(for: speedup)
+        XCTAssertEqual(bin, GPUDirectionRecord.h200.bins.last, "0.17× is far from both edges")
+        // 200×60: a run panel tall enough for it (at 80×24 it gives way to the run's lines).
+        let text = screen(session, 200, 60)
+        XCTAssertTrue(text.contains(String(format: "held-out direction %.1f %%", 100 * bin.share)), text)
+        let other = screen(try Self.gateUpBS1("gpu l40s\n"), 200, 60)
+        XCTAssertFalse(other.contains("held-out direction"), other)
+        // Near an edge the record is weaker, and the panel says so.
+        let near = GPUDirectionRecord.h200.compactNotes(for: 1.12)
+        XCTAssertEqual(near[1], String(format: "held-out direction %.1f %% (within 5 %% of an edge)", 100 * GPUDirectionRecord.h200.bins[0].share))
+    }
+
     func testAnotherGPUIsLabelledUncalibratedEverywhere() throws {
         let text = screen(try Self.gateUpBS1("gpu l40s\n"), 120, 40)
         XCTAssertFalse(text.contains("H200"), text)

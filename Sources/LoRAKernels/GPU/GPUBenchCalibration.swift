@@ -82,6 +82,8 @@ public enum GPUBenchCalibration {
         func profile(_ x: [Double]) -> GPUProfile {
             let v = x.map { min(max(exp($0), 1e-3), 1e7) }
             var p = base
+            // Refitted on other measurements: the held-out record no longer describes it.
+            p.directionRecord = nil
             p.launchFloorUs = v[0]
             for (i, k) in keys.enumerated() {
                 let o = 1 + GPUProfile.ProgramCost.fitCount * i

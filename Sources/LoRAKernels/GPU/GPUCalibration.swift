@@ -90,6 +90,13 @@ public enum GPUCalibration {
         return s
     }
 
+    /// How often `profile`'s estimated direction held on `cases`, by the
+    /// estimate's distance from a band edge (`GPUDirectionRecord.h200` is
+    /// this on every held-out case of gpu/results/).
+    public static func directionRecord(_ profile: GPUProfile, on cases: [Case], source: String) -> GPUDirectionRecord {
+        GPUDirectionRecord.tally(cases.map { (estimatedSpeedup(profile, $0), $0.measurement.speedup) }, source: source)
+    }
+
     /// Estimated per-sequence ÷ sorted for one case.
     public static func estimatedSpeedup(_ profile: GPUProfile, _ c: Case) -> Double {
         profile.estimate(c.perSequence.work, kernel: c.kernel).totalUs

@@ -3,7 +3,7 @@ public enum SpeedupDirection: String, Hashable, Sendable {
     case faster, slower, even
 
     public init(_ speedup: Double) {
-        self = speedup > 1.1 ? .faster : speedup < 0.9 ? .slower : .even
+        self = speedup > Self.fasterAbove ? .faster : speedup < Self.slowerBelow ? .slower : .even
     }
 }
 

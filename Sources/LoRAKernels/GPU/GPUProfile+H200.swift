@@ -6,7 +6,7 @@
 /// written by `lora-viz gpu-fit --write` from the calibration records of
 /// gpu/results/ (docs/gpu-model.md); do not edit them by hand.
 extension GPUProfile {
-    public static let h200 = GPUProfile(
+    static let fittedH200 = GPUProfile(
         name: "h200", displayName: "H200", calibrated: true,
         source: "fitted on the real SGLang kernels timed on one H200 (gpu/results/, CUDA graph of 20 calls)",
         smCount: 132, clockGHz: 1.98, dramGBps: 4267, l2Bytes: 60 << 20,
@@ -53,4 +53,12 @@ extension GPUProfile {
                 exitDelayNs: 0.001),
         ])
         // END FITTED
+
+    /// The calibrated H200 profile: the fit above, with the record of its
+    /// direction on the held-out cases (GPUDirectionRecord.h200).
+    public static let h200: GPUProfile = {
+        var p = fittedH200
+        p.directionRecord = .h200
+        return p
+    }()
 }

@@ -121,6 +121,10 @@ public struct GPUProfile: Hashable, Sendable {
     /// files written before (no `waves_variant` key) price each launch's waves
     /// with its own variant, as they were fitted.
     public var wavesUseSortedVariant = true
+    /// How often this profile's estimated direction held on measurements it
+    /// was not fitted on, by distance from a band edge; only a profile
+    /// scored so has one (`h200`). A rescaled or refitted profile drops it.
+    public var directionRecord: GPUDirectionRecord? = nil
 
     public init(name: String, displayName: String, calibrated: Bool, source: String, smCount: Int,
                 clockGHz: Double, dramGBps: Double, l2Bytes: Int, l2GBps: Double, warmDRAMFraction: Double,
@@ -206,6 +210,7 @@ extension GPUProfile {
         p.name = name
         p.displayName = displayName
         p.calibrated = false
+        p.directionRecord = nil
         p.source = source
         p.smCount = smCount
         p.clockGHz = clockGHz

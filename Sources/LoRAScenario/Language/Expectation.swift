@@ -77,6 +77,10 @@ public struct Expectation: Hashable, Sendable, CustomStringConvertible {
                 why = "\(root) is not among the chosen strategies (\(chosen.joined(separator: " "))); `strategies … \(root)` adds it"
             } else if p == "gpu_speedup" {
                 why = "gpu_speedup compares per-sequence with sorted, and they are not both chosen (\(chosen.joined(separator: " ")))"
+            } else if p == "gpu_direction_confidence" {
+                why = report.gpuSpeedup == nil
+                    ? "gpu_direction_confidence needs gpu_speedup, and per-sequence and sorted are not both chosen (\(chosen.joined(separator: " ")))"
+                    : "gpu_direction_confidence needs a profile scored on held-out measurements (h200); \(report.gpu) has none"
             } else if p.hasSuffix("gpu_measured_us") || p.hasSuffix("gpu_estimate_error") {
                 why = "\(p) has no value yet (it needs a `--gpu-results` file measured on this batch)"
             } else if p.hasSuffix("gpu_speedup_vs_first") {

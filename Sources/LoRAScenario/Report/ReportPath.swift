@@ -51,7 +51,7 @@ public enum ReportPath {
         for routing in Strategy.names {
             paths += routingFields.map { ("\(routing).\($0.0)", $0.1) }
         }
-        paths += [("gpu", .string), ("gpu_calibrated", .bool), ("gpu_speedup", .number)]
+        paths += [("gpu", .string), ("gpu_calibrated", .bool), ("gpu_speedup", .number), ("gpu_direction_confidence", .number)]
         paths += [("max_abs_diff_between_routings", .number), ("bitwise_equal", .bool), ("speedup", .number),
                   ("threads", .number)]
         paths += LayerReport.paths
@@ -60,7 +60,7 @@ public enum ReportPath {
 
     /// The first component of every path: what an error lists.
     public static let roots = ["kernel", "dtype", "mode", "what_if", "batch"] + Strategy.names + [
-                               "gpu", "gpu_calibrated", "gpu_speedup",
+                               "gpu", "gpu_calibrated", "gpu_speedup", "gpu_direction_confidence",
                                "max_abs_diff_between_routings", "bitwise_equal", "speedup", "threads", "layer"]
 
     static let kinds: [String: Kind] = Dictionary(all.map { ($0.path, $0.kind) }, uniquingKeysWith: { a, _ in a })

@@ -103,6 +103,8 @@ extension RunReport {
             ("gpu_calibrated", .bool(gpuCalibrated)),
         ]
         if let g = gpuSpeedup { members.append(("gpu_speedup", .double(g))) }
+        if let c = gpuDirectionConfidence { members.append(("gpu_direction_confidence", .double(c))) }
+        if let n = gpuDirectionNote { members.append(("gpu_direction_note", .string(n))) }
         members.append(("gpu_headline", .string(gpuHeadline)))
         if let d = gpuDisagreement { members.append(("gpu_disagreement", .string(d))) }
         if let m = gpuMeasured { members.append(("gpu_measured", .string(m))) }
@@ -120,7 +122,9 @@ extension RunReport {
     /// The GPU estimate's keys (`gpu_estimate_us`, `gpu_breakdown`,
     /// `gpu_summary`, `gpu_calibrated`, `gpu_speedup_vs_first` per strategy;
     /// `gpu`, `gpu_calibrated`, `gpu_headline`) are always present;
-    /// `gpu_speedup` when per-sequence and sorted are both chosen. Timing keys (`time_ms`,
+    /// `gpu_speedup` when per-sequence and sorted are both chosen, and then
+    /// `gpu_direction_confidence` and `gpu_direction_note` when the profile
+    /// has a held-out record (`h200`). Timing keys (`time_ms`,
     /// `max_abs_error_vs_reference`, `gflops`, `speedup_vs_first`,
     /// `max_abs_diff_vs_first`, `bitwise_equal_to_first`, `gpu_disagreement`,
     /// `max_abs_diff_between_routings`, `bitwise_equal`, `speedup`,

@@ -49,6 +49,7 @@ extension RunReport {
         // The estimate needs no run; its label says which GPU and whether calibrated.
         lines.append(gpuHeadline)
         for r in routings { lines.append(("  " + r.routing + ":")._padded(to: 16) + r.gpuSummary) }
+        if let gpuDirectionNote { lines.append(gpuDirectionNote) }
         if let gpuMeasured { lines.append("measured on \(gpuMeasured) (the real kernels, a CUDA graph of 20 calls)") }
         if hasTimings {
             rows(timed: true)

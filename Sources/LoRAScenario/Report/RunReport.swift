@@ -218,6 +218,13 @@ public struct RunReport: Codable, Hashable, Sendable {
     /// Estimated per-sequence time ÷ estimated sorted time (`GPUComparison.speedup`),
     /// when both are chosen.
     public var gpuSpeedup: Double?
+    /// How often held-out measurements had the estimated direction, for
+    /// estimates as far from a band edge as `gpuSpeedup`
+    /// (`GPUDirectionRecord`); when both are chosen and the profile has a record.
+    public var gpuDirectionConfidence: Double?
+    /// `direction: 1.32× is 20 % from the 1.1 edge; held-out H200 estimates …`
+    /// (`GPUDirectionRecord.note`), with `gpuDirectionConfidence`.
+    public var gpuDirectionNote: String?
     /// `H200 est. 352 µs → 55 µs, 6.4×` (`GPUComparison.headline`), or each
     /// strategy's estimate when per-sequence and sorted are not both chosen.
     public var gpuHeadline: String
@@ -272,6 +279,7 @@ public struct RunReport: Codable, Hashable, Sendable {
         case batch, routings
         case gpu, gpuCalibrated = "gpu_calibrated", gpuSpeedup = "gpu_speedup", gpuHeadline = "gpu_headline"
         case gpuDisagreement = "gpu_disagreement"
+        case gpuDirectionConfidence = "gpu_direction_confidence", gpuDirectionNote = "gpu_direction_note"
         case maxAbsDiffBetweenRoutings = "max_abs_diff_between_routings"
         case bitwiseEqual = "bitwise_equal"
         case speedup, threads
@@ -333,6 +341,8 @@ public struct RunReport: Codable, Hashable, Sendable {
             gpuSpeedup = comparison.speedup
             gpuHeadline = comparison.headline
             gpuDisagreement = run.flatMap { comparison.disagreement(cpuSpeedup: $0.speedup) }
+            gpuDirectionConfidence = profile.directionRecord?.bin(for: comparison.speedup).share
+            gpuDirectionNote = profile.directionRecord?.note(for: comparison.speedup, gpu: profile.displayName)
         } else {
             gpuSpeedup = nil
             gpuHeadline = profile.estimateLabel + " " + zip(plans, estimates).map {
@@ -340,6 +350,8 @@ public struct RunReport: Codable, Hashable, Sendable {
                     + (profile.calibrated && !profile.isCalibrated(for: $0.strategy) ? " (uncalibrated)" : "")
             }.joined(separator: " · ")
             gpuDisagreement = nil
+            gpuDirectionConfidence = nil
+            gpuDirectionNote = nil
         }
         maxAbsDiffBetweenRoutings = run?.maxAbsDiffBetweenRoutings
         bitwiseEqual = run.flatMap { $0.routings.count >= 2 ? $0.bitwiseEqual : nil }
