@@ -14,6 +14,7 @@ saw; of the rest, 40 % are held out at random.
     python3 gpu/make_cases.py --fourth > gpu/cases-holdout4.jsonl
     python3 gpu/make_cases.py --fifth > gpu/cases-calib2.jsonl
     python3 gpu/make_cases.py --sixth > gpu/cases-holdout5.jsonl
+    python3 gpu/make_cases.py --seventh > gpu/cases-holdout6.jsonl
 
 `--second` writes a second, wholly held-out set: another seed, ids from
 1000, and three more model shapes (`SECOND_SHAPES`) that the first set has
@@ -39,6 +40,13 @@ every one `calib`) on every shape of the first three sets, so the fit sees
 seven more shapes no other set has (`SIXTH_SHAPES`), among them a K of
 16,384 and a K of 7,168. It was generated and measured after the model's
 form and constants were committed, and scored once.
+
+`--seventh` writes a sixth held-out set (seed 7, ids from 6000, 600 cases)
+on seven more shapes no other set has (`SEVENTH_SHAPES`: Qwen2.5-32B,
+Gemma-2-27B, Llama-2-13B, Mistral-Large-123B (K 12,288), Command-R-35B,
+StarCoder2-15B, Qwen3-1.7B). It was generated and measured after the
+direction record (`GPUDirectionRecord.h200`) was committed, to check the
+record and the profile on cases neither has seen.
 """
 import argparse
 import json
@@ -87,6 +95,15 @@ SIXTH_SHAPES = {
     "smollm2-1.7b": dict(hidden=2048, out=2048, q=2048, kv=2048, ffn=8192),
     "granite-3.1-8b": dict(hidden=4096, out=4096, q=4096, kv=1024, ffn=12800),
     "olmo-2-7b": dict(hidden=4096, out=4096, q=4096, kv=4096, ffn=11008),
+}
+SEVENTH_SHAPES = {
+    "qwen2.5-32b": dict(hidden=5120, out=5120, q=5120, kv=1024, ffn=27648),
+    "gemma-2-27b": dict(hidden=4608, out=4608, q=4096, kv=2048, ffn=36864),
+    "llama2-13b": dict(hidden=5120, out=5120, q=5120, kv=5120, ffn=13824),
+    "mistral-large-123b": dict(hidden=12288, out=12288, q=12288, kv=1024, ffn=28672),
+    "command-r-35b": dict(hidden=8192, out=8192, q=8192, kv=8192, ffn=22528),
+    "starcoder2-15b": dict(hidden=6144, out=6144, q=6144, kv=512, ffn=24576),
+    "qwen3-1.7b": dict(hidden=2048, out=2048, q=2048, kv=1024, ffn=6144),
 }
 # Every shape of the first three sets, for the fifth (calibration) set.
 SEEN_SHAPES = {**SHAPES, **SECOND_SHAPES, **THIRD_SHAPES}
@@ -151,6 +168,7 @@ SETS = {
     "fourth": ("the fourth, wholly held-out set", 4, 3000, 600, FOURTH_SHAPES, "holdout"),
     "fifth": ("more calibration cases on every earlier shape", 5, 4000, 840, SEEN_SHAPES, "calib"),
     "sixth": ("the fifth held-out set, on seven more shapes", 6, 5000, 600, SIXTH_SHAPES, "holdout"),
+    "seventh": ("the sixth held-out set, on seven more shapes", 7, 6000, 600, SEVENTH_SHAPES, "holdout"),
 }
 
 
