@@ -161,10 +161,12 @@ final class GPUModelTests: XCTestCase {
         // The third set, measured after the form was fixed: 89.0, 91.0, 87.2 %.
         // The fourth, on seven more shapes, scored once the constants were
         // fitted: 89.2, 90.2, 87.6 %. The fifth, measured after the committed
-        // form and constants: 88.5, 92.5, 86.5 %.
+        // form and constants: 88.5, 92.5, 86.5 %. The sixth, measured after
+        // the direction record too: 89.8, 90.7, 86.1 %.
         for (file, count, bars) in [("h200-sweep-holdout3.jsonl", 420, (0.88, 0.90, 0.86)),
                                     ("h200-sweep-holdout4.jsonl", 600, (0.88, 0.89, 0.86)),
-                                    ("h200-sweep-holdout5.jsonl", 600, (0.87, 0.91, 0.85))] {
+                                    ("h200-sweep-holdout5.jsonl", 600, (0.87, 0.91, 0.85)),
+                                    ("h200-sweep-holdout6.jsonl", 600, (0.88, 0.89, 0.85))] {
             let fresh = try Self.cases(file)
             XCTAssertEqual(fresh.count, count, file)
             XCTAssertTrue(fresh.allSatisfy { $0.measurement.split == .holdout }, file)
@@ -189,6 +191,10 @@ final class GPUModelTests: XCTestCase {
         XCTAssertGreaterThan(record.bins.last!.share, 0.98)
         XCTAssertLessThan(record.bins[0].share, 0.85)
         XCTAssertEqual(GPUProfile.h200.directionRecord, GPUDirectionRecord.h200)
+        // The sixth held-out set, measured after the record was committed: far
+        // from an edge its estimates still point the measured way (99.4 %, 340 cases).
+        let fresh = GPUCalibration.directionRecord(.h200, on: try Self.cases("h200-sweep-holdout6.jsonl"), source: "set 6")
+        XCTAssertGreaterThan(fresh.bins.last!.share, 0.97, "\(fresh.bins)")
         XCTAssertNil(GPUProfile.l40s.directionRecord, "a rescaled profile was never scored")
     }
 
