@@ -13,6 +13,7 @@ struct MeasurementFiles: ParsableArguments {
     /// a strategy launch carries the sorted time of its batch when a file holds it.
     func load() throws -> (cases: [GPUCalibration.Case], strategies: [GPUCalibration.StrategySample]) {
         var all: [GPUCalibration.Case] = [], measured: [StrategyMeasurement] = []
+        var byFile: [(file: String, cases: [GPUMeasurement])] = []
         for file in files {
             let text: String
             do {
@@ -27,14 +28,21 @@ struct MeasurementFiles: ParsableArguments {
                 throw ExitCode(2)
             }
             do {
-                all += try GPUMeasurement.parse(jsonl: text, source: file, defaultSplit: .calib).map(GPUCalibration.Case.init)
+                let cases = try GPUMeasurement.parse(jsonl: text, source: file, defaultSplit: .calib)
+                byFile.append((file, cases))
+                all += cases.map(GPUCalibration.Case.init)
                 measured += try StrategyMeasurement.parse(jsonl: text, source: file, defaultSplit: .calib)
             } catch let e as GPUMeasurementError {
                 FileHandle.standardError.write(Data("error: \(e)\n".utf8))
                 throw ExitCode(2)
             }
         }
-        var sorted: [String: Double] = [:]
+        // A repeat run scored beside its original counts its cases twice: say so, score both.
+        for r in GPUMeasurement.repeats(byFile) {
+            FileHandle.standardError.write(Data(("note: \(r.cases) cases of \(r.file) repeat cases of \(r.earlierFile) (the same id and batch, e.g. \(r.example)); "
+                + "both copies are scored, so leave one file out to count each case once\n").utf8))
+        }
+                var sorted: [String: Double] = [:]
         for c in all { sorted[c.measurement.id] = c.measurement.sortedUs }
         let samples = measured.flatMap { m in
             GPUCalibration.samples(m, sortedUs: sorted[m.id].flatMap { _ in

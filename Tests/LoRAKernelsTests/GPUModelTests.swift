@@ -253,6 +253,23 @@ final class GPUModelTests: XCTestCase {
         XCTAssertGreaterThan(refitted, committed * 0.98)
     }
 
+    /// `gpu-check gpu/results/*.jsonl` reads the repeat run beside the sweep it
+    /// repeats; the repeat is found (so the command can say its cases count
+    /// twice), and files of different cases are not confused for repeats.
+    func testARepeatRunIsTold() throws {
+        func measurements(_ file: String) throws -> (file: String, cases: [GPUMeasurement]) {
+            let text = try String(contentsOf: Self.results.appendingPathComponent(file), encoding: .utf8)
+            return (file, try GPUMeasurement.parse(jsonl: text, source: file, defaultSplit: .calib))
+        }
+        let sweep = try measurements("h200-sweep.jsonl"), repeat_ = try measurements("h200-sweep-repeat.jsonl")
+        let other = try measurements("h200-sweep-holdout2.jsonl")
+        let found = GPUMeasurement.repeats([sweep, other, repeat_])
+        XCTAssertEqual(found.map(\.file), ["h200-sweep-repeat.jsonl"])
+        XCTAssertEqual(found.first?.earlierFile, "h200-sweep.jsonl")
+        XCTAssertEqual(found.first?.cases, 420)
+        XCTAssertEqual(GPUMeasurement.repeats([sweep, other]), [])
+    }
+
     /// A results line that is not a measurement names its line and field.
     func testBadResultsLinesAreLocated() {
         let text = "{\"type\": \"meta\"}\n{\"kernel\": \"sgemm_lora_b\", \"dims\": {\"hidden\": 64, \"q\": 64, \"kv\": 16, \"ffn\": 64}, \"mlpb\": 2, \"R\": 16, \"ranks\": [16], \"wi\": [0], \"g20_perseq\": 3, \"g20_sorted\": 3}\n"

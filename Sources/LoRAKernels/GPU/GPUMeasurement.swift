@@ -156,3 +156,36 @@ public struct GPUMeasurementError: Error, CustomStringConvertible, Hashable, Sen
     public var reason: String
     public var description: String { "\(location): \(reason)" }
 }
+
+extension GPUMeasurement {
+    /// A results file whose cases repeat an earlier file's (the same `id` and
+    /// batch): `h200-sweep-repeat.jsonl` times `h200-sweep.jsonl`'s 420 cases
+    /// again, so scoring `gpu/results/*.jsonl` counts those cases twice.
+    public struct Repeat: Hashable, Sendable {
+        public var file: String
+        public var earlierFile: String
+        public var cases: Int
+        /// The first repeated case's id.
+        public var example: String
+    }
+
+    /// For each file after the first, the earlier files it repeats cases of, in order.
+    public static func repeats(_ files: [(file: String, cases: [GPUMeasurement])]) -> [Repeat] {
+        var found: [Repeat] = []
+        for (i, later) in files.enumerated() {
+            for earlier in files[..<i] {
+                let known = Set(earlier.cases.map { RepeatKey(id: $0.id, workload: $0.workload) })
+                let repeated = later.cases.filter { known.contains(RepeatKey(id: $0.id, workload: $0.workload)) }
+                if let first = repeated.first {
+                    found.append(Repeat(file: later.file, earlierFile: earlier.file, cases: repeated.count, example: first.id))
+                }
+            }
+        }
+        return found
+    }
+
+    private struct RepeatKey: Hashable {
+        var id: String
+        var workload: Workload
+    }
+}
